@@ -1,0 +1,25 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "infersweep/sim/simulation_config.hpp"
+
+namespace infersweep::cli {
+
+struct SimulateOptions {
+  sim::SimulationConfig config;
+  std::string data_dir;
+  std::string output_dir = "infersweep_output";
+  bool quiet = false;
+  bool help = false;
+  std::string help_text;
+};
+
+// Parses `simulate` arguments (argv without the program and subcommand names), merging a
+// --config file under the command line. Throws InputError on any bad option.
+SimulateOptions parse_simulate_options(const std::vector<std::string>& args);
+
+// Runs `infersweep simulate`; returns the process exit code.
+int run_simulate(const std::vector<std::string>& args);
+
+}  // namespace infersweep::cli

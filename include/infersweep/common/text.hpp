@@ -1,0 +1,22 @@
+#pragma once
+// Strict conversions of text to numbers: the whole cell must be a number, otherwise an
+// InputError names where it came from.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace infersweep {
+
+std::string_view trim(std::string_view text);
+std::vector<std::string> split(std::string_view text, char separator);
+
+// `where` is a prefix such as "file.csv:12: column 'num_tokens'".
+int64_t parse_int64(std::string_view text, const std::string& where);
+double parse_double(std::string_view text, const std::string& where);
+bool parse_bool(std::string_view text, const std::string& where);
+
+// Shortest text that reads back as the same double (round-trip exact, locale-independent).
+std::string format_double(double value);
+
+}  // namespace infersweep

@@ -1,0 +1,36 @@
+#pragma once
+// A minimal streaming JSON writer: objects, arrays, strings, integers, and doubles written in
+// shortest round-trip form (non-finite doubles become null).
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace infersweep::io {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::ostream& out, int indent = 2) : out_(out), indent_(indent) {}
+
+  JsonWriter& begin_object(const std::string& key = "");
+  JsonWriter& end_object();
+  JsonWriter& begin_array(const std::string& key = "");
+  JsonWriter& end_array();
+  JsonWriter& value(const std::string& key, const std::string& v);
+  JsonWriter& value(const std::string& key, const char* v) { return value(key, std::string(v)); }
+  JsonWriter& value(const std::string& key, double v);
+  JsonWriter& value(const std::string& key, int64_t v);
+  JsonWriter& value(const std::string& key, int v) { return value(key, static_cast<int64_t>(v)); }
+  JsonWriter& value(const std::string& key, bool v);
+
+  static std::string escape(const std::string& text);
+
+ private:
+  void prefix(const std::string& key);
+
+  std::ostream& out_;
+  int indent_;
+  std::vector<bool> first_;  // per open container: nothing written yet
+};
+
+}  // namespace infersweep::io

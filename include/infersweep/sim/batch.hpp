@@ -1,0 +1,58 @@
+#pragma once
+// A set of requests run together for one iteration on one replica; each request contributes
+// some tokens (a prompt chunk or one decode token).
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "infersweep/sim/request.hpp"
+
+namespace infersweep::sim {
+
+using BatchId = int64_t;
+
+// What a replica scheduler proposes; the simulation turns it into a Batch with an id.
+struct BatchDraft {
+  std::vector<RequestId> request_ids;
+  std::vector<int64_t> num_tokens;
+  int64_t group = -1;  // static-batching group (FasterTransformer), else -1
+
+  void add(RequestId id, int64_t tokens) {
+    request_ids.push_back(id);
+    num_tokens.push_back(tokens);
+  }
+  size_t size() const { return request_ids.size(); }
+  bool empty() const { return request_ids.empty(); }
+};
+
+// Per-stage time of one batch: the per-layer block time and the pipeline send, composed as
+// model_time = (block_ms * layers_per_stage + pp_comm_ms) * 1e-3 on all but the last stage.
+struct BatchTiming {
+  double block_ms = 0;
+  double pp_comm_ms = 0;
+  double cpu_overhead_ms = 0;
+  int64_t layers_per_stage = 0;
+
+  double model_time_s(bool last_stage) const {
+    return (block_ms * static_cast<double>(layers_per_stage) + (last_stage ? 0.0 : pp_comm_ms)) * 1e-3;
+  }
+  double total_time_s(bool last_stage) const { return model_time_s(last_stage) + cpu_overhead_ms * 1e-3; }
+};
+
+struct Batch {
+  BatchId id = 0;
+  int32_t replica_id = 0;
+  std::vector<RequestId> request_ids;
+  std::vector<int64_t> num_tokens;
+  int64_t total_tokens = 0;
+  int64_t prefill_tokens = 0;  // tokens of requests whose prefill was incomplete at creation
+  double scheduled_at = 0;
+  bool has_timing = false;
+  BatchTiming timing;
+  int64_t group = -1;  // static-batching group (FasterTransformer), else -1
+
+  int64_t decode_tokens() const { return total_tokens - prefill_tokens; }
+  size_t size() const { return request_ids.size(); }
+};
+
+}  // namespace infersweep::sim

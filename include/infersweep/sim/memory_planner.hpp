@@ -1,0 +1,48 @@
+#pragma once
+// How many requests fit in a replica's KV cache (Vidur's scheduler/utils/memory_planner.py).
+#include <cstdint>
+#include <string>
+
+#include "infersweep/spec/hardware_specs.hpp"
+
+namespace infersweep::sim {
+
+// per_stage: each pipeline stage stores KV for its own layers only, for every request resident
+//   in the replica; slots = floor(free bytes / (KV bytes per request per stage)).
+// vidur: Vidur's formula, which charges all layers on every stage to get a per-micro-batch
+//   count and multiplies it by PP; it can lose up to PP-1 slots to the early rounding.
+enum class KvAccounting { per_stage, vidur };
+KvAccounting parse_kv_accounting(const std::string& name);
+const char* to_string(KvAccounting accounting);
+
+struct ParallelismConfig {
+  int64_t tensor_parallel = 1;
+  int64_t pipeline_parallel = 1;
+};
+
+// Weights one GPU holds: attention and MLP matrices of its layers, sharded by TP. Embeddings,
+// norms and the LM head are not counted (as in Vidur).
+int64_t parameters_per_device(const spec::ModelSpec& model, const ParallelismConfig& parallel);
+
+struct MemoryPlan {
+  int64_t parameters_per_device = 0;
+  double parameter_bytes = 0;
+  double available_bytes = 0;          // device memory minus the safety margin
+  double kv_bytes_per_request = 0;     // per device, for max_tokens, under the chosen accounting
+  int64_t max_batch_size = 0;          // requests per micro-batch that memory allows
+  int64_t max_request_slots = 0;       // requests resident in the replica
+  int64_t blocks_per_request = 0;      // max_tokens / block_size
+  int64_t num_blocks = 0;
+};
+
+// Throws InputError when the model does not fit (no room for even one request per micro-batch)
+// or the parallelism does not divide the model.
+MemoryPlan plan_memory(const spec::ModelSpec& model, const spec::GpuSpec& gpu,
+                       const ParallelismConfig& parallel, int64_t max_tokens, int64_t block_size,
+                       double memory_margin_fraction, KvAccounting accounting);
+
+// The parallelism checks alone, with the option named in each error.
+void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& node,
+                          const ParallelismConfig& parallel);
+
+}  // namespace infersweep::sim

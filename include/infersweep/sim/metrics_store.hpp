@@ -1,0 +1,78 @@
+#pragma once
+// What a simulation measures while it runs (Vidur's metrics_store.py): request completions,
+// inter-token gaps, batch shapes, and per-replica/per-stage utilisation over time.
+#include <cstdint>
+#include <vector>
+
+#include "infersweep/sim/batch.hpp"
+#include "infersweep/sim/request.hpp"
+#include "infersweep/sim/statistics.hpp"
+
+namespace infersweep::sim {
+
+// Per-request metrics derived from a completed request (all seconds unless noted).
+struct RequestMetrics {
+  double e2e_time, e2e_time_normalized;
+  double execution_time, execution_time_normalized;
+  double model_execution_time, model_execution_time_normalized;
+  double preemption_time, scheduling_delay;
+  double execution_plus_preemption_time, execution_plus_preemption_time_normalized;
+  double ttft;  // prefill_e2e_time: arrival to first output token
+  double prefill_time_execution_plus_preemption, prefill_time_execution_plus_preemption_normalized;
+  double decode_time_execution_plus_preemption_normalized;
+};
+RequestMetrics derive_request_metrics(const Request& r);
+
+struct StageSpan {  // one batch on one stage, for the Chrome trace
+  int32_t replica, stage;
+  int64_t batch_id, batch_size, num_tokens;
+  double start, duration;
+};
+
+class MetricsStore {
+ public:
+  MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace);
+
+  void on_request_arrival(const Request& r);
+  void on_request_completed(const Request& r) { completed_.push_back(r.id); }
+  void on_token_gap(double seconds) { tbt_.add(seconds); }
+  void on_batch_end(const Batch& batch, double now);
+  void on_memory_usage(int32_t replica, double now, double percent);
+  void on_stage_start(int32_t replica, int32_t stage, double now, double mfu_percent);
+  void on_stage_end(int32_t replica, int32_t stage, double now);
+  void on_stage_span(const StageSpan& span) {
+    if (record_trace_) spans_.push_back(span);
+  }
+
+  const std::vector<RequestId>& completed() const { return completed_; }
+  const std::vector<double>& inter_arrival_delays() const { return inter_arrival_; }
+  const QuantileSketch& tbt() const { return tbt_; }
+  const QuantileSketch& batch_execution_time() const { return batch_time_; }
+  const QuantileSketch& batch_size() const { return batch_size_; }
+  const QuantileSketch& batch_num_tokens() const { return batch_tokens_; }
+  const QuantileSketch& batch_num_prefill_tokens() const { return batch_prefill_; }
+  const QuantileSketch& batch_num_decode_tokens() const { return batch_decode_; }
+  const TimeWeightedSeries& memory(int32_t replica) const { return memory_[static_cast<size_t>(replica)]; }
+  const TimeWeightedSeries& busy(int32_t replica, int32_t stage) const { return busy_[index(replica, stage)]; }
+  const TimeWeightedSeries& mfu(int32_t replica, int32_t stage) const { return mfu_[index(replica, stage)]; }
+  const std::vector<StageSpan>& spans() const { return spans_; }
+  int64_t num_replicas() const { return num_replicas_; }
+  int64_t num_stages() const { return num_stages_; }
+
+ private:
+  size_t index(int32_t replica, int32_t stage) const {
+    return static_cast<size_t>(replica * num_stages_ + stage);
+  }
+
+  int64_t num_replicas_, num_stages_;
+  bool record_trace_;
+  bool any_arrival_ = false;
+  double last_arrival_ = 0;
+  std::vector<RequestId> completed_;
+  std::vector<double> inter_arrival_;
+  QuantileSketch tbt_, batch_time_, batch_size_, batch_tokens_, batch_prefill_, batch_decode_;
+  std::vector<TimeWeightedSeries> memory_, busy_, mfu_;
+  std::vector<StageSpan> spans_;
+};
+
+}  // namespace infersweep::sim

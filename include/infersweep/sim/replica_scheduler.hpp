@@ -1,0 +1,81 @@
+#pragma once
+// The per-replica scheduler: owns the replica's request queue and KV blocks and forms batches
+// (Vidur's base_replica_scheduler.py). Concrete policies are registered by name.
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "infersweep/common/registry.hpp"
+#include "infersweep/sim/batch.hpp"
+#include "infersweep/sim/kv_block_manager.hpp"
+#include "infersweep/sim/memory_planner.hpp"
+#include "infersweep/sim/scheduler_config.hpp"
+
+namespace infersweep::sim {
+
+struct ReplicaSchedulerContext {
+  int32_t replica_id = 0;
+  SchedulerConfig config;
+  MemoryPlan memory;
+  int64_t num_stages = 1;
+  int64_t max_tokens = 4096;         // per request, prompt + output
+  std::vector<Request>* requests = nullptr;  // owned by the simulation, indexed by id
+};
+
+class ReplicaScheduler {
+ public:
+  explicit ReplicaScheduler(const ReplicaSchedulerContext& context);
+  virtual ~ReplicaScheduler() = default;
+
+  void add_request(RequestId id) { queue_.push_back(id); }
+  // Forms batches while fewer than num_stages are in flight.
+  std::vector<BatchDraft> on_schedule();
+  // Called once a batch has left the last stage and its requests' token counts are updated.
+  virtual void on_batch_end(const Batch& batch) = 0;
+
+  size_t num_queued() const { return queue_.size(); }
+  int64_t num_running_batches() const { return running_batches_; }
+  bool is_empty() const { return queue_.empty() && blocks_.num_holders() == 0; }
+  const KvBlockManager& blocks() const { return blocks_; }
+  double memory_usage_percent() const { return blocks_.usage_percent(); }
+
+ protected:
+  virtual BatchDraft next_batch() = 0;
+
+  Request& request(RequestId id) { return (*requests_)[static_cast<size_t>(id)]; }
+  const Request& request(RequestId id) const { return (*requests_)[static_cast<size_t>(id)]; }
+  // Whole prompt until the prefill is done, then one token.
+  int64_t next_num_tokens(const Request& r) const {
+    return r.is_prefill_complete ? 1 : r.num_prefill_tokens;
+  }
+  int64_t blocks_for_tokens(int64_t tokens) const {
+    return (tokens + config_.block_size - 1) / config_.block_size;
+  }
+  // Restart a request and put it at the head of the queue with its blocks freed.
+  void preempt(RequestId id);
+
+  SchedulerConfig config_;
+  int64_t num_stages_;
+  int64_t max_tokens_;
+  int64_t max_blocks_per_sequence_;
+  int64_t max_batch_size_;  // min(memory planner's micro-batch size, batch_size_cap)
+  std::deque<RequestId> queue_;
+  KvBlockManager blocks_;
+
+ private:
+  std::vector<Request>* requests_;
+  int64_t running_batches_ = 0;
+
+
+ protected:
+  void batch_finished() { --running_batches_; }
+};
+
+using ReplicaSchedulerRegistry = Registry<ReplicaScheduler, const ReplicaSchedulerContext&>;
+ReplicaSchedulerRegistry make_replica_scheduler_registry();
+
+// Checks scheduler options against each other and the memory plan (e.g. LightLLM needs block
+// size 1 and no PP; a max request must fit in a batch's token budget).
+void validate_scheduler(const SchedulerConfig& config, int64_t pipeline_parallel, int64_t max_tokens);
+
+}  // namespace infersweep::sim

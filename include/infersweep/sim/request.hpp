@@ -1,0 +1,50 @@
+#pragma once
+// One inference request and its lifecycle (Vidur's entities/request.py). Times are seconds.
+#include <cstdint>
+
+namespace infersweep::sim {
+
+using RequestId = int64_t;
+
+struct Request {
+  RequestId id = 0;
+  int32_t replica_id = -1;
+  double arrived_at = 0;
+  int64_t num_prefill_tokens = 0;  // grows on restart (processed tokens become the prompt)
+  int64_t num_decode_tokens = 0;   // shrinks on restart
+  int64_t original_prefill_tokens = 0;
+  int64_t original_decode_tokens = 0;
+  int64_t num_processed_tokens = 0;
+
+  double scheduled_at = 0;
+  double scheduling_delay = 0;
+  double execution_time = 0;        // sum of stage times, including CPU overhead
+  double model_execution_time = 0;  // sum of stage model times
+  double preempted_time = 0;        // gaps between consecutive stage executions
+  double completed_at = 0;
+  double prefill_completed_at = 0;
+  double latest_stage_scheduled_at = 0;
+  double latest_stage_completed_at = 0;
+  double latest_iteration_completed_at = 0;
+  bool has_completed_a_stage = false;
+  bool scheduled = false;
+  bool completed = false;
+  bool is_prefill_complete = false;
+  int32_t num_restarts = 0;
+
+  int64_t total_tokens() const { return num_prefill_tokens + num_decode_tokens; }
+  int64_t processed_decode_tokens() const {
+    return num_processed_tokens > num_prefill_tokens ? num_processed_tokens - num_prefill_tokens : 0;
+  }
+
+  void on_batch_schedule(double now);
+  void on_batch_stage_schedule(double now);
+  void on_batch_stage_end(double now, double execution_s, double model_execution_s);
+  // Returns the time since the previous token of this request (a TBT sample) when this
+  // iteration produced a decode token, or a negative value otherwise.
+  double on_batch_end(double now, int64_t num_tokens);
+  // Memory preemption: everything computed so far becomes the new prompt.
+  void restart();
+};
+
+}  // namespace infersweep::sim

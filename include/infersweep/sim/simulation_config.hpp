@@ -1,0 +1,48 @@
+#pragma once
+// Everything that defines one simulated deployment and its workload. Plain data: the CLI, and
+// later the search and the sweep, fill it in; prepare_simulation() validates it in one place.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infersweep/predict/operator_time_model.hpp"
+#include "infersweep/sim/memory_planner.hpp"
+#include "infersweep/sim/scheduler_config.hpp"
+#include "infersweep/spec/spec_catalog.hpp"
+#include "infersweep/workload/workload_config.hpp"
+
+namespace infersweep::sim {
+
+struct SimulationConfig {
+  std::string model = "meta-llama/Llama-2-7b-hf";
+  std::string gpu = "a100";
+  std::string node = "a100_pairwise_nvlink";
+  int64_t num_replicas = 1;
+  ParallelismConfig parallel;
+  double memory_margin_fraction = 0.1;
+  KvAccounting kv_accounting = KvAccounting::per_stage;
+  SchedulerConfig scheduler;
+  workload::WorkloadConfig workload;  // workload.seed is the simulation's seed
+  predict::PredictorConfig predictor;
+  double time_limit_s = 0;  // 0: run until every request completes
+  bool record_trace = false;
+
+  // One `key = value` line per setting, in a fixed order: the identity of the configuration.
+  std::string canonical() const;
+};
+
+// A validated configuration with its specs resolved, memory planned and requests generated:
+// everything a Simulation needs, with no file access left.
+struct SimulationSetup {
+  SimulationConfig config;
+  spec::ModelSpec model;
+  spec::GpuSpec gpu;
+  spec::NodeSpec node;
+  MemoryPlan memory;
+  std::vector<workload::RequestSpec> requests;
+};
+
+// Throws InputError naming the option or file at fault.
+SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog);
+
+}  // namespace infersweep::sim

@@ -1,0 +1,41 @@
+#pragma once
+// The numbers a finished simulation reports: distributions of every request, token and batch
+// metric, and per-replica utilisation. Also what a capacity search reads.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "infersweep/sim/simulation.hpp"
+#include "infersweep/sim/statistics.hpp"
+
+namespace infersweep::sim {
+
+struct ReplicaUsage {
+  double memory_usage_mean_percent = 0;
+  double memory_usage_max_percent = 0;
+  std::vector<double> busy_mean_percent;  // per stage
+  std::vector<double> mfu_mean_percent;   // per stage
+};
+
+struct SimulationSummary {
+  int64_t num_requests = 0;
+  int64_t num_completed = 0;
+  int64_t num_restarts = 0;
+  int64_t num_batches = 0;
+  int64_t num_events = 0;
+  double end_time_s = 0;
+  bool hit_time_limit = false;
+  double completed_per_second = 0;
+  double output_tokens_per_second = 0;
+  std::vector<std::pair<std::string, Distribution>> request_metrics;  // in a fixed order
+  std::vector<std::pair<std::string, Distribution>> batch_metrics;
+  Distribution tbt;
+  Distribution inter_arrival_delay;
+  std::vector<ReplicaUsage> replicas;
+
+  const Distribution& request_metric(const std::string& name) const;
+};
+
+SimulationSummary summarize(const Simulation& simulation);
+
+}  // namespace infersweep::sim

@@ -1,0 +1,51 @@
+#pragma once
+// Summary statistics: exact quantiles for per-request series, a log-bucket sketch with 0.1 %
+// relative accuracy for the high-volume series (inter-token gaps, batches), and time-weighted
+// means of step functions (memory use, busy time, MFU).
+#include <cstdint>
+#include <vector>
+
+namespace infersweep::sim {
+
+struct Distribution {
+  int64_t count = 0;
+  double mean = 0, min = 0, max = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0;
+};
+
+// Quantile with linear interpolation between order statistics (pandas/numpy default).
+double quantile_sorted(const std::vector<double>& sorted, double q);
+Distribution summarize_exact(std::vector<double> values);
+
+// Values go to bucket ceil(log_gamma(v)), gamma = (1+a)/(1-a); a quantile is reported as the
+// bucket's midpoint value, within a relative error a of a true sample.
+class QuantileSketch {
+ public:
+  explicit QuantileSketch(double relative_accuracy = 0.001);
+  void add(double value);
+  int64_t count() const { return count_; }
+  double quantile(double q) const;
+  Distribution summarize() const;
+
+ private:
+  double log_gamma_;
+  double gamma_;
+  int64_t count_ = 0;
+  int64_t zeros_ = 0;
+  double sum_ = 0, min_ = 0, max_ = 0;
+  int64_t offset_ = 0;  // key of buckets_[0]
+  std::vector<int64_t> buckets_;
+};
+
+// Time-weighted mean of a step function over [0, end]: value 0 before the first record, each
+// recorded value holds until the next record, the last one until `end`.
+class TimeWeightedSeries {
+ public:
+  void record(double time, double value);
+  double mean(double end_time) const;
+  double max() const { return max_; }
+
+ private:
+  double last_time_ = 0, last_value_ = 0, area_ = 0, max_ = 0;
+};
+
+}  // namespace infersweep::sim

@@ -1,0 +1,21 @@
+#pragma once
+// Inter-arrival time generators, chosen by name (--interval-generator).
+#include <memory>
+#include <optional>
+
+#include "infersweep/common/registry.hpp"
+#include "infersweep/workload/workload_config.hpp"
+
+namespace infersweep::workload {
+
+class IntervalGenerator {
+ public:
+  virtual ~IntervalGenerator() = default;
+  // Seconds until the next arrival; nullopt when a trace is exhausted.
+  virtual std::optional<double> next() = 0;
+};
+
+using IntervalGeneratorRegistry = Registry<IntervalGenerator, const WorkloadConfig&>;
+IntervalGeneratorRegistry make_interval_generator_registry();
+
+}  // namespace infersweep::workload

@@ -1,0 +1,32 @@
+#pragma once
+// Prompt/output length generators, chosen by name (--length-generator).
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "infersweep/common/random_stream.hpp"
+#include "infersweep/common/registry.hpp"
+#include "infersweep/workload/workload_config.hpp"
+
+namespace infersweep::workload {
+
+struct TokenCounts {
+  int64_t prefill = 0;
+  int64_t decode = 0;
+};
+
+class LengthGenerator {
+ public:
+  virtual ~LengthGenerator() = default;
+  // Throws InputError when a finite source (a trace) runs out.
+  virtual TokenCounts next() = 0;
+};
+
+using LengthGeneratorRegistry = Registry<LengthGenerator, const WorkloadConfig&>;
+LengthGeneratorRegistry make_length_generator_registry();
+
+// Vidur's proportional clip of a (prefill, decode) pair to at most max_tokens in total,
+// each part kept >= 1.
+TokenCounts clip_proportionally(int64_t prefill, int64_t decode, int64_t max_tokens);
+
+}  // namespace infersweep::workload

@@ -1,0 +1,25 @@
+#pragma once
+// Builds the full, arrival-ordered request list of a simulation before it starts.
+#include <vector>
+
+#include "infersweep/common/registry.hpp"
+#include "infersweep/workload/workload_config.hpp"
+
+namespace infersweep::workload {
+
+class RequestGenerator {
+ public:
+  virtual ~RequestGenerator() = default;
+  virtual std::vector<RequestSpec> generate() = 0;
+};
+
+using RequestGeneratorRegistry = Registry<RequestGenerator, const WorkloadConfig&>;
+RequestGeneratorRegistry make_request_generator_registry();
+
+// Checks every option of the workload (names, ranges) without reading any file.
+void validate_workload(const WorkloadConfig& config);
+
+// Validates the config, then runs the generator it names.
+std::vector<RequestSpec> generate_requests(const WorkloadConfig& config);
+
+}  // namespace infersweep::workload

@@ -1,0 +1,43 @@
+#pragma once
+// What requests a simulation sees. Defaults follow Vidur's: a synthetic workload of 128
+// requests with fixed lengths (2048 prompt + 512 output tokens) arriving as a Poisson process.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace infersweep::workload {
+
+struct WorkloadConfig {
+  std::string generator = "synthetic";  // synthetic | trace_replay
+  std::optional<int64_t> num_requests;  // synthetic: 128 if unset; trace_replay: every row
+  double duration_s = 0;                // synthetic: if > 0, arrivals in [0, duration) instead
+  uint64_t seed = 42;
+  int64_t max_tokens = 4096;  // prompt + output cap per request (also sizes the KV budget)
+
+  std::string length_generator = "fixed";  // fixed | uniform | zipf | trace
+  int64_t fixed_prefill_tokens = 2048;
+  int64_t fixed_decode_tokens = 512;
+  int64_t min_tokens = 1024;               // uniform, zipf
+  double prefill_to_decode_ratio = 20.0;   // uniform, zipf
+  double zipf_theta = 0.6;
+  bool zipf_scramble = false;
+  std::string length_trace_file;           // trace length generator
+  double prefill_scale = 1.0;
+  double decode_scale = 1.0;
+
+  std::string interval_generator = "poisson";  // static | poisson | gamma | trace
+  double qps = 0.5;
+  double gamma_cv = 0.5;
+  std::string interval_trace_file;  // column arrived_at, seconds
+  double time_scale = 1.0;          // multiplies trace arrival times and intervals
+
+  std::string trace_file;  // trace_replay: arrived_at, num_prefill_tokens, num_decode_tokens
+};
+
+struct RequestSpec {
+  double arrived_at = 0;
+  int64_t num_prefill_tokens = 0;
+  int64_t num_decode_tokens = 0;
+};
+
+}  // namespace infersweep::workload

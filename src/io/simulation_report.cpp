@@ -1,0 +1,215 @@
+#include "infersweep/io/simulation_report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
+#include "infersweep/io/json_writer.hpp"
+
+namespace infersweep::io {
+
+namespace {
+
+void write_distribution(JsonWriter& json, const std::string& key, const sim::Distribution& d) {
+  json.begin_object(key)
+      .value("count", d.count)
+      .value("mean", d.mean)
+      .value("min", d.min)
+      .value("max", d.max)
+      .value("p50", d.p50)
+      .value("p90", d.p90)
+      .value("p95", d.p95)
+      .value("p99", d.p99)
+      .end_object();
+}
+
+std::ofstream open_output(const std::filesystem::path& path) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw InputError::option("output-dir", "cannot write " + path.string());
+  return out;
+}
+
+}  // namespace
+
+void write_summary_json(const sim::Simulation& simulation, const sim::SimulationSummary& s, std::ostream& out) {
+  const auto& setup = simulation.setup();
+  const auto& c = setup.config;
+  JsonWriter json(out);
+  json.begin_object();
+  json.begin_object("deployment")
+      .value("model", setup.model.name)
+      .value("gpu", setup.gpu.name)
+      .value("node", setup.node.name)
+      .value("replicas", c.num_replicas)
+      .value("tp", c.parallel.tensor_parallel)
+      .value("pp", c.parallel.pipeline_parallel)
+      .value("replica_scheduler", c.scheduler.replica_scheduler)
+      .value("global_scheduler", c.scheduler.global_scheduler)
+      .value("predictor", c.predictor.name)
+      .value("gpus", c.num_replicas * c.parallel.tensor_parallel * c.parallel.pipeline_parallel)
+      .value("cost_per_hour", setup.gpu.price_per_hour *
+                                  static_cast<double>(c.num_replicas * c.parallel.tensor_parallel *
+                                                      c.parallel.pipeline_parallel))
+      .end_object();
+  json.begin_object("memory_plan")
+      .value("parameters_per_device", setup.memory.parameters_per_device)
+      .value("kv_bytes_per_request", setup.memory.kv_bytes_per_request)
+      .value("max_batch_size", setup.memory.max_batch_size)
+      .value("max_request_slots", setup.memory.max_request_slots)
+      .value("num_blocks", simulation.num_blocks_per_replica())
+      .value("kv_accounting", sim::to_string(c.kv_accounting))
+      .end_object();
+  json.begin_object("simulation")
+      .value("num_requests", s.num_requests)
+      .value("num_completed", s.num_completed)
+      .value("num_restarts", s.num_restarts)
+      .value("num_batches", s.num_batches)
+      .value("num_events", s.num_events)
+      .value("end_time_s", s.end_time_s)
+      .value("hit_time_limit", s.hit_time_limit)
+      .value("completed_per_second", s.completed_per_second)
+      .value("output_tokens_per_second", s.output_tokens_per_second)
+      .end_object();
+  json.begin_object("request_metrics");
+  for (const auto& [name, d] : s.request_metrics) write_distribution(json, name, d);
+  write_distribution(json, "tbt", s.tbt);
+  write_distribution(json, "inter_arrival_delay", s.inter_arrival_delay);
+  json.end_object();
+  json.begin_object("batch_metrics");
+  for (const auto& [name, d] : s.batch_metrics) write_distribution(json, name, d);
+  json.end_object();
+  json.begin_array("replicas");
+  for (size_t rep = 0; rep < s.replicas.size(); ++rep) {
+    const auto& u = s.replicas[rep];
+    json.begin_object()
+        .value("replica", static_cast<int64_t>(rep))
+        .value("memory_usage_mean_percent", u.memory_usage_mean_percent)
+        .value("memory_usage_max_percent", u.memory_usage_max_percent);
+    json.begin_array("stages");
+    for (size_t st = 0; st < u.busy_mean_percent.size(); ++st)
+      json.begin_object()
+          .value("stage", static_cast<int64_t>(st))
+          .value("busy_mean_percent", u.busy_mean_percent[st])
+          .value("mfu_mean_percent", u.mfu_mean_percent[st])
+          .end_object();
+    json.end_array().end_object();
+  }
+  json.end_array();
+  json.value("config", c.canonical());
+  json.end_object();
+}
+
+void write_request_metrics_csv(const sim::Simulation& simulation, std::ostream& out) {
+  out << "request_id,replica_id,arrived_at,num_prefill_tokens,num_decode_tokens,num_restarts,scheduled_at,"
+         "prefill_completed_at,completed_at,e2e_time,e2e_time_normalized,execution_time,"
+         "execution_time_normalized,model_execution_time,model_execution_time_normalized,preemption_time,"
+         "scheduling_delay,execution_plus_preemption_time,execution_plus_preemption_time_normalized,ttft,"
+         "prefill_time_execution_plus_preemption,prefill_time_execution_plus_preemption_normalized,"
+         "decode_time_execution_plus_preemption_normalized\n";
+  std::vector<sim::RequestId> ids = simulation.metrics().completed();
+  std::sort(ids.begin(), ids.end());
+  auto f = [](double v) { return format_double(v); };
+  for (sim::RequestId id : ids) {
+    const auto& r = simulation.requests()[static_cast<size_t>(id)];
+    const auto m = sim::derive_request_metrics(r);
+    out << r.id << ',' << r.replica_id << ',' << f(r.arrived_at) << ',' << r.original_prefill_tokens << ','
+        << r.original_decode_tokens << ',' << r.num_restarts << ',' << f(r.scheduled_at) << ','
+        << f(r.prefill_completed_at) << ',' << f(r.completed_at) << ',' << f(m.e2e_time) << ','
+        << f(m.e2e_time_normalized) << ',' << f(m.execution_time) << ',' << f(m.execution_time_normalized) << ','
+        << f(m.model_execution_time) << ',' << f(m.model_execution_time_normalized) << ','
+        << f(m.preemption_time) << ',' << f(m.scheduling_delay) << ',' << f(m.execution_plus_preemption_time)
+        << ',' << f(m.execution_plus_preemption_time_normalized) << ',' << f(m.ttft) << ','
+        << f(m.prefill_time_execution_plus_preemption) << ','
+        << f(m.prefill_time_execution_plus_preemption_normalized) << ','
+        << f(m.decode_time_execution_plus_preemption_normalized) << '\n';
+  }
+}
+
+void write_chrome_trace(const sim::Simulation& simulation, std::ostream& out) {
+  JsonWriter json(out, 0);
+  json.begin_object().begin_array("traceEvents");
+  for (const auto& span : simulation.metrics().spans()) {
+    json.begin_object()
+        .value("name", "batch " + std::to_string(span.batch_id))
+        .value("ph", "X")
+        .value("ts", span.start * 1e6)
+        .value("dur", span.duration * 1e6)
+        .value("pid", static_cast<int64_t>(span.replica))
+        .value("tid", static_cast<int64_t>(span.stage));
+    json.begin_object("args")
+        .value("batch_id", span.batch_id)
+        .value("batch_size", span.batch_size)
+        .value("num_tokens", span.num_tokens)
+        .end_object()
+        .end_object();
+  }
+  json.end_array().value("displayTimeUnit", "ms").end_object();
+}
+
+std::string write_simulation_outputs(const sim::Simulation& simulation, const sim::SimulationSummary& summary,
+                                     const std::string& directory) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(directory, ec);
+  if (ec) throw InputError::option("output-dir", "cannot create '" + directory + "': " + ec.message());
+  const fs::path dir(directory);
+  std::string written;
+  {
+    auto out = open_output(dir / "summary.json");
+    write_summary_json(simulation, summary, out);
+    written += (dir / "summary.json").string() + "\n";
+  }
+  {
+    auto out = open_output(dir / "request_metrics.csv");
+    write_request_metrics_csv(simulation, out);
+    written += (dir / "request_metrics.csv").string() + "\n";
+  }
+  if (simulation.setup().config.record_trace) {
+    auto out = open_output(dir / "chrome_trace.json");
+    write_chrome_trace(simulation, out);
+    written += (dir / "chrome_trace.json").string() + "\n";
+  }
+  return written;
+}
+
+void print_summary_table(const sim::Simulation& simulation, const sim::SimulationSummary& s, std::ostream& out) {
+  const auto& setup = simulation.setup();
+  const auto& c = setup.config;
+  char line[256];
+  std::snprintf(line, sizeof line, "%s on %d x %s (TP%d PP%d, %s), %s scheduler, predictor %s\n",
+                setup.model.name.c_str(), static_cast<int>(c.num_replicas), setup.gpu.name.c_str(),
+                static_cast<int>(c.parallel.tensor_parallel), static_cast<int>(c.parallel.pipeline_parallel),
+                setup.node.name.c_str(), c.scheduler.replica_scheduler.c_str(), c.predictor.name.c_str());
+  out << line;
+  std::snprintf(line, sizeof line,
+                "requests %lld/%lld completed, %lld restarts, %lld batches, simulated %.2f s%s\n",
+                static_cast<long long>(s.num_completed), static_cast<long long>(s.num_requests),
+                static_cast<long long>(s.num_restarts), static_cast<long long>(s.num_batches), s.end_time_s,
+                s.hit_time_limit ? " (time limit reached)" : "");
+  out << line;
+  std::snprintf(line, sizeof line, "%-26s %10s %10s %10s %10s %10s\n", "metric (s)", "mean", "p50", "p90", "p99",
+                "max");
+  out << line;
+  auto row = [&](const char* name, const sim::Distribution& d) {
+    std::snprintf(line, sizeof line, "%-26s %10.4f %10.4f %10.4f %10.4f %10.4f\n", name, d.mean, d.p50, d.p90,
+                  d.p99, d.max);
+    out << line;
+  };
+  row("ttft", s.request_metric("ttft"));
+  row("tbt", s.tbt);
+  row("e2e_time", s.request_metric("e2e_time"));
+  row("scheduling_delay", s.request_metric("scheduling_delay"));
+  row("batch_execution_time", s.batch_metrics.front().second);
+  for (size_t rep = 0; rep < s.replicas.size(); ++rep) {
+    const auto& u = s.replicas[rep];
+    std::snprintf(line, sizeof line, "replica %zu: KV memory %.1f%% mean (%.1f%% max), busy %.1f%%, MFU %.1f%%\n",
+                  rep, u.memory_usage_mean_percent, u.memory_usage_max_percent, u.busy_mean_percent.front(),
+                  u.mfu_mean_percent.front());
+    out << line;
+  }
+}
+
+}  // namespace infersweep::io

@@ -1,0 +1,65 @@
+// infersweep: which LLM deployment serves a model and its traffic at the most QPS per dollar.
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "infersweep/cli/simulate_command.hpp"
+#include "infersweep/common/error.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: infersweep <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  simulate   simulate one serving deployment and write its metrics (see simulate --help)\n"
+    "  version    print the engine version and the MPI and HDF5 libraries it is built with\n"
+    "\n"
+    "exit codes: 0 success, 1 bad input, 2 simulation failure\n";
+
+int print_version() {
+  char mpi_version[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(mpi_version, &length);
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  std::string mpi(mpi_version, static_cast<size_t>(length));
+  mpi = mpi.substr(0, mpi.find('\n'));
+  std::cout << "infersweep " << INFERSWEEP_VERSION << "\n"
+            << "MPI: " << mpi << "\n"
+            << "HDF5: " << major << "." << minor << "." << release << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 1;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "simulate") return infersweep::cli::run_simulate(args);
+    if (command == "version" || command == "--version") return print_version();
+    if (command == "help" || command == "--help" || command == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::cerr << "infersweep: unknown command '" << command << "'\n" << kUsage;
+    return 1;
+  } catch (const infersweep::InputError& e) {
+    std::cerr << "infersweep " << command << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const infersweep::SimulationError& e) {
+    std::cerr << "infersweep " << command << ": simulation failed: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "infersweep " << command << ": internal error: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,104 @@
+#include "infersweep/predict/roofline_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace infersweep::predict {
+
+namespace {
+constexpr double kBytesPerValue = 2.0;  // fp16
+}
+
+RooflineModel::RooflineModel(const PredictorContext& c)
+    : params_(c.config.roofline),
+      peak_flops_(c.gpu.fp16_tflops * 1e12),
+      bandwidth_(c.gpu.memory_bandwidth_gbps * 1e9),
+      h_(static_cast<double>(c.model.hidden_size)),
+      hd_(static_cast<double>(c.model.head_dim())),
+      qh_(static_cast<double>(c.model.num_q_heads / c.tensor_parallel)),
+      kvh_(static_cast<double>((c.model.num_kv_heads + c.tensor_parallel - 1) / c.tensor_parallel)),
+      mlp_(static_cast<double>(c.model.mlp_hidden_size / c.tensor_parallel)),
+      gated_(c.model.gated_mlp),
+      tp_(c.tensor_parallel) {
+  const bool tp_in_node = c.tensor_parallel <= c.node.devices_per_node;
+  all_reduce_bandwidth_ = (tp_in_node ? c.node.intra_node_bandwidth_gbps : c.node.inter_node_bandwidth_gbps) * 1e9;
+  all_reduce_latency_s_ = (tp_in_node ? c.node.intra_node_latency_us : c.node.inter_node_latency_us) * 1e-6;
+  const bool multi_node = c.tensor_parallel * c.pipeline_parallel > c.node.devices_per_node;
+  send_recv_bandwidth_ = (multi_node ? c.node.inter_node_bandwidth_gbps : c.node.intra_node_bandwidth_gbps) * 1e9;
+  send_recv_latency_s_ = (multi_node ? c.node.inter_node_latency_us : c.node.intra_node_latency_us) * 1e-6;
+}
+
+double RooflineModel::kernel_ms(double flops, double bytes, double compute_eff, double memory_eff) const {
+  const double compute_s = flops / (peak_flops_ * compute_eff);
+  const double memory_s = bytes / (bandwidth_ * memory_eff);
+  return std::max(compute_s, memory_s) * 1e3 + params_.kernel_overhead_us * 1e-3;
+}
+
+double RooflineModel::token_op_ms(TokenOp op, int64_t num_tokens) const {
+  const double n = static_cast<double>(num_tokens);
+  const double ce = params_.compute_efficiency, me = params_.memory_efficiency;
+  // A GEMM [n x in] * [in x out]: 2*n*in*out FLOPs; reads weights and input, writes output.
+  auto gemm = [&](double in, double out) {
+    return kernel_ms(2.0 * n * in * out, kBytesPerValue * (in * out + n * in + n * out), ce, me);
+  };
+  // An element-wise kernel touching `values` fp16 values.
+  auto streaming = [&](double values) { return kernel_ms(0.0, kBytesPerValue * values, ce, me); };
+  switch (op) {
+    case TokenOp::attn_pre_proj:
+      return gemm(h_, hd_ * (qh_ + 2.0 * kvh_));
+    case TokenOp::attn_post_proj:
+      return gemm(hd_ * qh_, h_);
+    case TokenOp::mlp_up_proj:
+      return gemm(h_, (gated_ ? 2.0 : 1.0) * mlp_);
+    case TokenOp::mlp_down_proj:
+      return gemm(mlp_, h_);
+    case TokenOp::mlp_act:
+      return streaming(n * mlp_ * (gated_ ? 3.0 : 2.0));
+    case TokenOp::input_layernorm:
+    case TokenOp::post_attention_layernorm:
+      return streaming(2.0 * n * h_ + h_);
+    case TokenOp::attn_rope:
+      return streaming(2.0 * n * hd_ * (qh_ + kvh_));
+    case TokenOp::add:
+      return streaming(3.0 * n * h_);
+    case TokenOp::attn_kv_cache_save:
+      return streaming(2.0 * 2.0 * n * hd_ * kvh_);
+  }
+  return 0.0;
+}
+
+double RooflineModel::decode_attention_ms(int64_t batch_size, int64_t kv_tokens) const {
+  const double b = static_cast<double>(batch_size), kv = static_cast<double>(kv_tokens);
+  const double flops = 4.0 * b * kv * hd_ * qh_;
+  const double bytes = kBytesPerValue * (2.0 * b * kv * hd_ * kvh_ + 2.0 * b * hd_ * qh_);
+  return kernel_ms(flops, bytes, params_.attention_compute_efficiency, params_.attention_memory_efficiency);
+}
+
+double RooflineModel::prefill_attention_ms(int64_t kv_tokens, int64_t chunk_sq) const {
+  const double kv = static_cast<double>(kv_tokens);
+  const double c = std::sqrt(static_cast<double>(chunk_sq));
+  // Causal: each of the c new queries sees the kv earlier tokens and, on average, half the chunk.
+  const double flops = 4.0 * hd_ * qh_ * (c * kv + 0.5 * c * c);
+  const double bytes = kBytesPerValue * (2.0 * (kv + c) * hd_ * kvh_ + 2.0 * c * hd_ * qh_);
+  return kernel_ms(flops, bytes, params_.attention_compute_efficiency, params_.attention_memory_efficiency);
+}
+
+double RooflineModel::all_reduce_ms(int64_t num_tokens) const {
+  if (tp_ <= 1) return 0.0;
+  const double bytes = kBytesPerValue * static_cast<double>(num_tokens) * h_;
+  const double steps = 2.0 * static_cast<double>(tp_ - 1);
+  return (steps * all_reduce_latency_s_ + steps / static_cast<double>(tp_) * bytes / all_reduce_bandwidth_) * 1e3;
+}
+
+double RooflineModel::send_recv_ms(int64_t num_tokens) const {
+  const double bytes = kBytesPerValue * static_cast<double>(num_tokens) * h_;
+  return (send_recv_latency_s_ + bytes / send_recv_bandwidth_) * 1e3;
+}
+
+OperatorTimeModelRegistry make_operator_time_model_registry() {
+  OperatorTimeModelRegistry registry("execution-time predictor");
+  registry.add("roofline", [](const PredictorContext& c) { return std::make_unique<RooflineModel>(c); });
+  return registry;
+}
+
+}  // namespace infersweep::predict

@@ -1,0 +1,55 @@
+#include "infersweep/sim/global_scheduler.hpp"
+
+#include "infersweep/common/random_stream.hpp"
+
+namespace infersweep::sim {
+
+namespace {
+
+class RoundRobinScheduler : public GlobalScheduler {
+ public:
+  explicit RoundRobinScheduler(const GlobalSchedulerContext& c) : num_replicas_(c.num_replicas) {}
+  int32_t choose_replica(const std::vector<int64_t>&) override {
+    return static_cast<int32_t>(counter_++ % static_cast<uint64_t>(num_replicas_));
+  }
+
+ private:
+  int32_t num_replicas_;
+  uint64_t counter_ = 0;
+};
+
+class RandomScheduler : public GlobalScheduler {
+ public:
+  explicit RandomScheduler(const GlobalSchedulerContext& c)
+      : num_replicas_(c.num_replicas), rng_(c.seed, "global_scheduler.random") {}
+  int32_t choose_replica(const std::vector<int64_t>&) override {
+    return static_cast<int32_t>(rng_.uniform_index(static_cast<uint64_t>(num_replicas_)));
+  }
+
+ private:
+  int32_t num_replicas_;
+  RandomStream rng_;
+};
+
+// Least outstanding requests: the replica with the shortest waiting queue, lowest id on ties.
+class LeastOutstandingScheduler : public GlobalScheduler {
+ public:
+  int32_t choose_replica(const std::vector<int64_t>& queued) override {
+    int32_t best = 0;
+    for (int32_t r = 1; r < static_cast<int32_t>(queued.size()); ++r)
+      if (queued[static_cast<size_t>(r)] < queued[static_cast<size_t>(best)]) best = r;
+    return best;
+  }
+};
+
+}  // namespace
+
+GlobalSchedulerRegistry make_global_scheduler_registry() {
+  GlobalSchedulerRegistry registry("global scheduler");
+  registry.add("round_robin", [](const GlobalSchedulerContext& c) { return std::make_unique<RoundRobinScheduler>(c); });
+  registry.add("random", [](const GlobalSchedulerContext& c) { return std::make_unique<RandomScheduler>(c); });
+  registry.add("lor", [](const GlobalSchedulerContext&) { return std::make_unique<LeastOutstandingScheduler>(); });
+  return registry;
+}
+
+}  // namespace infersweep::sim

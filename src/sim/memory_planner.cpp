@@ -1,0 +1,94 @@
+#include "infersweep/sim/memory_planner.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "infersweep/common/error.hpp"
+
+namespace infersweep::sim {
+
+KvAccounting parse_kv_accounting(const std::string& name) {
+  if (name == "per_stage") return KvAccounting::per_stage;
+  if (name == "vidur") return KvAccounting::vidur;
+  throw InputError::option("kv-accounting", "unknown accounting '" + name +
+                                                "' (expected one of: per_stage, vidur)");
+}
+
+const char* to_string(KvAccounting accounting) {
+  return accounting == KvAccounting::vidur ? "vidur" : "per_stage";
+}
+
+void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& node,
+                          const ParallelismConfig& p) {
+  const auto tp = p.tensor_parallel, pp = p.pipeline_parallel;
+  if (tp < 1) throw InputError::option("tp", "must be at least 1");
+  if (pp < 1) throw InputError::option("pp", "must be at least 1");
+  if (model.num_q_heads % tp != 0)
+    throw InputError::option("tp", "tensor parallelism " + std::to_string(tp) + " does not divide the " +
+                                       std::to_string(model.num_q_heads) + " attention heads of " +
+                                       model.name);
+  if (model.hidden_size % tp != 0)
+    throw InputError::option("tp", "tensor parallelism " + std::to_string(tp) +
+                                       " does not divide hidden size " + std::to_string(model.hidden_size));
+  if (model.num_layers % pp != 0)
+    throw InputError::option("pp", "pipeline parallelism " + std::to_string(pp) + " does not divide the " +
+                                       std::to_string(model.num_layers) + " layers of " + model.name);
+  if (tp > node.devices_per_node)
+    throw InputError::option("tp", "a tensor-parallel group of " + std::to_string(tp) +
+                                       " GPUs does not fit in a " + node.name + " node (" +
+                                       std::to_string(node.devices_per_node) + " GPUs)");
+  const int64_t workers = tp * pp;
+  if (workers > node.devices_per_node && workers % node.devices_per_node != 0)
+    throw InputError::option("pp", "TP x PP = " + std::to_string(workers) +
+                                       " must be at most, or a multiple of, the " +
+                                       std::to_string(node.devices_per_node) + " GPUs of a " +
+                                       node.name + " node");
+}
+
+int64_t parameters_per_device(const spec::ModelSpec& m, const ParallelismConfig& p) {
+  const int64_t h = m.hidden_size;
+  const int64_t hd = m.head_dim();
+  const int64_t qh = m.num_q_heads / p.tensor_parallel;
+  const int64_t kvh = (m.num_kv_heads + p.tensor_parallel - 1) / p.tensor_parallel;
+  const int64_t mlp_matrices = m.gated_mlp ? 3 : 2;
+  const int64_t per_layer = h * hd * (qh + 2 * kvh) + h * hd * qh +
+                            mlp_matrices * h * m.mlp_hidden_size / p.tensor_parallel;
+  return per_layer * (m.num_layers / p.pipeline_parallel);
+}
+
+MemoryPlan plan_memory(const spec::ModelSpec& m, const spec::GpuSpec& gpu, const ParallelismConfig& p,
+                       int64_t max_tokens, int64_t block_size, double margin, KvAccounting accounting) {
+  if (block_size < 1) throw InputError::option("block-size", "must be at least 1");
+  if (margin < 0 || margin >= 1) throw InputError::option("memory-margin", "must be in [0, 1)");
+  MemoryPlan plan;
+  plan.parameters_per_device = parameters_per_device(m, p);
+  plan.parameter_bytes = 2.0 * static_cast<double>(plan.parameters_per_device);
+  plan.available_bytes = gpu.memory_bytes() * (1.0 - margin);
+  const int64_t kvh = (m.num_kv_heads + p.tensor_parallel - 1) / p.tensor_parallel;
+  const double kv_per_layer = 2.0 * 2.0 * static_cast<double>(m.head_dim() * kvh * max_tokens);
+  const double free_bytes = plan.available_bytes - plan.parameter_bytes;
+  if (accounting == KvAccounting::vidur) {
+    plan.kv_bytes_per_request = kv_per_layer * static_cast<double>(m.num_layers);
+    plan.max_batch_size = free_bytes > 0 ? static_cast<int64_t>(std::floor(free_bytes / plan.kv_bytes_per_request)) : 0;
+    plan.max_request_slots = plan.max_batch_size * p.pipeline_parallel;
+  } else {
+    plan.kv_bytes_per_request = kv_per_layer * static_cast<double>(m.num_layers / p.pipeline_parallel);
+    plan.max_request_slots = free_bytes > 0 ? static_cast<int64_t>(std::floor(free_bytes / plan.kv_bytes_per_request)) : 0;
+    plan.max_batch_size = plan.max_request_slots / p.pipeline_parallel;
+  }
+  if (plan.max_batch_size < 1) {
+    std::ostringstream msg;
+    msg.precision(3);
+    msg << m.name << " does not fit on " << gpu.name << " at TP" << p.tensor_parallel << " PP"
+        << p.pipeline_parallel << ": weights take " << plan.parameter_bytes / (1u << 30)
+        << " GiB of the " << plan.available_bytes / (1u << 30) << " GiB usable per GPU, and one "
+        << max_tokens << "-token request needs " << plan.kv_bytes_per_request / (1u << 30)
+        << " GiB of KV cache per micro-batch slot";
+    throw InputError::option("model", msg.str());
+  }
+  plan.blocks_per_request = max_tokens / block_size;
+  plan.num_blocks = plan.blocks_per_request * plan.max_request_slots;
+  return plan;
+}
+
+}  // namespace infersweep::sim

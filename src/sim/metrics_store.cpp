@@ -1,0 +1,64 @@
+#include "infersweep/sim/metrics_store.hpp"
+
+namespace infersweep::sim {
+
+RequestMetrics derive_request_metrics(const Request& r) {
+  // Normalised metrics divide by the request's original lengths, also after a restart (Vidur
+  // divides by the shrunken post-restart output length).
+  const double d = static_cast<double>(r.original_decode_tokens);
+  const double p = static_cast<double>(r.original_prefill_tokens);
+  RequestMetrics m;
+  m.e2e_time = r.completed_at - r.arrived_at;
+  m.e2e_time_normalized = m.e2e_time / d;
+  m.execution_time = r.execution_time;
+  m.execution_time_normalized = r.execution_time / d;
+  m.model_execution_time = r.model_execution_time;
+  m.model_execution_time_normalized = r.model_execution_time / d;
+  m.preemption_time = r.preempted_time;
+  m.scheduling_delay = r.scheduling_delay;
+  m.execution_plus_preemption_time = r.execution_time + r.preempted_time;
+  m.execution_plus_preemption_time_normalized = m.execution_plus_preemption_time / d;
+  m.ttft = r.prefill_completed_at - r.arrived_at;
+  m.prefill_time_execution_plus_preemption = r.prefill_completed_at - r.scheduled_at;
+  m.prefill_time_execution_plus_preemption_normalized = m.prefill_time_execution_plus_preemption / p;
+  m.decode_time_execution_plus_preemption_normalized = (r.completed_at - r.prefill_completed_at) / d;
+  return m;
+}
+
+MetricsStore::MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace)
+    : num_replicas_(num_replicas),
+      num_stages_(num_stages),
+      record_trace_(record_trace),
+      memory_(static_cast<size_t>(num_replicas)),
+      busy_(static_cast<size_t>(num_replicas * num_stages)),
+      mfu_(static_cast<size_t>(num_replicas * num_stages)) {}
+
+void MetricsStore::on_request_arrival(const Request& r) {
+  if (any_arrival_) inter_arrival_.push_back(r.arrived_at - last_arrival_);
+  any_arrival_ = true;
+  last_arrival_ = r.arrived_at;
+}
+
+void MetricsStore::on_batch_end(const Batch& batch, double now) {
+  batch_time_.add(now - batch.scheduled_at);
+  batch_size_.add(static_cast<double>(batch.size()));
+  batch_tokens_.add(static_cast<double>(batch.total_tokens));
+  batch_prefill_.add(static_cast<double>(batch.prefill_tokens));
+  batch_decode_.add(static_cast<double>(batch.decode_tokens()));
+}
+
+void MetricsStore::on_memory_usage(int32_t replica, double now, double percent) {
+  memory_[static_cast<size_t>(replica)].record(now, percent);
+}
+
+void MetricsStore::on_stage_start(int32_t replica, int32_t stage, double now, double mfu_percent) {
+  busy_[index(replica, stage)].record(now, 100.0);
+  mfu_[index(replica, stage)].record(now, mfu_percent);
+}
+
+void MetricsStore::on_stage_end(int32_t replica, int32_t stage, double now) {
+  busy_[index(replica, stage)].record(now, 0.0);
+  mfu_[index(replica, stage)].record(now, 0.0);
+}
+
+}  // namespace infersweep::sim

@@ -1,0 +1,53 @@
+// Orca: iteration-level batching of whole prompts and decodes together, with a static KV
+// reservation of max_tokens per admitted request.
+#include <deque>
+
+#include "builtin_schedulers.hpp"
+
+namespace infersweep::sim {
+
+namespace {
+
+class OrcaScheduler : public ReplicaScheduler {
+ public:
+  using ReplicaScheduler::ReplicaScheduler;
+
+  void on_batch_end(const Batch& batch) override {
+    batch_finished();
+    for (RequestId id : batch.request_ids) {
+      if (request(id).completed)
+        blocks_.free(id);
+      else
+        running_.push_back(id);
+    }
+  }
+
+ protected:
+  BatchDraft next_batch() override {
+    BatchDraft batch;
+    while (!running_.empty() && static_cast<int64_t>(batch.size()) < max_batch_size_) {
+      const RequestId id = running_.front();
+      running_.pop_front();
+      batch.add(id, next_num_tokens(request(id)));
+    }
+    while (!queue_.empty() && static_cast<int64_t>(batch.size()) < max_batch_size_ &&
+           blocks_.can_allocate(max_blocks_per_sequence_)) {
+      const RequestId id = queue_.front();
+      queue_.pop_front();
+      blocks_.allocate(id, max_blocks_per_sequence_);
+      batch.add(id, next_num_tokens(request(id)));
+    }
+    return batch;
+  }
+
+ private:
+  std::deque<RequestId> running_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReplicaScheduler> make_orca_scheduler(const ReplicaSchedulerContext& context) {
+  return std::make_unique<OrcaScheduler>(context);
+}
+
+}  // namespace infersweep::sim

@@ -1,0 +1,76 @@
+#pragma once
+// Shared memory rules of vLLM and Sarathi-Serve: blocks are reserved for the whole prompt at
+// admission, one more block whenever decoding crosses a block boundary, and new requests are
+// admitted only while a watermark of free blocks remains.
+#include <algorithm>
+#include <deque>
+
+#include "infersweep/sim/replica_scheduler.hpp"
+
+namespace infersweep::sim {
+
+class PagedReplicaScheduler : public ReplicaScheduler {
+ public:
+  explicit PagedReplicaScheduler(const ReplicaSchedulerContext& context)
+      : ReplicaScheduler(context),
+        max_micro_batch_size_(context.config.batch_size_cap / context.num_stages),
+        watermark_blocks_(static_cast<int64_t>(context.config.watermark_blocks_fraction *
+                                               static_cast<double>(blocks_.num_blocks()))) {}
+
+  void on_batch_end(const Batch& batch) override {
+    batch_finished();
+    for (RequestId id : batch.request_ids) {
+      if (request(id).completed)
+        blocks_.free(id);
+      else
+        running_.push_back(id);
+    }
+  }
+
+ protected:
+  bool can_allocate_request(RequestId id) const {
+    if (!blocks_.holds(id)) {
+      const auto& r = request(id);
+      return blocks_.free_blocks() - blocks_for_tokens(r.num_prefill_tokens) >= watermark_blocks_;
+    }
+    return blocks_.free_blocks() >= 1;  // vLLM keeps one block free for a running request
+  }
+
+  void allocate_request(RequestId id) {
+    const Request& r = request(id);
+    if (!blocks_.holds(id)) {
+      blocks_.allocate(id, blocks_for_tokens(r.num_prefill_tokens));
+      return;
+    }
+    const int64_t reserved = blocks_.blocks_of(id) * config_.block_size;
+    if (r.num_processed_tokens > reserved) blocks_.allocate(id, 1);
+  }
+
+  // Makes room for running request `id` by restarting the latest running requests; if none is
+  // left, `id` itself is restarted. Returns whether `id` can now be given its next token.
+  bool make_room_for(RequestId id) {
+    while (!can_allocate_request(id)) {
+      if (!running_.empty()) {
+        const RequestId victim = running_.back();
+        running_.pop_back();
+        preempt(victim);
+      } else {
+        preempt(id);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void sort_running_by_arrival() {
+    std::stable_sort(running_.begin(), running_.end(), [this](RequestId a, RequestId b) {
+      return request(a).arrived_at < request(b).arrived_at;
+    });
+  }
+
+  int64_t max_micro_batch_size_;
+  int64_t watermark_blocks_;
+  std::deque<RequestId> running_;  // admitted requests between iterations
+};
+
+}  // namespace infersweep::sim

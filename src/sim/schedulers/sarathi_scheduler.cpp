@@ -1,0 +1,83 @@
+// Sarathi-Serve: stall-free batching. Every iteration carries the running decodes plus prompt
+// chunks, with decode tokens and prompt chunks sharing one token budget (chunk_size).
+#include <vector>
+
+#include "builtin_schedulers.hpp"
+#include "paged_scheduler.hpp"
+
+namespace infersweep::sim {
+
+namespace {
+
+class SarathiScheduler : public PagedReplicaScheduler {
+ public:
+  explicit SarathiScheduler(const ReplicaSchedulerContext& context)
+      : PagedReplicaScheduler(context), chunk_size_(context.config.chunk_size) {}
+
+ protected:
+  int64_t chunk_tokens(const Request& r, int64_t batch_tokens) const {
+    if (r.is_prefill_complete) return 1;
+    const int64_t tokens = std::min(r.num_prefill_tokens - r.num_processed_tokens, chunk_size_ - batch_tokens);
+    return std::max<int64_t>(0, tokens);
+  }
+
+  BatchDraft next_batch() override {
+    BatchDraft batch;
+    int64_t batch_tokens = 0;
+    std::vector<RequestId> partial_prefills;
+    std::deque<RequestId> skipped;
+
+    // Running requests in their current order; partly prefilled ones wait for step 2.
+    while (!running_.empty()) {
+      if (static_cast<int64_t>(batch.size()) == max_micro_batch_size_) break;
+      const RequestId id = running_.front();
+      running_.pop_front();
+      if (!request(id).is_prefill_complete) {
+        partial_prefills.push_back(id);
+        continue;
+      }
+      if (!make_room_for(id)) continue;
+      allocate_request(id);
+      batch_tokens += 1;
+      batch.add(id, 1);
+    }
+    // Their next chunks; blocks for the whole prompt were reserved at admission.
+    for (RequestId id : partial_prefills) {
+      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
+      if (tokens == 0) {
+        skipped.push_back(id);
+        continue;
+      }
+      batch_tokens += tokens;
+      batch.add(id, tokens);
+    }
+    for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) running_.push_front(*it);
+    sort_running_by_arrival();
+
+    // New requests from the queue, as long as budget, memory and the batch cap allow.
+    while (!queue_.empty()) {
+      if (static_cast<int64_t>(blocks_.num_holders()) == config_.batch_size_cap) break;
+      if (static_cast<int64_t>(batch.size()) == max_micro_batch_size_) break;
+      const RequestId id = queue_.front();
+      if (!can_allocate_request(id)) break;
+      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
+      if (tokens == 0) break;
+      queue_.pop_front();
+      allocate_request(id);
+      batch_tokens += tokens;
+      batch.add(id, tokens);
+    }
+    return batch;
+  }
+
+ private:
+  int64_t chunk_size_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReplicaScheduler> make_sarathi_scheduler(const ReplicaSchedulerContext& context) {
+  return std::make_unique<SarathiScheduler>(context);
+}
+
+}  // namespace infersweep::sim

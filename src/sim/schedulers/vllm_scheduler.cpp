@@ -1,0 +1,52 @@
+// vLLM: prefill-only batches of whole prompts under a padded token budget; when no prompt can
+// be admitted, a decode batch of running requests, restarting the latest arrivals on OOM.
+#include "builtin_schedulers.hpp"
+#include "paged_scheduler.hpp"
+
+namespace infersweep::sim {
+
+namespace {
+
+class VllmScheduler : public PagedReplicaScheduler {
+ public:
+  using PagedReplicaScheduler::PagedReplicaScheduler;
+
+ protected:
+  BatchDraft next_batch() override {
+    BatchDraft batch;
+    int64_t longest = 0;
+    while (!queue_.empty()) {
+      const RequestId id = queue_.front();
+      const int64_t tokens = next_num_tokens(request(id));
+      if (!can_allocate_request(id)) break;
+      const int64_t new_longest = std::max(longest, tokens);
+      // Prompts are padded to the longest one in the batch.
+      if (static_cast<int64_t>(batch.size() + 1) * new_longest > config_.max_tokens_in_batch) break;
+      if (static_cast<int64_t>(blocks_.num_holders()) == config_.batch_size_cap) break;
+      if (static_cast<int64_t>(batch.size()) == max_micro_batch_size_) break;
+      queue_.pop_front();
+      allocate_request(id);
+      batch.add(id, tokens);
+      longest = new_longest;
+    }
+    if (!batch.empty()) return batch;
+
+    sort_running_by_arrival();
+    while (!running_.empty() && static_cast<int64_t>(batch.size()) < max_micro_batch_size_) {
+      const RequestId id = running_.front();
+      running_.pop_front();
+      if (!make_room_for(id)) continue;
+      allocate_request(id);
+      batch.add(id, 1);
+    }
+    return batch;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ReplicaScheduler> make_vllm_scheduler(const ReplicaSchedulerContext& context) {
+  return std::make_unique<VllmScheduler>(context);
+}
+
+}  // namespace infersweep::sim

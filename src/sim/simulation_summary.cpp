@@ -1,0 +1,78 @@
+#include "infersweep/sim/simulation_summary.hpp"
+
+#include <stdexcept>
+
+namespace infersweep::sim {
+
+const Distribution& SimulationSummary::request_metric(const std::string& name) const {
+  for (const auto& [key, d] : request_metrics)
+    if (key == name) return d;
+  throw std::out_of_range("no request metric named " + name);
+}
+
+SimulationSummary summarize(const Simulation& sim) {
+  SimulationSummary s;
+  const auto& metrics = sim.metrics();
+  s.num_requests = static_cast<int64_t>(sim.requests().size());
+  s.num_completed = static_cast<int64_t>(metrics.completed().size());
+  s.num_batches = sim.num_batches();
+  s.num_events = sim.num_events();
+  s.end_time_s = sim.end_time();
+  s.hit_time_limit = sim.hit_time_limit();
+
+  const char* names[] = {"e2e_time", "e2e_time_normalized", "execution_time", "execution_time_normalized",
+                         "model_execution_time", "model_execution_time_normalized", "preemption_time",
+                         "scheduling_delay", "execution_plus_preemption_time",
+                         "execution_plus_preemption_time_normalized", "ttft",
+                         "prefill_time_execution_plus_preemption",
+                         "prefill_time_execution_plus_preemption_normalized",
+                         "decode_time_execution_plus_preemption_normalized", "num_prefill_tokens",
+                         "num_decode_tokens", "pd_ratio", "num_restarts"};
+  constexpr size_t kSeries = sizeof(names) / sizeof(names[0]);
+  std::vector<std::vector<double>> series(kSeries);
+  int64_t output_tokens = 0;
+  for (RequestId id : metrics.completed()) {
+    const auto& r = sim.requests()[static_cast<size_t>(id)];
+    const auto m = derive_request_metrics(r);
+    const double values[kSeries] = {m.e2e_time, m.e2e_time_normalized, m.execution_time,
+                                    m.execution_time_normalized, m.model_execution_time,
+                                    m.model_execution_time_normalized, m.preemption_time, m.scheduling_delay,
+                                    m.execution_plus_preemption_time, m.execution_plus_preemption_time_normalized,
+                                    m.ttft, m.prefill_time_execution_plus_preemption,
+                                    m.prefill_time_execution_plus_preemption_normalized,
+                                    m.decode_time_execution_plus_preemption_normalized,
+                                    static_cast<double>(r.original_prefill_tokens),
+                                    static_cast<double>(r.original_decode_tokens),
+                                    static_cast<double>(r.original_prefill_tokens) /
+                                        static_cast<double>(r.original_decode_tokens),
+                                    static_cast<double>(r.num_restarts)};
+    for (size_t k = 0; k < kSeries; ++k) series[k].push_back(values[k]);
+    s.num_restarts += r.num_restarts;
+    output_tokens += r.original_decode_tokens;
+  }
+  for (size_t k = 0; k < kSeries; ++k) s.request_metrics.emplace_back(names[k], summarize_exact(std::move(series[k])));
+  s.tbt = metrics.tbt().summarize();
+  s.inter_arrival_delay = summarize_exact(metrics.inter_arrival_delays());
+  s.batch_metrics = {{"batch_execution_time", metrics.batch_execution_time().summarize()},
+                     {"batch_size", metrics.batch_size().summarize()},
+                     {"batch_num_tokens", metrics.batch_num_tokens().summarize()},
+                     {"batch_num_prefill_tokens", metrics.batch_num_prefill_tokens().summarize()},
+                     {"batch_num_decode_tokens", metrics.batch_num_decode_tokens().summarize()}};
+  if (s.end_time_s > 0) {
+    s.completed_per_second = static_cast<double>(s.num_completed) / s.end_time_s;
+    s.output_tokens_per_second = static_cast<double>(output_tokens) / s.end_time_s;
+  }
+  for (int32_t rep = 0; rep < static_cast<int32_t>(metrics.num_replicas()); ++rep) {
+    ReplicaUsage u;
+    u.memory_usage_mean_percent = metrics.memory(rep).mean(s.end_time_s);
+    u.memory_usage_max_percent = metrics.memory(rep).max();
+    for (int32_t st = 0; st < static_cast<int32_t>(metrics.num_stages()); ++st) {
+      u.busy_mean_percent.push_back(metrics.busy(rep, st).mean(s.end_time_s));
+      u.mfu_mean_percent.push_back(metrics.mfu(rep, st).mean(s.end_time_s));
+    }
+    s.replicas.push_back(std::move(u));
+  }
+  return s;
+}
+
+}  // namespace infersweep::sim

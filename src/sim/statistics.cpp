@@ -1,0 +1,104 @@
+#include "infersweep/sim/statistics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace infersweep::sim {
+
+double quantile_sorted(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0.0;
+  const double position = q * static_cast<double>(sorted.size() - 1);
+  const auto lower = static_cast<size_t>(std::floor(position));
+  const size_t upper = std::min(lower + 1, sorted.size() - 1);
+  const double fraction = position - static_cast<double>(lower);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction;
+}
+
+Distribution summarize_exact(std::vector<double> values) {
+  Distribution d;
+  if (values.empty()) return d;
+  std::sort(values.begin(), values.end());
+  d.count = static_cast<int64_t>(values.size());
+  d.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  d.min = values.front();
+  d.max = values.back();
+  d.p50 = quantile_sorted(values, 0.50);
+  d.p90 = quantile_sorted(values, 0.90);
+  d.p95 = quantile_sorted(values, 0.95);
+  d.p99 = quantile_sorted(values, 0.99);
+  return d;
+}
+
+QuantileSketch::QuantileSketch(double a) : gamma_((1.0 + a) / (1.0 - a)) { log_gamma_ = std::log(gamma_); }
+
+void QuantileSketch::add(double value) {
+  if (count_ == 0) {
+    min_ = max_ = value;
+  } else {
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+  }
+  ++count_;
+  sum_ += value;
+  if (!(value > 1e-300)) {
+    ++zeros_;
+    return;
+  }
+  const auto key = static_cast<int64_t>(std::ceil(std::log(value) / log_gamma_));
+  if (buckets_.empty()) {
+    offset_ = key;
+    buckets_.assign(1, 0);
+  } else if (key < offset_) {
+    buckets_.insert(buckets_.begin(), static_cast<size_t>(offset_ - key), 0);
+    offset_ = key;
+  } else if (key >= offset_ + static_cast<int64_t>(buckets_.size())) {
+    buckets_.resize(static_cast<size_t>(key - offset_ + 1), 0);
+  }
+  ++buckets_[static_cast<size_t>(key - offset_)];
+}
+
+double QuantileSketch::quantile(double q) const {
+  if (count_ == 0) return 0.0;
+  const double rank = q * static_cast<double>(count_ - 1);
+  int64_t cumulative = zeros_;
+  if (static_cast<double>(cumulative) > rank) return 0.0;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    cumulative += buckets_[i];
+    if (static_cast<double>(cumulative) > rank) {
+      const double key = static_cast<double>(offset_ + static_cast<int64_t>(i));
+      const double value = 2.0 * std::exp(key * log_gamma_) / (1.0 + gamma_);
+      return std::clamp(value, min_, max_);
+    }
+  }
+  return max_;
+}
+
+Distribution QuantileSketch::summarize() const {
+  Distribution d;
+  d.count = count_;
+  if (count_ == 0) return d;
+  d.mean = sum_ / static_cast<double>(count_);
+  d.min = min_;
+  d.max = max_;
+  d.p50 = quantile(0.50);
+  d.p90 = quantile(0.90);
+  d.p95 = quantile(0.95);
+  d.p99 = quantile(0.99);
+  return d;
+}
+
+void TimeWeightedSeries::record(double time, double value) {
+  area_ += last_value_ * (time - last_time_);
+  last_time_ = time;
+  last_value_ = value;
+  max_ = std::max(max_, value);
+}
+
+double TimeWeightedSeries::mean(double end_time) const {
+  if (end_time <= 0) return 0.0;
+  const double area = area_ + last_value_ * std::max(0.0, end_time - last_time_);
+  return area / end_time;
+}
+
+}  // namespace infersweep::sim

@@ -1,0 +1,148 @@
+#include "infersweep/workload/length_generator.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/io/csv_table.hpp"
+
+namespace infersweep::workload {
+
+TokenCounts clip_proportionally(int64_t prefill, int64_t decode, int64_t max_tokens) {
+  const int64_t total = prefill + decode;
+  if (total > max_tokens) {
+    const int64_t excess = total - max_tokens;
+    const int64_t prefill_cut = (excess * prefill + total - 1) / total;  // ceil
+    const int64_t decode_cut = (excess * decode + total - 1) / total;
+    prefill -= prefill_cut;
+    decode -= decode_cut;
+  }
+  return {std::max<int64_t>(prefill, 1), std::max<int64_t>(decode, 1)};
+}
+
+namespace {
+
+// Splits a total length into prompt and output with a fixed prompt:output ratio.
+TokenCounts split_total(int64_t total, double ratio) {
+  const int64_t decode = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(total / (1.0 + ratio))));
+  const int64_t prefill = std::max<int64_t>(1, total - decode);
+  return {prefill, decode};
+}
+
+class FixedLengthGenerator : public LengthGenerator {
+ public:
+  explicit FixedLengthGenerator(const WorkloadConfig& c)
+      : counts_{c.fixed_prefill_tokens, c.fixed_decode_tokens} {}
+  TokenCounts next() override { return counts_; }
+
+ private:
+  TokenCounts counts_;
+};
+
+class UniformLengthGenerator : public LengthGenerator {
+ public:
+  explicit UniformLengthGenerator(const WorkloadConfig& c)
+      : rng_(c.seed, "length.uniform"), min_(c.min_tokens), max_(c.max_tokens),
+        ratio_(c.prefill_to_decode_ratio) {}
+  TokenCounts next() override {
+    const auto total = static_cast<int64_t>(rng_.uniform(static_cast<double>(min_),
+                                                         static_cast<double>(max_) + 1.0));
+    return split_total(std::min(total, max_), ratio_);
+  }
+
+ private:
+  RandomStream rng_;
+  int64_t min_, max_;
+  double ratio_;
+};
+
+// YCSB-style Zipf over [min, max] (Gray et al., "Quickly generating billion-record synthetic
+// databases"), with the full generalised harmonic number for the normaliser.
+class ZipfLengthGenerator : public LengthGenerator {
+ public:
+  explicit ZipfLengthGenerator(const WorkloadConfig& c)
+      : rng_(c.seed, "length.zipf"), min_(c.min_tokens), max_(c.max_tokens),
+        ratio_(c.prefill_to_decode_ratio), theta_(c.zipf_theta), scramble_(c.zipf_scramble),
+        seed_(c.seed) {
+    n_ = max_ - min_ + 1;
+    for (int64_t i = 1; i <= n_; ++i) zetan_ += std::pow(static_cast<double>(i), -theta_);
+    const double zeta2 = 1.0 + std::pow(2.0, -theta_);
+    alpha_ = 1.0 / (1.0 - theta_);
+    eta_ = (1.0 - std::pow(2.0 / static_cast<double>(n_), 1.0 - theta_)) / (1.0 - zeta2 / zetan_);
+  }
+  TokenCounts next() override {
+    const double u = rng_.uniform01();
+    const double uz = u * zetan_;
+    int64_t rank;
+    if (uz < 1.0) {
+      rank = 0;
+    } else if (uz < 1.0 + std::pow(0.5, theta_)) {
+      rank = 1;
+    } else {
+      rank = static_cast<int64_t>(static_cast<double>(n_) * std::pow(eta_ * u - eta_ + 1.0, alpha_));
+    }
+    rank = std::clamp<int64_t>(rank, 0, n_ - 1);
+    if (scramble_) {
+      uint64_t state = static_cast<uint64_t>(rank) ^ (seed_ * 0x9e3779b97f4a7c15ULL);
+      rank = static_cast<int64_t>(splitmix64(state) % static_cast<uint64_t>(n_));
+    }
+    return split_total(min_ + rank, ratio_);
+  }
+
+ private:
+  RandomStream rng_;
+  int64_t min_, max_;
+  double ratio_, theta_;
+  bool scramble_;
+  uint64_t seed_;
+  int64_t n_ = 0;
+  double zetan_ = 0, alpha_ = 0, eta_ = 0;
+};
+
+// Serves (prompt, output) pairs from a CSV in a seeded random order, each pair scaled and
+// clipped to max_tokens, without replacement.
+class TraceLengthGenerator : public LengthGenerator {
+ public:
+  explicit TraceLengthGenerator(const WorkloadConfig& c) : path_(c.length_trace_file) {
+    const auto table = io::CsvTable::read(c.length_trace_file);
+    const size_t p_col = table.column("num_prefill_tokens");
+    const size_t d_col = table.column("num_decode_tokens");
+    counts_.reserve(table.num_rows());
+    for (size_t row = 0; row < table.num_rows(); ++row) {
+      const int64_t p = table.as_int64(row, p_col);
+      const int64_t d = table.as_int64(row, d_col);
+      if (p < 0 || d < 0)
+        throw InputError::in_file(path_, table.line_of(row), "", "token counts must not be negative");
+      counts_.push_back(clip_proportionally(static_cast<int64_t>(p * c.prefill_scale),
+                                            static_cast<int64_t>(d * c.decode_scale), c.max_tokens));
+    }
+    if (counts_.empty()) throw InputError::in_file(path_, 0, "", "trace has no rows");
+    RandomStream rng(c.seed, "length.trace_shuffle");
+    for (size_t i = counts_.size() - 1; i > 0; --i)
+      std::swap(counts_[i], counts_[rng.uniform_index(i + 1)]);
+  }
+  TokenCounts next() override {
+    if (next_ >= counts_.size())
+      throw InputError::in_file(path_, 0, "", "trace has only " + std::to_string(counts_.size()) +
+                                                  " rows, fewer than the requests asked for");
+    return counts_[next_++];
+  }
+
+ private:
+  std::string path_;
+  std::vector<TokenCounts> counts_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+LengthGeneratorRegistry make_length_generator_registry() {
+  LengthGeneratorRegistry registry("length generator");
+  registry.add("fixed", [](const WorkloadConfig& c) { return std::make_unique<FixedLengthGenerator>(c); });
+  registry.add("uniform", [](const WorkloadConfig& c) { return std::make_unique<UniformLengthGenerator>(c); });
+  registry.add("zipf", [](const WorkloadConfig& c) { return std::make_unique<ZipfLengthGenerator>(c); });
+  registry.add("trace", [](const WorkloadConfig& c) { return std::make_unique<TraceLengthGenerator>(c); });
+  return registry;
+}
+
+}  // namespace infersweep::workload

@@ -1,0 +1,161 @@
+#include "infersweep/workload/request_generator.hpp"
+
+#include <algorithm>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/io/csv_table.hpp"
+#include "infersweep/workload/interval_generator.hpp"
+#include "infersweep/workload/length_generator.hpp"
+
+namespace infersweep::workload {
+
+namespace {
+
+constexpr int64_t kDefaultSyntheticRequests = 128;
+
+void sort_by_arrival(std::vector<RequestSpec>& requests) {
+  std::stable_sort(requests.begin(), requests.end(),
+                   [](const RequestSpec& a, const RequestSpec& b) { return a.arrived_at < b.arrived_at; });
+}
+
+// Arrival i is the sum of the first i+1 intervals; lengths come from the length generator.
+class SyntheticRequestGenerator : public RequestGenerator {
+ public:
+  explicit SyntheticRequestGenerator(const WorkloadConfig& c) : config_(c) {}
+
+  std::vector<RequestSpec> generate() override {
+    auto intervals = make_interval_generator_registry().create("interval-generator",
+                                                               config_.interval_generator, config_);
+    auto lengths = make_length_generator_registry().create("length-generator",
+                                                           config_.length_generator, config_);
+    std::vector<RequestSpec> requests;
+    double now = 0;
+    const bool by_duration = config_.duration_s > 0;
+    const int64_t count = config_.num_requests.value_or(kDefaultSyntheticRequests);
+    while (by_duration || static_cast<int64_t>(requests.size()) < count) {
+      const auto interval = intervals->next();
+      if (!interval) {
+        if (by_duration) break;
+        throw InputError::option("interval-trace-file",
+                                 "trace has fewer arrivals than --num-requests (" +
+                                     std::to_string(count) + ")");
+      }
+      now += *interval;
+      if (by_duration && now >= config_.duration_s) break;
+      const auto tokens = lengths->next();
+      requests.push_back({now, tokens.prefill, tokens.decode});
+    }
+    sort_by_arrival(requests);
+    return requests;
+  }
+
+ private:
+  WorkloadConfig config_;
+};
+
+// Replays a trace file row by row. A request longer than max_tokens loses prompt tokens first;
+// its output is capped at max_tokens - 1 so the prompt keeps at least one token (Vidur cuts only
+// the prompt and can leave it at zero or below).
+class TraceReplayRequestGenerator : public RequestGenerator {
+ public:
+  explicit TraceReplayRequestGenerator(const WorkloadConfig& c) : config_(c) {}
+
+  std::vector<RequestSpec> generate() override {
+    const auto table = io::CsvTable::read(config_.trace_file);
+    const size_t a_col = table.column("arrived_at");
+    const size_t p_col = table.column("num_prefill_tokens");
+    const size_t d_col = table.column("num_decode_tokens");
+    size_t rows = table.num_rows();
+    if (config_.num_requests) {
+      if (static_cast<size_t>(*config_.num_requests) > rows)
+        throw InputError::option("num-requests", "trace " + config_.trace_file + " has only " +
+                                                     std::to_string(rows) + " rows, asked for " +
+                                                     std::to_string(*config_.num_requests));
+      rows = static_cast<size_t>(*config_.num_requests);
+    }
+    std::vector<RequestSpec> requests;
+    requests.reserve(rows);
+    for (size_t row = 0; row < rows; ++row) {
+      const double arrived = table.as_double(row, a_col);
+      const int64_t p_raw = table.as_int64(row, p_col);
+      const int64_t d_raw = table.as_int64(row, d_col);
+      if (arrived < 0 || p_raw < 0 || d_raw < 0)
+        throw InputError::in_file(table.path(), table.line_of(row), "",
+                                  "arrival time and token counts must not be negative");
+      int64_t p = std::max<int64_t>(1, static_cast<int64_t>(p_raw * config_.prefill_scale));
+      int64_t d = std::max<int64_t>(1, static_cast<int64_t>(d_raw * config_.decode_scale));
+      if (p + d > config_.max_tokens) {
+        d = std::min(d, config_.max_tokens - 1);
+        p = config_.max_tokens - d;
+      }
+      requests.push_back({arrived * config_.time_scale, p, d});
+    }
+    if (requests.empty()) throw InputError::in_file(config_.trace_file, 0, "", "trace has no rows");
+    sort_by_arrival(requests);
+    return requests;
+  }
+
+ private:
+  WorkloadConfig config_;
+};
+
+}  // namespace
+
+RequestGeneratorRegistry make_request_generator_registry() {
+  RequestGeneratorRegistry registry("request generator");
+  registry.add("synthetic", [](const WorkloadConfig& c) { return std::make_unique<SyntheticRequestGenerator>(c); });
+  registry.add("trace_replay", [](const WorkloadConfig& c) { return std::make_unique<TraceReplayRequestGenerator>(c); });
+  return registry;
+}
+
+void validate_workload(const WorkloadConfig& c) {
+  make_request_generator_registry().check("request-generator", c.generator);
+  if (c.max_tokens < 2) throw InputError::option("max-tokens", "must be at least 2");
+  if (c.num_requests && *c.num_requests <= 0)
+    throw InputError::option("num-requests", "must be positive");
+  if (c.duration_s < 0) throw InputError::option("duration", "must not be negative");
+  if (c.time_scale <= 0) throw InputError::option("time-scale", "must be positive");
+  if (c.prefill_scale <= 0) throw InputError::option("prefill-scale", "must be positive");
+  if (c.decode_scale <= 0) throw InputError::option("decode-scale", "must be positive");
+  if (c.generator == "trace_replay") {
+    if (c.trace_file.empty())
+      throw InputError::option("trace-file", "required with --request-generator trace_replay");
+    return;
+  }
+  make_length_generator_registry().check("length-generator", c.length_generator);
+  make_interval_generator_registry().check("interval-generator", c.interval_generator);
+  if (c.length_generator == "fixed") {
+    if (c.fixed_prefill_tokens < 1 || c.fixed_decode_tokens < 1)
+      throw InputError::option("prefill-tokens", "fixed prompt and output lengths must be >= 1");
+    if (c.fixed_prefill_tokens + c.fixed_decode_tokens > c.max_tokens)
+      throw InputError::option("prefill-tokens",
+                               "prompt + output (" +
+                                   std::to_string(c.fixed_prefill_tokens + c.fixed_decode_tokens) +
+                                   ") exceeds --max-tokens (" + std::to_string(c.max_tokens) + ")");
+  }
+  if (c.length_generator == "uniform" || c.length_generator == "zipf") {
+    if (c.min_tokens < 2 || c.min_tokens > c.max_tokens)
+      throw InputError::option("min-tokens", "must be in [2, --max-tokens]");
+    if (c.prefill_to_decode_ratio <= 0)
+      throw InputError::option("prefill-decode-ratio", "must be positive");
+  }
+  if (c.length_generator == "zipf" && (c.zipf_theta <= 0 || c.zipf_theta >= 1))
+    throw InputError::option("zipf-theta", "must be in (0, 1)");
+  if (c.length_generator == "trace" && c.length_trace_file.empty())
+    throw InputError::option("length-trace-file", "required with --length-generator trace");
+  if ((c.interval_generator == "poisson" || c.interval_generator == "gamma") && !(c.qps > 0))
+    throw InputError::option("qps", "must be positive");
+  if (c.interval_generator == "gamma" && !(c.gamma_cv > 0))
+    throw InputError::option("gamma-cv", "must be positive");
+  if (c.interval_generator == "trace" && c.interval_trace_file.empty())
+    throw InputError::option("interval-trace-file", "required with --interval-generator trace");
+  if (c.interval_generator == "static" && c.duration_s > 0)
+    throw InputError::option("duration", "cannot bound a static (all at t=0) workload; use --num-requests");
+}
+
+std::vector<RequestSpec> generate_requests(const WorkloadConfig& config) {
+  validate_workload(config);
+  return make_request_generator_registry().create("request-generator", config.generator, config)->generate();
+}
+
+}  // namespace infersweep::workload

@@ -66,15 +66,18 @@ std::string KeyValueFile::text_or(const std::string& key, const std::string& fal
 }
 
 int64_t KeyValueFile::integer(const std::string& key) {
-  return parse_int64(entry(key).value, where(key));
+  const auto& e = entry(key);  // first: it reports a missing key
+  return parse_int64(e.value, where(key));
 }
 
 double KeyValueFile::number(const std::string& key) {
-  return parse_double(entry(key).value, where(key));
+  const auto& e = entry(key);  // first: it reports a missing key
+  return parse_double(e.value, where(key));
 }
 
 bool KeyValueFile::boolean(const std::string& key) {
-  return parse_bool(entry(key).value, where(key));
+  const auto& e = entry(key);  // first: it reports a missing key
+  return parse_bool(e.value, where(key));
 }
 
 bool KeyValueFile::boolean_or(const std::string& key, bool fallback) {

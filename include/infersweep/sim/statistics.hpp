@@ -23,6 +23,7 @@ class QuantileSketch {
   explicit QuantileSketch(double relative_accuracy = 0.001);
   void add(double value);
   int64_t count() const { return count_; }
+  double sum() const { return sum_; }
   double quantile(double q) const;
   Distribution summarize() const;
 

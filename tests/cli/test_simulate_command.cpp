@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "infersweep/cli/simulate_command.hpp"
+#include "infersweep/common/error.hpp"
+#include "test_support.hpp"
+
+using namespace infersweep;
+using infersweep::test_support::TempDir;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int run_quiet(std::vector<std::string> args) {
+  args.push_back("--quiet");
+  args.push_back("--data-dir=" + test_support::data_dir());
+  std::ostringstream sink;
+  struct Restore {
+    std::streambuf* old;
+    ~Restore() { std::cout.rdbuf(old); }
+  } restore{std::cout.rdbuf(sink.rdbuf())};
+  return cli::run_simulate(args);
+}
+
+// Runs `simulate` with the given arguments and returns the InputError message.
+std::string error_of(std::vector<std::string> args) {
+  try {
+    run_quiet(std::move(args));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(SimulateCommand, SameSeedGivesByteIdenticalOutputs) {
+  TempDir a, b, c;
+  const std::vector<std::string> common{"--num-requests=200", "--length-generator=uniform", "--qps=3",
+                                        "--replicas=2", "--global-scheduler=random", "--chrome-trace"};
+  auto with_dir = [&](const TempDir& d, std::vector<std::string> extra) {
+    auto args = common;
+    args.push_back("--output-dir=" + d.path.string());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  ASSERT_EQ(run_quiet(with_dir(a, {})), 0);
+  ASSERT_EQ(run_quiet(with_dir(b, {})), 0);
+  ASSERT_EQ(run_quiet(with_dir(c, {"--seed=7"})), 0);
+  for (const char* file : {"summary.json", "request_metrics.csv", "chrome_trace.json"}) {
+    const auto first = slurp(a.file(file));
+    ASSERT_FALSE(first.empty()) << file;
+    EXPECT_EQ(first, slurp(b.file(file))) << file;
+  }
+  EXPECT_NE(slurp(a.file("request_metrics.csv")), slurp(c.file("request_metrics.csv")));
+}
+
+TEST(SimulateCommand, DefaultsRunAndConfigFileMergesUnderTheCommandLine) {
+  TempDir d;
+  const auto config = d.file("run.ini");
+  std::ofstream(config) << "# a deployment\nreplica-scheduler = vllm\nnum-requests = 20\nqps = 1\n";
+  ASSERT_EQ(run_quiet({"--config=" + config, "--qps=2", "--output-dir=" + d.path.string()}), 0);
+  const auto summary = slurp(d.file("summary.json"));
+  EXPECT_NE(summary.find("\"replica_scheduler\": \"vllm\""), std::string::npos);
+  EXPECT_NE(summary.find("qps = 2\\n"), std::string::npos);
+  EXPECT_NE(summary.find("\"num_completed\": 20"), std::string::npos);
+  const auto parsed = cli::parse_simulate_options({});
+  EXPECT_EQ(parsed.config.model, "meta-llama/Llama-2-7b-hf");
+  EXPECT_EQ(parsed.config.gpu, "a100");
+  EXPECT_EQ(parsed.config.scheduler.replica_scheduler, "sarathi");
+  EXPECT_EQ(parsed.config.workload.interval_generator, "poisson");
+}
+
+TEST(SimulateCommand, BadInputsGiveOneLineErrorsNamingWhatIsWrong) {
+  TempDir d;
+  const auto bad_csv = d.file("bad.csv");
+  std::ofstream(bad_csv) << "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,5\n1.0,ten,5\n";
+  const auto ragged_csv = d.file("ragged.csv");
+  std::ofstream(ragged_csv) << "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10\n";
+  const auto no_column = d.file("nocol.csv");
+  std::ofstream(no_column) << "arrived_at,prompt,output\n0.0,10,5\n";
+  const auto config = d.file("bad.ini");
+  std::ofstream(config) << "qps = 2\nchunk_size = 256\n";
+  const auto bad_value = d.file("badvalue.ini");
+  std::ofstream(bad_value) << "\ntp = two\n";
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--model=internlm-20b", "--gpu=a100", "--node=a100_dgx", "--tp=3"},
+       "option --tp: tensor parallelism 3 does not divide the 40 attention heads of internlm/internlm-20b"},
+      {{"--pp=3"}, "option --pp: pipeline parallelism 3 does not divide the 32 layers of meta-llama/Llama-2-7b-hf"},
+      {{"--model=Llama-2-70b-hf"}, "option --model: meta-llama/Llama-2-70b-hf does not fit on a100 at TP1 PP1"},
+      {{"--request-generator=trace_replay", "--trace-file=" + bad_csv},
+       bad_csv + ":3: column 'num_prefill_tokens': expected an integer, got 'ten'"},
+      {{"--request-generator=trace_replay", "--trace-file=" + ragged_csv},
+       ragged_csv + ":2: expected 3 cells as in the header, got 2"},
+      {{"--request-generator=trace_replay", "--trace-file=" + no_column},
+       no_column + ":1: column 'num_prefill_tokens': missing from the header"},
+      {{"--replica-scheduler=fcfs"},
+       "option --replica-scheduler: unknown replica scheduler 'fcfs' (expected one of: faster_transformer, lightllm, "
+       "orca, sarathi, vllm)"},
+      {{"--global-scheduler=best"}, "option --global-scheduler: unknown global scheduler 'best'"},
+      {{"--model=gpt-4"}, "option --model: unknown model 'gpt-4'"},
+      {{"--config=" + config}, config + ":2: chunk_size: unknown option"},
+      {{"--config=" + bad_value}, bad_value + ":2: tp: the argument ('two') for option '--tp' is invalid"},
+      {{"--qps=-1"}, "option --qps: must be positive"},
+      {{"--replica-scheduler=lightllm", "--pp=2"}, "option --pp: lightllm does not support pipeline parallelism"},
+      {{"--length-generator=trace", "--length-trace-file=/no/such.csv"}, "/no/such.csv: cannot open file"},
+      {{"--prefill-tokens=4000", "--decode-tokens=512"}, "option --prefill-tokens: prompt + output (4512) exceeds --max-tokens (4096)"},
+      {{"--gpu=h100", "--node=a100_dgx"}, "option --node: node 'a100_dgx' holds a100 GPUs, not h100"},
+      {{"--replica-scheduler=vllm", "--max-tokens-in-batch=1024"},
+       "option --max-tokens-in-batch: 1024 is below --max-tokens (4096)"},
+      {{"--tp=8", "--model=Llama-2-70b-hf"},
+       "option --tp: a tensor-parallel group of 8 GPUs does not fit in a a100_pairwise_nvlink node (4 GPUs)"},
+      {{"--kv-accounting=exact"}, "option --kv-accounting: unknown accounting 'exact'"},
+      {{"--no-such-flag"}, "command line: unrecognised option '--no-such-flag'"},
+  };
+  for (const auto& [args, expected] : cases) {
+    auto with_dir = args;
+    with_dir.push_back("--output-dir=" + d.path.string());
+    const auto message = error_of(with_dir);
+    EXPECT_EQ(message.rfind(expected, 0), 0u) << "args: " << args.front() << "\n got: " << message
+                                               << "\n want prefix: " << expected;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}

@@ -1,0 +1,72 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "infersweep/common/error.hpp"
+#include "test_support.hpp"
+
+using namespace infersweep;
+using infersweep::test_support::TempDir;
+
+TEST(SpecCatalog, ShipsTheModelsGpusAndNodesVidurUses) {
+  const auto& c = test_support::catalog();
+  EXPECT_EQ(c.models().size(), 8u);
+  EXPECT_EQ(c.gpus().size(), 3u);
+  EXPECT_EQ(c.nodes().size(), 5u);
+  const auto& m = c.model("meta-llama/Llama-2-70b-hf");
+  EXPECT_EQ(m.num_layers, 80);
+  EXPECT_EQ(m.num_q_heads, 64);
+  EXPECT_EQ(m.num_kv_heads, 8);
+  EXPECT_EQ(m.hidden_size, 8192);
+  EXPECT_EQ(m.mlp_hidden_size, 28672);
+  EXPECT_TRUE(m.is_gqa());
+  EXPECT_FALSE(c.model("phi-2").post_attention_norm);  // short, case-insensitive name
+  EXPECT_DOUBLE_EQ(c.gpu("h100").price_per_hour, 4.25);
+  EXPECT_DOUBLE_EQ(c.gpu("a100").price_per_hour, 2.21);
+  EXPECT_DOUBLE_EQ(c.gpu("a40").price_per_hour, 1.28);
+  EXPECT_EQ(c.node("a100_dgx").devices_per_node, 8);
+  EXPECT_EQ(c.node("h100_pairwise_nvlink").devices_per_node, 4);
+}
+
+TEST(SpecCatalog, UnknownNamesListWhatExists) {
+  try {
+    test_support::catalog().model("gpt-5");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("option --model: unknown model 'gpt-5' (known: Qwen/Qwen-72B"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(test_support::catalog().gpu("v100"), InputError);
+}
+
+TEST(SpecCatalog, AUserAddsAModelByAddingAFile) {
+  TempDir dir;
+  std::filesystem::copy(test_support::data_dir(), dir.path, std::filesystem::copy_options::recursive);
+  std::ofstream(dir.file("models/tiny.ini")) << "name = me/tiny\nnum_layers = 2\nnum_q_heads = 4\nnum_kv_heads = 2\n"
+                                                "hidden_size = 256\nmlp_hidden_size = 512\ngated_mlp = true\n"
+                                                "vocab_size = 1000\nnorm = rms_norm\npost_attention_norm = true\n"
+                                                "max_position_embeddings = 2048\n";
+  const auto c = spec::SpecCatalog::load(dir.path.string());
+  EXPECT_EQ(c.model("tiny").num_layers, 2);
+}
+
+TEST(SpecFiles, BadFilesAreReportedWithFileLineAndKey) {
+  TempDir dir;
+  auto expect_error = [&](const std::string& text, const std::string& message) {
+    const auto path = dir.file("m.ini");
+    std::ofstream(path) << text;
+    try {
+      spec::read_gpu_spec(path);
+      FAIL() << "expected InputError for: " << text;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), path + message);
+    }
+  };
+  const std::string good = "name = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\n"
+                           "price_per_hour = 1\nprice_source = s\nprice_date = d\n";
+  expect_error(good + "colour = red\n", ":8: colour: unknown key");
+  expect_error("name = x\nfp16_tflops = fast\n", ":2: fp16_tflops: expected a finite number, got 'fast'");
+  expect_error("name = x\nname = y\n", ":2: name: repeated key (first given on line 1)");
+  expect_error("just words\n", ":1: expected 'key = value', got 'just words'");
+  expect_error("name = x\n", ": fp16_tflops: required key is missing");
+}

@@ -1,0 +1,59 @@
+#pragma once
+// Shared helpers of the test suites: where the shipped specs and Vidur's data are, and quick
+// construction of simulations.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "infersweep/predict/execution_time_predictor.hpp"
+#include "infersweep/sim/simulation.hpp"
+#include "infersweep/spec/spec_catalog.hpp"
+
+namespace infersweep::test_support {
+
+inline std::string data_dir() { return INFERSWEEP_TEST_DATA_DIR; }
+
+inline std::string vidur_data_dir() {
+  if (const char* env = std::getenv("INFERSWEEP_VIDUR_DATA"); env && *env) return env;
+  return INFERSWEEP_TEST_VIDUR_DATA;
+}
+
+inline std::string vidur_trace(const std::string& name) {
+  return vidur_data_dir() + "/processed_traces/" + name;
+}
+
+inline const spec::SpecCatalog& catalog() {
+  static const spec::SpecCatalog loaded = spec::SpecCatalog::load(data_dir());
+  return loaded;
+}
+
+inline predict::ExecutionTimePredictor make_predictor(const sim::SimulationSetup& setup) {
+  predict::PredictorContext context;
+  context.model = setup.model;
+  context.gpu = setup.gpu;
+  context.node = setup.node;
+  context.tensor_parallel = setup.config.parallel.tensor_parallel;
+  context.pipeline_parallel = setup.config.parallel.pipeline_parallel;
+  context.config = setup.config.predictor;
+  return predict::ExecutionTimePredictor::create(context);
+}
+
+// A temporary directory removed at scope exit.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    path = std::filesystem::temp_directory_path() /
+           ("infersweep-test-" + std::to_string(std::rand()) + "-" +
+            std::to_string(reinterpret_cast<uintptr_t>(this)));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+}  // namespace infersweep::test_support

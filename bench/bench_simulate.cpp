@@ -35,8 +35,7 @@ int main(int argc, char** argv) {
   const auto t0 = clock::now();
   const auto setup = sim::prepare_simulation(config, catalog);
   const double prepare_s = std::chrono::duration<double>(clock::now() - t0).count();
-  predict::PredictorContext context{setup.model, setup.gpu, setup.node, 1, 1, setup.config.predictor};
-  const auto predictor = predict::ExecutionTimePredictor::create(context);
+  const auto predictor = predict::ExecutionTimePredictor::create(sim::predictor_context(setup));
 
   double best = 1e300, total_best = 1e300;
   int64_t events = 0;

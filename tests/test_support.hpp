@@ -30,14 +30,7 @@ inline const spec::SpecCatalog& catalog() {
 }
 
 inline predict::ExecutionTimePredictor make_predictor(const sim::SimulationSetup& setup) {
-  predict::PredictorContext context;
-  context.model = setup.model;
-  context.gpu = setup.gpu;
-  context.node = setup.node;
-  context.tensor_parallel = setup.config.parallel.tensor_parallel;
-  context.pipeline_parallel = setup.config.parallel.pipeline_parallel;
-  context.config = setup.config.predictor;
-  return predict::ExecutionTimePredictor::create(context);
+  return predict::ExecutionTimePredictor::create(sim::predictor_context(setup));
 }
 
 // A temporary directory removed at scope exit.

@@ -166,14 +166,7 @@ int run_simulate(const std::vector<std::string>& args) {
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(options.data_dir));
   const auto setup = sim::prepare_simulation(options.config, catalog);
 
-  predict::PredictorContext context;
-  context.model = setup.model;
-  context.gpu = setup.gpu;
-  context.node = setup.node;
-  context.tensor_parallel = setup.config.parallel.tensor_parallel;
-  context.pipeline_parallel = setup.config.parallel.pipeline_parallel;
-  context.config = setup.config.predictor;
-  const auto predictor = predict::ExecutionTimePredictor::create(context);
+  const auto predictor = predict::ExecutionTimePredictor::create(sim::predictor_context(setup));
 
   const auto start = std::chrono::steady_clock::now();
   sim::Simulation simulation(setup, predictor);

@@ -34,6 +34,16 @@ void ReplicaScheduler::preempt(RequestId id) {
   queue_.push_front(id);
 }
 
+void ReplicaScheduler::release_completed(const Batch& batch, std::deque<RequestId>& running) {
+  --running_batches_;
+  for (RequestId id : batch.request_ids) {
+    if (request(id).completed)
+      blocks_.free(id);
+    else
+      running.push_back(id);
+  }
+}
+
 ReplicaSchedulerRegistry make_replica_scheduler_registry() {
   ReplicaSchedulerRegistry registry("replica scheduler");
   registry.add("vllm", make_vllm_scheduler);

@@ -70,6 +70,17 @@ std::string SimulationConfig::canonical() const {
   return out.str();
 }
 
+predict::PredictorContext predictor_context(const SimulationSetup& setup) {
+  predict::PredictorContext context;
+  context.model = setup.model;
+  context.gpu = setup.gpu;
+  context.node = setup.node;
+  context.tensor_parallel = setup.config.parallel.tensor_parallel;
+  context.pipeline_parallel = setup.config.parallel.pipeline_parallel;
+  context.config = setup.config.predictor;
+  return context;
+}
+
 SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog) {
   SimulationSetup setup;
   setup.config = config;

@@ -120,29 +120,24 @@ NodeSpec read_node_spec(const std::string& path) {
   return n;
 }
 
-void SpecCatalog::add_model(ModelSpec model) {
-  if (models_.count(model.name))
-    throw InputError::in_file(model.source_file, 0, "name",
-                              "model '" + model.name + "' is already defined in " +
-                                  models_[model.name].source_file);
-  models_[model.name] = std::move(model);
+namespace {
+
+// Refuses a second spec of the same name, naming both files.
+template <class Spec>
+void add_unique(std::map<std::string, Spec>& specs, Spec spec, const char* kind) {
+  const auto existing = specs.find(spec.name);
+  if (existing != specs.end())
+    throw InputError::in_file(spec.source_file, 0, "name",
+                              std::string(kind) + " '" + spec.name + "' is already defined in " +
+                                  existing->second.source_file);
+  specs.emplace(spec.name, std::move(spec));
 }
 
-void SpecCatalog::add_gpu(GpuSpec gpu) {
-  if (gpus_.count(gpu.name))
-    throw InputError::in_file(gpu.source_file, 0, "name",
-                              "GPU '" + gpu.name + "' is already defined in " +
-                                  gpus_[gpu.name].source_file);
-  gpus_[gpu.name] = std::move(gpu);
-}
+}  // namespace
 
-void SpecCatalog::add_node(NodeSpec node) {
-  if (nodes_.count(node.name))
-    throw InputError::in_file(node.source_file, 0, "name",
-                              "node '" + node.name + "' is already defined in " +
-                                  nodes_[node.name].source_file);
-  nodes_[node.name] = std::move(node);
-}
+void SpecCatalog::add_model(ModelSpec model) { add_unique(models_, std::move(model), "model"); }
+void SpecCatalog::add_gpu(GpuSpec gpu) { add_unique(gpus_, std::move(gpu), "GPU"); }
+void SpecCatalog::add_node(NodeSpec node) { add_unique(nodes_, std::move(node), "node"); }
 
 SpecCatalog SpecCatalog::load(const std::string& data_dir) {
   if (!fs::is_directory(data_dir))

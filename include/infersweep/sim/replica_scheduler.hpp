@@ -53,6 +53,9 @@ class ReplicaScheduler {
   }
   // Restart a request and put it at the head of the queue with its blocks freed.
   void preempt(RequestId id);
+  // The common end of an iteration: completed requests free their blocks, the others go back
+  // to the running list in batch order.
+  void release_completed(const Batch& batch, std::deque<RequestId>& running);
 
   SchedulerConfig config_;
   int64_t num_stages_;

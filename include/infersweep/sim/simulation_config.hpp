@@ -42,6 +42,9 @@ struct SimulationSetup {
   std::vector<workload::RequestSpec> requests;
 };
 
+// The predictor inputs of a setup: its specs, parallelism and predictor options.
+predict::PredictorContext predictor_context(const SimulationSetup& setup);
+
 // Throws InputError naming the option or file at fault.
 SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog);
 

@@ -22,15 +22,7 @@ class LightLlmScheduler : public ReplicaScheduler {
   explicit LightLlmScheduler(const ReplicaSchedulerContext& context)
       : ReplicaScheduler(context), max_micro_batch_size_(context.config.batch_size_cap / context.num_stages) {}
 
-  void on_batch_end(const Batch& batch) override {
-    batch_finished();
-    for (RequestId id : batch.request_ids) {
-      if (request(id).completed)
-        blocks_.free(id);
-      else
-        running_.push_back(id);
-    }
-  }
+  void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
  protected:
   TokenEstimate estimate(const Request& r) const {

@@ -12,15 +12,7 @@ class OrcaScheduler : public ReplicaScheduler {
  public:
   using ReplicaScheduler::ReplicaScheduler;
 
-  void on_batch_end(const Batch& batch) override {
-    batch_finished();
-    for (RequestId id : batch.request_ids) {
-      if (request(id).completed)
-        blocks_.free(id);
-      else
-        running_.push_back(id);
-    }
-  }
+  void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
  protected:
   BatchDraft next_batch() override {

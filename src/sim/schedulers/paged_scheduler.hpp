@@ -17,15 +17,7 @@ class PagedReplicaScheduler : public ReplicaScheduler {
         watermark_blocks_(static_cast<int64_t>(context.config.watermark_blocks_fraction *
                                                static_cast<double>(blocks_.num_blocks()))) {}
 
-  void on_batch_end(const Batch& batch) override {
-    batch_finished();
-    for (RequestId id : batch.request_ids) {
-      if (request(id).completed)
-        blocks_.free(id);
-      else
-        running_.push_back(id);
-    }
-  }
+  void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
  protected:
   bool can_allocate_request(RequestId id) const {

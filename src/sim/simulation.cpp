@@ -39,6 +39,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
       make_global_scheduler_registry().create("global-scheduler", config.scheduler.global_scheduler, global_context);
   stages_.resize(static_cast<size_t>(config.num_replicas * num_stages_));
   queued_scratch_.resize(static_cast<size_t>(config.num_replicas));
+  touched_scratch_.resize(static_cast<size_t>(config.num_replicas));
   // Arrivals are pre-sorted and take the first sequence numbers, so that they precede any
   // other event at the same time, exactly as if all had been pushed up front.
   first_arrival_sequence_ = events_.reserve_sequences(requests_.size());
@@ -113,17 +114,17 @@ void Simulation::on_global_schedule() {
   });
   for (size_t rep = 0; rep < replicas_.size(); ++rep)
     queued_scratch_[rep] = static_cast<int64_t>(replicas_[rep]->num_queued());
-  std::vector<bool> touched(replicas_.size(), false);
+  std::fill(touched_scratch_.begin(), touched_scratch_.end(), 0);
   for (RequestId id : global_queue_) {
     const int32_t rep = global_scheduler_->choose_replica(queued_scratch_);
     ++queued_scratch_[static_cast<size_t>(rep)];
     requests_[static_cast<size_t>(id)].replica_id = rep;
     replicas_[static_cast<size_t>(rep)]->add_request(id);
-    touched[static_cast<size_t>(rep)] = true;
+    touched_scratch_[static_cast<size_t>(rep)] = 1;
   }
   global_queue_.clear();
   for (size_t rep = 0; rep < replicas_.size(); ++rep)
-    if (touched[rep]) events_.push(now_, EventType::replica_schedule, static_cast<int32_t>(rep));
+    if (touched_scratch_[rep]) events_.push(now_, EventType::replica_schedule, static_cast<int32_t>(rep));
 }
 
 void Simulation::on_replica_schedule(int32_t replica) {
@@ -146,7 +147,6 @@ void Simulation::on_replica_schedule(int32_t replica) {
       r.on_batch_schedule(now_);
     }
     batches_.push_back(std::move(b));
-    batch_finished_.push_back(false);
     events_.push(now_, EventType::batch_stage_arrival, replica, 0, batches_.back().id);
   }
 }
@@ -175,7 +175,7 @@ predict::BatchShape Simulation::shape_of(const Batch& b) const {
   return s;
 }
 
-double Simulation::mfu_percent(const Batch& b, double stage_seconds) const {
+double Simulation::stage_flops(const Batch& b) const {
   double attention_flops = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
@@ -183,8 +183,7 @@ double Simulation::mfu_percent(const Batch& b, double stage_seconds) const {
     const double context = static_cast<double>(r.num_processed_tokens);
     attention_flops += 4.0 * layers_per_stage_ * q_heads_per_device_ * head_dim_ * q * (q + context);
   }
-  const double flops = 2.0 * static_cast<double>(b.total_tokens) * parameters_per_device_ + attention_flops;
-  return flops / stage_seconds / peak_flops_ * 100.0;
+  return 2.0 * static_cast<double>(b.total_tokens) * parameters_per_device_ + attention_flops;
 }
 
 void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
@@ -195,13 +194,14 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   Batch& b = batch(id);
   if (!b.has_timing) {
     b.timing = predictor_.predict(shape_of(b));
+    b.stage_flops = stage_flops(b);
     b.has_timing = true;
   }
   const bool last = stage == num_stages_ - 1;
   const double duration = b.timing.total_time_s(last);
   st.busy = true;
   for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
-  metrics_.on_stage_start(replica, stage, now_, mfu_percent(b, duration));
+  metrics_.on_stage_start(replica, stage, now_, b.stage_flops / duration / peak_flops_ * 100.0);
   metrics_.on_stage_span({replica, stage, b.id, static_cast<int64_t>(b.size()), b.total_tokens, now_, duration});
   events_.push(now_ + duration, EventType::batch_stage_end, replica, stage, id);
 }
@@ -234,15 +234,14 @@ void Simulation::on_batch_end(int32_t replica, BatchId id) {
   scheduler.on_batch_end(b);
   metrics_.on_batch_end(b, now_);
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
-  batch_finished_[static_cast<size_t>(id - first_live_batch_)] = true;
+  b.finished = true;
   release_finished_batches();
   events_.push(now_, EventType::replica_schedule, replica);
 }
 
 void Simulation::release_finished_batches() {
-  while (!batches_.empty() && batch_finished_.front()) {
+  while (!batches_.empty() && batches_.front().finished) {
     batches_.pop_front();
-    batch_finished_.pop_front();
     ++first_live_batch_;
   }
 }

@@ -51,13 +51,13 @@ const KeyValueFile::Entry& KeyValueFile::entry(const std::string& key) {
   return it->second;
 }
 
-std::string KeyValueFile::where(const std::string& key) const {
-  return path_ + ":" + std::to_string(entries_.at(key).line) + ": " + key;
+std::string KeyValueFile::where(const std::string& key, const Entry& e) const {
+  return path_ + ":" + std::to_string(e.line) + ": " + key;
 }
 
 std::string KeyValueFile::text(const std::string& key) {
   const auto& e = entry(key);
-  if (e.value.empty()) throw InputError(where(key) + ": expected a value, got nothing");
+  if (e.value.empty()) throw InputError(where(key, e) + ": expected a value, got nothing");
   return e.value;
 }
 
@@ -66,18 +66,18 @@ std::string KeyValueFile::text_or(const std::string& key, const std::string& fal
 }
 
 int64_t KeyValueFile::integer(const std::string& key) {
-  const auto& e = entry(key);  // first: it reports a missing key
-  return parse_int64(e.value, where(key));
+  const auto& e = entry(key);
+  return parse_int64(e.value, where(key, e));
 }
 
 double KeyValueFile::number(const std::string& key) {
-  const auto& e = entry(key);  // first: it reports a missing key
-  return parse_double(e.value, where(key));
+  const auto& e = entry(key);
+  return parse_double(e.value, where(key, e));
 }
 
 bool KeyValueFile::boolean(const std::string& key) {
-  const auto& e = entry(key);  // first: it reports a missing key
-  return parse_bool(e.value, where(key));
+  const auto& e = entry(key);
+  return parse_bool(e.value, where(key, e));
 }
 
 bool KeyValueFile::boolean_or(const std::string& key, bool fallback) {

@@ -52,7 +52,7 @@ class Simulation {
 
   Batch& batch(BatchId id) { return batches_[static_cast<size_t>(id - first_live_batch_)]; }
   predict::BatchShape shape_of(const Batch& b) const;
-  double mfu_percent(const Batch& b, double stage_seconds) const;
+  double stage_flops(const Batch& b) const;
   void release_finished_batches();
 
   SimulationSetup setup_;
@@ -63,8 +63,8 @@ class Simulation {
   std::vector<Stage> stages_;  // replica * num_stages + stage
   std::vector<RequestId> global_queue_;
   std::vector<int64_t> queued_scratch_;
-  std::deque<Batch> batches_;           // live batches, ids first_live_batch_...
-  std::deque<bool> batch_finished_;     // parallel to batches_
+  std::vector<char> touched_scratch_;
+  std::deque<Batch> batches_;  // live batches, ids first_live_batch_...
   BatchId first_live_batch_ = 0;
   BatchId next_batch_id_ = 0;
   EventQueue events_;

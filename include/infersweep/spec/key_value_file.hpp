@@ -40,7 +40,7 @@ class KeyValueFile {
     int64_t line;
   };
   const Entry& entry(const std::string& key);
-  std::string where(const std::string& key) const;
+  std::string where(const std::string& key, const Entry& e) const;
 
   std::string path_;
   std::map<std::string, Entry> entries_;

@@ -24,8 +24,8 @@ class SarathiScheduler : public PagedReplicaScheduler {
   BatchDraft next_batch() override {
     BatchDraft batch;
     int64_t batch_tokens = 0;
-    std::vector<RequestId> partial_prefills;
-    std::deque<RequestId> skipped;
+    partial_prefills_.clear();
+    skipped_.clear();
 
     // Running requests in their current order; partly prefilled ones wait for step 2.
     while (!running_.empty()) {
@@ -33,7 +33,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
       const RequestId id = running_.front();
       running_.pop_front();
       if (!request(id).is_prefill_complete) {
-        partial_prefills.push_back(id);
+        partial_prefills_.push_back(id);
         continue;
       }
       if (!make_room_for(id)) continue;
@@ -42,16 +42,16 @@ class SarathiScheduler : public PagedReplicaScheduler {
       batch.add(id, 1);
     }
     // Their next chunks; blocks for the whole prompt were reserved at admission.
-    for (RequestId id : partial_prefills) {
+    for (RequestId id : partial_prefills_) {
       const int64_t tokens = chunk_tokens(request(id), batch_tokens);
       if (tokens == 0) {
-        skipped.push_back(id);
+        skipped_.push_back(id);
         continue;
       }
       batch_tokens += tokens;
       batch.add(id, tokens);
     }
-    for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) running_.push_front(*it);
+    running_.insert(running_.begin(), skipped_.begin(), skipped_.end());
     sort_running_by_arrival();
 
     // New requests from the queue, as long as budget, memory and the batch cap allow.
@@ -72,6 +72,9 @@ class SarathiScheduler : public PagedReplicaScheduler {
 
  private:
   int64_t chunk_size_;
+  // Per-iteration scratch, kept to avoid allocating on every batch.
+  std::vector<RequestId> partial_prefills_;
+  std::vector<RequestId> skipped_;
 };
 
 }  // namespace

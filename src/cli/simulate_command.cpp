@@ -40,6 +40,7 @@ void describe(OptionSet& o, SimulateOptions& s) {
   auto& sc = c.scheduler;
   auto& p = c.predictor;
   auto& r = p.roofline;
+  auto& l = p.learned;
   po::options_description general("General");
   general.add_options()
       ("help,h", "show this help")
@@ -95,7 +96,17 @@ void describe(OptionSet& o, SimulateOptions& s) {
       ("trace-file", val(&w.trace_file), "trace_replay: CSV with arrived_at, num_prefill_tokens, num_decode_tokens");
   po::options_description predictor("Execution-time prediction");
   predictor.add_options()
-      ("predictor", val(&p.name), "roofline")
+      ("predictor", val(&p.name), "roofline (analytic) | learned (from profiling CSVs) | table (Vidur's prediction CSVs)")
+      ("profiling-dir", po::value<std::string>(&l.profiling_dir), "learned: Vidur-layout profiling data (default: $INFERSWEEP_PROFILING_DIR or the build's vidur-data/profiling)")
+      ("attention-file", val(&l.attention_file), "learned: attention.csv to learn attention from (default: compute/<sku>/<model>/attention.csv if present, else calibrated roofline)")
+      ("cpu-overhead-file", val(&l.cpu_overhead_file), "learned: cpu_overheads.csv; CPU overheads are modelled only when given")
+      ("predictor-cache-dir", val(&l.cache_dir), "learned: where prediction grids are cached ('none': off; default: $INFERSWEEP_CACHE_DIR or ~/.cache/infersweep)")
+      ("prediction-table-dir", val(&l.table_dir), "table: directory with Vidur's <op>_<hash>_predictions.csv files")
+      ("predictor-k-folds", val(&l.k_folds), "learned: cross-validation folds for model selection")
+      ("predictor-seed", val(&l.seed), "learned: seed of folds and tree subsampling")
+      ("prediction-max-tokens-per-request", val(&l.max_tokens_per_request), "learned: token grid range (x batch size for orca)")
+      ("prediction-max-batch-size", val(&l.max_batch_size), "learned: decode-attention and CPU-overhead grid range")
+      ("prediction-max-prefill-chunk-size", val(&l.max_prefill_chunk_size), "learned: prefill-attention grid range")
       ("roofline-compute-efficiency", val(&r.compute_efficiency), "fraction of peak FLOP/s reached by GEMMs")
       ("roofline-memory-efficiency", val(&r.memory_efficiency), "fraction of HBM bandwidth reached by streaming kernels")
       ("roofline-attention-compute-efficiency", val(&r.attention_compute_efficiency), "fraction of peak reached by prefill attention")
@@ -166,13 +177,21 @@ int run_simulate(const std::vector<std::string>& args) {
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(options.data_dir));
   const auto setup = sim::prepare_simulation(options.config, catalog);
 
+  const auto predictor_start = std::chrono::steady_clock::now();
   const auto predictor = predict::ExecutionTimePredictor::create(sim::predictor_context(setup));
+  if (!options.quiet && options.config.predictor.name != "roofline")
+    std::cerr << "predictor " << options.config.predictor.name << " ready in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - predictor_start).count() << " s\n";
 
   const auto start = std::chrono::steady_clock::now();
   sim::Simulation simulation(setup, predictor);
   simulation.run();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto summary = sim::summarize(simulation);
+  if (summary.predictor_out_of_grid_lookups > 0)
+    std::cerr << "warning: " << summary.predictor_out_of_grid_lookups
+              << " operator lookups fell outside the prediction grid and were extrapolated with the polynomial "
+                 "model (widen --prediction-max-* to cover them)\n";
   const auto written = io::write_simulation_outputs(simulation, summary, options.output_dir);
   if (!options.quiet) {
     io::print_summary_table(simulation, summary, std::cout);

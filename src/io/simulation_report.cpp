@@ -70,6 +70,7 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
       .value("num_events", s.num_events)
       .value("end_time_s", s.end_time_s)
       .value("hit_time_limit", s.hit_time_limit)
+      .value("predictor_out_of_grid_lookups", s.predictor_out_of_grid_lookups)
       .value("completed_per_second", s.completed_per_second)
       .value("output_tokens_per_second", s.output_tokens_per_second)
       .end_object();

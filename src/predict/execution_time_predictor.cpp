@@ -54,6 +54,7 @@ sim::BatchTiming ExecutionTimePredictor::predict(const BatchShape& s) const {
   timing.block_ms = attn_layer + mlp_layer + m.token_op_ms(TokenOp::add, n8);
   timing.pp_comm_ms = pipeline_parallel_ > 1 ? m.send_recv_ms(n8) : 0.0;
   timing.layers_per_stage = layers_per_stage_;
+  timing.cpu_overhead_ms = m.cpu_overhead_ms(s.num_decodes + s.num_prefills);
   return timing;
 }
 

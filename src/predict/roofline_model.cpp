@@ -1,5 +1,7 @@
 #include "infersweep/predict/roofline_model.hpp"
 
+#include "infersweep/predict/learned_predictor.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -34,15 +36,14 @@ double RooflineModel::kernel_ms(double flops, double bytes, double compute_eff, 
   return std::max(compute_s, memory_s) * 1e3 + params_.kernel_overhead_us * 1e-3;
 }
 
-double RooflineModel::token_op_ms(TokenOp op, int64_t num_tokens) const {
+KernelCost RooflineModel::token_op_cost(TokenOp op, int64_t num_tokens) const {
   const double n = static_cast<double>(num_tokens);
-  const double ce = params_.compute_efficiency, me = params_.memory_efficiency;
   // A GEMM [n x in] * [in x out]: 2*n*in*out FLOPs; reads weights and input, writes output.
   auto gemm = [&](double in, double out) {
-    return kernel_ms(2.0 * n * in * out, kBytesPerValue * (in * out + n * in + n * out), ce, me);
+    return KernelCost{2.0 * n * in * out, kBytesPerValue * (in * out + n * in + n * out)};
   };
   // An element-wise kernel touching `values` fp16 values.
-  auto streaming = [&](double values) { return kernel_ms(0.0, kBytesPerValue * values, ce, me); };
+  auto streaming = [&](double values) { return KernelCost{0.0, kBytesPerValue * values}; };
   switch (op) {
     case TokenOp::attn_pre_proj:
       return gemm(h_, hd_ * (qh_ + 2.0 * kvh_));
@@ -64,7 +65,12 @@ double RooflineModel::token_op_ms(TokenOp op, int64_t num_tokens) const {
     case TokenOp::attn_kv_cache_save:
       return streaming(2.0 * 2.0 * n * hd_ * kvh_);
   }
-  return 0.0;
+  return {};
+}
+
+double RooflineModel::token_op_ms(TokenOp op, int64_t num_tokens) const {
+  const auto cost = token_op_cost(op, num_tokens);
+  return kernel_ms(cost.flops, cost.bytes, params_.compute_efficiency, params_.memory_efficiency);
 }
 
 double RooflineModel::decode_attention_ms(int64_t batch_size, int64_t kv_tokens) const {
@@ -98,6 +104,9 @@ double RooflineModel::send_recv_ms(int64_t num_tokens) const {
 OperatorTimeModelRegistry make_operator_time_model_registry() {
   OperatorTimeModelRegistry registry("execution-time predictor");
   registry.add("roofline", [](const PredictorContext& c) { return std::make_unique<RooflineModel>(c); });
+  registry.add("learned", [](const PredictorContext& c) {
+    return std::make_unique<LearnedOperatorModel>(c, load_or_build_learned_state(c));
+  });
   return registry;
 }
 

@@ -66,6 +66,16 @@ std::string SimulationConfig::canonical() const {
   line("attention_decode_batching_overhead_fraction", num(predictor.attention_decode_batching_overhead_fraction));
   line("attention_prefill_batching_overhead_fraction", num(predictor.attention_prefill_batching_overhead_fraction));
   line("kv_cache_prediction_granularity", predictor.kv_cache_prediction_granularity);
+  const auto& l = predictor.learned;
+  line("profiling_dir", l.profiling_dir);
+  line("attention_file", l.attention_file);
+  line("cpu_overhead_file", l.cpu_overhead_file);
+  line("prediction_table_dir", l.table_dir);
+  line("predictor_k_folds", l.k_folds);
+  line("predictor_seed", l.seed);
+  line("prediction_max_tokens_per_request", l.max_tokens_per_request);
+  line("prediction_max_batch_size", l.max_batch_size);
+  line("prediction_max_prefill_chunk_size", l.max_prefill_chunk_size);
   line("time_limit", num(time_limit_s));
   return out.str();
 }
@@ -77,6 +87,8 @@ predict::PredictorContext predictor_context(const SimulationSetup& setup) {
   context.node = setup.node;
   context.tensor_parallel = setup.config.parallel.tensor_parallel;
   context.pipeline_parallel = setup.config.parallel.pipeline_parallel;
+  context.replica_scheduler = setup.config.scheduler.replica_scheduler;
+  context.block_size = setup.config.scheduler.block_size;
   context.config = setup.config.predictor;
   return context;
 }
@@ -105,6 +117,12 @@ SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::S
                                     {"roofline-attention-memory-efficiency", r.attention_memory_efficiency}})
     if (!(value > 0 && value <= 1)) throw InputError::option(name, "must be in (0, 1]");
   if (r.kernel_overhead_us < 0) throw InputError::option("roofline-kernel-overhead-us", "must not be negative");
+  const auto& l = config.predictor.learned;
+  if (l.k_folds < 2) throw InputError::option("predictor-k-folds", "must be at least 2");
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"prediction-max-tokens-per-request", l.max_tokens_per_request},
+                                    {"prediction-max-batch-size", l.max_batch_size},
+                                    {"prediction-max-prefill-chunk-size", l.max_prefill_chunk_size}})
+    if (value < 1) throw InputError::option(name, "must be at least 1");
   setup.memory = plan_memory(setup.model, setup.gpu, config.parallel, config.workload.max_tokens,
                              config.scheduler.block_size, config.memory_margin_fraction, config.kv_accounting);
   const int64_t blocks = config.scheduler.num_blocks > 0 ? config.scheduler.num_blocks : setup.memory.num_blocks;

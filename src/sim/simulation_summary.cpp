@@ -19,6 +19,7 @@ SimulationSummary summarize(const Simulation& sim) {
   s.num_events = sim.num_events();
   s.end_time_s = sim.end_time();
   s.hit_time_limit = sim.hit_time_limit();
+  s.predictor_out_of_grid_lookups = sim.predictor().operators().out_of_grid_lookups();
 
   const char* names[] = {"e2e_time", "e2e_time_normalized", "execution_time", "execution_time_normalized",
                          "model_execution_time", "model_execution_time_normalized", "preemption_time",

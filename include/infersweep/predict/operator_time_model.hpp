@@ -32,9 +32,24 @@ struct RooflineParameters {
   double kernel_overhead_us = 3.0;            // fixed cost per operator launch
 };
 
+// Inputs and settings of the learned predictor (name "learned") and the table predictor.
+struct LearnedPredictorSettings {
+  std::string profiling_dir;      // Vidur layout: compute/, network/ (empty: the default data)
+  std::string attention_file;     // overrides compute/<sku>/<model>/attention.csv
+  std::string cpu_overhead_file;  // empty: CPU overheads are not modelled (Vidur's default)
+  std::string cache_dir;          // prediction-grid cache ("none": no cache; empty: default)
+  std::string table_dir;          // table predictor: Vidur's *_predictions.csv files
+  int64_t k_folds = 10;
+  uint64_t seed = 0;
+  int64_t max_tokens_per_request = 4096;  // grid range, as Vidur's prediction_max_* settings
+  int64_t max_batch_size = 128;
+  int64_t max_prefill_chunk_size = 4096;
+};
+
 struct PredictorConfig {
   std::string name = "roofline";
   RooflineParameters roofline;
+  LearnedPredictorSettings learned;
   // Composition constants, as in Vidur's predictor config.
   double nccl_cpu_launch_overhead_ms = 0.02;
   double nccl_cpu_skew_overhead_per_device_ms = 0.0;
@@ -49,6 +64,8 @@ struct PredictorContext {
   spec::NodeSpec node;
   int64_t tensor_parallel = 1;
   int64_t pipeline_parallel = 1;
+  std::string replica_scheduler = "sarathi";  // orca batches need a wider token grid
+  int64_t block_size = 16;                    // selects attention.csv rows
   PredictorConfig config;
 };
 
@@ -64,6 +81,10 @@ class OperatorTimeModel {
   // Collectives on the activations of `num_tokens` tokens (hidden_size fp16 values each).
   virtual double all_reduce_ms(int64_t num_tokens) const = 0;
   virtual double send_recv_ms(int64_t num_tokens) const = 0;
+  // CPU-side cost of one iteration of `batch_size` requests (0 unless modelled).
+  virtual double cpu_overhead_ms(int64_t /*batch_size*/) const { return 0.0; }
+  // Lookups that fell outside a prediction grid and were extrapolated (see docs/predictor.md).
+  virtual int64_t out_of_grid_lookups() const { return 0; }
 };
 
 using OperatorTimeModelRegistry = Registry<OperatorTimeModel, const PredictorContext&>;

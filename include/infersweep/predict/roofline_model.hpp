@@ -6,9 +6,17 @@
 
 namespace infersweep::predict {
 
+// The work of one kernel: what the roofline divides by peak FLOP/s and by bandwidth.
+struct KernelCost {
+  double flops = 0;
+  double bytes = 0;
+};
+
 class RooflineModel : public OperatorTimeModel {
  public:
   explicit RooflineModel(const PredictorContext& context);
+
+  KernelCost token_op_cost(TokenOp op, int64_t num_tokens) const;
 
   double token_op_ms(TokenOp op, int64_t num_tokens) const override;
   double decode_attention_ms(int64_t batch_size, int64_t kv_tokens) const override;

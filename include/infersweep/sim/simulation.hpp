@@ -32,6 +32,7 @@ class Simulation {
   int64_t num_events() const { return num_events_; }
   int64_t num_batches() const { return next_batch_id_; }
   bool hit_time_limit() const { return hit_time_limit_; }
+  const predict::ExecutionTimePredictor& predictor() const { return predictor_; }
   int64_t num_blocks_per_replica() const;
   const ReplicaScheduler& replica_scheduler(int32_t replica) const { return *replicas_[static_cast<size_t>(replica)]; }
 

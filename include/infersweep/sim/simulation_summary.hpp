@@ -25,6 +25,9 @@ struct SimulationSummary {
   int64_t num_events = 0;
   double end_time_s = 0;
   bool hit_time_limit = false;
+  // Operator lookups outside the predictor's grids, extrapolated instead (counted on the
+  // predictor, so this includes other simulations sharing it).
+  int64_t predictor_out_of_grid_lookups = 0;
   double completed_per_second = 0;
   double output_tokens_per_second = 0;
   std::vector<std::pair<std::string, Distribution>> request_metrics;  // in a fixed order

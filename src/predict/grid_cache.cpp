@@ -1,0 +1,117 @@
+#include "infersweep/predict/grid_cache.hpp"
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <random>
+#include <sstream>
+
+#include "infersweep/common/error.hpp"
+
+namespace infersweep::predict {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kMagic[] = "infersweep prediction grid 1\n";
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+uint64_t checksum(const std::string& bytes) {
+  ContentHash h;
+  h.add(bytes);
+  return std::stoull(h.hex().substr(0, 16), nullptr, 16);
+}
+
+}  // namespace
+
+std::string default_cache_dir() {
+  if (auto d = env("INFERSWEEP_CACHE_DIR"); !d.empty()) return d;
+  if (auto d = env("XDG_CACHE_HOME"); !d.empty()) return d + "/infersweep";
+  if (auto d = env("HOME"); !d.empty()) return d + "/.cache/infersweep";
+  return {};
+}
+
+void ContentHash::add(const std::string& bytes) {
+  for (unsigned char c : bytes) {
+    a_ = (a_ ^ c) * 0x100000001b3ULL;
+    b_ = (b_ ^ static_cast<unsigned char>(c + 0x5b)) * 0x100000001b3ULL;
+  }
+  // Length-delimit, so that add("ab"), add("c") differs from add("a"), add("bc").
+  const std::string length = "#" + std::to_string(bytes.size()) + "#";
+  for (unsigned char c : length) a_ = (a_ ^ c) * 0x100000001b3ULL, b_ = (b_ ^ c) * 0x100000001b3ULL;
+}
+
+void ContentHash::add_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError::in_file(path, 0, "", "cannot open file");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  add(bytes.str());
+}
+
+std::string ContentHash::hex() const {
+  std::ostringstream out;
+  out << std::hex << std::setfill('0') << std::setw(16) << a_ << std::setw(16) << b_;
+  return out.str();
+}
+
+std::optional<std::string> read_cache_entry(const std::string& dir, const std::string& name, const std::string& key) {
+  if (dir.empty()) return std::nullopt;
+  std::ifstream in(fs::path(dir) / name, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream all;
+  all << in.rdbuf();
+  const std::string bytes = all.str();
+  const std::string header = std::string(kMagic) + key + "\n";
+  if (bytes.compare(0, header.size(), header) != 0) return std::nullopt;
+  if (bytes.size() < header.size() + 2 * sizeof(uint64_t)) return std::nullopt;
+  uint64_t size = 0, sum = 0;
+  std::memcpy(&size, bytes.data() + header.size(), sizeof size);
+  if (size != bytes.size() - header.size() - 2 * sizeof(uint64_t)) return std::nullopt;
+  std::string payload = bytes.substr(header.size() + sizeof size, size);
+  std::memcpy(&sum, bytes.data() + header.size() + sizeof size + size, sizeof sum);
+  if (sum != checksum(payload)) return std::nullopt;
+  return payload;
+}
+
+bool write_cache_entry(const std::string& dir, const std::string& name, const std::string& key,
+                       const std::string& payload) {
+  if (dir.empty()) return false;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  // A name unique to this process and call: concurrent writers never share a temporary file.
+  std::random_device entropy;
+  const auto unique = std::to_string(::getpid()) + "." + std::to_string(entropy()) + std::to_string(entropy());
+  const fs::path target = fs::path(dir) / name;
+  const fs::path temporary = fs::path(dir) / (name + ".tmp." + unique);
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    const uint64_t size = payload.size(), sum = checksum(payload);
+    out << kMagic << key << "\n";
+    out.write(reinterpret_cast<const char*>(&size), sizeof size);
+    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+    out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
+    out.flush();
+    if (!out) {
+      fs::remove(temporary, ec);
+      return false;
+    }
+  }
+  fs::rename(temporary, target, ec);
+  if (ec) fs::remove(temporary, ec);
+  return !ec;
+}
+
+}  // namespace infersweep::predict

@@ -1,0 +1,111 @@
+#include "infersweep/predict/model_selection.hpp"
+
+#include <limits>
+#include <numeric>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/common/random_stream.hpp"
+
+namespace infersweep::predict {
+
+namespace {
+
+bool all_positive(const Eigen::VectorXd& y) { return (y.array() > 0).all(); }
+
+// Trees fitted on log(ms) cannot see a zero target; fall back to the linear target there.
+RegressorSpec adapt(RegressorSpec spec, const Eigen::VectorXd& y) {
+  if (spec.log_target && !all_positive(y)) spec.log_target = false;
+  return spec;
+}
+
+uint64_t fit_seed(uint64_t seed, const std::string& op, int fold) {
+  return fnv1a64(op + "#" + std::to_string(fold)) ^ (seed * 0x9e3779b97f4a7c15ULL);
+}
+
+Eigen::MatrixXd take_rows(const Eigen::MatrixXd& m, const std::vector<Eigen::Index>& rows) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), m.cols());
+  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(rows[i]);
+  return out;
+}
+
+Eigen::VectorXd take(const Eigen::VectorXd& v, const std::vector<Eigen::Index>& rows) {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(rows.size()));
+  for (size_t i = 0; i < rows.size(); ++i) out(static_cast<Eigen::Index>(i)) = v(rows[i]);
+  return out;
+}
+
+}  // namespace
+
+std::vector<RegressorSpec> default_regressor_candidates() {
+  std::vector<RegressorSpec> out;
+  for (int d = 1; d <= 5; ++d) {
+    RegressorSpec p;
+    p.family = "polynomial";
+    p.degree = d;
+    out.push_back(p);
+  }
+  RegressorSpec boosted;
+  boosted.family = "xgboost_boosted";
+  boosted.num_trees = 300;
+  boosted.max_depth = 4;
+  boosted.learning_rate = 0.1;
+  out.push_back(boosted);
+  RegressorSpec forest;
+  forest.family = "xgboost_forest";
+  forest.num_trees = 100;
+  forest.max_depth = 12;
+  forest.subsample = 0.8;
+  out.push_back(forest);
+  return out;
+}
+
+ModelSelection select_regressor(const TrainingSet& data, const std::vector<RegressorSpec>& candidates, int k_folds,
+                                uint64_t seed) {
+  ModelSelection result;
+  if (data.size() == 0) throw InputError::in_file(data.source, 0, data.op, "no rows to learn from");
+  if ((data.target.array() == 0).all()) {
+    result.chosen.family = "zero";
+    return result;
+  }
+  if (data.size() < 4)
+    throw InputError::in_file(data.source, 0, data.op,
+                              "only " + std::to_string(data.size()) + " rows with " + data.filter +
+                                  "; at least 4 are needed to learn and validate a model");
+  // Vidur falls back to 2 folds when there are fewer rows than folds.
+  const int folds = data.size() < k_folds ? 2 : k_folds;
+  result.folds = folds;
+
+  std::vector<Eigen::Index> order(static_cast<size_t>(data.size()));
+  std::iota(order.begin(), order.end(), Eigen::Index{0});
+  RandomStream shuffle(seed, "cross-validation folds of " + data.op);
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.uniform_index(i)]);
+
+  const auto registry = make_regressor_registry();
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& original : candidates) {
+    const auto spec = adapt(original, data.target);
+    Eigen::VectorXd predicted(data.size());
+    for (int f = 0; f < folds; ++f) {
+      std::vector<Eigen::Index> train, test;
+      for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % static_cast<size_t>(folds)) == f ? test : train).push_back(order[i]);
+      auto model = registry.create("regressor", spec.family, spec);
+      model->fit(take_rows(data.features, train), take(data.target, train), fit_seed(seed, data.op, f));
+      const auto p = model->predict(take_rows(data.features, test));
+      for (size_t i = 0; i < test.size(); ++i) predicted(test[i]) = p(static_cast<Eigen::Index>(i));
+    }
+    // MAPE over all held-out predictions: every row is scored exactly once.
+    const double mape = mean_absolute_percentage_error(data.target, predicted);
+    result.candidates.push_back({spec.label(), mape});
+    if (mape < best) best = mape, result.chosen = spec, result.cv_mape = mape;
+  }
+  return result;
+}
+
+std::unique_ptr<Regressor> fit_selected(const TrainingSet& data, const RegressorSpec& spec, uint64_t seed) {
+  if (spec.family == "zero") return nullptr;
+  auto model = make_regressor_registry().create("regressor", spec.family, spec);
+  model->fit(data.features, data.target, fit_seed(seed, data.op, -1));
+  return model;
+}
+
+}  // namespace infersweep::predict

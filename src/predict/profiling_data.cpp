@@ -1,0 +1,275 @@
+#include "infersweep/predict/profiling_data.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
+#include "infersweep/io/csv_table.hpp"
+
+namespace infersweep::predict {
+
+namespace {
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+// One equality condition on a column. Numbers compare by value, so "32" matches "32.0";
+// booleans compare case-insensitively, so pandas' "True" matches true.
+struct Condition {
+  std::string column;
+  std::string expected;
+  enum class Kind { number, boolean, text } kind = Kind::number;
+};
+
+Condition number(const std::string& column, int64_t value) {
+  return {column, std::to_string(value), Condition::Kind::number};
+}
+Condition boolean(const std::string& column, bool value) {
+  return {column, value ? "true" : "false", Condition::Kind::boolean};
+}
+Condition text(const std::string& column, const std::string& value) {
+  return {column, value, Condition::Kind::text};
+}
+
+std::string describe(const std::vector<Condition>& conditions) {
+  std::string out;
+  for (const auto& c : conditions) out += (out.empty() ? "" : ", ") + c.column + " == " + c.expected;
+  return out;
+}
+
+bool matches(const io::CsvTable& table, size_t row, size_t column, const Condition& c) {
+  const auto& cell = table.cell(row, column);
+  switch (c.kind) {
+    case Condition::Kind::number:
+      return table.as_double(row, column) == std::stod(c.expected);
+    case Condition::Kind::boolean: {
+      const auto value = lower(std::string(trim(cell)));
+      if (value != "true" && value != "false")
+        throw InputError(table.path() + ":" + std::to_string(table.line_of(row)) + ": column '" + c.column +
+                         "': expected True or False, got '" + cell + "'");
+      return value == c.expected;
+    }
+    case Condition::Kind::text:
+      return std::string(trim(cell)) == c.expected;
+  }
+  return false;
+}
+
+// The rows meeting every condition, without exact duplicates (as pandas' drop_duplicates).
+// Throws naming the file and the filter when nothing matches, listing what the file holds.
+std::vector<size_t> select_rows(const io::CsvTable& table, const std::vector<Condition>& conditions) {
+  std::vector<size_t> columns;
+  for (const auto& c : conditions) columns.push_back(table.column(c.column));
+  std::vector<size_t> selected;
+  std::set<std::vector<std::string>> seen;
+  std::set<std::string> present;
+  for (size_t row = 0; row < table.num_rows(); ++row) {
+    bool ok = true;
+    for (size_t i = 0; i < conditions.size() && ok; ++i) ok = matches(table, row, columns[i], conditions[i]);
+    if (!ok) {
+      if (present.size() < 12) {
+        std::string combo;
+        for (size_t i = 0; i < conditions.size(); ++i)
+          combo += (i ? ", " : "") + conditions[i].column + "=" + std::string(trim(table.cell(row, columns[i])));
+        present.insert(combo);
+      }
+      continue;
+    }
+    std::vector<std::string> cells;
+    for (size_t c = 0; c < table.header().size(); ++c) cells.push_back(table.cell(row, c));
+    if (seen.insert(std::move(cells)).second) selected.push_back(row);
+  }
+  if (selected.empty()) {
+    std::string held;
+    for (const auto& p : present) held += "\n  " + p;
+    throw InputError::in_file(table.path(), 0, "rows",
+                              "no rows with " + describe(conditions) + (held.empty() ? "" : "; the file has:" + held));
+  }
+  return selected;
+}
+
+// A numeric target cell: a selected row must have a finite number there.
+double target_cell(const io::CsvTable& table, size_t row, size_t column) { return table.as_double(row, column); }
+
+TrainingSet make_set(const io::CsvTable& table, const std::string& op, const std::vector<Condition>& conditions,
+                     std::vector<std::string> feature_names, size_t num_rows) {
+  TrainingSet set;
+  set.op = op;
+  set.source = table.path();
+  set.filter = describe(conditions);
+  set.feature_names = std::move(feature_names);
+  set.features.resize(static_cast<Eigen::Index>(num_rows), static_cast<Eigen::Index>(set.feature_names.size()));
+  set.target.resize(static_cast<Eigen::Index>(num_rows));
+  set.lines.reserve(num_rows);
+  return set;
+}
+
+std::vector<Condition> shape_conditions(const spec::ModelSpec& m, int64_t tp) {
+  return {number("n_head", m.num_q_heads),        number("n_kv_head", m.num_kv_heads),
+          number("n_embd", m.hidden_size),        number("n_expanded_embd", m.mlp_hidden_size),
+          boolean("use_gated_mlp", m.gated_mlp),  number("vocab_size", m.vocab_size),
+          number("num_tensor_parallel_workers", tp)};
+}
+
+// Collective rows: feature num_tokens = size / (2 * hidden), target the collective's median.
+TrainingSet read_collective(const std::string& path, const spec::ModelSpec& model, const std::string& collective,
+                            const std::vector<Condition>& conditions) {
+  const auto table = io::CsvTable::read(path);
+  const auto rows = select_rows(table, conditions);
+  const auto size_column = table.column("size");
+  const auto target_column = table.column("time_stats." + collective + ".median");
+  auto set = make_set(table, collective, conditions, {"num_tokens"}, rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    set.features(r, 0) = table.as_double(rows[i], size_column) / static_cast<double>(model.hidden_size) / 2.0;
+    set.target(r) = target_cell(table, rows[i], target_column);
+    set.lines.push_back(table.line_of(rows[i]));
+  }
+  return set;
+}
+
+}  // namespace
+
+const std::vector<std::string>& mlp_profile_operators() {
+  static const std::vector<std::string> ops{"attn_pre_proj", "attn_post_proj", "mlp_up_proj",
+                                            "mlp_down_proj", "mlp_act",        "input_layernorm",
+                                            "post_attention_layernorm", "attn_rope", "add"};
+  return ops;
+}
+
+std::vector<TrainingSet> read_mlp_profile(const std::string& path, const spec::ModelSpec& model,
+                                          int64_t tensor_parallel) {
+  const auto table = io::CsvTable::read(path);
+  const auto conditions = shape_conditions(model, tensor_parallel);
+  const auto rows = select_rows(table, conditions);
+  const auto tokens = table.column("num_tokens");
+  std::vector<TrainingSet> sets;
+  for (const auto& op : mlp_profile_operators()) {
+    const std::string column_name = "time_stats." + op + ".median";
+    // Norm and add columns may be absent or empty (models without them): they cost 0 there.
+    const bool optional = op == "input_layernorm" || op == "post_attention_layernorm" || op == "add";
+    const auto column = optional ? table.find_column(column_name) : std::optional<size_t>(table.column(column_name));
+    auto set = make_set(table, op, conditions, {"num_tokens"}, rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto r = static_cast<Eigen::Index>(i);
+      set.features(r, 0) = table.as_double(rows[i], tokens);
+      const bool empty = column && trim(table.cell(rows[i], *column)).empty();
+      set.target(r) = !column || (optional && empty) ? 0.0 : target_cell(table, rows[i], *column);
+      set.lines.push_back(table.line_of(rows[i]));
+    }
+    sets.push_back(std::move(set));
+  }
+  return sets;
+}
+
+AttentionProfile read_attention_profile(const std::string& path, const spec::ModelSpec& model,
+                                        int64_t tensor_parallel, int64_t block_size) {
+  const auto table = io::CsvTable::read(path);
+  const std::vector<Condition> conditions{number("n_embd", model.hidden_size), number("n_q_head", model.num_q_heads),
+                                          number("n_kv_head", model.num_kv_heads), number("block_size", block_size),
+                                          number("num_tensor_parallel_workers", tensor_parallel)};
+  const auto rows = select_rows(table, conditions);
+  const auto batch = table.column("batch_size"), chunk = table.column("prefill_chunk_size"),
+             kv = table.column("kv_cache_size");
+  const auto decode_target = table.column("time_stats.attn_decode.median");
+  const auto prefill_target = table.column("time_stats.attn_prefill.median");
+  const auto save_target = table.find_column("time_stats.attn_kv_cache_save.median");
+
+  std::vector<size_t> decode_rows, prefill_rows;
+  for (auto row : rows) (table.as_double(row, chunk) == 0 ? decode_rows : prefill_rows).push_back(row);
+  auto decode_conditions = conditions, prefill_conditions = conditions;
+  decode_conditions.push_back(number("prefill_chunk_size", 0));
+  prefill_conditions.push_back({"prefill_chunk_size", "> 0", Condition::Kind::text});
+  for (auto* part : {&decode_rows, &prefill_rows})
+    if (part->empty())
+      throw InputError::in_file(path, 0, "rows",
+                                "no " + std::string(part == &decode_rows ? "decode" : "prefill") + " rows with " +
+                                    describe(part == &decode_rows ? decode_conditions : prefill_conditions));
+
+  AttentionProfile profile;
+  profile.decode = make_set(table, "attn_decode", decode_conditions, {"batch_size", "kv_cache_size"}, decode_rows.size());
+  for (size_t i = 0; i < decode_rows.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    profile.decode.features(r, 0) = table.as_double(decode_rows[i], batch);
+    profile.decode.features(r, 1) = table.as_double(decode_rows[i], kv);
+    profile.decode.target(r) = target_cell(table, decode_rows[i], decode_target);
+    profile.decode.lines.push_back(table.line_of(decode_rows[i]));
+  }
+  profile.prefill = make_set(table, "attn_prefill", prefill_conditions,
+                             {"kv_cache_size", "prefill_chunk_size_squared"}, prefill_rows.size());
+  for (size_t i = 0; i < prefill_rows.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    const double c = table.as_double(prefill_rows[i], chunk);
+    profile.prefill.features(r, 0) = table.as_double(prefill_rows[i], kv);
+    profile.prefill.features(r, 1) = c * c;
+    profile.prefill.target(r) = target_cell(table, prefill_rows[i], prefill_target);
+    profile.prefill.lines.push_back(table.line_of(prefill_rows[i]));
+  }
+  if (save_target) {
+    profile.kv_cache_save = make_set(table, "attn_kv_cache_save", conditions, {"num_tokens"}, rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto r = static_cast<Eigen::Index>(i);
+      profile.kv_cache_save.features(r, 0) = std::max(table.as_double(rows[i], chunk), table.as_double(rows[i], batch));
+      profile.kv_cache_save.target(r) = target_cell(table, rows[i], *save_target);
+      profile.kv_cache_save.lines.push_back(table.line_of(rows[i]));
+    }
+  }
+  return profile;
+}
+
+TrainingSet read_all_reduce_profile(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel) {
+  return read_collective(path, model, "all_reduce",
+                         {number("num_workers", tensor_parallel), number("devices_per_node", tensor_parallel),
+                          text("collective", "all_reduce")});
+}
+
+TrainingSet read_send_recv_profile(const std::string& path, const spec::ModelSpec& model, bool multi_node) {
+  return read_collective(path, model, "send_recv",
+                         {text("collective", "send_recv"), number("devices_per_node", multi_node ? 1 : 2)});
+}
+
+const std::vector<std::string>& cpu_overhead_operators() {
+  static const std::vector<std::string> ops{"schedule", "sampler_e2e", "prepare_inputs_e2e", "process_model_outputs",
+                                            "ray_comm_time"};
+  return ops;
+}
+
+std::vector<TrainingSet> read_cpu_overhead_profile(const std::string& path, const spec::ModelSpec& model,
+                                                   int64_t tensor_parallel) {
+  const auto table = io::CsvTable::read(path);
+  const std::vector<Condition> conditions{text("model_name", model.name),
+                                          number("tensor_parallel_degree", tensor_parallel)};
+  const auto rows = select_rows(table, conditions);
+  const auto batch = table.column("batch_size");
+  std::vector<TrainingSet> sets;
+  for (const auto& op : cpu_overhead_operators()) {
+    const auto column = table.column(op == "ray_comm_time" ? "ray_comm_time_mean" : op + "_median");
+    auto set = make_set(table, op, conditions, {"batch_size"}, rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto r = static_cast<Eigen::Index>(i);
+      set.features(r, 0) = table.as_double(rows[i], batch);
+      set.target(r) = target_cell(table, rows[i], column);
+      set.lines.push_back(table.line_of(rows[i]));
+    }
+    sets.push_back(std::move(set));
+  }
+  return sets;
+}
+
+ProfilingPaths profiling_paths(const std::string& dir, const std::string& gpu, const std::string& model_name,
+                               const std::string& node) {
+  ProfilingPaths paths;
+  const std::string compute = dir + "/compute/" + gpu + "/" + model_name + "/";
+  paths.mlp = compute + "mlp.csv";
+  paths.attention = compute + "attention.csv";
+  paths.all_reduce = dir + "/network/" + node + "/all_reduce.csv";
+  paths.send_recv = dir + "/network/" + node + "/send_recv.csv";
+  return paths;
+}
+
+}  // namespace infersweep::predict

@@ -1,0 +1,157 @@
+#include "infersweep/predict/roofline_calibration.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <tuple>
+
+#include "infersweep/common/text.hpp"
+#include "infersweep/io/csv_table.hpp"
+#include "infersweep/predict/regressor.hpp"
+#include "infersweep/predict/roofline_model.hpp"
+
+namespace infersweep::predict {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct GemmSample {
+  double flops, bytes, ms;
+};
+
+struct Fit {
+  double compute_efficiency, memory_efficiency, overhead_ms, error;
+};
+
+Fit evaluate(const std::vector<GemmSample>& samples, double peak_flops, double bandwidth, double ce, double me) {
+  // With r_i the roofline time, the overhead o minimising sum((r_i + o - y_i) / y_i)^2 is
+  // sum((y_i - r_i) / y_i^2) / sum(1 / y_i^2); it cannot be negative.
+  double num = 0, den = 0;
+  for (const auto& s : samples) {
+    const double r = std::max(s.flops / (peak_flops * ce), s.bytes / (bandwidth * me)) * 1e3;
+    num += (s.ms - r) / (s.ms * s.ms);
+    den += 1.0 / (s.ms * s.ms);
+  }
+  const double o = std::max(0.0, num / den);
+  double error = 0;
+  for (const auto& s : samples) {
+    const double r = std::max(s.flops / (peak_flops * ce), s.bytes / (bandwidth * me)) * 1e3 + o;
+    error += (r - s.ms) * (r - s.ms) / (s.ms * s.ms);
+  }
+  return {ce, me, o, error};
+}
+
+Fit search(const std::vector<GemmSample>& samples, double peak, double bw, double lo_c, double hi_c, double lo_m,
+           double hi_m, double step) {
+  Fit best{0, 0, 0, std::numeric_limits<double>::infinity()};
+  for (double ce = lo_c; ce <= hi_c + 1e-9; ce += step)
+    for (double me = lo_m; me <= hi_m + 1e-9; me += step) {
+      const auto f = evaluate(samples, peak, bw, ce, me);
+      if (f.error < best.error) best = f;
+    }
+  return best;
+}
+
+}  // namespace
+
+std::vector<std::string> gpu_mlp_files(const std::string& profiling_dir, const std::string& gpu) {
+  std::vector<std::string> files;
+  const fs::path root = fs::path(profiling_dir) / "compute" / gpu;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return files;
+  for (const auto& entry : fs::recursive_directory_iterator(root, ec))
+    if (entry.is_regular_file() && entry.path().filename() == "mlp.csv") files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+RooflineCalibration calibrate_roofline(const std::vector<std::string>& mlp_files, const spec::GpuSpec& gpu,
+                                       const RooflineParameters& defaults) {
+  static const std::vector<std::pair<TokenOp, std::string>> gemms{{TokenOp::attn_pre_proj, "attn_pre_proj"},
+                                                                   {TokenOp::attn_post_proj, "attn_post_proj"},
+                                                                   {TokenOp::mlp_up_proj, "mlp_up_proj"},
+                                                                   {TokenOp::mlp_down_proj, "mlp_down_proj"}};
+  std::vector<GemmSample> samples;
+  RooflineCalibration result;
+  for (const auto& path : mlp_files) {
+    const auto table = io::CsvTable::read(path);
+    const auto heads = table.column("n_head"), kv_heads = table.column("n_kv_head"), embd = table.column("n_embd"),
+               expanded = table.column("n_expanded_embd"), gated = table.column("use_gated_mlp"),
+               tokens = table.column("num_tokens"), tp_column = table.column("num_tensor_parallel_workers");
+    std::vector<size_t> targets;
+    for (const auto& g : gemms) targets.push_back(table.column("time_stats." + g.second + ".median"));
+    std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool, int64_t>, RooflineModel> models;
+    for (size_t row = 0; row < table.num_rows(); ++row) {
+      PredictorContext context;
+      context.model.num_q_heads = table.as_int64(row, heads);
+      context.model.num_kv_heads = table.as_int64(row, kv_heads);
+      context.model.hidden_size = table.as_int64(row, embd);
+      context.model.mlp_hidden_size = table.as_int64(row, expanded);
+      std::string g(trim(table.cell(row, gated)));
+      std::transform(g.begin(), g.end(), g.begin(), [](unsigned char c) { return std::tolower(c); });
+      context.model.gated_mlp = g == "true";
+      context.tensor_parallel = table.as_int64(row, tp_column);
+      context.gpu = gpu;
+      const auto key = std::make_tuple(context.model.num_q_heads, context.model.num_kv_heads, context.model.hidden_size,
+                                       context.model.mlp_hidden_size, context.model.gated_mlp, context.tensor_parallel);
+      auto it = models.find(key);
+      if (it == models.end()) it = models.emplace(key, RooflineModel(context)).first;
+      const auto n = table.as_int64(row, tokens);
+      for (size_t g_index = 0; g_index < gemms.size(); ++g_index) {
+        const double ms = table.as_double(row, targets[g_index]);
+        if (!(ms > 0)) continue;
+        const auto cost = it->second.token_op_cost(gemms[g_index].first, n);
+        samples.push_back({cost.flops, cost.bytes, ms});
+      }
+    }
+    result.sources.push_back(path);
+  }
+  result.parameters = defaults;
+  result.rows = static_cast<int64_t>(samples.size());
+  if (samples.empty()) return result;
+
+  const double peak = gpu.fp16_tflops * 1e12, bw = gpu.memory_bandwidth_gbps * 1e9;
+  auto best = search(samples, peak, bw, 0.05, 1.0, 0.05, 1.0, 0.05);
+  best = search(samples, peak, bw, std::max(0.01, best.compute_efficiency - 0.05),
+                std::min(1.0, best.compute_efficiency + 0.05), std::max(0.01, best.memory_efficiency - 0.05),
+                std::min(1.0, best.memory_efficiency + 0.05), 0.005);
+
+  auto& p = result.parameters;
+  p.attention_compute_efficiency =
+      std::min(1.0, defaults.attention_compute_efficiency / defaults.compute_efficiency * best.compute_efficiency);
+  p.attention_memory_efficiency =
+      std::min(1.0, defaults.attention_memory_efficiency / defaults.memory_efficiency * best.memory_efficiency);
+  p.compute_efficiency = best.compute_efficiency;
+  p.memory_efficiency = best.memory_efficiency;
+  p.kernel_overhead_us = best.overhead_ms * 1e3;
+
+  double mape = 0;
+  for (const auto& s : samples) {
+    const double r = std::max(s.flops / (peak * p.compute_efficiency), s.bytes / (bw * p.memory_efficiency)) * 1e3 +
+                     best.overhead_ms;
+    mape += std::abs(r - s.ms) / s.ms * 100.0;
+  }
+  result.gemm_mape = mape / static_cast<double>(samples.size());
+  return result;
+}
+
+AttentionCheck check_roofline_attention(const AttentionProfile& profile, const OperatorTimeModel& roofline) {
+  AttentionCheck check;
+  check.source = profile.decode.source;
+  check.decode_rows = profile.decode.size();
+  check.prefill_rows = profile.prefill.size();
+  Eigen::VectorXd decode(profile.decode.size()), prefill(profile.prefill.size());
+  for (Eigen::Index i = 0; i < decode.size(); ++i)
+    decode(i) = roofline.decode_attention_ms(static_cast<int64_t>(profile.decode.features(i, 0)),
+                                             static_cast<int64_t>(profile.decode.features(i, 1)));
+  for (Eigen::Index i = 0; i < prefill.size(); ++i)
+    prefill(i) = roofline.prefill_attention_ms(static_cast<int64_t>(profile.prefill.features(i, 0)),
+                                               static_cast<int64_t>(profile.prefill.features(i, 1)));
+  check.decode_mape = mean_absolute_percentage_error(profile.decode.target, decode);
+  check.prefill_mape = mean_absolute_percentage_error(profile.prefill.target, prefill);
+  return check;
+}
+
+}  // namespace infersweep::predict

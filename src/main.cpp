@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/cli/predictor_command.hpp"
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/common/error.hpp"
 
@@ -16,6 +17,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  simulate   simulate one serving deployment and write its metrics (see simulate --help)\n"
+    "  predictor  report how the learned predictor models a deployment (predictor report --help)\n"
     "  version    print the engine version and the MPI and HDF5 libraries it is built with\n"
     "\n"
     "exit codes: 0 success, 1 bad input, 2 simulation failure\n";
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (command == "simulate") return infersweep::cli::run_simulate(args);
+    if (command == "predictor") return infersweep::cli::run_predictor(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "help" || command == "--help" || command == "-h") {
       std::cout << kUsage;

@@ -52,8 +52,8 @@ std::vector<RegressorSpec> default_regressor_candidates() {
   out.push_back(boosted);
   RegressorSpec forest;
   forest.family = "xgboost_forest";
-  forest.num_trees = 100;
-  forest.max_depth = 12;
+  forest.num_trees = 50;
+  forest.max_depth = 10;
   forest.subsample = 0.8;
   out.push_back(forest);
   return out;

@@ -1,7 +1,5 @@
 #include "infersweep/predict/roofline_model.hpp"
 
-#include "infersweep/predict/learned_predictor.hpp"
-
 #include <algorithm>
 #include <cmath>
 
@@ -99,15 +97,6 @@ double RooflineModel::all_reduce_ms(int64_t num_tokens) const {
 double RooflineModel::send_recv_ms(int64_t num_tokens) const {
   const double bytes = kBytesPerValue * static_cast<double>(num_tokens) * h_;
   return (send_recv_latency_s_ + bytes / send_recv_bandwidth_) * 1e3;
-}
-
-OperatorTimeModelRegistry make_operator_time_model_registry() {
-  OperatorTimeModelRegistry registry("execution-time predictor");
-  registry.add("roofline", [](const PredictorContext& c) { return std::make_unique<RooflineModel>(c); });
-  registry.add("learned", [](const PredictorContext& c) {
-    return std::make_unique<LearnedOperatorModel>(c, load_or_build_learned_state(c));
-  });
-  return registry;
 }
 
 }  // namespace infersweep::predict

@@ -1,0 +1,46 @@
+#pragma once
+// The "table" predictor: operator times read from the prediction grids Vidur writes to its
+// cache directory (<op>_<hash>_predictions.csv: the feature columns, then `prediction`), so
+// that both simulators can be compared on identical operator times. Like Vidur, it has no
+// value outside its tables: such a lookup is a SimulationError naming operator and key.
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "infersweep/predict/operator_time_model.hpp"
+
+namespace infersweep::predict {
+
+struct PredictionTable {
+  std::string op;
+  std::string source;
+  std::unordered_map<uint64_t, double> values;  // key: (k0 << 32) | k1, or k0 alone
+  int64_t max_key0 = 0;
+  double at(int64_t key0, int64_t key1, bool two_keys) const;
+};
+
+// The one file `<op>_<8 hex>_predictions.csv` in `dir`; throws InputError when there is none
+// or more than one (listing them).
+std::string find_prediction_table(const std::string& dir, const std::string& op);
+
+// Reads a table whose feature columns are `key_columns` (one or two) and `prediction`; for
+// prefill attention the second key column is the chunk squared, kept as is.
+PredictionTable read_prediction_table(const std::string& path, const std::string& op,
+                                      const std::vector<std::string>& key_columns);
+
+class VidurTableModel : public OperatorTimeModel {
+ public:
+  explicit VidurTableModel(const PredictorContext& context);
+
+  double token_op_ms(TokenOp op, int64_t num_tokens) const override;
+  double decode_attention_ms(int64_t batch_size, int64_t kv_tokens) const override;
+  double prefill_attention_ms(int64_t kv_tokens, int64_t chunk_sq) const override;
+  double all_reduce_ms(int64_t num_tokens) const override;
+  double send_recv_ms(int64_t num_tokens) const override;
+
+ private:
+  std::vector<PredictionTable> token_ops_;  // by TokenOp
+  PredictionTable decode_, prefill_, all_reduce_, send_recv_;
+};
+
+}  // namespace infersweep::predict

@@ -1,0 +1,110 @@
+#include "infersweep/predict/vidur_table_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <regex>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/io/csv_table.hpp"
+#include "infersweep/predict/learned_predictor.hpp"
+
+namespace infersweep::predict {
+
+namespace fs = std::filesystem;
+
+namespace {
+uint64_t pack(int64_t k0, int64_t k1) { return (static_cast<uint64_t>(k0) << 32) | static_cast<uint64_t>(k1); }
+}  // namespace
+
+double PredictionTable::at(int64_t key0, int64_t key1, bool two_keys) const {
+  const auto it = values.find(two_keys ? pack(key0, key1) : static_cast<uint64_t>(key0));
+  if (it != values.end()) return it->second;
+  throw SimulationError("table predictor: " + op + " has no entry for " +
+                        (two_keys ? "(" + std::to_string(key0) + ", " + std::to_string(key1) + ")"
+                                  : std::to_string(key0)) +
+                        " in " + source + " (largest first key " + std::to_string(max_key0) +
+                        "); regenerate the tables with larger prediction_max_* settings");
+}
+
+std::string find_prediction_table(const std::string& dir, const std::string& op) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError::option("prediction-table-dir", "'" + dir + "' is not a directory");
+  const std::regex pattern(op + "_[0-9a-f]{8}_predictions\\.csv");
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (std::regex_match(entry.path().filename().string(), pattern)) found.push_back(entry.path().string());
+  std::sort(found.begin(), found.end());
+  if (found.empty())
+    throw InputError::option("prediction-table-dir",
+                             "no " + op + "_<hash>_predictions.csv in '" + dir + "' (Vidur writes these to its cache directory)");
+  if (found.size() > 1) {
+    std::string list;
+    for (const auto& f : found) list += "\n  " + f;
+    throw InputError::option("prediction-table-dir", "several tables for " + op + " in '" + dir +
+                                                         "'; keep the set of one configuration:" + list);
+  }
+  return found.front();
+}
+
+PredictionTable read_prediction_table(const std::string& path, const std::string& op,
+                                      const std::vector<std::string>& key_columns) {
+  const auto table = io::CsvTable::read(path);
+  std::vector<size_t> keys;
+  for (const auto& k : key_columns) keys.push_back(table.column(k));
+  const auto prediction = table.column("prediction");
+  PredictionTable out;
+  out.op = op;
+  out.source = path;
+  out.values.reserve(table.num_rows());
+  for (size_t row = 0; row < table.num_rows(); ++row) {
+    // pandas may write integer features as floats ("64.0"): accept whole numbers only.
+    int64_t k[2] = {0, 0};
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const double v = table.as_double(row, keys[i]);
+      if (v != std::floor(v) || v < 0 || v >= 4294967296.0)
+        throw InputError::in_file(path, table.line_of(row), key_columns[i], "expected a whole number key");
+      k[i] = static_cast<int64_t>(v);
+    }
+    const double ms = table.as_double(row, prediction);
+    out.values[keys.size() == 2 ? pack(k[0], k[1]) : static_cast<uint64_t>(k[0])] = ms;
+    out.max_key0 = std::max(out.max_key0, k[0]);
+  }
+  return out;
+}
+
+VidurTableModel::VidurTableModel(const PredictorContext& c) {
+  const auto& dir = c.config.learned.table_dir;
+  if (dir.empty()) throw InputError::option("prediction-table-dir", "the table predictor needs a directory");
+  for (int op = 0; op <= static_cast<int>(TokenOp::attn_kv_cache_save); ++op) {
+    const auto name = token_op_name(static_cast<TokenOp>(op));
+    token_ops_.push_back(read_prediction_table(find_prediction_table(dir, name), name, {"num_tokens"}));
+  }
+  decode_ = read_prediction_table(find_prediction_table(dir, "attn_decode"), "attn_decode",
+                                  {"batch_size", "kv_cache_size"});
+  prefill_ = read_prediction_table(find_prediction_table(dir, "attn_prefill"), "attn_prefill",
+                                   {"kv_cache_size", "prefill_chunk_size_squared"});
+  if (c.tensor_parallel > 1)
+    all_reduce_ = read_prediction_table(find_prediction_table(dir, "all_reduce"), "all_reduce", {"num_tokens"});
+  if (c.pipeline_parallel > 1)
+    send_recv_ = read_prediction_table(find_prediction_table(dir, "send_recv"), "send_recv", {"num_tokens"});
+}
+
+double VidurTableModel::token_op_ms(TokenOp op, int64_t num_tokens) const {
+  return token_ops_[static_cast<size_t>(op)].at(num_tokens, 0, false);
+}
+double VidurTableModel::decode_attention_ms(int64_t batch_size, int64_t kv_tokens) const {
+  return decode_.at(batch_size, kv_tokens, true);
+}
+double VidurTableModel::prefill_attention_ms(int64_t kv_tokens, int64_t chunk_sq) const {
+  return prefill_.at(kv_tokens, chunk_sq, true);
+}
+double VidurTableModel::all_reduce_ms(int64_t num_tokens) const {
+  return all_reduce_.values.empty() ? 0.0 : all_reduce_.at(num_tokens, 0, false);
+}
+double VidurTableModel::send_recv_ms(int64_t num_tokens) const {
+  return send_recv_.values.empty() ? 0.0 : send_recv_.at(num_tokens, 0, false);
+}
+
+}  // namespace infersweep::predict

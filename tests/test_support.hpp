@@ -20,6 +20,15 @@ inline std::string vidur_data_dir() {
   return INFERSWEEP_TEST_VIDUR_DATA;
 }
 
+inline std::string profiling_dir() { return vidur_data_dir() + "/profiling"; }
+
+inline std::string legacy_attention_file() {
+  return vidur_data_dir() + "/legacy-e2d00e9/profiling/a100/attention.csv";
+}
+
+// Prediction grids built by one test are reused by the next (ctest runs each test alone).
+inline std::string predictor_cache_dir() { return INFERSWEEP_TEST_CACHE_DIR; }
+
 inline std::string vidur_trace(const std::string& name) {
   return vidur_data_dir() + "/processed_traces/" + name;
 }

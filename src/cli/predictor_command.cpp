@@ -1,6 +1,7 @@
 #include "infersweep/cli/predictor_command.hpp"
 
 #include <boost/program_options.hpp>
+#include <cstdarg>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -30,6 +31,17 @@ std::string csv_cell(const std::string& text) {
   std::string out = "\"";
   for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
+}
+
+// printf-style formatting onto std::cout, so that callers can redirect the report.
+void print(const char* format, ...) __attribute__((format(printf, 1, 2)));
+void print(const char* format, ...) {
+  char buffer[4096];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buffer, sizeof buffer, format, args);
+  va_end(args);
+  std::cout << buffer;
 }
 
 std::string percent(double v) {
@@ -91,29 +103,29 @@ int report(const std::vector<std::string>& args) {
 
   std::ostringstream csv;
   csv << "operator,source,filter,rows,chosen,cv_mape_percent,folds,candidates\n";
-  std::printf("%s on %s (TP%lld PP%lld, node %s), profiling data %s\n", c.model.name.c_str(), c.gpu.name.c_str(),
+  print("%s on %s (TP%lld PP%lld, node %s), profiling data %s\n", c.model.name.c_str(), c.gpu.name.c_str(),
               static_cast<long long>(o.tp), static_cast<long long>(o.pp), c.node.name.c_str(),
               inputs.profiling_dir.c_str());
-  std::printf("grids %s%s\n\n", origin.from_cache ? "read from cache " : "built and cached as ",
+  print("grids %s%s\n\n", origin.from_cache ? "read from cache " : "built and cached as ",
               origin.cache_file.empty() ? "(cache off)" : origin.cache_file.c_str());
-  std::printf("%-26s %6s  %-50s %9s\n", "operator", "rows", "chosen model", "CV MAPE %");
+  print("%-26s %6s  %-50s %9s\n", "operator", "rows", "chosen model", "CV MAPE %");
   for (const auto& [name, grid] : state->operators) {
     const auto& p = grid.provenance;
     std::string candidates;
     for (const auto& cand : p.selection.candidates)
       candidates += (candidates.empty() ? "" : "; ") + cand.label + "=" + percent(cand.cv_mape);
-    std::printf("%-26s %6lld  %-50s %9s\n", name.c_str(), static_cast<long long>(p.rows), p.chosen.c_str(),
+    print("%-26s %6lld  %-50s %9s\n", name.c_str(), static_cast<long long>(p.rows), p.chosen.c_str(),
                 p.selection.candidates.empty() ? "-" : percent(p.selection.cv_mape).c_str());
     if (o.all_candidates)
       for (const auto& cand : p.selection.candidates)
-        std::printf("%-26s %6s    %-48s %9s\n", "", "", cand.label.c_str(), percent(cand.cv_mape).c_str());
+        print("%-26s %6s    %-48s %9s\n", "", "", cand.label.c_str(), percent(cand.cv_mape).c_str());
     csv << name << ',' << csv_cell(p.source) << ',' << csv_cell(p.filter) << ',' << p.rows << ',' << csv_cell(p.chosen)
         << ',' << (p.selection.candidates.empty() ? "" : percent(p.selection.cv_mape)) << ',' << p.selection.folds
         << ',' << csv_cell(candidates) << '\n';
   }
   const auto& cal = state->calibration;
   const auto& rp = cal.parameters;
-  std::printf("\nroofline calibrated on %lld GEMM rows of %zu %s mlp.csv files: compute efficiency %.3f, memory "
+  print("\nroofline calibrated on %lld GEMM rows of %zu %s mlp.csv files: compute efficiency %.3f, memory "
               "efficiency %.3f, attention %.3f / %.3f, launch overhead %.2f us; GEMM MAPE %.2f %%\n",
               static_cast<long long>(cal.rows), cal.sources.size(), c.gpu.name.c_str(), rp.compute_efficiency,
               rp.memory_efficiency, rp.attention_compute_efficiency, rp.attention_memory_efficiency,
@@ -133,7 +145,7 @@ int report(const std::vector<std::string>& args) {
     calibrated.config.roofline = rp;
     const predict::RooflineModel roofline(calibrated);
     const auto check = predict::check_roofline_attention(profile, roofline);
-    std::printf("calibrated roofline on held-out measured attention (%s): decode %lld rows, MAPE %.2f %%; "
+    print("calibrated roofline on held-out measured attention (%s): decode %lld rows, MAPE %.2f %%; "
                 "prefill %lld rows, MAPE %.2f %%\n",
                 check.source.c_str(), static_cast<long long>(check.decode_rows), check.decode_mape,
                 static_cast<long long>(check.prefill_rows), check.prefill_mape);
@@ -142,12 +154,12 @@ int report(const std::vector<std::string>& args) {
     csv << "roofline_attn_prefill_heldout," << csv_cell(check.source) << ",," << check.prefill_rows << ",roofline,"
         << percent(check.prefill_mape) << ",,\n";
   } else {
-    std::printf("attention: no measured rows for this shape; the simulation uses the calibrated roofline\n");
+    print("attention: no measured rows for this shape; the simulation uses the calibrated roofline\n");
   }
   std::ofstream out(o.output);
   if (!out) throw InputError::option("output", "cannot write '" + o.output + "'");
   out << csv.str();
-  std::printf("\nwritten %s\n", o.output.c_str());
+  print("\nwritten %s\n", o.output.c_str());
   return 0;
 }
 

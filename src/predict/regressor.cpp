@@ -13,6 +13,7 @@ std::string RegressorSpec::label() const {
   std::string out = family + "(trees=" + std::to_string(num_trees) + ",depth=" + std::to_string(max_depth);
   if (family == "xgboost_boosted") out += ",eta=" + format_double(learning_rate);
   if (family == "xgboost_forest") out += ",subsample=" + format_double(subsample);
+  if (min_child_weight != 1) out += ",min_leaf=" + format_double(min_child_weight);
   return out + (log_target ? ",log)" : ")");
 }
 

@@ -62,6 +62,7 @@ void XgboostRegressor::fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, u
   set("tree_method", x.rows() > 2000 ? "hist" : "exact");
   set("objective", "reg:squarederror");
   set("max_depth", std::to_string(spec_.max_depth));
+  set("min_child_weight", std::to_string(spec_.min_child_weight));
   set("base_score", std::to_string(labels.empty() ? 0.0 : static_cast<double>(labels[labels.size() / 2])));
   int rounds = spec_.num_trees;
   if (forest_) {

@@ -1,10 +1,10 @@
 #include "infersweep/io/csv_table.hpp"
 
-#include <fstream>
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
+#include "infersweep/io/file_bytes.hpp"
 
 namespace infersweep::io {
 
@@ -45,11 +45,7 @@ std::vector<std::string> split_record(const std::string& line, const std::string
 }  // namespace
 
 CsvTable CsvTable::read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError::in_file(path, 0, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  return parse(read_file_bytes(path), path);
 }
 
 CsvTable CsvTable::parse(const std::string& text, const std::string& source_name) {

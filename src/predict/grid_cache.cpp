@@ -12,7 +12,8 @@
 #include <random>
 #include <sstream>
 
-#include "infersweep/common/error.hpp"
+#include "infersweep/common/random_stream.hpp"
+#include "infersweep/io/file_bytes.hpp"
 
 namespace infersweep::predict {
 
@@ -25,12 +26,6 @@ constexpr char kMagic[] = "infersweep prediction grid 1\n";
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
-}
-
-uint64_t checksum(const std::string& bytes) {
-  ContentHash h;
-  h.add(bytes);
-  return std::stoull(h.hex().substr(0, 16), nullptr, 16);
 }
 
 }  // namespace
@@ -52,13 +47,7 @@ void ContentHash::add(const std::string& bytes) {
   for (unsigned char c : length) a_ = (a_ ^ c) * 0x100000001b3ULL, b_ = (b_ ^ c) * 0x100000001b3ULL;
 }
 
-void ContentHash::add_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError::in_file(path, 0, "", "cannot open file");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  add(bytes.str());
-}
+void ContentHash::add_file(const std::string& path) { add(io::read_file_bytes(path)); }
 
 std::string ContentHash::hex() const {
   std::ostringstream out;
@@ -68,11 +57,9 @@ std::string ContentHash::hex() const {
 
 std::optional<std::string> read_cache_entry(const std::string& dir, const std::string& name, const std::string& key) {
   if (dir.empty()) return std::nullopt;
-  std::ifstream in(fs::path(dir) / name, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream all;
-  all << in.rdbuf();
-  const std::string bytes = all.str();
+  const auto read = io::try_read_file_bytes((fs::path(dir) / name).string());
+  if (!read) return std::nullopt;
+  const std::string& bytes = *read;
   const std::string header = std::string(kMagic) + key + "\n";
   if (bytes.compare(0, header.size(), header) != 0) return std::nullopt;
   if (bytes.size() < header.size() + 2 * sizeof(uint64_t)) return std::nullopt;
@@ -81,7 +68,7 @@ std::optional<std::string> read_cache_entry(const std::string& dir, const std::s
   if (size != bytes.size() - header.size() - 2 * sizeof(uint64_t)) return std::nullopt;
   std::string payload = bytes.substr(header.size() + sizeof size, size);
   std::memcpy(&sum, bytes.data() + header.size() + sizeof size + size, sizeof sum);
-  if (sum != checksum(payload)) return std::nullopt;
+  if (sum != fnv1a64(payload)) return std::nullopt;
   return payload;
 }
 
@@ -98,7 +85,7 @@ bool write_cache_entry(const std::string& dir, const std::string& name, const st
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) return false;
-    const uint64_t size = payload.size(), sum = checksum(payload);
+    const uint64_t size = payload.size(), sum = fnv1a64(payload);
     out << kMagic << key << "\n";
     out.write(reinterpret_cast<const char*>(&size), sizeof size);
     out.write(payload.data(), static_cast<std::streamsize>(payload.size()));

@@ -27,13 +27,13 @@ bool is_file(const std::string& path) {
   return fs::is_regular_file(path, ec);
 }
 
-std::string listing(const fs::path& dir) {
+// The models profiled on a GPU, for an error message: "meta-llama/Llama-2-7b-hf, ...".
+std::string profiled_models(const std::string& profiling_dir, const std::string& gpu) {
+  const auto root = fs::path(profiling_dir) / "compute" / gpu;
   std::string out;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return "nothing: " + dir.string() + " does not exist";
-  for (const auto& entry : fs::recursive_directory_iterator(dir, ec))
-    if (entry.path().filename() == "mlp.csv")
-      out += (out.empty() ? "" : ", ") + fs::relative(entry.path().parent_path(), dir, ec).string();
+  for (const auto& file : gpu_mlp_files(profiling_dir, gpu))
+    out += (out.empty() ? "" : ", ") + fs::relative(fs::path(file).parent_path(), root, ec).string();
   return out.empty() ? "nothing" : out;
 }
 
@@ -66,12 +66,8 @@ TrainingSet upper_half(const TrainingSet& data) {
   for (Eigen::Index i = 0; i < data.size(); ++i)
     if (data.features(i, 0) >= median) rows.push_back(i);
   TrainingSet out = data;
-  out.features.resize(static_cast<Eigen::Index>(rows.size()), data.features.cols());
-  out.target.resize(static_cast<Eigen::Index>(rows.size()));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    out.features.row(static_cast<Eigen::Index>(i)) = data.features.row(rows[i]);
-    out.target(static_cast<Eigen::Index>(i)) = data.target(rows[i]);
-  }
+  out.features = data.features(rows, Eigen::all);
+  out.target = data.target(rows);
   return out;
 }
 
@@ -146,7 +142,7 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
   if (!is_file(paths.mlp))
     throw InputError::option("profiling-dir", "no profile of " + c.model.name + " on " + c.gpu.name + ": " +
                                                   paths.mlp + " does not exist (profiled on " + c.gpu.name + ": " +
-                                                  listing(fs::path(in.profiling_dir) / "compute" / c.gpu.name) + ")");
+                                                  profiled_models(in.profiling_dir, c.gpu.name) + ")");
   in.mlp_file = paths.mlp;
   if (!s.attention_file.empty()) {
     if (!is_file(s.attention_file))

@@ -22,18 +22,6 @@ uint64_t fit_seed(uint64_t seed, const std::string& op, int fold) {
   return fnv1a64(op + "#" + std::to_string(fold)) ^ (seed * 0x9e3779b97f4a7c15ULL);
 }
 
-Eigen::MatrixXd take_rows(const Eigen::MatrixXd& m, const std::vector<Eigen::Index>& rows) {
-  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), m.cols());
-  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(rows[i]);
-  return out;
-}
-
-Eigen::VectorXd take(const Eigen::VectorXd& v, const std::vector<Eigen::Index>& rows) {
-  Eigen::VectorXd out(static_cast<Eigen::Index>(rows.size()));
-  for (size_t i = 0; i < rows.size(); ++i) out(static_cast<Eigen::Index>(i)) = v(rows[i]);
-  return out;
-}
-
 }  // namespace
 
 std::vector<RegressorSpec> default_regressor_candidates() {
@@ -89,8 +77,8 @@ ModelSelection select_regressor(const TrainingSet& data, const std::vector<Regre
       std::vector<Eigen::Index> train, test;
       for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % static_cast<size_t>(folds)) == f ? test : train).push_back(order[i]);
       auto model = registry.create("regressor", spec.family, spec);
-      model->fit(take_rows(data.features, train), take(data.target, train), fit_seed(seed, data.op, f));
-      const auto p = model->predict(take_rows(data.features, test));
+      model->fit(data.features(train, Eigen::all), data.target(train), fit_seed(seed, data.op, f));
+      const Eigen::VectorXd p = model->predict(data.features(test, Eigen::all));
       for (size_t i = 0; i < test.size(); ++i) predicted(test[i]) = p(static_cast<Eigen::Index>(i));
     }
     // MAPE over all held-out predictions: every row is scored exactly once.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <set>
 
 #include "infersweep/common/error.hpp"
@@ -13,24 +12,20 @@ namespace infersweep::predict {
 
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // One equality condition on a column. Numbers compare by value, so "32" matches "32.0";
 // booleans compare case-insensitively, so pandas' "True" matches true.
 struct Condition {
   std::string column;
   std::string expected;
   enum class Kind { number, boolean, text } kind = Kind::number;
+  double number = 0;  // the expected value of a number or boolean condition
 };
 
 Condition number(const std::string& column, int64_t value) {
-  return {column, std::to_string(value), Condition::Kind::number};
+  return {column, std::to_string(value), Condition::Kind::number, static_cast<double>(value)};
 }
 Condition boolean(const std::string& column, bool value) {
-  return {column, value ? "true" : "false", Condition::Kind::boolean};
+  return {column, value ? "true" : "false", Condition::Kind::boolean, value ? 1.0 : 0.0};
 }
 Condition text(const std::string& column, const std::string& value) {
   return {column, value, Condition::Kind::text};
@@ -43,19 +38,13 @@ std::string describe(const std::vector<Condition>& conditions) {
 }
 
 bool matches(const io::CsvTable& table, size_t row, size_t column, const Condition& c) {
-  const auto& cell = table.cell(row, column);
   switch (c.kind) {
     case Condition::Kind::number:
-      return table.as_double(row, column) == std::stod(c.expected);
-    case Condition::Kind::boolean: {
-      const auto value = lower(std::string(trim(cell)));
-      if (value != "true" && value != "false")
-        throw InputError(table.path() + ":" + std::to_string(table.line_of(row)) + ": column '" + c.column +
-                         "': expected True or False, got '" + cell + "'");
-      return value == c.expected;
-    }
+      return table.as_double(row, column) == c.number;
+    case Condition::Kind::boolean:
+      return read_bool_cell(table, row, column) == (c.number != 0);
     case Condition::Kind::text:
-      return std::string(trim(cell)) == c.expected;
+      return trim(table.cell(row, column)) == c.expected;
   }
   return false;
 }
@@ -93,9 +82,6 @@ std::vector<size_t> select_rows(const io::CsvTable& table, const std::vector<Con
   return selected;
 }
 
-// A numeric target cell: a selected row must have a finite number there.
-double target_cell(const io::CsvTable& table, size_t row, size_t column) { return table.as_double(row, column); }
-
 TrainingSet make_set(const io::CsvTable& table, const std::string& op, const std::vector<Condition>& conditions,
                      std::vector<std::string> feature_names, size_t num_rows) {
   TrainingSet set;
@@ -127,13 +113,22 @@ TrainingSet read_collective(const std::string& path, const spec::ModelSpec& mode
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto r = static_cast<Eigen::Index>(i);
     set.features(r, 0) = table.as_double(rows[i], size_column) / static_cast<double>(model.hidden_size) / 2.0;
-    set.target(r) = target_cell(table, rows[i], target_column);
+    set.target(r) = table.as_double(rows[i], target_column);
     set.lines.push_back(table.line_of(rows[i]));
   }
   return set;
 }
 
 }  // namespace
+
+bool read_bool_cell(const io::CsvTable& table, size_t row, size_t column) {
+  std::string value(trim(table.cell(row, column)));
+  std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (value != "true" && value != "false")
+    throw InputError(table.path() + ":" + std::to_string(table.line_of(row)) + ": column '" +
+                     table.header()[column] + "': expected True or False, got '" + table.cell(row, column) + "'");
+  return value == "true";
+}
 
 const std::vector<std::string>& mlp_profile_operators() {
   static const std::vector<std::string> ops{"attn_pre_proj", "attn_post_proj", "mlp_up_proj",
@@ -159,7 +154,7 @@ std::vector<TrainingSet> read_mlp_profile(const std::string& path, const spec::M
       const auto r = static_cast<Eigen::Index>(i);
       set.features(r, 0) = table.as_double(rows[i], tokens);
       const bool empty = column && trim(table.cell(rows[i], *column)).empty();
-      set.target(r) = !column || (optional && empty) ? 0.0 : target_cell(table, rows[i], *column);
+      set.target(r) = !column || (optional && empty) ? 0.0 : table.as_double(rows[i], *column);
       set.lines.push_back(table.line_of(rows[i]));
     }
     sets.push_back(std::move(set));
@@ -197,7 +192,7 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
     const auto r = static_cast<Eigen::Index>(i);
     profile.decode.features(r, 0) = table.as_double(decode_rows[i], batch);
     profile.decode.features(r, 1) = table.as_double(decode_rows[i], kv);
-    profile.decode.target(r) = target_cell(table, decode_rows[i], decode_target);
+    profile.decode.target(r) = table.as_double(decode_rows[i], decode_target);
     profile.decode.lines.push_back(table.line_of(decode_rows[i]));
   }
   profile.prefill = make_set(table, "attn_prefill", prefill_conditions,
@@ -207,7 +202,7 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
     const double c = table.as_double(prefill_rows[i], chunk);
     profile.prefill.features(r, 0) = table.as_double(prefill_rows[i], kv);
     profile.prefill.features(r, 1) = c * c;
-    profile.prefill.target(r) = target_cell(table, prefill_rows[i], prefill_target);
+    profile.prefill.target(r) = table.as_double(prefill_rows[i], prefill_target);
     profile.prefill.lines.push_back(table.line_of(prefill_rows[i]));
   }
   if (save_target) {
@@ -215,7 +210,7 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto r = static_cast<Eigen::Index>(i);
       profile.kv_cache_save.features(r, 0) = std::max(table.as_double(rows[i], chunk), table.as_double(rows[i], batch));
-      profile.kv_cache_save.target(r) = target_cell(table, rows[i], *save_target);
+      profile.kv_cache_save.target(r) = table.as_double(rows[i], *save_target);
       profile.kv_cache_save.lines.push_back(table.line_of(rows[i]));
     }
   }
@@ -253,7 +248,7 @@ std::vector<TrainingSet> read_cpu_overhead_profile(const std::string& path, cons
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto r = static_cast<Eigen::Index>(i);
       set.features(r, 0) = table.as_double(rows[i], batch);
-      set.target(r) = target_cell(table, rows[i], column);
+      set.target(r) = table.as_double(rows[i], column);
       set.lines.push_back(table.line_of(rows[i]));
     }
     sets.push_back(std::move(set));

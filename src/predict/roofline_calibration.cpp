@@ -1,12 +1,10 @@
 #include "infersweep/predict/roofline_calibration.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <map>
 #include <tuple>
 
-#include "infersweep/common/text.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/predict/regressor.hpp"
 #include "infersweep/predict/roofline_model.hpp"
@@ -26,21 +24,19 @@ struct Fit {
 };
 
 Fit evaluate(const std::vector<GemmSample>& samples, double peak_flops, double bandwidth, double ce, double me) {
-  // With r_i the roofline time, the overhead o minimising sum((r_i + o - y_i) / y_i)^2 is
-  // sum((y_i - r_i) / y_i^2) / sum(1 / y_i^2); it cannot be negative.
-  double num = 0, den = 0;
+  // With r_i the roofline time and e_i = (r_i - y_i) / y_i, the overhead o minimising
+  // sum((r_i + o - y_i) / y_i)^2 is -sum(e_i / y_i) / sum(1 / y_i^2); it cannot be negative.
+  // The error then expands to sum(e_i^2) + 2 o sum(e_i / y_i) + o^2 sum(1 / y_i^2): one pass.
+  double e2 = 0, e_over_y = 0, inv_y2 = 0;
   for (const auto& s : samples) {
     const double r = std::max(s.flops / (peak_flops * ce), s.bytes / (bandwidth * me)) * 1e3;
-    num += (s.ms - r) / (s.ms * s.ms);
-    den += 1.0 / (s.ms * s.ms);
+    const double e = (r - s.ms) / s.ms;
+    e2 += e * e;
+    e_over_y += e / s.ms;
+    inv_y2 += 1.0 / (s.ms * s.ms);
   }
-  const double o = std::max(0.0, num / den);
-  double error = 0;
-  for (const auto& s : samples) {
-    const double r = std::max(s.flops / (peak_flops * ce), s.bytes / (bandwidth * me)) * 1e3 + o;
-    error += (r - s.ms) * (r - s.ms) / (s.ms * s.ms);
-  }
-  return {ce, me, o, error};
+  const double o = std::max(0.0, -e_over_y / inv_y2);
+  return {ce, me, o, e2 + 2.0 * o * e_over_y + o * o * inv_y2};
 }
 
 Fit search(const std::vector<GemmSample>& samples, double peak, double bw, double lo_c, double hi_c, double lo_m,
@@ -89,9 +85,7 @@ RooflineCalibration calibrate_roofline(const std::vector<std::string>& mlp_files
       context.model.num_kv_heads = table.as_int64(row, kv_heads);
       context.model.hidden_size = table.as_int64(row, embd);
       context.model.mlp_hidden_size = table.as_int64(row, expanded);
-      std::string g(trim(table.cell(row, gated)));
-      std::transform(g.begin(), g.end(), g.begin(), [](unsigned char c) { return std::tolower(c); });
-      context.model.gated_mlp = g == "true";
+      context.model.gated_mlp = read_bool_cell(table, row, gated);
       context.tensor_parallel = table.as_int64(row, tp_column);
       context.gpu = gpu;
       const auto key = std::make_tuple(context.model.num_q_heads, context.model.num_kv_heads, context.model.hidden_size,

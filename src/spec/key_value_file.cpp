@@ -1,20 +1,16 @@
 #include "infersweep/spec/key_value_file.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
+#include "infersweep/io/file_bytes.hpp"
 
 namespace infersweep::spec {
 
 KeyValueFile KeyValueFile::read(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError::in_file(path, 0, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  return parse(io::read_file_bytes(path), path);
 }
 
 KeyValueFile KeyValueFile::parse(const std::string& text, const std::string& source_name) {

@@ -7,18 +7,12 @@
 #include "infersweep/cli/predictor_command.hpp"
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/io/file_bytes.hpp"
 #include "test_support.hpp"
 
 using namespace infersweep;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct Silence {
   std::ostringstream sink;
@@ -37,7 +31,7 @@ TEST(PredictorCommand, SimulatesLlama70bOnH100Tp4Pp2WithTheLearnedPredictor) {
                                       "--num-requests=64", "--qps=1", "--output-dir=" + dir.file("out"),
                                       "--data-dir=" + test_support::data_dir(), "--quiet"};
   ASSERT_EQ(cli::run_simulate(args), 0);
-  const auto summary = slurp(dir.file("out/summary.json"));
+  const auto summary = io::read_file_bytes(dir.file("out/summary.json"));
   EXPECT_NE(summary.find("\"predictor\": \"learned\""), std::string::npos) << summary.substr(0, 400);
   EXPECT_NE(summary.find("\"num_completed\": 64"), std::string::npos);
   EXPECT_NE(summary.find("\"predictor_out_of_grid_lookups\": 0"), std::string::npos);
@@ -52,7 +46,7 @@ TEST(PredictorCommand, SmallGridMakesOffGridLookupsVisibleInTheSummary) {
                                       "--num-requests=16", "--output-dir=" + dir.file("out"),
                                       "--data-dir=" + test_support::data_dir(), "--quiet"};
   ASSERT_EQ(cli::run_simulate(args), 0);
-  const auto summary = slurp(dir.file("out/summary.json"));
+  const auto summary = io::read_file_bytes(dir.file("out/summary.json"));
   EXPECT_EQ(summary.find("\"predictor_out_of_grid_lookups\": 0"), std::string::npos);
   EXPECT_NE(summary.find("\"predictor_out_of_grid_lookups\": "), std::string::npos);
 }
@@ -65,7 +59,7 @@ TEST(PredictorCommand, ReportWritesOneCsvRowPerOperator) {
                                       "--predictor-cache-dir=" + test_support::predictor_cache_dir(),
                                       "--data-dir=" + test_support::data_dir(), "--output=" + dir.file("r.csv")};
   ASSERT_EQ(cli::run_predictor(args), 0);
-  const auto csv = slurp(dir.file("r.csv"));
+  const auto csv = io::read_file_bytes(dir.file("r.csv"));
   for (const char* op : {"attn_pre_proj,", "mlp_up_proj,", "add,", "all_reduce,", "roofline_calibration,"})
     EXPECT_NE(csv.find(std::string("\n") + op), std::string::npos) << op << "\n" << csv;
   EXPECT_NE(csv.find("num_tensor_parallel_workers == 2"), std::string::npos);

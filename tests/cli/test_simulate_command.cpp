@@ -5,19 +5,13 @@
 
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/io/file_bytes.hpp"
 #include "test_support.hpp"
 
 using namespace infersweep;
 using infersweep::test_support::TempDir;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 int run_quiet(std::vector<std::string> args) {
   args.push_back("--quiet");
@@ -56,11 +50,11 @@ TEST(SimulateCommand, SameSeedGivesByteIdenticalOutputs) {
   ASSERT_EQ(run_quiet(with_dir(b, {})), 0);
   ASSERT_EQ(run_quiet(with_dir(c, {"--seed=7"})), 0);
   for (const char* file : {"summary.json", "request_metrics.csv", "chrome_trace.json"}) {
-    const auto first = slurp(a.file(file));
+    const auto first = io::read_file_bytes(a.file(file));
     ASSERT_FALSE(first.empty()) << file;
-    EXPECT_EQ(first, slurp(b.file(file))) << file;
+    EXPECT_EQ(first, io::read_file_bytes(b.file(file))) << file;
   }
-  EXPECT_NE(slurp(a.file("request_metrics.csv")), slurp(c.file("request_metrics.csv")));
+  EXPECT_NE(io::read_file_bytes(a.file("request_metrics.csv")), io::read_file_bytes(c.file("request_metrics.csv")));
 }
 
 TEST(SimulateCommand, DefaultsRunAndConfigFileMergesUnderTheCommandLine) {
@@ -68,7 +62,7 @@ TEST(SimulateCommand, DefaultsRunAndConfigFileMergesUnderTheCommandLine) {
   const auto config = d.file("run.ini");
   std::ofstream(config) << "# a deployment\nreplica-scheduler = vllm\nnum-requests = 20\nqps = 1\n";
   ASSERT_EQ(run_quiet({"--config=" + config, "--qps=2", "--output-dir=" + d.path.string()}), 0);
-  const auto summary = slurp(d.file("summary.json"));
+  const auto summary = io::read_file_bytes(d.file("summary.json"));
   EXPECT_NE(summary.find("\"replica_scheduler\": \"vllm\""), std::string::npos);
   EXPECT_NE(summary.find("qps = 2\\n"), std::string::npos);
   EXPECT_NE(summary.find("\"num_completed\": 20"), std::string::npos);

@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <map>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/random_stream.hpp"
+#include "infersweep/io/file_bytes.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/predict/model_selection.hpp"
 #include "infersweep/predict/roofline_model.hpp"
@@ -68,12 +68,8 @@ std::map<std::string, double> held_out_mape(const std::string& model, const std:
     for (Eigen::Index i = 0; i < set.size(); ++i) (draw.uniform01() < 0.2 ? test : train).push_back(i);
     auto subset = [&](const std::vector<Eigen::Index>& rows) {
       TrainingSet out = set;
-      out.features.resize(static_cast<Eigen::Index>(rows.size()), 1);
-      out.target.resize(static_cast<Eigen::Index>(rows.size()));
-      for (size_t i = 0; i < rows.size(); ++i) {
-        out.features(static_cast<Eigen::Index>(i), 0) = set.features(rows[i], 0);
-        out.target(static_cast<Eigen::Index>(i)) = set.target(rows[i]);
-      }
+      out.features = set.features(rows, Eigen::all);
+      out.target = set.target(rows);
       return out;
     };
     const auto training = subset(train), held_out = subset(test);
@@ -138,13 +134,7 @@ TEST(LearnedPredictor, CacheIsReusedAndInvalidatedWhenOneCsvByteChanges) {
 
   // Change one digit of one measured time.
   const auto mlp = profiling + "/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv";
-  std::string text;
-  {
-    std::ifstream in(mlp);
-    std::ostringstream s;
-    s << in.rdbuf();
-    text = s.str();
-  }
+  auto text = io::read_file_bytes(mlp);
   const auto pos = text.find("0.215", text.find('\n'));
   ASSERT_NE(pos, std::string::npos);
   text[pos + 4] = '6';

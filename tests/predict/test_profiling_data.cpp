@@ -3,10 +3,10 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/io/file_bytes.hpp"
 #include "infersweep/predict/profiling_data.hpp"
 #include "test_support.hpp"
 
@@ -18,13 +18,6 @@ using test_support::profiling_dir;
 
 std::string mlp_path(const std::string& gpu, const std::string& model) {
   return profiling_dir() + "/compute/" + gpu + "/" + model + "/mlp.csv";
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
@@ -89,7 +82,7 @@ TEST(ProfilingData, ShapeFilterRejectsAnotherModelsFile) {
 TEST(ProfilingData, BrokenMlpFilesNameFileLineAndColumn) {
   test_support::TempDir dir;
   const auto model = catalog().model("Llama-2-7b-hf");
-  const auto text = read_text(mlp_path("a100", model.name));
+  const auto text = io::read_file_bytes(mlp_path("a100", model.name));
   const auto header_end = text.find('\n');
   const auto header = text.substr(0, header_end);
 
@@ -129,7 +122,7 @@ TEST(ProfilingData, BrokenMlpFilesNameFileLineAndColumn) {
 TEST(ProfilingData, ExactDuplicateRowsAreDroppedOnce) {
   test_support::TempDir dir;
   const auto model = catalog().model("Llama-2-7b-hf");
-  const auto text = read_text(mlp_path("a100", model.name));
+  const auto text = io::read_file_bytes(mlp_path("a100", model.name));
   const auto first_line_end = text.find('\n', text.find('\n') + 1);
   const auto first_row = text.substr(text.find('\n') + 1, first_line_end - text.find('\n'));
   write_text(dir.file("dup.csv"), text + first_row);

@@ -8,9 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/io/csv_table.hpp"
 #include "infersweep/spec/hardware_specs.hpp"
 
 namespace infersweep::predict {
+
+// A pandas boolean cell ("True"/"False", any case); throws InputError naming file, line, column.
+bool read_bool_cell(const io::CsvTable& table, size_t row, size_t column);
 
 // The rows one operator model learns from.
 struct TrainingSet {

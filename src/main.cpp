@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "infersweep/cli/predictor_command.hpp"
+#include "infersweep/cli/search_command.hpp"
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/common/error.hpp"
 
@@ -18,6 +19,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  simulate   simulate one serving deployment and write its metrics (see simulate --help)\n"
     "  predictor  report how the learned predictor models a deployment (predictor report --help)\n"
+    "  search     find the capacity and QPS per dollar of every config of a grid (search --help)\n"
     "  version    print the engine version and the MPI and HDF5 libraries it is built with\n"
     "\n"
     "exit codes: 0 success, 1 bad input, 2 simulation failure\n";
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "simulate") return infersweep::cli::run_simulate(args);
     if (command == "predictor") return infersweep::cli::run_predictor(args);
+    if (command == "search") return infersweep::cli::run_search(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "help" || command == "--help" || command == "-h") {
       std::cout << kUsage;

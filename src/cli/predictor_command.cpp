@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/io/csv_table.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/spec/spec_catalog.hpp"
@@ -25,13 +26,6 @@ struct ReportOptions {
   bool all_candidates = false;
   predict::LearnedPredictorSettings learned;
 };
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 // printf-style formatting onto std::cout, so that callers can redirect the report.
 void print(const char* format, ...) __attribute__((format(printf, 1, 2)));
@@ -119,9 +113,9 @@ int report(const std::vector<std::string>& args) {
     if (o.all_candidates)
       for (const auto& cand : p.selection.candidates)
         print("%-26s %6s    %-48s %9s\n", "", "", cand.label.c_str(), percent(cand.cv_mape).c_str());
-    csv << name << ',' << csv_cell(p.source) << ',' << csv_cell(p.filter) << ',' << p.rows << ',' << csv_cell(p.chosen)
+    csv << name << ',' << io::csv_quote(p.source) << ',' << io::csv_quote(p.filter) << ',' << p.rows << ',' << io::csv_quote(p.chosen)
         << ',' << (p.selection.candidates.empty() ? "" : percent(p.selection.cv_mape)) << ',' << p.selection.folds
-        << ',' << csv_cell(candidates) << '\n';
+        << ',' << io::csv_quote(candidates) << '\n';
   }
   const auto& cal = state->calibration;
   const auto& rp = cal.parameters;
@@ -130,9 +124,9 @@ int report(const std::vector<std::string>& args) {
               static_cast<long long>(cal.rows), cal.sources.size(), c.gpu.name.c_str(), rp.compute_efficiency,
               rp.memory_efficiency, rp.attention_compute_efficiency, rp.attention_memory_efficiency,
               rp.kernel_overhead_us, cal.gemm_mape);
-  csv << "roofline_calibration," << csv_cell(inputs.profiling_dir + "/compute/" + c.gpu.name) << ",GEMM rows,"
+  csv << "roofline_calibration," << io::csv_quote(inputs.profiling_dir + "/compute/" + c.gpu.name) << ",GEMM rows,"
       << cal.rows << ",roofline," << percent(cal.gemm_mape) << ",,"
-      << csv_cell("compute_efficiency=" + format_double(rp.compute_efficiency) +
+      << io::csv_quote("compute_efficiency=" + format_double(rp.compute_efficiency) +
                   "; memory_efficiency=" + format_double(rp.memory_efficiency) +
                   "; attention_compute_efficiency=" + format_double(rp.attention_compute_efficiency) +
                   "; attention_memory_efficiency=" + format_double(rp.attention_memory_efficiency) +
@@ -149,9 +143,9 @@ int report(const std::vector<std::string>& args) {
                 "prefill %lld rows, MAPE %.2f %%\n",
                 check.source.c_str(), static_cast<long long>(check.decode_rows), check.decode_mape,
                 static_cast<long long>(check.prefill_rows), check.prefill_mape);
-    csv << "roofline_attn_decode_heldout," << csv_cell(check.source) << ",," << check.decode_rows << ",roofline,"
+    csv << "roofline_attn_decode_heldout," << io::csv_quote(check.source) << ",," << check.decode_rows << ",roofline,"
         << percent(check.decode_mape) << ",,\n";
-    csv << "roofline_attn_prefill_heldout," << csv_cell(check.source) << ",," << check.prefill_rows << ",roofline,"
+    csv << "roofline_attn_prefill_heldout," << io::csv_quote(check.source) << ",," << check.prefill_rows << ",roofline,"
         << percent(check.prefill_mape) << ",,\n";
   } else {
     print("attention: no measured rows for this shape; the simulation uses the calibrated roofline\n");

@@ -100,4 +100,11 @@ int64_t CsvTable::as_int64(size_t row, size_t column) const {
   return parse_int64(rows_[row][column], where(row, column));
 }
 
+std::string csv_quote(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 }  // namespace infersweep::io

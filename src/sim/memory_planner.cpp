@@ -35,7 +35,7 @@ void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& no
                                        std::to_string(model.num_layers) + " layers of " + model.name);
   if (tp > node.devices_per_node)
     throw InputError::option("tp", "a tensor-parallel group of " + std::to_string(tp) +
-                                       " GPUs does not fit in a " + node.name + " node (" +
+                                       " GPUs does not fit in one " + node.name + " node (" +
                                        std::to_string(node.devices_per_node) + " GPUs)");
   const int64_t workers = tp * pp;
   if (workers > node.devices_per_node && workers % node.devices_per_node != 0)

@@ -56,6 +56,7 @@ int64_t Simulation::num_blocks_per_replica() const { return replicas_.front()->b
 
 void Simulation::run() {
   const double limit = setup_.config.time_limit_s;
+  const int64_t stop_after = setup_.config.stop_after_delayed_requests;
   while (true) {
     Event e;
     const bool have_arrival = next_arrival_ < requests_.size();
@@ -79,8 +80,12 @@ void Simulation::run() {
       hit_time_limit_ = true;
       break;
     }
+    if (stop_after > 0 && num_delayed_ >= stop_after) {
+      stopped_early_ = true;
+      break;
+    }
   }
-  if (!hit_time_limit_) {
+  if (!hit_time_limit_ && !stopped_early_) {
     int64_t incomplete = 0;
     for (const auto& r : requests_) incomplete += r.completed ? 0 : 1;
     if (incomplete > 0)
@@ -144,6 +149,8 @@ void Simulation::on_replica_schedule(int32_t replica) {
       auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
       b.total_tokens += b.num_tokens[i];
       if (!r.is_prefill_complete) b.prefill_tokens += b.num_tokens[i];
+      if (!r.scheduled && r.num_restarts == 0 && now_ - r.arrived_at > setup_.config.stop_delay_threshold_s)
+        ++num_delayed_;
       r.on_batch_schedule(now_);
     }
     batches_.push_back(std::move(b));

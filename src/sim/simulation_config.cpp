@@ -77,6 +77,8 @@ std::string SimulationConfig::canonical() const {
   line("prediction_max_batch_size", l.max_batch_size);
   line("prediction_max_prefill_chunk_size", l.max_prefill_chunk_size);
   line("time_limit", num(time_limit_s));
+  line("stop_after_delayed_requests", stop_after_delayed_requests);
+  line("stop_delay_threshold", num(stop_delay_threshold_s));
   return out.str();
 }
 
@@ -93,7 +95,7 @@ predict::PredictorContext predictor_context(const SimulationSetup& setup) {
   return context;
 }
 
-SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog) {
+SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog) {
   SimulationSetup setup;
   setup.config = config;
   setup.model = catalog.model(config.model, "model");
@@ -104,6 +106,8 @@ SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::S
                                          " GPUs, not " + setup.gpu.name);
   if (config.num_replicas < 1) throw InputError::option("replicas", "must be at least 1");
   if (config.time_limit_s < 0) throw InputError::option("time-limit", "must not be negative");
+  if (config.stop_after_delayed_requests < 0 || config.stop_delay_threshold_s < 0)
+    throw InputError::option("stop-after-delayed-requests", "the early-stop rule must not be negative");
   validate_parallelism(setup.model, setup.node, config.parallel);
   validate_scheduler(config.scheduler, config.parallel.pipeline_parallel, config.workload.max_tokens);
   make_global_scheduler_registry().check("global-scheduler", config.scheduler.global_scheduler);
@@ -130,6 +134,12 @@ SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::S
     throw InputError::option("num-blocks", std::to_string(blocks) + " KV blocks cannot hold one " +
                                                std::to_string(config.workload.max_tokens) + "-token request (" +
                                                std::to_string(setup.memory.blocks_per_request) + " blocks)");
+  workload::validate_workload(config.workload);
+  return setup;
+}
+
+SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog) {
+  auto setup = plan_simulation(config, catalog);
   setup.requests = workload::generate_requests(config.workload);
   return setup;
 }

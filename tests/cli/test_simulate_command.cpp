@@ -112,7 +112,7 @@ TEST(SimulateCommand, BadInputsGiveOneLineErrorsNamingWhatIsWrong) {
       {{"--replica-scheduler=vllm", "--max-tokens-in-batch=1024"},
        "option --max-tokens-in-batch: 1024 is below --max-tokens (4096)"},
       {{"--tp=8", "--model=Llama-2-70b-hf"},
-       "option --tp: a tensor-parallel group of 8 GPUs does not fit in a a100_pairwise_nvlink node (4 GPUs)"},
+       "option --tp: a tensor-parallel group of 8 GPUs does not fit in one a100_pairwise_nvlink node (4 GPUs)"},
       {{"--kv-accounting=exact"}, "option --kv-accounting: unknown accounting 'exact'"},
       {{"--no-such-flag"}, "command line: unrecognised option '--no-such-flag'"},
   };

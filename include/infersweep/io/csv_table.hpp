@@ -36,4 +36,7 @@ class CsvTable {
   std::vector<int64_t> lines_;
 };
 
+// A cell as written to CSV: quoted (with doubled quotes) when it holds a comma, quote or newline.
+std::string csv_quote(const std::string& text);
+
 }  // namespace infersweep::io

@@ -32,6 +32,9 @@ class Simulation {
   int64_t num_events() const { return num_events_; }
   int64_t num_batches() const { return next_batch_id_; }
   bool hit_time_limit() const { return hit_time_limit_; }
+  // True when the early-stop rule of the configuration ended the run.
+  bool stopped_early() const { return stopped_early_; }
+  int64_t num_delayed_requests() const { return num_delayed_; }
   const predict::ExecutionTimePredictor& predictor() const { return predictor_; }
   int64_t num_blocks_per_replica() const;
   const ReplicaScheduler& replica_scheduler(int32_t replica) const { return *replicas_[static_cast<size_t>(replica)]; }
@@ -76,6 +79,8 @@ class Simulation {
   int64_t num_events_ = 0;
   int64_t num_stages_;
   bool hit_time_limit_ = false;
+  bool stopped_early_ = false;
+  int64_t num_delayed_ = 0;  // first scheduled later than stop_delay_threshold_s after arrival
   // For MFU: weights per GPU, and per-layer attention dims of one GPU.
   double parameters_per_device_;
   double layers_per_stage_, q_heads_per_device_, head_dim_, peak_flops_;

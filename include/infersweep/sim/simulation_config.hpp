@@ -25,6 +25,10 @@ struct SimulationConfig {
   workload::WorkloadConfig workload;  // workload.seed is the simulation's seed
   predict::PredictorConfig predictor;
   double time_limit_s = 0;  // 0: run until every request completes
+  // Stop once this many requests have waited longer than stop_delay_threshold_s for their first
+  // schedule (0: never). A capacity search uses it to end a probe whose SLO is already lost.
+  int64_t stop_after_delayed_requests = 0;
+  double stop_delay_threshold_s = 0;
   bool record_trace = false;
 
   // One `key = value` line per setting, in a fixed order: the identity of the configuration.
@@ -45,7 +49,11 @@ struct SimulationSetup {
 // The predictor inputs of a setup: its specs, parallelism and predictor options.
 predict::PredictorContext predictor_context(const SimulationSetup& setup);
 
-// Throws InputError naming the option or file at fault.
+// Validates the configuration, resolves its specs and plans memory, without generating
+// requests (no file is read). Throws InputError naming the option at fault.
+SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog);
+
+// plan_simulation, then the requests. Throws InputError naming the option or file at fault.
 SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog);
 
 }  // namespace infersweep::sim

@@ -1,0 +1,71 @@
+#pragma once
+// Vidur-Search's capacity search: the highest arrival rate (QPS) a deployment sustains while
+// its scheduling-delay quantile, and optionally TTFT-p90 and TBT-p99, stay within the SLO. A
+// binary search over QPS whose bracket widens quickly while the delay is far below the SLO.
+// The search only sees an oracle `qps -> ProbeRecord`, so it is testable without simulating.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace infersweep::search {
+
+struct SloSettings {
+  double scheduling_delay_quantile = 0.99;  // Vidur: P99 scheduling delay
+  double scheduling_delay_max_s = 5.0;      // ... at most 5 s
+  double ttft_p90_max_s = 0;                // 0: no TTFT SLO
+  double tbt_p99_max_s = 0;                 // 0: no TBT SLO
+};
+
+struct SearchSettings {
+  SloSettings slo;
+  double granularity_percent = 2.5;  // stop when the bracket is narrower than this share of QPS
+  int64_t max_iterations = 20;       // probes per search at most
+  double time_limit_s = 1800;        // simulated seconds per probe (0: none); Vidur's 30 min
+  bool early_stop = true;            // end a probe once its scheduling-delay SLO is lost
+
+  std::string canonical() const;  // `key = value` lines, part of every config identity
+};
+
+// What one probe (one simulation at one QPS) measured. Latency quantiles are over the requests
+// that arrived before the simulation ended; a request still waiting counts with the time it
+// has waited so far (a lower bound), so a time-limited or stopped run never looks better than
+// it is. E2E quantiles are over completed requests.
+struct ProbeRecord {
+  double qps = 0;
+  bool passed = false;
+  std::string violated;  // SLOs missed, comma-separated: scheduling_delay, ttft_p90, tbt_p99
+  double scheduling_delay_at_slo_quantile = 0;
+  double scheduling_delay_p50 = 0, scheduling_delay_p99 = 0;
+  double ttft_p50 = 0, ttft_p90 = 0, ttft_p99 = 0;
+  double tbt_p50 = 0, tbt_p90 = 0, tbt_p99 = 0;
+  double e2e_p50 = 0, e2e_p90 = 0, e2e_p99 = 0;
+  double mfu_mean_percent = 0;           // mean over replicas and stages, time-weighted
+  double busy_mean_percent = 0;
+  double memory_usage_mean_percent = 0;  // KV blocks in use, mean over replicas
+  double batch_size_mean = 0;
+  int64_t num_arrived = 0, num_completed = 0;
+  double simulated_s = 0;
+  bool hit_time_limit = false;
+  bool stopped_early = false;
+};
+
+struct CapacityOutcome {
+  double capacity_qps = 0;  // 0 when no probe passed
+  int64_t best_probe = -1;  // index into probes of the probe at capacity, -1 if none
+  std::vector<ProbeRecord> probes;
+};
+
+// Decides pass/fail of a probe from its measurements and fills `passed` and `violated`.
+void judge_probe(ProbeRecord& probe, const SloSettings& slo);
+
+using ProbeOracle = std::function<ProbeRecord(double qps)>;
+
+// Vidur's capacity_search.py loop: bracket [0, 2 x start_qps], probe the midpoint; on a pass
+// raise the lower end and widen the upper end (x4 below SLO/8, x2 below SLO/4 or near the top,
+// never past the lowest failing QPS); on a fail lower the upper end (halve it when the delay
+// exceeds 500 s). Stops when the bracket is within granularity_percent of the QPS or after
+// max_iterations probes. Exceptions from the oracle propagate.
+CapacityOutcome search_capacity(double start_qps, const SearchSettings& settings, const ProbeOracle& probe);
+
+}  // namespace infersweep::search

@@ -1,0 +1,61 @@
+#pragma once
+// The grid's Cartesian product as a list of search units, each checked up front: a config that
+// cannot run is kept as a skipped unit with its reason instead of failing mid-search. A unit is
+// plain data (it can be shipped to another process), and its id is a hash of its canonical
+// form and the engine version, stable across runs, machines and thread counts.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infersweep/search/capacity_search.hpp"
+#include "infersweep/search/grid_spec.hpp"
+#include "infersweep/sim/simulation_config.hpp"
+#include "infersweep/spec/spec_catalog.hpp"
+
+namespace infersweep::search {
+
+// The parameters a result row shows.
+struct DeploymentLabels {
+  std::string model;             // the grid's short name
+  std::string model_identifier;  // model spec name
+  std::string trace;
+  std::string device, node;
+  std::string scheduler;  // label: vllm, sarathi_cs512, ...
+  int64_t chunk_size = 0;
+  int64_t cluster_gpus = 0;
+  int64_t tp = 1, pp = 1, replicas = 0;
+  int64_t batch_size = 0;      // the grid's batch size (per micro-batch)
+  int64_t batch_size_cap = 0;  // passed to the scheduler: batch_size x PP, as Vidur
+  double start_qps = 0;
+
+  int64_t gpus() const { return replicas * tp * pp; }
+};
+
+struct SearchUnit {
+  int64_t index = 0;      // position in the enumeration: the row order of every output
+  std::string config_id;  // 16 hex digits
+  std::string skip_reason;  // empty: runnable
+  DeploymentLabels labels;
+  double price_per_gpu_hour = 0;
+  sim::SimulationConfig simulation;  // the probe QPS is filled in per probe
+  std::string trace_identity;        // the trace file's base name and content hash
+  SearchSettings settings;
+
+  bool runnable() const { return skip_reason.empty(); }
+  // The text the id hashes: engine version, every simulation setting (the trace by content,
+  // not by path; QPS left out) and the search settings.
+  std::string canonical() const;
+};
+
+// Which rows of the grid to enumerate; empty lists keep everything.
+struct GridFilter {
+  std::vector<std::string> models, traces, devices;
+};
+
+// Throws InputError (with the grid line) for what is wrong in the grid itself: an unknown
+// model, device or node, a node of another GPU type, a GPU without a price. Configurations that
+// are well-formed but cannot run are returned as skipped units.
+std::vector<SearchUnit> enumerate_grid(const GridSpec& grid, const spec::SpecCatalog& catalog,
+                                       const GridFilter& filter = {});
+
+}  // namespace infersweep::search

@@ -1,0 +1,81 @@
+#pragma once
+// The configuration space a user writes by hand (YAML, the shape of Vidur-Search's config.yml):
+// models, traces, clusters and schedulers, crossed with TP, PP and batch-size caps, plus the
+// SLO, the predictor and the seed. Read strictly: an unknown key, a wrong type or a bad value
+// is an InputError naming the file, line and key.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infersweep/predict/operator_time_model.hpp"
+#include "infersweep/search/capacity_search.hpp"
+
+namespace infersweep::search {
+
+struct GridModel {
+  std::string name;        // short label used in results
+  std::string identifier;  // model spec name (Hugging Face id)
+  std::vector<int64_t> exclude_tp;
+  std::vector<int64_t> exclude_pp;
+  std::vector<std::string> exclude_devices;
+  int64_t line = 0;
+};
+
+// Vidur's trace workload: prompt/output lengths from a trace file, Poisson arrivals at the
+// probed QPS, every length capped at max_seq_len.
+struct GridTrace {
+  std::string name;
+  std::string trace_file;  // resolved path
+  int64_t max_seq_len = 4096;
+  int64_t num_requests = 16000;
+  double start_qps = 1;
+  int64_t line = 0;
+};
+
+struct GridCluster {
+  std::string device;  // GPU spec name
+  std::string node;    // node spec name; default <device>_pairwise_nvlink
+  int64_t num_gpus = 0;
+  int64_t gpus_per_node = 0;  // 0: the node spec's devices_per_node
+  int64_t line = 0;
+};
+
+struct GridScheduler {
+  std::string scheduler;            // replica scheduler name
+  int64_t chunk_size = 0;           // sarathi (required)
+  int64_t max_tokens_in_batch = 0;  // vllm, lightllm; 0: max_seq_len, as Vidur
+  int64_t max_waiting_iters = 10;   // lightllm
+  int64_t line = 0;
+
+  std::string label() const;  // vllm, sarathi_cs512, ...
+};
+
+struct GridSpec {
+  std::string path;
+  std::string text;  // the file as written, for provenance
+  std::vector<GridModel> models;
+  std::vector<GridTrace> traces;
+  std::vector<GridCluster> clusters;
+  std::vector<GridScheduler> schedulers;
+  std::vector<int64_t> tp_dimensions, pp_dimensions, batch_sizes;
+  std::string global_scheduler = "round_robin";
+  SearchSettings search;
+  predict::PredictorConfig predictor;
+  uint64_t seed = 42;
+};
+
+struct GridPaths {
+  std::string trace_dir;  // relative trace files are looked up here (after the grid's folder)
+};
+
+// The trace directory to use: the explicit one, else $INFERSWEEP_TRACE_DIR, else the build's
+// vidur-data/processed_traces.
+std::string default_trace_dir();
+
+GridSpec read_grid_file(const std::string& path, const GridPaths& paths = {});
+// `source_name` stands in for the path in messages; relative trace files resolve against
+// `base_dir`, then paths.trace_dir.
+GridSpec parse_grid_text(const std::string& text, const std::string& source_name, const std::string& base_dir,
+                         const GridPaths& paths = {});
+
+}  // namespace infersweep::search

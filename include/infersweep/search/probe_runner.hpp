@@ -1,0 +1,25 @@
+#pragma once
+// One probe of a capacity search: simulate a unit's deployment at one QPS and measure what the
+// SLO judges. With early stop on, the simulation ends as soon as enough requests have waited
+// past the scheduling-delay SLO that the quantile must exceed it, whatever happens later.
+#include <cstdint>
+
+#include "infersweep/predict/execution_time_predictor.hpp"
+#include "infersweep/search/capacity_search.hpp"
+#include "infersweep/search/deployment_space.hpp"
+#include "infersweep/sim/simulation.hpp"
+
+namespace infersweep::search {
+
+// The fewest of n values above a threshold that put the linear-interpolation q-quantile above
+// it: the value at floor((n-1)q) must be one of them.
+int64_t violations_that_decide(int64_t n, double q);
+
+// Measurements of a finished (or stopped) simulation; pass/fail is left to judge_probe.
+ProbeRecord measure_probe(const sim::Simulation& simulation, double slo_quantile);
+
+// Simulates `unit` at `qps` with the given predictor (which must match the unit's setup).
+ProbeRecord run_probe(const SearchUnit& unit, double qps, const spec::SpecCatalog& catalog,
+                      const predict::ExecutionTimePredictor& predictor);
+
+}  // namespace infersweep::search

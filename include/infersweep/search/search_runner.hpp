@@ -1,0 +1,46 @@
+#pragma once
+// Runs the capacity search of every runnable unit, one single-threaded search per OpenMP
+// thread with dynamic scheduling. A search that throws becomes a failed result with its
+// message; the others go on. Results come back in unit order whatever the thread count.
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "infersweep/search/capacity_search.hpp"
+#include "infersweep/search/deployment_cost.hpp"
+#include "infersweep/search/deployment_space.hpp"
+#include "infersweep/search/predictor_pool.hpp"
+
+namespace infersweep::search {
+
+enum class ConfigStatus { ok, skipped, failed };
+const char* to_string(ConfigStatus status);
+
+struct ConfigResult {
+  int64_t index = 0;
+  std::string config_id;
+  ConfigStatus status = ConfigStatus::skipped;
+  std::string message;  // skip reason, error, or a note (e.g. no probe met the SLO)
+  CapacityOutcome outcome;
+  DeploymentCost cost;
+  double wall_s = 0;  // not part of the deterministic result
+
+  const ProbeRecord* at_capacity() const {
+    return outcome.best_probe >= 0 ? &outcome.probes[static_cast<size_t>(outcome.best_probe)] : nullptr;
+  }
+};
+
+// One unit's search, exceptions turned into a failed result.
+ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& catalog, PredictorPool& pool);
+
+struct SearchRunOptions {
+  int threads = 0;                   // 0: OpenMP's default (OMP_NUM_THREADS or all cores)
+  std::ostream* progress = nullptr;  // progress lines; null: silent
+  double progress_interval_s = 5;
+};
+
+std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,
+                                       PredictorPool& pool, const SearchRunOptions& options);
+
+}  // namespace infersweep::search

@@ -1,0 +1,168 @@
+#include "infersweep/io/search_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/io/csv_table.hpp"
+#include "infersweep/common/version.hpp"
+#include "infersweep/io/json_writer.hpp"
+#include "infersweep/search/result_row.hpp"
+
+namespace fs = std::filesystem;
+
+namespace infersweep::io {
+
+namespace {
+
+// The header comes from a template row, so a file with no rows still names its columns.
+void write_csv_rows(const std::vector<search::Field>& header, const std::vector<std::vector<search::Field>>& rows,
+                    std::ostream& out) {
+  for (size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << header[i].name;
+  out << "\n";
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_quote(search::field_text(row[i]));
+    out << "\n";
+  }
+}
+
+void write_json_fields(JsonWriter& json, const std::vector<search::Field>& fields) {
+  for (const auto& f : fields)
+    std::visit([&](const auto& v) { json.value(f.name, v); }, f.value);
+}
+
+void write_atomically(const fs::path& path, const std::string& content) {
+  const auto temporary = fs::path(path.string() + ".tmp");
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << content;
+    out.flush();
+    if (!out) throw InputError("cannot write " + temporary.string());
+  }
+  std::error_code ec;
+  fs::rename(temporary, path, ec);
+  if (ec) throw InputError("cannot rename " + temporary.string() + " to " + path.string() + ": " + ec.message());
+}
+
+}  // namespace
+
+void write_capacity_csv(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results,
+                        std::ostream& out) {
+  std::vector<std::vector<search::Field>> rows;
+  for (size_t i = 0; i < units.size(); ++i) rows.push_back(search::result_fields(units[i], results[i]));
+  write_csv_rows(search::result_fields({}, {}), rows, out);
+}
+
+void write_probes_csv(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results,
+                      std::ostream& out) {
+  std::vector<std::vector<search::Field>> rows;
+  for (size_t i = 0; i < units.size(); ++i)
+    for (size_t k = 0; k < results[i].outcome.probes.size(); ++k)
+      rows.push_back(search::probe_fields(units[i], static_cast<int64_t>(k), results[i].outcome.probes[k]));
+  write_csv_rows(search::probe_fields({}, 0, {}), rows, out);
+}
+
+void write_capacity_json(const search::GridSpec& grid, const std::vector<search::SearchUnit>& units,
+                         const std::vector<search::ConfigResult>& results, std::ostream& out) {
+  JsonWriter json(out);
+  json.begin_object();
+  json.value("engine_version", engine_version());
+  json.value("grid_file", grid.path);
+  json.value("seed", static_cast<int64_t>(grid.seed));
+  json.value("predictor", grid.predictor.name);
+  json.begin_object("search");
+  const auto& s = grid.search;
+  json.value("scheduling_delay_quantile", s.slo.scheduling_delay_quantile);
+  json.value("scheduling_delay_slo_s", s.slo.scheduling_delay_max_s);
+  json.value("ttft_p90_slo_s", s.slo.ttft_p90_max_s > 0 ? s.slo.ttft_p90_max_s : std::nan(""));
+  json.value("tbt_p99_slo_s", s.slo.tbt_p99_max_s > 0 ? s.slo.tbt_p99_max_s : std::nan(""));
+  json.value("granularity_percent", s.granularity_percent);
+  json.value("max_iterations", s.max_iterations);
+  json.value("probe_time_limit_s", s.time_limit_s);
+  json.value("early_stop", s.early_stop);
+  json.end_object();
+  json.begin_array("results");
+  for (size_t i = 0; i < units.size(); ++i) {
+    json.begin_object();
+    write_json_fields(json, search::result_fields(units[i], results[i]));
+    json.begin_array("probes");
+    for (size_t k = 0; k < results[i].outcome.probes.size(); ++k) {
+      json.begin_object();
+      auto fields = search::probe_fields(units[i], static_cast<int64_t>(k), results[i].outcome.probes[k]);
+      fields.erase(fields.begin(), fields.begin() + 2);  // index and config_id are the parent's
+      write_json_fields(json, fields);
+      json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  out << "\n";
+}
+
+std::string write_search_outputs(const search::GridSpec& grid, const std::vector<search::SearchUnit>& units,
+                                 const std::vector<search::ConfigResult>& results, const std::string& directory) {
+  std::error_code ec;
+  fs::create_directories(directory, ec);
+  if (ec) throw InputError::option("output-dir", "cannot create '" + directory + "': " + ec.message());
+  std::string written;
+  auto emit = [&](const char* name, auto writer) {
+    std::ostringstream text;
+    writer(text);
+    const auto path = fs::path(directory) / name;
+    write_atomically(path, text.str());
+    written += path.string() + "\n";
+  };
+  emit("capacity.csv", [&](std::ostream& o) { write_capacity_csv(units, results, o); });
+  emit("probes.csv", [&](std::ostream& o) { write_probes_csv(units, results, o); });
+  emit("capacity.json", [&](std::ostream& o) { write_capacity_json(grid, units, results, o); });
+  return written;
+}
+
+void print_search_table(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results,
+                        std::ostream& out, int top) {
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> groups;
+  int64_t skipped = 0, failed = 0, ok = 0;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const auto& r = results[i];
+    if (r.status == search::ConfigStatus::skipped) ++skipped;
+    if (r.status == search::ConfigStatus::failed) ++failed;
+    if (r.status != search::ConfigStatus::ok) continue;
+    ++ok;
+    groups[{units[i].labels.model, units[i].labels.trace}].push_back(i);
+  }
+  char line[320];
+  for (auto& [key, rows] : groups) {
+    // Best QPS per dollar first; ties by index, so the order is stable.
+    std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) {
+      return results[a].cost.qps_per_dollar > results[b].cost.qps_per_dollar;
+    });
+    out << "\n" << key.first << " on " << key.second << ": best " << std::min<size_t>(rows.size(), static_cast<size_t>(top))
+        << " of " << rows.size() << " configs by QPS per dollar\n";
+    std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-14s %5s %9s %8s %8s %9s %9s %6s  %s\n", "gpu", "tp", "pp",
+                  "repl", "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "mfu%", "config_id");
+    out << line;
+    for (size_t k = 0; k < rows.size() && k < static_cast<size_t>(top); ++k) {
+      const auto& u = units[rows[k]];
+      const auto& r = results[rows[k]];
+      const auto* p = r.at_capacity();
+      std::snprintf(line, sizeof line, "  %-6s %3lld %3lld %4lld %-14s %5lld %9.3f %8.2f %8.4f %9.3f %9.4f %6.1f  %s\n",
+                    u.labels.device.c_str(), static_cast<long long>(u.labels.tp), static_cast<long long>(u.labels.pp),
+                    static_cast<long long>(u.labels.replicas), u.labels.scheduler.c_str(),
+                    static_cast<long long>(u.labels.batch_size_cap), r.outcome.capacity_qps, r.cost.dollars_per_hour,
+                    r.cost.qps_per_dollar, p ? p->ttft_p90 : std::nan(""), p ? p->tbt_p99 : std::nan(""),
+                    p ? p->mfu_mean_percent : std::nan(""), u.config_id.c_str());
+      out << line;
+    }
+  }
+  out << "\n" << units.size() << " configs: " << ok << " searched, " << skipped << " skipped, " << failed
+      << " failed\n";
+}
+
+}  // namespace infersweep::io

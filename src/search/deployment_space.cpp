@@ -1,0 +1,224 @@
+#include "infersweep/search/deployment_space.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
+#include "infersweep/common/version.hpp"
+#include "infersweep/predict/grid_cache.hpp"
+#include "infersweep/predict/learned_predictor.hpp"
+
+namespace fs = std::filesystem;
+
+namespace infersweep::search {
+
+namespace {
+
+template <class T>
+bool contains(const std::vector<T>& list, const T& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// "option --tp: message" reads as a command-line complaint; a skip reason is only the message.
+std::string reason_of(const InputError& e) {
+  const std::string what = e.what();
+  if (what.rfind("option --", 0) == 0) {
+    const auto colon = what.find(": ");
+    if (colon != std::string::npos) return what.substr(colon + 2);
+  }
+  return what;
+}
+
+std::string trace_content_hash(const std::string& path) {
+  predict::ContentHash hash;
+  hash.add_file(path);
+  return hash.hex();
+}
+
+sim::SimulationConfig simulation_of(const GridSpec& g, const GridModel& m, const GridTrace& t,
+                                    const GridCluster& c, const GridScheduler& s, int64_t tp, int64_t pp,
+                                    int64_t batch_size) {
+  sim::SimulationConfig sc;
+  sc.model = m.identifier;
+  sc.gpu = c.device;
+  sc.node = c.node;
+  sc.parallel = {tp, pp};
+  sc.num_replicas = c.num_gpus / (tp * pp);
+  sc.scheduler.replica_scheduler = s.scheduler;
+  sc.scheduler.global_scheduler = g.global_scheduler;
+  sc.scheduler.batch_size_cap = batch_size * pp;
+  if (s.scheduler == "lightllm") sc.scheduler.block_size = 1;
+  sc.scheduler.max_tokens_in_batch = s.max_tokens_in_batch > 0 ? s.max_tokens_in_batch : t.max_seq_len;
+  if (s.chunk_size > 0) sc.scheduler.chunk_size = s.chunk_size;
+  sc.scheduler.max_waiting_iters = s.max_waiting_iters;
+  auto& w = sc.workload;
+  w.generator = "synthetic";
+  w.num_requests = t.num_requests;
+  w.seed = g.seed;
+  w.max_tokens = t.max_seq_len;
+  w.length_generator = "trace";
+  w.length_trace_file = t.trace_file;
+  w.interval_generator = "poisson";
+  sc.predictor = g.predictor;
+  sc.time_limit_s = g.search.time_limit_s;
+  return sc;
+}
+
+}  // namespace
+
+std::string SearchUnit::canonical() const {
+  // Paths differ between machines: the trace is identified by its content, other files by
+  // their names, and the shipped profiling data by the engine version.
+  auto portable = simulation;
+  auto& l = portable.predictor.learned;
+  portable.workload.length_trace_file = trace_identity;
+  portable.workload.qps = 0;
+  l.profiling_dir.clear();
+  l.cache_dir.clear();
+  l.table_dir.clear();
+  l.attention_file = fs::path(l.attention_file).filename().string();
+  l.cpu_overhead_file = fs::path(l.cpu_overhead_file).filename().string();
+  std::string text = std::string("engine_version = ") + engine_version() + "\n";
+  text += "trace = " + labels.trace + "\n";
+  text += "start_qps = " + format_double(labels.start_qps) + "\n";
+  text += portable.canonical();
+  text += settings.canonical();
+  return text;
+}
+
+std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalog& catalog, const GridFilter& filter) {
+  // Grid-level errors first, with the line of the entry at fault.
+  for (const auto& m : g.models) {
+    try {
+      catalog.model(m.identifier, "identifier");
+    } catch (const InputError& e) {
+      throw InputError::in_file(g.path, m.line, "models.identifier", reason_of(e));
+    }
+  }
+  for (const auto& c : g.clusters) {
+    spec::GpuSpec gpu;
+    spec::NodeSpec node;
+    try {
+      gpu = catalog.gpu(c.device, "device");
+      node = catalog.node(c.node, "node");
+    } catch (const InputError& e) {
+      throw InputError::in_file(g.path, c.line, "clusters", reason_of(e));
+    }
+    if (node.gpu != gpu.name)
+      throw InputError::in_file(g.path, c.line, "clusters.node",
+                                "node '" + node.name + "' holds " + node.gpu + " GPUs, not " + gpu.name);
+    if (c.gpus_per_node > 0 && c.gpus_per_node != node.devices_per_node)
+      throw InputError::in_file(g.path, c.line, "clusters.gpus_per_node",
+                                std::to_string(c.gpus_per_node) + " differs from the " +
+                                    std::to_string(node.devices_per_node) + " GPUs of a " + node.name +
+                                    " node (data/nodes/" + node.name + ".ini); pick another node");
+    if (!(gpu.price_per_hour > 0))
+      throw InputError::in_file(g.path, c.line, "clusters.device",
+                                "GPU '" + gpu.name + "' has no price_per_hour in " + gpu.source_file);
+  }
+  auto keep = [](const std::vector<std::string>& only, const std::string& name) {
+    return only.empty() || contains(only, name);
+  };
+  for (const auto& [only, what] : {std::pair{&filter.models, "model"}, {&filter.traces, "trace"},
+                                   {&filter.devices, "device"}})
+    for (const auto& name : *only) {
+      bool found = false;
+      if (what == std::string("model"))
+        for (const auto& m : g.models) found |= m.name == name || m.identifier == name;
+      else if (what == std::string("trace"))
+        for (const auto& t : g.traces) found |= t.name == name;
+      else
+        for (const auto& c : g.clusters) found |= c.device == name;
+      if (!found) throw InputError::option(what, "the grid " + g.path + " has no " + what + " '" + name + "'");
+    }
+
+  std::vector<std::string> trace_identity;
+  for (const auto& t : g.traces)
+    trace_identity.push_back(fs::path(t.trace_file).filename().string() + "#" + trace_content_hash(t.trace_file));
+
+  // Whether the predictor has its data, asked once per (model, device, node, TP, PP).
+  std::map<std::string, std::string> predictor_problem;
+  auto predictor_check = [&](const sim::SimulationSetup& setup) -> std::string {
+    if (setup.config.predictor.name != "learned") return "";
+    const auto key = setup.model.name + "|" + setup.node.name + "|" + std::to_string(setup.config.parallel.tensor_parallel) +
+                     "|" + std::to_string(setup.config.parallel.pipeline_parallel);
+    auto it = predictor_problem.find(key);
+    if (it != predictor_problem.end()) return it->second;
+    std::string problem;
+    try {
+      predict::resolve_learned_inputs(sim::predictor_context(setup));
+    } catch (const InputError& e) {
+      problem = "no profiling data: " + reason_of(e);
+    }
+    return predictor_problem.emplace(key, problem).first->second;
+  };
+
+  std::vector<SearchUnit> units;
+  for (const auto& m : g.models) {
+    if (!keep(filter.models, m.name) && !keep(filter.models, m.identifier)) continue;
+    const auto& model = catalog.model(m.identifier);
+    for (size_t ti = 0; ti < g.traces.size(); ++ti) {
+      const auto& t = g.traces[ti];
+      if (!keep(filter.traces, t.name)) continue;
+      for (const auto& c : g.clusters) {
+        if (!keep(filter.devices, c.device)) continue;
+        const auto& gpu = catalog.gpu(c.device);
+        for (const auto& s : g.schedulers)
+          for (const int64_t tp : g.tp_dimensions)
+            for (const int64_t pp : g.pp_dimensions)
+              for (const int64_t bs : g.batch_sizes) {
+                SearchUnit u;
+                u.index = static_cast<int64_t>(units.size());
+                u.simulation = simulation_of(g, m, t, c, s, tp, pp, bs);
+                u.settings = g.search;
+                u.trace_identity = trace_identity[ti];
+                u.price_per_gpu_hour = gpu.price_per_hour;
+                auto& l = u.labels;
+                l.model = m.name;
+                l.model_identifier = model.name;
+                l.trace = t.name;
+                l.device = c.device;
+                l.node = c.node;
+                l.scheduler = s.label();
+                l.chunk_size = s.chunk_size;
+                l.cluster_gpus = c.num_gpus;
+                l.tp = tp;
+                l.pp = pp;
+                l.replicas = c.num_gpus / (tp * pp);
+                l.batch_size = bs;
+                l.batch_size_cap = bs * pp;
+                l.start_qps = t.start_qps;
+                predict::ContentHash id;
+                id.add(u.canonical());
+                u.config_id = id.hex().substr(0, 16);
+
+                if (contains(m.exclude_tp, tp))
+                  u.skip_reason = "TP " + std::to_string(tp) + " is excluded for " + m.name + " in the grid";
+                else if (contains(m.exclude_pp, pp))
+                  u.skip_reason = "PP " + std::to_string(pp) + " is excluded for " + m.name + " in the grid";
+                else if (contains(m.exclude_devices, c.device))
+                  u.skip_reason = c.device + " is excluded for " + m.name + " in the grid";
+                else if (l.replicas < 1)
+                  u.skip_reason = "no replica: TP x PP = " + std::to_string(tp * pp) + " GPUs exceeds the cluster's " +
+                                  std::to_string(c.num_gpus);
+                if (u.runnable()) {
+                  try {
+                    // Heads and layers divide, the TP group fits a node, the model and one
+                    // max_seq_len request fit in memory, the scheduler settings are coherent.
+                    const auto setup = sim::plan_simulation(u.simulation, catalog);
+                    u.skip_reason = predictor_check(setup);
+                  } catch (const InputError& e) {
+                    u.skip_reason = reason_of(e);
+                  }
+                }
+                units.push_back(std::move(u));
+              }
+      }
+    }
+  }
+  return units;
+}
+
+}  // namespace infersweep::search

@@ -1,0 +1,340 @@
+#include "infersweep/search/grid_spec.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
+#include "infersweep/io/file_bytes.hpp"
+#include "infersweep/sim/replica_scheduler.hpp"
+
+namespace fs = std::filesystem;
+
+namespace infersweep::search {
+
+namespace {
+
+// Typed access to YAML nodes; every error names the file, line and dotted key.
+class GridReader {
+ public:
+  explicit GridReader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& field, const std::string& message) const {
+    const int64_t line = node.IsDefined() ? node.Mark().line + 1 : 0;
+    throw InputError::in_file(source_, line, field, message);
+  }
+
+  void expect_map(const YAML::Node& node, const std::string& field) const {
+    if (!node.IsMap()) fail(node, field, "expected a mapping of keys to values");
+  }
+
+  void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& field) const {
+    expect_map(map, field);
+    for (const auto& entry : map) {
+      const auto key = entry.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(entry.first, join(field, key), "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  static std::string join(const std::string& parent, const std::string& key) {
+    return parent.empty() ? key : parent + "." + key;
+  }
+
+  std::string scalar(const YAML::Node& node, const std::string& field) const {
+    if (!node.IsScalar()) fail(node, field, "expected a single value");
+    return node.Scalar();
+  }
+
+  std::string text(const YAML::Node& map, const std::string& key, const std::string& parent, bool required,
+                   const std::string& fallback = "") const {
+    const auto node = map[key];
+    if (!node.IsDefined() || node.IsNull()) {
+      if (required) fail(map, join(parent, key), "missing (required)");
+      return fallback;
+    }
+    const auto value = scalar(node, join(parent, key));
+    if (value.empty()) fail(node, join(parent, key), "must not be empty");
+    return value;
+  }
+
+  int64_t integer(const YAML::Node& map, const std::string& key, const std::string& parent, bool required,
+                  int64_t fallback, int64_t minimum) const {
+    const auto node = map[key];
+    if (!node.IsDefined() || node.IsNull()) {
+      if (required) fail(map, join(parent, key), "missing (required)");
+      return fallback;
+    }
+    return to_integer(node, join(parent, key), minimum);
+  }
+
+  int64_t to_integer(const YAML::Node& node, const std::string& field, int64_t minimum) const {
+    const auto value = scalar(node, field);
+    int64_t v = 0;
+    try {
+      v = parse_int64(value, "");
+    } catch (const InputError&) {
+      fail(node, field, "expected an integer, got '" + value + "'");
+    }
+    if (v < minimum) fail(node, field, "must be at least " + std::to_string(minimum) + ", got " + value);
+    return v;
+  }
+
+  double number(const YAML::Node& map, const std::string& key, const std::string& parent, bool required,
+                double fallback, double minimum) const {
+    const auto node = map[key];
+    if (!node.IsDefined() || node.IsNull()) {
+      if (required) fail(map, join(parent, key), "missing (required)");
+      return fallback;
+    }
+    const auto value = scalar(node, join(parent, key));
+    double v = 0;
+    try {
+      v = parse_double(value, "");
+    } catch (const InputError&) {
+      fail(node, join(parent, key), "expected a number, got '" + value + "'");
+    }
+    if (!(v >= minimum) || !std::isfinite(v))
+      fail(node, join(parent, key), "must be a finite number >= " + format_double(minimum) + ", got " + value);
+    return v;
+  }
+
+  bool boolean(const YAML::Node& map, const std::string& key, const std::string& parent, bool fallback) const {
+    const auto node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return fallback;
+    const auto value = scalar(node, join(parent, key));
+    if (value == "true" || value == "yes") return true;
+    if (value == "false" || value == "no") return false;
+    fail(node, join(parent, key), "expected true or false, got '" + value + "'");
+  }
+
+  std::vector<int64_t> integers(const YAML::Node& map, const std::string& key, const std::string& parent,
+                                bool required, int64_t minimum) const {
+    const auto node = map[key];
+    if (!node.IsDefined() || node.IsNull()) {
+      if (required) fail(map, join(parent, key), "missing (required): a list such as [1, 2]");
+      return {};
+    }
+    if (!node.IsSequence()) fail(node, join(parent, key), "expected a list such as [1, 2]");
+    std::vector<int64_t> out;
+    for (const auto& item : node) {
+      const auto v = to_integer(item, join(parent, key), minimum);
+      if (std::find(out.begin(), out.end(), v) != out.end())
+        fail(item, join(parent, key), "lists " + std::to_string(v) + " twice");
+      out.push_back(v);
+    }
+    if (required && out.empty()) fail(node, join(parent, key), "must list at least one value");
+    return out;
+  }
+
+  std::vector<std::string> texts(const YAML::Node& map, const std::string& key, const std::string& parent) const {
+    const auto node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return {};
+    if (!node.IsSequence()) fail(node, join(parent, key), "expected a list such as [a40]");
+    std::vector<std::string> out;
+    for (const auto& item : node) out.push_back(scalar(item, join(parent, key)));
+    return out;
+  }
+
+  // The entries of a required, non-empty list of mappings.
+  std::vector<YAML::Node> entries(const YAML::Node& root, const std::string& key) const {
+    const auto node = root[key];
+    if (!node.IsDefined() || node.IsNull()) fail(root, key, "missing (required): a list of entries");
+    if (!node.IsSequence() || node.size() == 0) fail(node, key, "expected a non-empty list of entries");
+    std::vector<YAML::Node> out;
+    for (const auto& item : node) out.push_back(item);
+    return out;
+  }
+
+ private:
+  std::string source_;
+};
+
+std::string resolve_file(const std::string& file, const std::string& base_dir, const std::string& trace_dir) {
+  const fs::path p(file);
+  if (p.is_absolute()) return file;
+  for (const auto& dir : {base_dir, trace_dir}) {
+    if (dir.empty()) continue;
+    const auto candidate = fs::path(dir) / p;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate.lexically_normal().string();
+  }
+  return file;
+}
+
+template <class T>
+void require_unique(const GridReader& r, const std::vector<YAML::Node>& nodes, const std::vector<T>& items,
+                    const std::string& list_name) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (!seen.insert(items[i]).second)
+      r.fail(nodes[i], list_name, "'" + items[i] + "' appears twice; each entry needs its own name");
+}
+
+}  // namespace
+
+std::string GridScheduler::label() const {
+  return chunk_size > 0 ? scheduler + "_cs" + std::to_string(chunk_size) : scheduler;
+}
+
+std::string default_trace_dir() {
+  if (const char* d = std::getenv("INFERSWEEP_TRACE_DIR"); d && *d) return d;
+  return INFERSWEEP_DEFAULT_TRACE_DIR;
+}
+
+GridSpec parse_grid_text(const std::string& text, const std::string& source, const std::string& base_dir,
+                         const GridPaths& paths) {
+  GridReader r(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError::in_file(source, e.mark.line + 1, "yaml", e.msg);
+  }
+  if (!root.IsMap()) throw InputError::in_file(source, 0, "grid", "expected a YAML mapping with models, traces, ...");
+  r.check_keys(root, {"models", "traces", "clusters", "schedulers", "tp_dimensions", "pp_dimensions", "batch_sizes",
+                      "global_scheduler", "search", "predictor", "seed", "trace_dir"},
+               "");
+  GridSpec g;
+  g.path = source;
+  g.text = text;
+  const std::string trace_dir = paths.trace_dir.empty()
+                                    ? r.text(root, "trace_dir", "", false, default_trace_dir())
+                                    : paths.trace_dir;
+  std::string resolved_trace_dir = trace_dir;
+  if (std::error_code ec; fs::path(trace_dir).is_relative() && fs::is_directory(fs::path(base_dir) / trace_dir, ec))
+    resolved_trace_dir = (fs::path(base_dir) / trace_dir).lexically_normal().string();
+
+  std::vector<YAML::Node> nodes = r.entries(root, "models");
+  std::vector<std::string> names;
+  for (const auto& n : nodes) {
+    r.check_keys(n, {"name", "identifier", "exclude_tp_dims", "exclude_pp_dims", "exclude_devices"}, "models");
+    GridModel m;
+    m.identifier = r.text(n, "identifier", "models", true);
+    m.name = r.text(n, "name", "models", false, m.identifier.substr(m.identifier.find('/') + 1));
+    m.exclude_tp = r.integers(n, "exclude_tp_dims", "models", false, 1);
+    m.exclude_pp = r.integers(n, "exclude_pp_dims", "models", false, 1);
+    m.exclude_devices = r.texts(n, "exclude_devices", "models");
+    m.line = n.Mark().line + 1;
+    names.push_back(m.name);
+    g.models.push_back(std::move(m));
+  }
+  require_unique(r, nodes, names, "models.name");
+
+  nodes = r.entries(root, "traces");
+  names.clear();
+  for (const auto& n : nodes) {
+    r.check_keys(n, {"name", "trace_file", "max_seq_len", "num_requests", "start_qps"}, "traces");
+    GridTrace t;
+    t.name = r.text(n, "name", "traces", true);
+    const auto file = r.text(n, "trace_file", "traces", true);
+    t.trace_file = resolve_file(file, base_dir, resolved_trace_dir);
+    std::error_code ec;
+    if (!fs::is_regular_file(t.trace_file, ec))
+      r.fail(n["trace_file"], "traces.trace_file",
+             "'" + file + "' not found (looked next to the grid file and in the trace directory '" +
+                 resolved_trace_dir + "'; set trace_dir, --trace-dir or $INFERSWEEP_TRACE_DIR)");
+    t.max_seq_len = r.integer(n, "max_seq_len", "traces", false, 4096, 2);
+    t.num_requests = r.integer(n, "num_requests", "traces", false, 16000, 1);
+    t.start_qps = r.number(n, "start_qps", "traces", true, 1, 0);
+    if (!(t.start_qps > 0)) r.fail(n["start_qps"], "traces.start_qps", "must be positive");
+    t.line = n.Mark().line + 1;
+    names.push_back(t.name);
+    g.traces.push_back(std::move(t));
+  }
+  require_unique(r, nodes, names, "traces.name");
+
+  nodes = r.entries(root, "clusters");
+  for (const auto& n : nodes) {
+    r.check_keys(n, {"device", "node", "num_gpus", "gpus_per_node"}, "clusters");
+    GridCluster c;
+    c.device = r.text(n, "device", "clusters", true);
+    c.node = r.text(n, "node", "clusters", false, c.device + "_pairwise_nvlink");
+    c.num_gpus = r.integer(n, "num_gpus", "clusters", true, 0, 1);
+    c.gpus_per_node = r.integer(n, "gpus_per_node", "clusters", false, 0, 1);
+    c.line = n.Mark().line + 1;
+    g.clusters.push_back(std::move(c));
+  }
+
+  nodes = r.entries(root, "schedulers");
+  names.clear();
+  const auto schedulers = sim::make_replica_scheduler_registry();
+  for (const auto& n : nodes) {
+    r.check_keys(n, {"scheduler", "chunk_size", "max_tokens_in_batch", "max_waiting_iters"}, "schedulers");
+    GridScheduler s;
+    s.scheduler = r.text(n, "scheduler", "schedulers", true);
+    if (!schedulers.contains(s.scheduler))
+      r.fail(n["scheduler"], "schedulers.scheduler",
+             "unknown scheduler '" + s.scheduler + "' (expected one of: " + schedulers.names_joined() + ")");
+    s.chunk_size = r.integer(n, "chunk_size", "schedulers", s.scheduler == "sarathi", 0, 1);
+    if (s.scheduler != "sarathi" && s.chunk_size > 0)
+      r.fail(n["chunk_size"], "schedulers.chunk_size", "applies to sarathi only");
+    s.max_tokens_in_batch = r.integer(n, "max_tokens_in_batch", "schedulers", false, 0, 1);
+    s.max_waiting_iters = r.integer(n, "max_waiting_iters", "schedulers", false, 10, 1);
+    s.line = n.Mark().line + 1;
+    names.push_back(s.label() + (s.max_tokens_in_batch ? "_mt" + std::to_string(s.max_tokens_in_batch) : ""));
+    g.schedulers.push_back(std::move(s));
+  }
+  require_unique(r, nodes, names, "schedulers");
+
+  g.tp_dimensions = r.integers(root, "tp_dimensions", "", true, 1);
+  g.pp_dimensions = r.integers(root, "pp_dimensions", "", true, 1);
+  g.batch_sizes = r.integers(root, "batch_sizes", "", true, 1);
+  g.global_scheduler = r.text(root, "global_scheduler", "", false, "round_robin");
+  g.seed = static_cast<uint64_t>(r.integer(root, "seed", "", false, 42, 0));
+
+  if (const auto s = root["search"]; s.IsDefined() && !s.IsNull()) {
+    r.check_keys(s, {"scheduling_delay_quantile", "scheduling_delay_slo", "ttft_p90_slo", "tbt_p99_slo",
+                     "granularity_percent", "max_iterations", "time_limit", "early_stop"},
+                 "search");
+    auto& st = g.search;
+    st.slo.scheduling_delay_quantile =
+        r.number(s, "scheduling_delay_quantile", "search", false, st.slo.scheduling_delay_quantile, 0);
+    if (st.slo.scheduling_delay_quantile > 1)
+      r.fail(s["scheduling_delay_quantile"], "search.scheduling_delay_quantile", "must be in [0, 1]");
+    st.slo.scheduling_delay_max_s = r.number(s, "scheduling_delay_slo", "search", false, st.slo.scheduling_delay_max_s, 0);
+    st.slo.ttft_p90_max_s = r.number(s, "ttft_p90_slo", "search", false, 0, 0);
+    st.slo.tbt_p99_max_s = r.number(s, "tbt_p99_slo", "search", false, 0, 0);
+    st.granularity_percent = r.number(s, "granularity_percent", "search", false, st.granularity_percent, 0);
+    if (!(st.granularity_percent > 0))
+      r.fail(s["granularity_percent"], "search.granularity_percent", "must be positive");
+    st.max_iterations = r.integer(s, "max_iterations", "search", false, st.max_iterations, 1);
+    st.time_limit_s = r.number(s, "time_limit", "search", false, st.time_limit_s, 0);
+    st.early_stop = r.boolean(s, "early_stop", "search", st.early_stop);
+  }
+
+  if (const auto p = root["predictor"]; p.IsDefined() && !p.IsNull()) {
+    r.check_keys(p, {"name", "profiling_dir", "attention_file", "cpu_overhead_file", "cache_dir", "table_dir"},
+                 "predictor");
+    auto& pc = g.predictor;
+    pc.name = r.text(p, "name", "predictor", false, pc.name);
+    auto path = [&](const char* key) {
+      const auto value = r.text(p, key, "predictor", false, "");
+      if (value.empty() || value == "none" || fs::path(value).is_absolute()) return value;
+      return (fs::path(base_dir) / value).lexically_normal().string();
+    };
+    pc.learned.profiling_dir = path("profiling_dir");
+    pc.learned.attention_file = path("attention_file");
+    pc.learned.cpu_overhead_file = path("cpu_overhead_file");
+    pc.learned.cache_dir = path("cache_dir");
+    pc.learned.table_dir = path("table_dir");
+  }
+  return g;
+}
+
+GridSpec read_grid_file(const std::string& path, const GridPaths& paths) {
+  const auto bytes = io::try_read_file_bytes(path);
+  if (!bytes) throw InputError::option("grid", "cannot read '" + path + "'");
+  const auto base = fs::path(path).parent_path().string();
+  return parse_grid_text(*bytes, path, base.empty() ? "." : base, paths);
+}
+
+}  // namespace infersweep::search

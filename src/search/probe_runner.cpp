@@ -1,0 +1,81 @@
+#include "infersweep/search/probe_runner.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "infersweep/sim/statistics.hpp"
+
+namespace infersweep::search {
+
+int64_t violations_that_decide(int64_t n, double q) {
+  if (n <= 0) return 1;
+  const auto position = static_cast<int64_t>(std::floor(q * static_cast<double>(n - 1)));
+  return n - position;
+}
+
+ProbeRecord measure_probe(const sim::Simulation& s, double slo_quantile) {
+  ProbeRecord p;
+  const double end = s.end_time();
+  std::vector<double> delay, ttft, e2e;
+  for (const auto& r : s.requests()) {
+    if (r.arrived_at > end) break;  // requests are in arrival order
+    // Still waiting (or still in prefill): what it has waited so far is a lower bound.
+    const bool admitted = r.scheduled || r.num_restarts > 0;
+    delay.push_back(admitted ? r.scheduling_delay : end - r.arrived_at);
+    ttft.push_back(r.prefill_completed_at > 0 ? r.prefill_completed_at - r.arrived_at : end - r.arrived_at);
+    if (r.completed) e2e.push_back(r.completed_at - r.arrived_at);
+  }
+  p.num_arrived = static_cast<int64_t>(delay.size());
+  p.num_completed = static_cast<int64_t>(e2e.size());
+  for (auto* v : {&delay, &ttft, &e2e}) std::sort(v->begin(), v->end());
+  p.scheduling_delay_at_slo_quantile = sim::quantile_sorted(delay, slo_quantile);
+  p.scheduling_delay_p50 = sim::quantile_sorted(delay, 0.5);
+  p.scheduling_delay_p99 = sim::quantile_sorted(delay, 0.99);
+  p.ttft_p50 = sim::quantile_sorted(ttft, 0.5);
+  p.ttft_p90 = sim::quantile_sorted(ttft, 0.9);
+  p.ttft_p99 = sim::quantile_sorted(ttft, 0.99);
+  p.e2e_p50 = sim::quantile_sorted(e2e, 0.5);
+  p.e2e_p90 = sim::quantile_sorted(e2e, 0.9);
+  p.e2e_p99 = sim::quantile_sorted(e2e, 0.99);
+  const auto& m = s.metrics();
+  if (m.tbt().count() > 0) {
+    p.tbt_p50 = m.tbt().quantile(0.5);
+    p.tbt_p90 = m.tbt().quantile(0.9);
+    p.tbt_p99 = m.tbt().quantile(0.99);
+  }
+  double mfu = 0, busy = 0, memory = 0;
+  for (int32_t rep = 0; rep < m.num_replicas(); ++rep) {
+    memory += m.memory(rep).mean(end);
+    for (int32_t st = 0; st < m.num_stages(); ++st) {
+      mfu += m.mfu(rep, st).mean(end);
+      busy += m.busy(rep, st).mean(end);
+    }
+  }
+  const auto stages = static_cast<double>(m.num_replicas() * m.num_stages());
+  p.mfu_mean_percent = stages > 0 ? mfu / stages : 0;
+  p.busy_mean_percent = stages > 0 ? busy / stages : 0;
+  p.memory_usage_mean_percent = m.num_replicas() > 0 ? memory / static_cast<double>(m.num_replicas()) : 0;
+  p.batch_size_mean = m.batch_size().count() > 0 ? m.batch_size().sum() / static_cast<double>(m.batch_size().count()) : 0;
+  p.simulated_s = end;
+  p.hit_time_limit = s.hit_time_limit();
+  p.stopped_early = s.stopped_early();
+  return p;
+}
+
+ProbeRecord run_probe(const SearchUnit& unit, double qps, const spec::SpecCatalog& catalog,
+                      const predict::ExecutionTimePredictor& predictor) {
+  auto config = unit.simulation;
+  config.workload.qps = qps;
+  const auto& slo = unit.settings.slo;
+  const int64_t n = config.workload.num_requests.value_or(0);
+  if (unit.settings.early_stop && n > 0) {
+    config.stop_after_delayed_requests = violations_that_decide(n, slo.scheduling_delay_quantile);
+    config.stop_delay_threshold_s = slo.scheduling_delay_max_s;
+  }
+  const auto setup = sim::prepare_simulation(config, catalog);
+  sim::Simulation simulation(setup, predictor);
+  simulation.run();
+  return measure_probe(simulation, slo.scheduling_delay_quantile);
+}
+
+}  // namespace infersweep::search

@@ -1,0 +1,78 @@
+#include "infersweep/search/search_runner.hpp"
+
+#include <omp.h>
+
+#include <chrono>
+
+#include "infersweep/search/probe_runner.hpp"
+#include "infersweep/search/progress_meter.hpp"
+
+namespace infersweep::search {
+
+const char* to_string(ConfigStatus status) {
+  switch (status) {
+    case ConfigStatus::ok: return "ok";
+    case ConfigStatus::skipped: return "skipped";
+    case ConfigStatus::failed: return "failed";
+  }
+  return "unknown";
+}
+
+ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& catalog, PredictorPool& pool) {
+  ConfigResult r;
+  r.index = unit.index;
+  r.config_id = unit.config_id;
+  if (!unit.runnable()) {
+    r.status = ConfigStatus::skipped;
+    r.message = unit.skip_reason;
+    return r;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const auto predictor = pool.get(sim::plan_simulation(unit.simulation, catalog));
+    r.outcome = search_capacity(unit.labels.start_qps, unit.settings, [&](double qps) {
+      return run_probe(unit, qps, catalog, *predictor);
+    });
+    const auto& l = unit.labels;
+    r.cost = deployment_cost(l.replicas, l.tp, l.pp, unit.price_per_gpu_hour, r.outcome.capacity_qps);
+    r.status = ConfigStatus::ok;
+    if (r.outcome.best_probe < 0 && !r.outcome.probes.empty())
+      r.message = "no probed QPS met the SLO (lowest tried: " + std::to_string(r.outcome.probes.back().qps) + ")";
+  } catch (const std::exception& e) {
+    r.status = ConfigStatus::failed;
+    r.message = e.what();
+    r.outcome = {};
+  } catch (...) {
+    r.status = ConfigStatus::failed;
+    r.message = "unknown error";
+    r.outcome = {};
+  }
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,
+                                       PredictorPool& pool, const SearchRunOptions& options) {
+  std::vector<ConfigResult> results(units.size());
+  std::vector<size_t> runnable;
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (units[i].runnable())
+      runnable.push_back(i);
+    else
+      results[i] = run_unit_search(units[i], catalog, pool);
+  }
+  ProgressMeter progress(options.progress, "search", static_cast<int64_t>(runnable.size()),
+                         options.progress_interval_s);
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  const auto count = static_cast<int64_t>(runnable.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t k = 0; k < count; ++k) {
+    const size_t i = runnable[static_cast<size_t>(k)];
+    results[i] = run_unit_search(units[i], catalog, pool);
+    progress.item_done(results[i].status == ConfigStatus::failed);
+  }
+  progress.finish();
+  return results;
+}
+
+}  // namespace infersweep::search

@@ -1,0 +1,146 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/search/capacity_search.hpp"
+#include "infersweep/search/deployment_cost.hpp"
+#include "infersweep/search/probe_runner.hpp"
+#include "infersweep/sim/statistics.hpp"
+
+using namespace infersweep;
+using search::ProbeRecord;
+
+namespace {
+
+// A deployment whose P99 scheduling delay grows steeply with load and crosses the 5 s SLO
+// exactly at `capacity`: delay = 5 * (qps / capacity)^8.
+search::ProbeOracle monotone_oracle(double capacity, std::vector<double>* asked = nullptr) {
+  return [capacity, asked](double qps) {
+    if (asked) asked->push_back(qps);
+    ProbeRecord p;
+    p.scheduling_delay_at_slo_quantile = 5.0 * std::pow(qps / capacity, 8);
+    return p;
+  };
+}
+
+}  // namespace
+
+TEST(CapacitySearch, FindsTheBoundaryWithinTheGranularity) {
+  const search::SearchSettings settings;  // 2.5 %, 20 iterations, P99 <= 5 s
+  for (const double capacity : {0.7, 3.3, 9.0, 37.5, 120.0, 1000.0}) {
+    for (const double start : {1.0, 4.0, 32.0}) {
+      std::vector<double> asked;
+      const auto out = search::search_capacity(start, settings, monotone_oracle(capacity, &asked));
+      SCOPED_TRACE("capacity " + std::to_string(capacity) + " start " + std::to_string(start));
+      ASSERT_GE(out.best_probe, 0);
+      EXPECT_LE(out.capacity_qps, capacity);
+      // The bracket closes to 2.5 % of the QPS; the search may need all 20 probes when the
+      // start is far off, so allow the width of the last bracket.
+      if (out.probes.size() < 20) EXPECT_GE(out.capacity_qps, capacity * (1 - 0.026));
+      // Every probe is recorded, in order, with its verdict.
+      ASSERT_EQ(out.probes.size(), asked.size());
+      for (size_t i = 0; i < asked.size(); ++i) {
+        EXPECT_DOUBLE_EQ(out.probes[i].qps, asked[i]);
+        EXPECT_EQ(out.probes[i].passed, asked[i] <= capacity);
+        EXPECT_EQ(out.probes[i].violated, asked[i] <= capacity ? "" : "scheduling_delay");
+      }
+      EXPECT_DOUBLE_EQ(out.probes[static_cast<size_t>(out.best_probe)].qps, out.capacity_qps);
+      EXPECT_LE(out.probes.size(), 20u);
+    }
+  }
+}
+
+TEST(CapacitySearch, FollowsVidursFirstSteps) {
+  // Start 4: bracket [0, 8], first probe 4. Far below the SLO (< 5/8) the upper end grows x4.
+  std::vector<double> asked;
+  search::search_capacity(4, {}, monotone_oracle(100, &asked));
+  ASSERT_GE(asked.size(), 3u);
+  EXPECT_DOUBLE_EQ(asked[0], 4);
+  EXPECT_DOUBLE_EQ(asked[1], (4 + 32) / 2.0);
+  EXPECT_DOUBLE_EQ(asked[2], (18 + 128) / 2.0);
+}
+
+TEST(CapacitySearch, HugeDelaysHalveTheUpperEnd) {
+  std::vector<double> asked;
+  search::search_capacity(100, {}, monotone_oracle(1, &asked));  // delay at 100 QPS: 5e16 s
+  ASSERT_GE(asked.size(), 2u);
+  EXPECT_DOUBLE_EQ(asked[1], (0 + 50) / 2.0);
+}
+
+TEST(CapacitySearch, StopsAfterMaxIterationsAndReportsNoCapacityWhenNothingPasses) {
+  search::SearchSettings settings;
+  settings.max_iterations = 4;
+  const auto out = search::search_capacity(10, settings, [](double) {
+    ProbeRecord p;
+    p.scheduling_delay_at_slo_quantile = 100;
+    return p;
+  });
+  EXPECT_EQ(out.probes.size(), 4u);
+  EXPECT_EQ(out.best_probe, -1);
+  EXPECT_EQ(out.capacity_qps, 0);
+}
+
+TEST(CapacitySearch, OptionalSlosJudgeTtftAndTbt) {
+  search::SloSettings slo;
+  ProbeRecord p;
+  p.scheduling_delay_at_slo_quantile = 1;
+  p.ttft_p90 = 3;
+  p.tbt_p99 = 0.5;
+  search::judge_probe(p, slo);
+  EXPECT_TRUE(p.passed);  // TTFT/TBT SLOs off by default
+  slo.ttft_p90_max_s = 2;
+  search::judge_probe(p, slo);
+  EXPECT_FALSE(p.passed);
+  EXPECT_EQ(p.violated, "ttft_p90");
+  slo.tbt_p99_max_s = 0.2;
+  p.scheduling_delay_at_slo_quantile = 6;
+  search::judge_probe(p, slo);
+  EXPECT_EQ(p.violated, "scheduling_delay,ttft_p90,tbt_p99");
+  p.scheduling_delay_at_slo_quantile = std::nan("");  // never a silent pass
+  slo = {};
+  search::judge_probe(p, slo);
+  EXPECT_FALSE(p.passed);
+}
+
+TEST(CapacitySearch, OracleErrorsPropagateAndBadStartIsRejected) {
+  EXPECT_THROW(search::search_capacity(4, {}, [](double) -> ProbeRecord { throw SimulationError("boom"); }),
+               SimulationError);
+  EXPECT_THROW(search::search_capacity(0, {}, monotone_oracle(1)), InputError);
+}
+
+TEST(CapacitySearch, EarlyStopCountDecidesTheQuantileExactly) {
+  // With k >= violations_that_decide(n, q) of n delays above the threshold, the interpolated
+  // q-quantile exceeds it whatever the other values are: stopping then is safe.
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int64_t n = 1 + static_cast<int64_t>(rng() % 300);
+    const double q = std::uniform_real_distribution<double>(0, 1)(rng);
+    const int64_t k = static_cast<int64_t>(rng() % static_cast<uint64_t>(n + 1));
+    std::vector<double> values;
+    for (int64_t i = 0; i < n; ++i) values.push_back(i < n - k ? 1.0 + static_cast<double>(i) / n : 10.0 + i);
+    std::sort(values.begin(), values.end());
+    if (k >= search::violations_that_decide(n, q))
+      EXPECT_GT(sim::quantile_sorted(values, q), 5.0) << "n " << n << " q " << q << " k " << k;
+  }
+  // And no fewer would do: with 101 values the P99 is the 100th exactly, so 2 are needed.
+  EXPECT_EQ(search::violations_that_decide(101, 0.99), 2);
+  std::vector<double> one_above(101, 1.0);
+  one_above.back() = 100;
+  EXPECT_LT(sim::quantile_sorted(one_above, 0.99), 5.0);
+  EXPECT_EQ(search::violations_that_decide(16000, 0.99), 161);
+}
+
+TEST(DeploymentCost, CountsEveryGpuOfEveryReplica) {
+  const auto c = search::deployment_cost(3, 2, 2, 2.21, 12.0);
+  EXPECT_EQ(c.gpus, 12);
+  EXPECT_DOUBLE_EQ(c.dollars_per_hour, 12 * 2.21);
+  EXPECT_DOUBLE_EQ(c.qps_per_dollar, 12.0 / (12 * 2.21));
+  EXPECT_DOUBLE_EQ(c.capacity_per_replica, 4.0);
+  EXPECT_EQ(search::deployment_cost(1, 1, 1, 4.25, 0).qps_per_dollar, 0);
+  EXPECT_THROW(search::deployment_cost(1, 1, 1, 0, 1), InputError);
+  EXPECT_THROW(search::deployment_cost(0, 1, 1, 1, 1), InputError);
+}

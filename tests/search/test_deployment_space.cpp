@@ -1,0 +1,150 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/search/deployment_space.hpp"
+#include "search_test_support.hpp"
+
+using namespace infersweep;
+
+namespace {
+
+// The single unit of a grid with one value per dimension.
+search::SearchUnit one_unit(const std::string& model, const std::string& device, int64_t num_gpus, int64_t tp,
+                            int64_t pp, const std::string& extra_model_keys = "",
+                            const std::string& predictor = "roofline") {
+  const std::string text =
+      "models:\n  - identifier: " + model + "\n" + extra_model_keys +
+      "traces:\n  - name: conv\n    trace_file: " + test_support::vidur_trace("splitwise_conv.csv") +
+      "\n    start_qps: 1\nclusters:\n  - device: " + device + "\n    num_gpus: " + std::to_string(num_gpus) +
+      "\nschedulers:\n  - scheduler: vllm\ntp_dimensions: [" + std::to_string(tp) + "]\npp_dimensions: [" +
+      std::to_string(pp) + "]\nbatch_sizes: [32]\npredictor:\n  name: " + predictor +
+      "\n  profiling_dir: " + test_support::profiling_dir() + "\n";
+  const auto units = search::enumerate_grid(search::parse_grid_text(text, "g.yaml", "."), test_support::catalog());
+  EXPECT_EQ(units.size(), 1u);
+  return units.at(0);
+}
+
+std::string skip_reason(const std::string& model, const std::string& device, int64_t num_gpus, int64_t tp,
+                        int64_t pp, const std::string& extra = "", const std::string& predictor = "roofline") {
+  return one_unit(model, device, num_gpus, tp, pp, extra, predictor).skip_reason;
+}
+
+}  // namespace
+
+TEST(DeploymentSpace, CrossesEveryDimensionInAFixedOrder) {
+  const auto units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  ASSERT_EQ(units.size(), 2u * 2u * 2u);  // schedulers x TP x PP
+  for (size_t i = 0; i < units.size(); ++i) {
+    EXPECT_EQ(units[i].index, static_cast<int64_t>(i));
+    EXPECT_TRUE(units[i].runnable()) << units[i].skip_reason;
+  }
+  const auto& u = units[3];  // vllm, TP 2, PP 2
+  EXPECT_EQ(u.labels.scheduler, "vllm");
+  EXPECT_EQ(u.labels.tp, 2);
+  EXPECT_EQ(u.labels.pp, 2);
+  EXPECT_EQ(u.labels.replicas, 1);
+  EXPECT_EQ(u.labels.gpus(), 4);
+  // Vidur: the batch cap handed to the scheduler is batch size x PP, and vLLM's token budget
+  // is the trace's max_seq_len.
+  EXPECT_EQ(u.simulation.scheduler.batch_size_cap, 128);
+  EXPECT_EQ(u.simulation.scheduler.max_tokens_in_batch, 4096);
+  EXPECT_EQ(u.simulation.workload.length_generator, "trace");
+  EXPECT_EQ(u.simulation.workload.interval_generator, "poisson");
+  EXPECT_EQ(units[4].simulation.scheduler.chunk_size, 512);
+  EXPECT_DOUBLE_EQ(u.price_per_gpu_hour, 2.21);
+}
+
+TEST(DeploymentSpace, ValidityRulesSkipWithTheirReason) {
+  // Runnable reference.
+  EXPECT_EQ(skip_reason("meta-llama/Llama-2-7b-hf", "a100", 4, 2, 2), "");
+  // Excluded in the grid.
+  EXPECT_EQ(skip_reason("meta-llama/Llama-2-7b-hf", "a100", 4, 2, 1, "    exclude_tp_dims: [2]\n"),
+            "TP 2 is excluded for Llama-2-7b-hf in the grid");
+  // TP divides the heads (32 heads, TP 3).
+  EXPECT_EQ(skip_reason("meta-llama/Llama-2-7b-hf", "a100", 6, 3, 1),
+            "tensor parallelism 3 does not divide the 32 attention heads of meta-llama/Llama-2-7b-hf");
+  // PP divides the layers (32 layers, PP 3).
+  EXPECT_EQ(skip_reason("meta-llama/Llama-2-7b-hf", "a100", 6, 1, 3),
+            "pipeline parallelism 3 does not divide the 32 layers of meta-llama/Llama-2-7b-hf");
+  // The TP group fits in a node (4 GPUs per a100_pairwise_nvlink node).
+  EXPECT_EQ(skip_reason("meta-llama/Llama-2-7b-hf", "a100", 8, 8, 1),
+            "a tensor-parallel group of 8 GPUs does not fit in one a100_pairwise_nvlink node (4 GPUs)");
+  // The model fits in memory (70B weights on one 80 GB GPU).
+  EXPECT_NE(skip_reason("meta-llama/Llama-2-70b-hf", "a100", 1, 1, 1).find("does not fit on a100 at TP1 PP1"),
+            std::string::npos);
+  // At least one replica.
+  EXPECT_EQ(skip_reason("meta-llama/Llama-2-7b-hf", "a100", 2, 2, 2),
+            "no replica: TP x PP = 4 GPUs exceeds the cluster's 2");
+  // The learned predictor has the data it needs (no all-reduce profile for a40 nodes).
+  EXPECT_NE(skip_reason("meta-llama/Llama-2-7b-hf", "a40", 2, 2, 1, "", "learned").find("no profiling data:"),
+            std::string::npos);
+  EXPECT_EQ(skip_reason("meta-llama/Llama-2-7b-hf", "a40", 1, 1, 1, "", "learned"), "");
+}
+
+TEST(DeploymentSpace, GridErrorsNameTheEntry) {
+  auto text = test_support::small_grid_text();
+  auto bad_model = text;
+  bad_model.replace(bad_model.find("meta-llama/Llama-2-7b-hf"), 24, "meta-llama/Llama-9");
+  try {
+    search::enumerate_grid(search::parse_grid_text(bad_model, "g.yaml", "."), test_support::catalog());
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("g.yaml:2: models.identifier: unknown model", 0), 0u) << e.what();
+  }
+  auto bad_node = text;
+  bad_node.replace(bad_node.find("    num_gpus: 4\n"), 16, "    num_gpus: 4\n    gpus_per_node: 8\n");
+  try {
+    search::enumerate_grid(search::parse_grid_text(bad_node, "g.yaml", "."), test_support::catalog());
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("g.yaml:11: clusters.gpus_per_node: 8 differs from the 4 GPUs", 0), 0u)
+        << e.what();
+  }
+}
+
+TEST(DeploymentSpace, FilterKeepsNamedRowsAndRejectsUnknownNames) {
+  search::GridFilter filter;
+  filter.devices = {"a100"};
+  EXPECT_EQ(search::enumerate_grid(test_support::small_grid(), test_support::catalog(), filter).size(), 8u);
+  filter.devices = {"h100"};
+  EXPECT_THROW(search::enumerate_grid(test_support::small_grid(), test_support::catalog(), filter), InputError);
+}
+
+TEST(DeploymentSpace, ConfigIdsAreStableDistinctAndFollowTheSettings) {
+  const auto a = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  const auto b = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  std::set<std::string> ids;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].config_id, b[i].config_id);
+    EXPECT_EQ(a[i].config_id.size(), 16u);
+    EXPECT_EQ(a[i].config_id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_NE(a[i].canonical().find("engine_version = "), std::string::npos);
+    ids.insert(a[i].config_id);
+  }
+  EXPECT_EQ(ids.size(), a.size());
+  // A changed setting changes the id: the SLO, the request count.
+  const auto slo = search::enumerate_grid(test_support::small_grid("search:\n  scheduling_delay_slo: 2\n"),
+                                          test_support::catalog());
+  const auto fewer = search::enumerate_grid(test_support::small_grid("", 300), test_support::catalog());
+  EXPECT_NE(slo[0].config_id, a[0].config_id);
+  EXPECT_NE(fewer[0].config_id, a[0].config_id);
+}
+
+TEST(DeploymentSpace, ConfigIdsDependOnTraceContentNotItsPath) {
+  test_support::TempDir dir;
+  const auto copy = dir.file("splitwise_conv.csv");
+  std::filesystem::copy_file(test_support::vidur_trace("splitwise_conv.csv"), copy);
+  auto text = test_support::small_grid_text();
+  const auto original = test_support::vidur_trace("splitwise_conv.csv");
+  text.replace(text.find(original), original.size(), copy);
+  const auto base = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  const auto moved = search::enumerate_grid(search::parse_grid_text(text, "g.yaml", "."), test_support::catalog());
+  EXPECT_EQ(moved[0].config_id, base[0].config_id);
+  std::ofstream(copy, std::ios::app) << "999.0,10,10\n";
+  const auto changed = search::enumerate_grid(search::parse_grid_text(text, "g.yaml", "."), test_support::catalog());
+  EXPECT_NE(changed[0].config_id, base[0].config_id);
+}

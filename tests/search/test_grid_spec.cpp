@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/search/grid_spec.hpp"
+#include "search_test_support.hpp"
+
+using namespace infersweep;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    search::parse_grid_text(text, "g.yaml", ".");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST(GridSpec, ReadsEveryListAndDefaults) {
+  const auto g = test_support::small_grid();
+  ASSERT_EQ(g.models.size(), 1u);
+  EXPECT_EQ(g.models[0].identifier, "meta-llama/Llama-2-7b-hf");
+  ASSERT_EQ(g.traces.size(), 1u);
+  EXPECT_EQ(g.traces[0].num_requests, 400);
+  EXPECT_DOUBLE_EQ(g.traces[0].start_qps, 4);
+  ASSERT_EQ(g.clusters.size(), 1u);
+  EXPECT_EQ(g.clusters[0].node, "a100_pairwise_nvlink");
+  ASSERT_EQ(g.schedulers.size(), 2u);
+  EXPECT_EQ(g.schedulers[1].label(), "sarathi_cs512");
+  EXPECT_EQ(g.tp_dimensions, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(g.predictor.name, "roofline");
+  // Vidur's search defaults.
+  EXPECT_DOUBLE_EQ(g.search.slo.scheduling_delay_quantile, 0.99);
+  EXPECT_DOUBLE_EQ(g.search.slo.scheduling_delay_max_s, 5.0);
+  EXPECT_DOUBLE_EQ(g.search.granularity_percent, 2.5);
+  EXPECT_EQ(g.search.max_iterations, 20);
+  EXPECT_DOUBLE_EQ(g.search.time_limit_s, 1800);
+  EXPECT_EQ(g.seed, 42u);
+}
+
+TEST(GridSpec, ReadsSearchSettings) {
+  const auto g = test_support::small_grid(
+      "search:\n  scheduling_delay_quantile: 0.9\n  scheduling_delay_slo: 2\n  ttft_p90_slo: 1.5\n"
+      "  tbt_p99_slo: 0.2\n  granularity_percent: 5\n  max_iterations: 7\n  time_limit: 0\n  early_stop: false\n");
+  EXPECT_DOUBLE_EQ(g.search.slo.scheduling_delay_quantile, 0.9);
+  EXPECT_DOUBLE_EQ(g.search.slo.scheduling_delay_max_s, 2);
+  EXPECT_DOUBLE_EQ(g.search.slo.ttft_p90_max_s, 1.5);
+  EXPECT_DOUBLE_EQ(g.search.slo.tbt_p99_max_s, 0.2);
+  EXPECT_DOUBLE_EQ(g.search.granularity_percent, 5);
+  EXPECT_EQ(g.search.max_iterations, 7);
+  EXPECT_DOUBLE_EQ(g.search.time_limit_s, 0);
+  EXPECT_FALSE(g.search.early_stop);
+}
+
+TEST(GridSpec, ErrorsNameFileLineAndKey) {
+  const auto text = test_support::small_grid_text();
+  // Line numbers count from 1; "clusters:" is line 10, its first entry line 11.
+  EXPECT_EQ(error_of(replace(text, "    num_gpus: 4\n", "    num_gpus: 4\n    gpu_count: 4\n")),
+            "g.yaml:13: clusters.gpu_count: unknown key (expected one of: device, node, num_gpus, gpus_per_node)");
+  EXPECT_EQ(error_of(replace(text, "    num_gpus: 4\n", "    num_gpus: four\n")),
+            "g.yaml:12: clusters.num_gpus: expected an integer, got 'four'");
+  EXPECT_EQ(error_of(replace(text, "tp_dimensions: [1, 2]", "tp_dimensions: [1, 0]")),
+            "g.yaml:17: tp_dimensions: must be at least 1, got 0");
+  EXPECT_EQ(error_of(replace(text, "tp_dimensions: [1, 2]", "tp_dimensions: [2, 2]")),
+            "g.yaml:17: tp_dimensions: lists 2 twice");
+  EXPECT_EQ(error_of(replace(text, "    chunk_size: 512\n", "")), "g.yaml:15: schedulers.chunk_size: missing (required)");
+  EXPECT_EQ(error_of(replace(text, "scheduler: vllm", "scheduler: vllmx")).substr(0, 57),
+            "g.yaml:14: schedulers.scheduler: unknown scheduler 'vllmx");
+  EXPECT_EQ(error_of(replace(text, "batch_sizes: [64]\n", "")), "g.yaml:1: batch_sizes: missing (required): a list such as [1, 2]");
+  EXPECT_EQ(error_of(replace(text, "    start_qps: 4\n", "    start_qps: 0\n")), "g.yaml:9: traces.start_qps: must be positive");
+  EXPECT_EQ(error_of(replace(text, "models:\n", "modles:\n")).substr(0, 36), "g.yaml:1: modles: unknown key (expec");
+  EXPECT_EQ(error_of(text + "search:\n  scheduling_delay_quantile: 1.5\n"),
+            "g.yaml:23: search.scheduling_delay_quantile: must be in [0, 1]");
+  EXPECT_EQ(error_of("models: [\n"), "g.yaml:2: yaml: end of sequence flow not found");
+}
+
+TEST(GridSpec, MissingTraceFileSaysWhereItLooked) {
+  auto text = replace(test_support::small_grid_text(), test_support::vidur_trace("splitwise_conv.csv"), "nope.csv");
+  const auto message = error_of(text);
+  EXPECT_NE(message.find("g.yaml:6: traces.trace_file: 'nope.csv' not found"), std::string::npos) << message;
+}
+
+TEST(GridSpec, RelativeTraceFilesResolveNextToTheGridThenInTheTraceDirectory) {
+  test_support::TempDir dir;
+  auto text = replace(test_support::small_grid_text(), test_support::vidur_trace("splitwise_conv.csv"), "splitwise_conv.csv");
+  const auto path = dir.file("grid.yaml");
+  std::ofstream(path) << text;
+  search::GridPaths paths;
+  paths.trace_dir = test_support::vidur_data_dir() + "/processed_traces";
+  const auto g = search::read_grid_file(path, paths);
+  EXPECT_EQ(g.traces[0].trace_file,
+            (std::filesystem::path(paths.trace_dir) / "splitwise_conv.csv").lexically_normal().string());
+  std::ofstream(dir.file("splitwise_conv.csv")) << "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,10\n";
+  EXPECT_EQ(search::read_grid_file(path, paths).traces[0].trace_file, dir.file("splitwise_conv.csv"));
+}
+
+TEST(GridSpec, ShippedGridsParse) {
+  search::GridPaths paths;
+  paths.trace_dir = test_support::vidur_data_dir() + "/processed_traces";
+  const auto quick = search::read_grid_file(test_support::data_dir() + "/grids/quick.yaml", paths);
+  EXPECT_EQ(quick.predictor.name, "learned");
+  const auto vidur = search::read_grid_file(test_support::data_dir() + "/grids/vidur-default.yaml", paths);
+  EXPECT_EQ(vidur.schedulers.size(), 6u);
+  EXPECT_EQ(vidur.tp_dimensions, (std::vector<int64_t>{1, 2, 4, 8}));
+  EXPECT_EQ(vidur.pp_dimensions, (std::vector<int64_t>{1, 2, 4}));
+  EXPECT_EQ(vidur.batch_sizes, (std::vector<int64_t>{32, 64, 128}));
+}

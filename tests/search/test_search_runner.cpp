@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "infersweep/search/probe_runner.hpp"
+#include "infersweep/search/result_row.hpp"
+#include "infersweep/search/search_runner.hpp"
+#include "search_test_support.hpp"
+
+using namespace infersweep;
+
+namespace {
+
+// Every deterministic field of every result and probe, as text (wall time left out).
+std::string fingerprint(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results) {
+  std::ostringstream out;
+  for (size_t i = 0; i < units.size(); ++i) {
+    for (const auto& f : search::result_fields(units[i], results[i]))
+      if (f.name != "wall_s") out << f.name << "=" << search::field_text(f) << ";";
+    out << "\n";
+    for (size_t k = 0; k < results[i].outcome.probes.size(); ++k) {
+      for (const auto& f : search::probe_fields(units[i], static_cast<int64_t>(k), results[i].outcome.probes[k]))
+        out << f.name << "=" << search::field_text(f) << ";";
+      out << "\n";
+    }
+  }
+  return out.str();
+}
+
+std::vector<search::ConfigResult> run(const std::vector<search::SearchUnit>& units, int threads) {
+  search::PredictorPool pool;
+  search::SearchRunOptions options;
+  options.threads = threads;
+  return search::run_searches(units, test_support::catalog(), pool, options);
+}
+
+}  // namespace
+
+TEST(SearchRunner, SameResultsWithOneAndTwoThreads) {
+  const auto units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  const auto one = run(units, 1);
+  const auto two = run(units, 2);
+  for (const auto& r : one) {
+    EXPECT_EQ(r.status, search::ConfigStatus::ok) << r.message;
+    EXPECT_GT(r.outcome.capacity_qps, 0);
+    EXPECT_GT(r.outcome.probes.size(), 2u);
+  }
+  EXPECT_EQ(fingerprint(units, one), fingerprint(units, two));
+}
+
+TEST(SearchRunner, AThrowingConfigBecomesAFailedRowAndTheRestComplete) {
+  auto units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  units[2].simulation.workload.length_trace_file = "/nonexistent/trace.csv";  // the first probe throws
+  const auto results = run(units, 2);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (i == 2) {
+      EXPECT_EQ(results[i].status, search::ConfigStatus::failed);
+      EXPECT_NE(results[i].message.find("/nonexistent/trace.csv"), std::string::npos) << results[i].message;
+      EXPECT_TRUE(results[i].outcome.probes.empty());
+      const auto fields = search::result_fields(units[i], results[i]);
+      EXPECT_EQ(search::field_text(fields[2]), "failed");
+    } else {
+      EXPECT_EQ(results[i].status, search::ConfigStatus::ok) << results[i].message;
+      EXPECT_GT(results[i].outcome.capacity_qps, 0);
+    }
+  }
+}
+
+TEST(SearchRunner, SkippedUnitsAreReportedNotRun) {
+  auto units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  units[1].skip_reason = "excluded for the test";
+  const auto results = run(units, 2);
+  EXPECT_EQ(results[1].status, search::ConfigStatus::skipped);
+  EXPECT_EQ(results[1].message, "excluded for the test");
+  EXPECT_TRUE(results[1].outcome.probes.empty());
+  for (const auto& f : search::result_fields(units[1], results[1]))
+    if (f.name == "capacity_qps" || f.name == "qps_per_dollar") EXPECT_EQ(search::field_text(f), "") << f.name;
+}
+
+TEST(SearchRunner, EarlyStopNeverChangesAVerdict) {
+  auto units = search::enumerate_grid(test_support::small_grid("", 1000), test_support::catalog());
+  auto full = units[0];
+  full.settings.early_stop = false;
+  const auto setup = sim::plan_simulation(units[0].simulation, test_support::catalog());
+  const auto predictor = test_support::make_predictor(setup);
+  int stopped = 0;
+  for (const double qps : {2.0, 8.0, 14.0, 16.0, 18.0, 20.0, 30.0, 60.0}) {
+    auto early = search::run_probe(units[0], qps, test_support::catalog(), predictor);
+    auto whole = search::run_probe(full, qps, test_support::catalog(), predictor);
+    search::judge_probe(early, units[0].settings.slo);
+    search::judge_probe(whole, full.settings.slo);
+    EXPECT_EQ(early.passed, whole.passed) << "qps " << qps;
+    EXPECT_FALSE(whole.stopped_early);
+    if (early.stopped_early) {
+      ++stopped;
+      EXPECT_FALSE(early.passed);
+      EXPECT_LT(early.simulated_s, whole.simulated_s);
+    } else {
+      EXPECT_EQ(early.scheduling_delay_at_slo_quantile, whole.scheduling_delay_at_slo_quantile);
+    }
+  }
+  EXPECT_GT(stopped, 0);  // the overloaded probes did stop early
+}
+
+TEST(SearchRunner, TimeLimitedProbeCountsWaitingRequestsAtTheirWaitSoFar) {
+  auto units = search::enumerate_grid(test_support::small_grid("search:\n  time_limit: 20\n  early_stop: false\n"),
+                                      test_support::catalog());
+  const auto setup = sim::plan_simulation(units[0].simulation, test_support::catalog());
+  const auto predictor = test_support::make_predictor(setup);
+  // Far past capacity: by t = 20 s most arrived requests are still queued.
+  const auto p = search::run_probe(units[0], 200, test_support::catalog(), predictor);
+  EXPECT_TRUE(p.hit_time_limit);
+  EXPECT_LT(p.num_completed, p.num_arrived);
+  EXPECT_GT(p.num_arrived, 300);
+  EXPECT_GT(p.scheduling_delay_at_slo_quantile, 5.0);
+  EXPECT_LE(p.scheduling_delay_at_slo_quantile, p.simulated_s);
+}

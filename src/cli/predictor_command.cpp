@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "infersweep/cli/command_line.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/common/text.hpp"
@@ -67,16 +68,7 @@ int report(const std::vector<std::string>& args) {
       ("all-candidates", po::bool_switch(&o.all_candidates), "also print every candidate's CV MAPE")
       ("output", po::value(&o.output)->default_value(o.output), "CSV file to write the same report to");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw InputError(std::string("command line: ") + e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
+  if (!parse_options(args, desc, vm)) return 0;
   if (o.node.empty()) o.node = o.gpu + "_pairwise_nvlink";
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(o.data_dir));
   predict::PredictorContext c;

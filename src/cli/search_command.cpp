@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 
+#include "infersweep/cli/command_line.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/search_report.hpp"
 #include "infersweep/search/deployment_space.hpp"
@@ -55,16 +56,7 @@ int run_search(const std::vector<std::string>& args) {
       ("dry-run", po::bool_switch(&o.dry_run), "enumerate and validate the grid, print what would run, run nothing")
       ("quiet,q", po::bool_switch(&o.quiet), "print only the output paths");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw InputError(std::string("command line: ") + e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
+  if (!parse_options(args, desc, vm)) return 0;
   if (o.grid.empty()) throw InputError::option("grid", "required: a grid file such as data/grids/quick.yaml");
   if (o.threads < 0) throw InputError::option("threads", "must not be negative");
   if (o.top < 1) throw InputError::option("top", "must be at least 1");

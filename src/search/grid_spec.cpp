@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "infersweep/common/error.hpp"
@@ -54,26 +55,29 @@ class GridReader {
     return node.Scalar();
   }
 
+  // The value under `key`, or nullopt when it is absent or null (an error when required).
+  std::optional<YAML::Node> present(const YAML::Node& map, const std::string& key, const std::string& parent,
+                                    bool required) const {
+    const auto node = map[key];
+    if (node.IsDefined() && !node.IsNull()) return node;
+    if (required) fail(map, join(parent, key), "missing (required)");
+    return std::nullopt;
+  }
+
   std::string text(const YAML::Node& map, const std::string& key, const std::string& parent, bool required,
                    const std::string& fallback = "") const {
-    const auto node = map[key];
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) fail(map, join(parent, key), "missing (required)");
-      return fallback;
-    }
-    const auto value = scalar(node, join(parent, key));
-    if (value.empty()) fail(node, join(parent, key), "must not be empty");
+    const auto node = present(map, key, parent, required);
+    if (!node) return fallback;
+    const auto value = scalar(*node, join(parent, key));
+    if (value.empty()) fail(*node, join(parent, key), "must not be empty");
     return value;
   }
 
   int64_t integer(const YAML::Node& map, const std::string& key, const std::string& parent, bool required,
                   int64_t fallback, int64_t minimum) const {
-    const auto node = map[key];
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) fail(map, join(parent, key), "missing (required)");
-      return fallback;
-    }
-    return to_integer(node, join(parent, key), minimum);
+    const auto node = present(map, key, parent, required);
+    if (!node) return fallback;
+    return to_integer(*node, join(parent, key), minimum);
   }
 
   int64_t to_integer(const YAML::Node& node, const std::string& field, int64_t minimum) const {
@@ -90,20 +94,17 @@ class GridReader {
 
   double number(const YAML::Node& map, const std::string& key, const std::string& parent, bool required,
                 double fallback, double minimum) const {
-    const auto node = map[key];
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) fail(map, join(parent, key), "missing (required)");
-      return fallback;
-    }
-    const auto value = scalar(node, join(parent, key));
+    const auto node = present(map, key, parent, required);
+    if (!node) return fallback;
+    const auto value = scalar(*node, join(parent, key));
     double v = 0;
     try {
       v = parse_double(value, "");
     } catch (const InputError&) {
-      fail(node, join(parent, key), "expected a number, got '" + value + "'");
+      fail(*node, join(parent, key), "expected a number, got '" + value + "'");
     }
     if (!(v >= minimum) || !std::isfinite(v))
-      fail(node, join(parent, key), "must be a finite number >= " + format_double(minimum) + ", got " + value);
+      fail(*node, join(parent, key), "must be a finite number >= " + format_double(minimum) + ", got " + value);
     return v;
   }
 

@@ -8,7 +8,9 @@ std::string PredictorPool::key_of(const sim::SimulationConfig& c) {
   k.gpu = c.gpu;
   k.node = c.node;
   k.parallel = c.parallel;
-  k.scheduler.replica_scheduler = c.scheduler.replica_scheduler;
+  // Of the schedulers, only Orca changes a predictor (its token grid spans whole batches), so
+  // vLLM and Sarathi configs of one deployment share theirs.
+  k.scheduler.replica_scheduler = c.scheduler.replica_scheduler == "orca" ? "orca" : "any";
   k.scheduler.block_size = c.scheduler.block_size;
   k.predictor = c.predictor;
   return k.canonical();

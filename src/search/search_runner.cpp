@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <set>
 
 #include "infersweep/search/probe_runner.hpp"
 #include "infersweep/search/progress_meter.hpp"
@@ -61,9 +62,28 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
     else
       results[i] = run_unit_search(units[i], catalog, pool);
   }
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  // Build every distinct predictor first, in parallel: neighbouring configs (same deployment,
+  // another batch size or scheduler) share one, and threads starting on them would otherwise
+  // wait on a single build. A build error is kept in the pool and fails those searches.
+  std::vector<size_t> first_of_predictor;
+  std::set<std::string> predictor_keys;
+  for (size_t i : runnable)
+    if (predictor_keys.insert(PredictorPool::key_of(units[i].simulation)).second) first_of_predictor.push_back(i);
+  const auto num_predictors = static_cast<int64_t>(first_of_predictor.size());
+  if (options.progress && num_predictors > 0)
+    *options.progress << "search: preparing " << num_predictors << " execution-time predictor"
+                      << (num_predictors > 1 ? "s" : "") << " on " << threads << " thread" << (threads > 1 ? "s" : "")
+                      << "\n";
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t k = 0; k < num_predictors; ++k) {
+    try {
+      pool.get(sim::plan_simulation(units[first_of_predictor[static_cast<size_t>(k)]].simulation, catalog));
+    } catch (...) {  // reported by the searches that need it
+    }
+  }
   ProgressMeter progress(options.progress, "search", static_cast<int64_t>(runnable.size()),
                          options.progress_interval_s);
-  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   const auto count = static_cast<int64_t>(runnable.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t k = 0; k < count; ++k) {

@@ -73,8 +73,11 @@ TEST(SearchRunner, SkippedUnitsAreReportedNotRun) {
   EXPECT_EQ(results[1].status, search::ConfigStatus::skipped);
   EXPECT_EQ(results[1].message, "excluded for the test");
   EXPECT_TRUE(results[1].outcome.probes.empty());
-  for (const auto& f : search::result_fields(units[1], results[1]))
-    if (f.name == "capacity_qps" || f.name == "qps_per_dollar") EXPECT_EQ(search::field_text(f), "") << f.name;
+  for (const auto& f : search::result_fields(units[1], results[1])) {
+    if (f.name == "capacity_qps" || f.name == "qps_per_dollar") {
+      EXPECT_EQ(search::field_text(f), "") << f.name;
+    }
+  }
 }
 
 TEST(SearchRunner, EarlyStopNeverChangesAVerdict) {

@@ -19,8 +19,8 @@ class PredictorPool {
   std::shared_ptr<const predict::ExecutionTimePredictor> get(const sim::SimulationSetup& setup);
   size_t size() const;
 
-  // The settings that decide a predictor: specs, parallelism, scheduler kind, block size and
-  // predictor options (everything else of the simulation left at its default).
+  // The settings that decide a predictor: specs, parallelism, whether the scheduler is Orca,
+  // block size and predictor options (everything else of the simulation left at its default).
   static std::string key_of(const sim::SimulationConfig& config);
 
  private:

@@ -1,6 +1,10 @@
 #include "infersweep/io/file_bytes.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
@@ -19,6 +23,32 @@ std::string read_file_bytes(const std::string& path) {
   auto bytes = try_read_file_bytes(path);
   if (!bytes) throw InputError::in_file(path, 0, "", "cannot open file");
   return std::move(*bytes);
+}
+
+bool try_write_file_atomically(const std::string& path, const std::string& bytes) {
+  namespace fs = std::filesystem;
+  std::random_device entropy;
+  const auto unique = std::to_string(::getpid()) + "." + std::to_string(entropy()) + std::to_string(entropy());
+  const fs::path temporary = path + ".tmp." + unique;
+  std::error_code ec;
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(temporary, ec);
+      return false;
+    }
+  }
+  fs::rename(temporary, path, ec);
+  if (ec) fs::remove(temporary, ec);
+  return !ec;
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  if (!try_write_file_atomically(path, bytes)) throw InputError::in_file(path, 0, "", "cannot write file");
 }
 
 }  // namespace infersweep::io

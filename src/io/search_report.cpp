@@ -4,13 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
-#include "infersweep/io/csv_table.hpp"
 #include "infersweep/common/version.hpp"
+#include "infersweep/io/csv_table.hpp"
+#include "infersweep/io/file_bytes.hpp"
 #include "infersweep/io/json_writer.hpp"
 #include "infersweep/search/result_row.hpp"
 
@@ -34,19 +34,6 @@ void write_csv_rows(const std::vector<search::Field>& header, const std::vector<
 void write_json_fields(JsonWriter& json, const std::vector<search::Field>& fields) {
   for (const auto& f : fields)
     std::visit([&](const auto& v) { json.value(f.name, v); }, f.value);
-}
-
-void write_atomically(const fs::path& path, const std::string& content) {
-  const auto temporary = fs::path(path.string() + ".tmp");
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << content;
-    out.flush();
-    if (!out) throw InputError("cannot write " + temporary.string());
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) throw InputError("cannot rename " + temporary.string() + " to " + path.string() + ": " + ec.message());
 }
 
 }  // namespace
@@ -116,7 +103,7 @@ std::string write_search_outputs(const search::GridSpec& grid, const std::vector
     std::ostringstream text;
     writer(text);
     const auto path = fs::path(directory) / name;
-    write_atomically(path, text.str());
+    write_file_atomically(path.string(), text.str());
     written += path.string() + "\n";
   };
   emit("capacity.csv", [&](std::ostream& o) { write_capacity_csv(units, results, o); });

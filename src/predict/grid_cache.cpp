@@ -1,15 +1,10 @@
 #include "infersweep/predict/grid_cache.hpp"
 
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
-#include <random>
 #include <sstream>
 
 #include "infersweep/common/random_stream.hpp"
@@ -77,28 +72,12 @@ bool write_cache_entry(const std::string& dir, const std::string& name, const st
   if (dir.empty()) return false;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  // A name unique to this process and call: concurrent writers never share a temporary file.
-  std::random_device entropy;
-  const auto unique = std::to_string(::getpid()) + "." + std::to_string(entropy()) + std::to_string(entropy());
-  const fs::path target = fs::path(dir) / name;
-  const fs::path temporary = fs::path(dir) / (name + ".tmp." + unique);
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    const uint64_t size = payload.size(), sum = fnv1a64(payload);
-    out << kMagic << key << "\n";
-    out.write(reinterpret_cast<const char*>(&size), sizeof size);
-    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
-    out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
-    out.flush();
-    if (!out) {
-      fs::remove(temporary, ec);
-      return false;
-    }
-  }
-  fs::rename(temporary, target, ec);
-  if (ec) fs::remove(temporary, ec);
-  return !ec;
+  const uint64_t size = payload.size(), sum = fnv1a64(payload);
+  std::string entry = std::string(kMagic) + key + "\n";
+  entry.append(reinterpret_cast<const char*>(&size), sizeof size);
+  entry += payload;
+  entry.append(reinterpret_cast<const char*>(&sum), sizeof sum);
+  return io::try_write_file_atomically((fs::path(dir) / name).string(), entry);
 }
 
 }  // namespace infersweep::predict

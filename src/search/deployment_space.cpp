@@ -9,6 +9,7 @@
 #include "infersweep/common/version.hpp"
 #include "infersweep/predict/grid_cache.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
+#include "infersweep/search/predictor_pool.hpp"
 
 namespace fs = std::filesystem;
 
@@ -37,10 +38,11 @@ std::string trace_content_hash(const std::string& path) {
   return hash.hex();
 }
 
-sim::SimulationConfig simulation_of(const GridSpec& g, const GridModel& m, const GridTrace& t,
-                                    const GridCluster& c, const GridScheduler& s, int64_t tp, int64_t pp,
-                                    int64_t batch_size) {
-  sim::SimulationConfig sc;
+// One config of the grid's product; its index, id and skip reason are set by the caller.
+SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const GridModel& m, const GridTrace& t,
+                     const GridCluster& c, const GridScheduler& s, int64_t tp, int64_t pp, int64_t batch_size) {
+  SearchUnit u;
+  auto& sc = u.simulation;
   sc.model = m.identifier;
   sc.gpu = c.device;
   sc.node = c.node;
@@ -63,7 +65,36 @@ sim::SimulationConfig simulation_of(const GridSpec& g, const GridModel& m, const
   w.interval_generator = "poisson";
   sc.predictor = g.predictor;
   sc.time_limit_s = g.search.time_limit_s;
-  return sc;
+  u.settings = g.search;
+  u.price_per_gpu_hour = catalog.gpu(c.device).price_per_hour;
+
+  auto& l = u.labels;
+  l.model = m.name;
+  l.model_identifier = catalog.model(m.identifier).name;
+  l.trace = t.name;
+  l.device = c.device;
+  l.node = c.node;
+  l.scheduler = s.label();
+  l.chunk_size = s.chunk_size;
+  l.cluster_gpus = c.num_gpus;
+  l.tp = tp;
+  l.pp = pp;
+  l.replicas = sc.num_replicas;
+  l.batch_size = batch_size;
+  l.batch_size_cap = sc.scheduler.batch_size_cap;
+  l.start_qps = t.start_qps;
+  return u;
+}
+
+// The rules the grid itself decides: its exclusions and whether a replica fits the cluster.
+std::string grid_rule_violation(const GridModel& m, const GridCluster& c, const DeploymentLabels& l) {
+  if (contains(m.exclude_tp, l.tp)) return "TP " + std::to_string(l.tp) + " is excluded for " + m.name + " in the grid";
+  if (contains(m.exclude_pp, l.pp)) return "PP " + std::to_string(l.pp) + " is excluded for " + m.name + " in the grid";
+  if (contains(m.exclude_devices, c.device)) return c.device + " is excluded for " + m.name + " in the grid";
+  if (l.replicas < 1)
+    return "no replica: TP x PP = " + std::to_string(l.tp * l.pp) + " GPUs exceeds the cluster's " +
+           std::to_string(c.num_gpus);
+  return "";
 }
 
 }  // namespace
@@ -121,31 +152,31 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
   auto keep = [](const std::vector<std::string>& only, const std::string& name) {
     return only.empty() || contains(only, name);
   };
-  for (const auto& [only, what] : {std::pair{&filter.models, "model"}, {&filter.traces, "trace"},
-                                   {&filter.devices, "device"}})
-    for (const auto& name : *only) {
-      bool found = false;
-      if (what == std::string("model"))
-        for (const auto& m : g.models) found |= m.name == name || m.identifier == name;
-      else if (what == std::string("trace"))
-        for (const auto& t : g.traces) found |= t.name == name;
-      else
-        for (const auto& c : g.clusters) found |= c.device == name;
-      if (!found) throw InputError::option(what, "the grid " + g.path + " has no " + what + " '" + name + "'");
-    }
+  // Every name of the filter must be in the grid.
+  auto require_known = [&g](const std::vector<std::string>& names, const char* what, auto in_grid) {
+    for (const auto& name : names)
+      if (!in_grid(name)) throw InputError::option(what, "the grid " + g.path + " has no " + what + " '" + name + "'");
+  };
+  require_known(filter.models, "model", [&](const std::string& n) {
+    return std::any_of(g.models.begin(), g.models.end(), [&](const auto& m) { return m.name == n || m.identifier == n; });
+  });
+  require_known(filter.traces, "trace", [&](const std::string& n) {
+    return std::any_of(g.traces.begin(), g.traces.end(), [&](const auto& t) { return t.name == n; });
+  });
+  require_known(filter.devices, "device", [&](const std::string& n) {
+    return std::any_of(g.clusters.begin(), g.clusters.end(), [&](const auto& c) { return c.device == n; });
+  });
 
   std::vector<std::string> trace_identity;
   for (const auto& t : g.traces)
     trace_identity.push_back(fs::path(t.trace_file).filename().string() + "#" + trace_content_hash(t.trace_file));
 
-  // Whether the predictor has its data, asked once per (model, device, node, TP, PP).
+  // Whether the learned predictor has its data, asked once per predictor.
   std::map<std::string, std::string> predictor_problem;
   auto predictor_check = [&](const sim::SimulationSetup& setup) -> std::string {
     if (setup.config.predictor.name != "learned") return "";
-    const auto key = setup.model.name + "|" + setup.node.name + "|" + std::to_string(setup.config.parallel.tensor_parallel) +
-                     "|" + std::to_string(setup.config.parallel.pipeline_parallel);
-    auto it = predictor_problem.find(key);
-    if (it != predictor_problem.end()) return it->second;
+    const auto key = PredictorPool::key_of(setup.config);
+    if (const auto it = predictor_problem.find(key); it != predictor_problem.end()) return it->second;
     std::string problem;
     try {
       predict::resolve_learned_inputs(sim::predictor_context(setup));
@@ -154,65 +185,35 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
     }
     return predictor_problem.emplace(key, problem).first->second;
   };
+  // Heads and layers divide, the TP group fits a node, the model and one max_seq_len request
+  // fit in memory, the scheduler settings are coherent, the predictor has its data.
+  auto runtime_check = [&](const SearchUnit& u) -> std::string {
+    try {
+      return predictor_check(sim::plan_simulation(u.simulation, catalog));
+    } catch (const InputError& e) {
+      return reason_of(e);
+    }
+  };
 
   std::vector<SearchUnit> units;
   for (const auto& m : g.models) {
     if (!keep(filter.models, m.name) && !keep(filter.models, m.identifier)) continue;
-    const auto& model = catalog.model(m.identifier);
     for (size_t ti = 0; ti < g.traces.size(); ++ti) {
-      const auto& t = g.traces[ti];
-      if (!keep(filter.traces, t.name)) continue;
+      if (!keep(filter.traces, g.traces[ti].name)) continue;
       for (const auto& c : g.clusters) {
         if (!keep(filter.devices, c.device)) continue;
-        const auto& gpu = catalog.gpu(c.device);
         for (const auto& s : g.schedulers)
           for (const int64_t tp : g.tp_dimensions)
             for (const int64_t pp : g.pp_dimensions)
               for (const int64_t bs : g.batch_sizes) {
-                SearchUnit u;
+                auto u = make_unit(g, catalog, m, g.traces[ti], c, s, tp, pp, bs);
                 u.index = static_cast<int64_t>(units.size());
-                u.simulation = simulation_of(g, m, t, c, s, tp, pp, bs);
-                u.settings = g.search;
                 u.trace_identity = trace_identity[ti];
-                u.price_per_gpu_hour = gpu.price_per_hour;
-                auto& l = u.labels;
-                l.model = m.name;
-                l.model_identifier = model.name;
-                l.trace = t.name;
-                l.device = c.device;
-                l.node = c.node;
-                l.scheduler = s.label();
-                l.chunk_size = s.chunk_size;
-                l.cluster_gpus = c.num_gpus;
-                l.tp = tp;
-                l.pp = pp;
-                l.replicas = c.num_gpus / (tp * pp);
-                l.batch_size = bs;
-                l.batch_size_cap = bs * pp;
-                l.start_qps = t.start_qps;
                 predict::ContentHash id;
                 id.add(u.canonical());
                 u.config_id = id.hex().substr(0, 16);
-
-                if (contains(m.exclude_tp, tp))
-                  u.skip_reason = "TP " + std::to_string(tp) + " is excluded for " + m.name + " in the grid";
-                else if (contains(m.exclude_pp, pp))
-                  u.skip_reason = "PP " + std::to_string(pp) + " is excluded for " + m.name + " in the grid";
-                else if (contains(m.exclude_devices, c.device))
-                  u.skip_reason = c.device + " is excluded for " + m.name + " in the grid";
-                else if (l.replicas < 1)
-                  u.skip_reason = "no replica: TP x PP = " + std::to_string(tp * pp) + " GPUs exceeds the cluster's " +
-                                  std::to_string(c.num_gpus);
-                if (u.runnable()) {
-                  try {
-                    // Heads and layers divide, the TP group fits a node, the model and one
-                    // max_seq_len request fit in memory, the scheduler settings are coherent.
-                    const auto setup = sim::plan_simulation(u.simulation, catalog);
-                    u.skip_reason = predictor_check(setup);
-                  } catch (const InputError& e) {
-                    u.skip_reason = reason_of(e);
-                  }
-                }
+                u.skip_reason = grid_rule_violation(m, c, u.labels);
+                if (u.runnable()) u.skip_reason = runtime_check(u);
                 units.push_back(std::move(u));
               }
       }

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "infersweep/sim/statistics.hpp"
+#include "infersweep/workload/length_generator.hpp"
+#include "infersweep/workload/request_generator.hpp"
 
 namespace infersweep::search {
 
@@ -20,8 +22,7 @@ ProbeRecord measure_probe(const sim::Simulation& s, double slo_quantile) {
   for (const auto& r : s.requests()) {
     if (r.arrived_at > end) break;  // requests are in arrival order
     // Still waiting (or still in prefill): what it has waited so far is a lower bound.
-    const bool admitted = r.scheduled || r.num_restarts > 0;
-    delay.push_back(admitted ? r.scheduling_delay : end - r.arrived_at);
+    delay.push_back(r.admitted() ? r.scheduling_delay : end - r.arrived_at);
     ttft.push_back(r.prefill_completed_at > 0 ? r.prefill_completed_at - r.arrived_at : end - r.arrived_at);
     if (r.completed) e2e.push_back(r.completed_at - r.arrived_at);
   }
@@ -62,20 +63,32 @@ ProbeRecord measure_probe(const sim::Simulation& s, double slo_quantile) {
   return p;
 }
 
-ProbeRecord run_probe(const SearchUnit& unit, double qps, const spec::SpecCatalog& catalog,
-                      const predict::ExecutionTimePredictor& predictor) {
-  auto config = unit.simulation;
+ProbeRunner::ProbeRunner(const SearchUnit& unit, const spec::SpecCatalog& catalog)
+    : plan_(sim::plan_simulation(unit.simulation, catalog)), settings_(unit.settings) {
+  auto& w = plan_.config.workload;
+  if (w.length_generator == "trace" && !w.length_trace_rows)
+    w.length_trace_rows = workload::read_length_trace(w.length_trace_file);
+}
+
+ProbeRecord ProbeRunner::run(double qps, const predict::ExecutionTimePredictor& predictor) const {
+  auto setup = plan_;
+  auto& config = setup.config;
   config.workload.qps = qps;
-  const auto& slo = unit.settings.slo;
+  const auto& slo = settings_.slo;
   const int64_t n = config.workload.num_requests.value_or(0);
-  if (unit.settings.early_stop && n > 0) {
+  if (settings_.early_stop && n > 0) {
     config.stop_after_delayed_requests = violations_that_decide(n, slo.scheduling_delay_quantile);
     config.stop_delay_threshold_s = slo.scheduling_delay_max_s;
   }
-  const auto setup = sim::prepare_simulation(config, catalog);
+  setup.requests = workload::generate_requests(config.workload);
   sim::Simulation simulation(setup, predictor);
   simulation.run();
   return measure_probe(simulation, slo.scheduling_delay_quantile);
+}
+
+ProbeRecord run_probe(const SearchUnit& unit, double qps, const spec::SpecCatalog& catalog,
+                      const predict::ExecutionTimePredictor& predictor) {
+  return ProbeRunner(unit, catalog).run(qps, predictor);
 }
 
 }  // namespace infersweep::search

@@ -30,10 +30,10 @@ ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& ca
   }
   const auto start = std::chrono::steady_clock::now();
   try {
-    const auto predictor = pool.get(sim::plan_simulation(unit.simulation, catalog));
-    r.outcome = search_capacity(unit.labels.start_qps, unit.settings, [&](double qps) {
-      return run_probe(unit, qps, catalog, *predictor);
-    });
+    const ProbeRunner probes(unit, catalog);
+    const auto predictor = pool.get(probes.plan());
+    r.outcome = search_capacity(unit.labels.start_qps, unit.settings,
+                                [&](double qps) { return probes.run(qps, *predictor); });
     const auto& l = unit.labels;
     r.cost = deployment_cost(l.replicas, l.tp, l.pp, unit.price_per_gpu_hour, r.outcome.capacity_qps);
     r.status = ConfigStatus::ok;

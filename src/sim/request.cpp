@@ -4,9 +4,10 @@ namespace infersweep::sim {
 
 void Request::on_batch_schedule(double now) {
   if (scheduled) return;
+  const bool first_admission = !admitted();
   scheduled = true;
   // A restarted request keeps the schedule time and delay of its first admission.
-  if (num_restarts > 0) return;
+  if (!first_admission) return;
   scheduled_at = now;
   scheduling_delay = now - arrived_at;
 }

@@ -149,9 +149,9 @@ void Simulation::on_replica_schedule(int32_t replica) {
       auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
       b.total_tokens += b.num_tokens[i];
       if (!r.is_prefill_complete) b.prefill_tokens += b.num_tokens[i];
-      if (!r.scheduled && r.num_restarts == 0 && now_ - r.arrived_at > setup_.config.stop_delay_threshold_s)
-        ++num_delayed_;
+      const bool first_admission = !r.admitted();
       r.on_batch_schedule(now_);
+      if (first_admission && r.scheduling_delay > setup_.config.stop_delay_threshold_s) ++num_delayed_;
     }
     batches_.push_back(std::move(b));
     events_.push(now_, EventType::batch_stage_arrival, replica, 0, batches_.back().id);

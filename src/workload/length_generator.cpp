@@ -104,18 +104,11 @@ class ZipfLengthGenerator : public LengthGenerator {
 class TraceLengthGenerator : public LengthGenerator {
  public:
   explicit TraceLengthGenerator(const WorkloadConfig& c) : path_(c.length_trace_file) {
-    const auto table = io::CsvTable::read(c.length_trace_file);
-    const size_t p_col = table.column("num_prefill_tokens");
-    const size_t d_col = table.column("num_decode_tokens");
-    counts_.reserve(table.num_rows());
-    for (size_t row = 0; row < table.num_rows(); ++row) {
-      const int64_t p = table.as_int64(row, p_col);
-      const int64_t d = table.as_int64(row, d_col);
-      if (p < 0 || d < 0)
-        throw InputError::in_file(path_, table.line_of(row), "", "token counts must not be negative");
-      counts_.push_back(clip_proportionally(static_cast<int64_t>(p * c.prefill_scale),
-                                            static_cast<int64_t>(d * c.decode_scale), c.max_tokens));
-    }
+    const auto rows = c.length_trace_rows ? c.length_trace_rows : read_length_trace(c.length_trace_file);
+    counts_.reserve(rows->size());
+    for (const auto& row : *rows)
+      counts_.push_back(clip_proportionally(static_cast<int64_t>(row.prefill * c.prefill_scale),
+                                            static_cast<int64_t>(row.decode * c.decode_scale), c.max_tokens));
     if (counts_.empty()) throw InputError::in_file(path_, 0, "", "trace has no rows");
     RandomStream rng(c.seed, "length.trace_shuffle");
     for (size_t i = counts_.size() - 1; i > 0; --i)
@@ -135,6 +128,22 @@ class TraceLengthGenerator : public LengthGenerator {
 };
 
 }  // namespace
+
+std::shared_ptr<const std::vector<TokenCounts>> read_length_trace(const std::string& path) {
+  const auto table = io::CsvTable::read(path);
+  const size_t p_col = table.column("num_prefill_tokens");
+  const size_t d_col = table.column("num_decode_tokens");
+  auto rows = std::make_shared<std::vector<TokenCounts>>();
+  rows->reserve(table.num_rows());
+  for (size_t row = 0; row < table.num_rows(); ++row) {
+    const int64_t p = table.as_int64(row, p_col);
+    const int64_t d = table.as_int64(row, d_col);
+    if (p < 0 || d < 0) throw InputError::in_file(path, table.line_of(row), "", "token counts must not be negative");
+    rows->push_back({p, d});
+  }
+  if (rows->empty()) throw InputError::in_file(path, 0, "", "trace has no rows");
+  return rows;
+}
 
 LengthGeneratorRegistry make_length_generator_registry() {
   LengthGeneratorRegistry registry("length generator");

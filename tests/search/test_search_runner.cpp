@@ -50,7 +50,7 @@ TEST(SearchRunner, SameResultsWithOneAndTwoThreads) {
 
 TEST(SearchRunner, AThrowingConfigBecomesAFailedRowAndTheRestComplete) {
   auto units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
-  units[2].simulation.workload.length_trace_file = "/nonexistent/trace.csv";  // the first probe throws
+  units[2].simulation.workload.length_trace_file = "/nonexistent/trace.csv";  // its search cannot read the trace
   const auto results = run(units, 2);
   for (size_t i = 0; i < results.size(); ++i) {
     if (i == 2) {

@@ -135,6 +135,25 @@ TEST(LengthGenerators, TraceLengthsAreClippedProportionally) {
   EXPECT_THROW(generate_requests(c), InputError);
 }
 
+TEST(LengthGenerators, TraceRowsReadOnceGiveTheSameRequestsAsTheFile) {
+  const auto path = test_support::vidur_trace("splitwise_conv.csv");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "Vidur data not found at " << path;
+  auto c = base(2000);
+  c.length_generator = "trace";
+  c.length_trace_file = path;
+  c.prefill_scale = 1.5;
+  const auto from_file = generate_requests(c);
+  c.length_trace_rows = read_length_trace(path);
+  EXPECT_EQ(c.length_trace_rows->size(), 19366u);
+  const auto from_rows = generate_requests(c);
+  ASSERT_EQ(from_rows.size(), from_file.size());
+  for (size_t i = 0; i < from_rows.size(); ++i) {
+    EXPECT_EQ(from_rows[i].arrived_at, from_file[i].arrived_at);
+    EXPECT_EQ(from_rows[i].num_prefill_tokens, from_file[i].num_prefill_tokens);
+    EXPECT_EQ(from_rows[i].num_decode_tokens, from_file[i].num_decode_tokens);
+  }
+}
+
 TEST(RequestGeneration, SeedsReproduceAndStreamsAreIndependent) {
   auto c = base(500);
   c.length_generator = "uniform";

@@ -1,5 +1,6 @@
 #pragma once
-// A whole file's bytes, for the readers that parse text in memory and for content hashing.
+// A whole file's bytes, for the readers that parse text in memory and for content hashing, and
+// whole-file writes that readers never see half done.
 #include <optional>
 #include <string>
 
@@ -10,5 +11,13 @@ std::string read_file_bytes(const std::string& path);
 
 // nullopt when the file cannot be opened (e.g. an absent cache entry).
 std::optional<std::string> try_read_file_bytes(const std::string& path);
+
+// Writes `bytes` to a temporary file unique to this process and call, then renames it over
+// `path`, so a reader (or a concurrent writer) sees the old file or the new one, never a part.
+// Returns false, leaving no temporary file, when it cannot write.
+bool try_write_file_atomically(const std::string& path, const std::string& bytes);
+
+// The same; throws InputError naming the file when it cannot write.
+void write_file_atomically(const std::string& path, const std::string& bytes);
 
 }  // namespace infersweep::io

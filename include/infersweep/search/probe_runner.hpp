@@ -18,7 +18,22 @@ int64_t violations_that_decide(int64_t n, double q);
 // Measurements of a finished (or stopped) simulation; pass/fail is left to judge_probe.
 ProbeRecord measure_probe(const sim::Simulation& simulation, double slo_quantile);
 
-// Simulates `unit` at `qps` with the given predictor (which must match the unit's setup).
+// The probes of one search. The unit is planned (validated, specs resolved, memory planned)
+// and its length trace read once; each probe then only draws arrivals at its QPS and simulates.
+class ProbeRunner {
+ public:
+  ProbeRunner(const SearchUnit& unit, const spec::SpecCatalog& catalog);
+
+  const sim::SimulationSetup& plan() const { return plan_; }
+  // Simulates the unit at `qps` with the given predictor (which must match plan()).
+  ProbeRecord run(double qps, const predict::ExecutionTimePredictor& predictor) const;
+
+ private:
+  sim::SimulationSetup plan_;
+  SearchSettings settings_;
+};
+
+// One probe on its own: ProbeRunner(unit, catalog).run(qps, predictor).
 ProbeRecord run_probe(const SearchUnit& unit, double qps, const spec::SpecCatalog& catalog,
                       const predict::ExecutionTimePredictor& predictor);
 

@@ -33,6 +33,8 @@ struct Request {
   int32_t num_restarts = 0;
 
   int64_t total_tokens() const { return num_prefill_tokens + num_decode_tokens; }
+  // Scheduled at least once; a restarted request keeps its first admission.
+  bool admitted() const { return scheduled || num_restarts > 0; }
   int64_t processed_decode_tokens() const {
     return num_processed_tokens > num_prefill_tokens ? num_processed_tokens - num_prefill_tokens : 0;
   }

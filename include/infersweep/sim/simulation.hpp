@@ -34,7 +34,6 @@ class Simulation {
   bool hit_time_limit() const { return hit_time_limit_; }
   // True when the early-stop rule of the configuration ended the run.
   bool stopped_early() const { return stopped_early_; }
-  int64_t num_delayed_requests() const { return num_delayed_; }
   const predict::ExecutionTimePredictor& predictor() const { return predictor_; }
   int64_t num_blocks_per_replica() const;
   const ReplicaScheduler& replica_scheduler(int32_t replica) const { return *replicas_[static_cast<size_t>(replica)]; }

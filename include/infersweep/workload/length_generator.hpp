@@ -10,11 +10,6 @@
 
 namespace infersweep::workload {
 
-struct TokenCounts {
-  int64_t prefill = 0;
-  int64_t decode = 0;
-};
-
 class LengthGenerator {
  public:
   virtual ~LengthGenerator() = default;
@@ -24,6 +19,11 @@ class LengthGenerator {
 
 using LengthGeneratorRegistry = Registry<LengthGenerator, const WorkloadConfig&>;
 LengthGeneratorRegistry make_length_generator_registry();
+
+// The (prompt, output) rows of a length-trace CSV (columns num_prefill_tokens and
+// num_decode_tokens) as written, before scaling and clipping. Throws InputError naming the file
+// and line of a bad or negative count, or an empty trace.
+std::shared_ptr<const std::vector<TokenCounts>> read_length_trace(const std::string& path);
 
 // Vidur's proportional clip of a (prefill, decode) pair to at most max_tokens in total,
 // each part kept >= 1.

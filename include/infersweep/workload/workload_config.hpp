@@ -2,10 +2,17 @@
 // What requests a simulation sees. Defaults follow Vidur's: a synthetic workload of 128
 // requests with fixed lengths (2048 prompt + 512 output tokens) arriving as a Poisson process.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace infersweep::workload {
+
+struct TokenCounts {
+  int64_t prefill = 0;
+  int64_t decode = 0;
+};
 
 struct WorkloadConfig {
   std::string generator = "synthetic";  // synthetic | trace_replay
@@ -22,6 +29,9 @@ struct WorkloadConfig {
   double zipf_theta = 0.6;
   bool zipf_scramble = false;
   std::string length_trace_file;           // trace length generator
+  // The rows of length_trace_file when the caller has read them already (read_length_trace),
+  // so that many workloads drawn from one trace parse it once; null: the file is read.
+  std::shared_ptr<const std::vector<TokenCounts>> length_trace_rows;
   double prefill_scale = 1.0;
   double decode_scale = 1.0;
 

@@ -9,6 +9,7 @@
 #include "infersweep/cli/predictor_command.hpp"
 #include "infersweep/cli/search_command.hpp"
 #include "infersweep/cli/simulate_command.hpp"
+#include "infersweep/cli/sweep_command.hpp"
 #include "infersweep/common/error.hpp"
 
 namespace {
@@ -20,9 +21,11 @@ constexpr const char* kUsage =
     "  simulate   simulate one serving deployment and write its metrics (see simulate --help)\n"
     "  predictor  report how the learned predictor models a deployment (predictor report --help)\n"
     "  search     find the capacity and QPS per dollar of every config of a grid (search --help)\n"
+    "  sweep      the same over MPI ranks into one resumable HDF5 file (sweep --help)\n"
+    "  status     progress and state of a sweep's HDF5 file, also while it runs\n"
     "  version    print the engine version and the MPI and HDF5 libraries it is built with\n"
     "\n"
-    "exit codes: 0 success, 1 bad input, 2 simulation failure\n";
+    "exit codes: 0 success, 1 bad input, 2 simulation failure, 3 sweep stopped early (rerun to resume)\n";
 
 int print_version() {
   char mpi_version[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -51,6 +54,12 @@ int main(int argc, char** argv) {
     if (command == "simulate") return infersweep::cli::run_simulate(args);
     if (command == "predictor") return infersweep::cli::run_predictor(args);
     if (command == "search") return infersweep::cli::run_search(args);
+    if (command == "sweep") {
+      std::string line = "infersweep";
+      for (int i = 1; i < argc; ++i) line += std::string(" ") + argv[i];
+      return infersweep::cli::run_sweep_command(args, line);
+    }
+    if (command == "status") return infersweep::cli::run_status_command(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "help" || command == "--help" || command == "-h") {
       std::cout << kUsage;

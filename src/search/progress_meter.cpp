@@ -30,6 +30,15 @@ void ProgressMeter::item_done(bool failed) {
   }
 }
 
+void ProgressMeter::tick() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - last_print_).count() >= interval_s_) {
+    last_print_ = now;
+    print_locked(false);
+  }
+}
+
 void ProgressMeter::finish() {
   std::lock_guard<std::mutex> lock(mutex_);
   print_locked(true);

@@ -5,21 +5,32 @@
 #include <chrono>
 #include <set>
 
+#include "infersweep/common/text.hpp"
 #include "infersweep/search/probe_runner.hpp"
 #include "infersweep/search/progress_meter.hpp"
 
 namespace infersweep::search {
+
+namespace {
+
+struct WallBudgetExhausted {
+  int64_t probes_done;
+};
+
+}  // namespace
 
 const char* to_string(ConfigStatus status) {
   switch (status) {
     case ConfigStatus::ok: return "ok";
     case ConfigStatus::skipped: return "skipped";
     case ConfigStatus::failed: return "failed";
+    case ConfigStatus::timeout: return "timeout";
   }
   return "unknown";
 }
 
-ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& catalog, PredictorPool& pool) {
+ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& catalog, PredictorPool& pool,
+                             double wall_limit_s) {
   ConfigResult r;
   r.index = unit.index;
   r.config_id = unit.config_id;
@@ -32,13 +43,23 @@ ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& ca
   try {
     const ProbeRunner probes(unit, catalog);
     const auto predictor = pool.get(probes.plan());
-    r.outcome = search_capacity(unit.labels.start_qps, unit.settings,
-                                [&](double qps) { return probes.run(qps, *predictor); });
+    int64_t probes_done = 0;
+    r.outcome = search_capacity(unit.labels.start_qps, unit.settings, [&](double qps) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (wall_limit_s > 0 && elapsed > wall_limit_s) throw WallBudgetExhausted{probes_done};
+      ++probes_done;
+      return probes.run(qps, *predictor);
+    });
     const auto& l = unit.labels;
     r.cost = deployment_cost(l.replicas, l.tp, l.pp, unit.price_per_gpu_hour, r.outcome.capacity_qps);
     r.status = ConfigStatus::ok;
     if (r.outcome.best_probe < 0 && !r.outcome.probes.empty())
       r.message = "no probed QPS met the SLO (lowest tried: " + std::to_string(r.outcome.probes.back().qps) + ")";
+  } catch (const WallBudgetExhausted& e) {
+    r.status = ConfigStatus::timeout;
+    r.message = "wall-clock budget of " + format_double(wall_limit_s) + " s spent after " +
+                std::to_string(e.probes_done) + " probes";
+    r.outcome = {};
   } catch (const std::exception& e) {
     r.status = ConfigStatus::failed;
     r.message = e.what();
@@ -88,8 +109,8 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t k = 0; k < count; ++k) {
     const size_t i = runnable[static_cast<size_t>(k)];
-    results[i] = run_unit_search(units[i], catalog, pool);
-    progress.item_done(results[i].status == ConfigStatus::failed);
+    results[i] = run_unit_search(units[i], catalog, pool, options.config_wall_limit_s);
+    progress.item_done(results[i].status == ConfigStatus::failed || results[i].status == ConfigStatus::timeout);
   }
   progress.finish();
   return results;

@@ -15,6 +15,8 @@ class ProgressMeter {
 
   // One item finished; `failed` counts it among the failures.
   void item_done(bool failed);
+  // Prints a line if the interval has passed, for callers whose items arrive in bursts.
+  void tick();
   void finish();
 
   static std::string format_duration(double seconds);  // 42 s, 3 min 05 s, 2 h 10 min

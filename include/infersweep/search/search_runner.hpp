@@ -14,7 +14,8 @@
 
 namespace infersweep::search {
 
-enum class ConfigStatus { ok, skipped, failed };
+// timeout: the config's wall-clock budget ran out between probes (only with a budget set).
+enum class ConfigStatus { ok, skipped, failed, timeout };
 const char* to_string(ConfigStatus status);
 
 struct ConfigResult {
@@ -31,13 +32,17 @@ struct ConfigResult {
   }
 };
 
-// One unit's search, exceptions turned into a failed result.
-ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& catalog, PredictorPool& pool);
+// One unit's search, exceptions turned into a failed result. A positive `wall_limit_s` ends
+// the search with a timeout result once that many wall seconds have passed, checked before
+// each probe; such a result depends on the machine, so budgets are off by default.
+ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& catalog, PredictorPool& pool,
+                             double wall_limit_s = 0);
 
 struct SearchRunOptions {
   int threads = 0;                   // 0: OpenMP's default (OMP_NUM_THREADS or all cores)
   std::ostream* progress = nullptr;  // progress lines; null: silent
   double progress_interval_s = 5;
+  double config_wall_limit_s = 0;    // per-config wall-clock budget (0: none)
 };
 
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,

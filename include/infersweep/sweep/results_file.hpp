@@ -1,0 +1,81 @@
+#pragma once
+// The sweep's one HDF5 file (schema: docs/sweep.md). One process writes it (rank 0, serial
+// driver, SWMR), so others can read it while the sweep runs:
+//   /             attributes: schema version and the provenance of the latest run
+//   /results/<c>  one 1-D column per result field, attributes `units` and `description`
+//   /probes/<c>   one column per probe field
+//   /runs/<NNNN>  one group per run of the sweep (first run and every resume), provenance
+//   /progress     one record: rows committed, grid totals, state, start and heartbeat times
+// Rows count only once /progress says they are committed: a writer killed between writing
+// columns and committing leaves extra rows that readers ignore, and never a damaged row.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infersweep/search/result_row.hpp"
+#include "infersweep/sweep/column_table.hpp"
+
+namespace infersweep::sweep {
+
+constexpr int64_t kSchemaVersion = 1;
+
+enum class SweepState : int64_t { running = 0, complete = 1, stopped = 2, failed = 3 };
+const char* to_string(SweepState state);
+
+struct SweepProgress {
+  int64_t run = 0;             // this run's number (1 for the first)
+  int64_t results_rows = 0;    // committed rows of /results
+  int64_t probes_rows = 0;     // committed rows of /probes
+  int64_t grid_configs = 0;    // configs of the grid this run sweeps
+  int64_t grid_done = 0;       // ... with a row in the file
+  int64_t grid_failed = 0;     // ... whose row is failed or timeout
+  int64_t done_this_run = 0;   // rows this run added
+  int64_t state = 0;           // SweepState
+  double start_unix = 0;       // when this run started (seconds since the epoch)
+  double heartbeat_unix = 0;   // last time the writer committed or said it was alive
+};
+
+struct ResultsFileContents {
+  std::vector<search::Field> attributes;                 // root attributes
+  std::vector<std::vector<search::Field>> runs;          // /runs/*, in run order
+  SweepProgress progress;
+  ColumnTable results, probes;                           // committed rows only
+};
+
+// Reads a sweep file, finished, stopped, killed or still being written (SWMR read).
+// Throws InputError when the file is missing or is not a sweep file.
+ResultsFileContents read_results_file(const std::string& path);
+
+class ResultsFileWriter {
+ public:
+  // Writes `path` afresh through a temporary file renamed into place: the rows carried over
+  // from an earlier file, the earlier runs, and this run's provenance (on / and as the last
+  // /runs group). Then reopens it for SWMR appends.
+  ResultsFileWriter(const std::string& path, const ColumnTable& results, const ColumnTable& probes,
+                    const std::vector<std::vector<search::Field>>& earlier_runs,
+                    const std::vector<search::Field>& provenance, const SweepProgress& progress);
+  ~ResultsFileWriter();
+  ResultsFileWriter(const ResultsFileWriter&) = delete;
+  ResultsFileWriter& operator=(const ResultsFileWriter&) = delete;
+
+  // Appends rows to both tables and commits them (flushed to the file before returning).
+  // `progress.results_rows`/`probes_rows` are set here.
+  void append(const ColumnTable& results, const ColumnTable& probes, SweepProgress progress);
+  // Writes only the progress record (heartbeat, state).
+  void write_progress(SweepProgress progress);
+  // Appends column data without committing it: what a writer killed mid-append leaves
+  // behind. For tests of the commit rule.
+  void append_uncommitted_for_test(const ColumnTable& results);
+  // Ends SWMR writing, closes, and records `end` on / and on this run's /runs group.
+  void close(const std::vector<search::Field>& end);
+
+  int64_t results_rows() const;
+  int64_t probes_rows() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace infersweep::sweep

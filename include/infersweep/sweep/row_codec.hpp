@@ -1,0 +1,16 @@
+#pragma once
+// Rows in MPI messages: each field's value with a type tag, in schema order; the names come
+// back from the schema on the receiving side, which checks every tag against it.
+#include <vector>
+
+#include "infersweep/common/binary_stream.hpp"
+#include "infersweep/search/result_row.hpp"
+#include "infersweep/sweep/column_table.hpp"
+
+namespace infersweep::sweep {
+
+void encode_row(BinaryWriter& out, const std::vector<search::Field>& row);
+// Throws std::runtime_error on a tag or length that does not match `schema`.
+std::vector<search::Field> decode_row(BinaryReader& in, const Schema& schema);
+
+}  // namespace infersweep::sweep

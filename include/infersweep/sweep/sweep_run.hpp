@@ -1,0 +1,36 @@
+#pragma once
+// One run of `infersweep sweep` on every rank of an MPI communicator: rank 0 reads the grid
+// and the earlier file, writes the file, and dispatches; every rank (rank 0 on a second
+// thread) runs capacity searches. Returns the process's exit code.
+#include <mpi.h>
+
+#include <string>
+
+#include "infersweep/search/deployment_space.hpp"
+#include "infersweep/search/grid_spec.hpp"
+
+namespace infersweep::sweep {
+
+// Exit code of a sweep stopped early (signal, STOP file, deadline): rerun to resume.
+constexpr int kExitStopped = 3;
+
+struct SweepOptions {
+  std::string grid, out, data_dir;
+  std::string stop_file;  // empty: <out>.STOP
+  search::GridPaths paths;
+  search::GridFilter filter;
+  std::string command_line;
+  int threads = 0;               // OpenMP threads per rank (0: OMP_NUM_THREADS or every core)
+  bool retry_failed = false;
+  bool rank0_works = true;       // rank 0 also runs searches when there are other ranks
+  bool quiet = false;
+  double flush_interval_s = 2;   // results reach the file at least this often
+  double progress_interval_s = 10;
+  double deadline_s = 0;         // stop dispatching after this many seconds (0: none)
+  double drain_timeout_s = 120;  // after a stop, wait this long for in-flight configs
+  double config_wall_limit_s = 0;
+};
+
+int run_sweep(const SweepOptions& options, MPI_Comm comm);
+
+}  // namespace infersweep::sweep

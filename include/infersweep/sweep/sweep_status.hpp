@@ -1,0 +1,20 @@
+#pragma once
+// `infersweep status`: what a sweep file says about its sweep, finished or still running.
+#include <string>
+
+#include "infersweep/sweep/results_file.hpp"
+
+namespace infersweep::sweep {
+
+enum class WriterPresence { writing, absent, unknown };
+
+// Whether a sweep holds <out>.lock right now (only meaningful where the lock file's
+// filesystem supports flock across the machines involved).
+WriterPresence probe_writer(const std::string& results_path);
+
+// The report `status` prints: the run, its state, done/total, rate, ETA, failures, rows by
+// status and the history of runs. `now_unix` is the current time.
+std::string describe_sweep(const std::string& path, const ResultsFileContents& contents, WriterPresence writer,
+                           double now_unix);
+
+}  // namespace infersweep::sweep

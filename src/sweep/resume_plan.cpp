@@ -1,0 +1,58 @@
+#include "infersweep/sweep/resume_plan.hpp"
+
+#include <map>
+
+#include "infersweep/sweep/sweep_schema.hpp"
+
+namespace infersweep::sweep {
+
+bool is_failure_status(const std::string& status) { return status == "failed" || status == "timeout"; }
+
+ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<search::SearchUnit>& units,
+                       bool retry_failed) {
+  ResumePlan plan;
+  plan.results = ColumnTable(results_schema());
+  plan.probes = ColumnTable(probes_schema());
+  std::map<std::string, std::string> status_of_done;
+  if (existing) {
+    plan.run = existing->progress.run + 1;
+    plan.earlier_runs = existing->runs;
+    const auto& r = existing->results;
+    const auto& ids = r.text("config_id");
+    const auto& status = r.text("status");
+    const auto& runs = r.int64("run");
+    std::map<std::string, size_t> last_row;
+    for (size_t i = 0; i < r.rows(); ++i) last_row[ids[i]] = i;
+    std::set<std::pair<std::string, int64_t>> kept;  // (config id, run) of carried-over rows
+    for (size_t i = 0; i < r.rows(); ++i) {
+      if (last_row[ids[i]] != i) continue;
+      if (retry_failed && is_failure_status(status[i])) {
+        ++plan.retried;
+        continue;
+      }
+      plan.results.append_from(r, i);
+      kept.insert({ids[i], runs[i]});
+      status_of_done[ids[i]] = status[i];
+    }
+    const auto& p = existing->probes;
+    const auto& probe_ids = p.text("config_id");
+    const auto& probe_runs = p.int64("run");
+    for (size_t i = 0; i < p.rows(); ++i)
+      if (kept.count({probe_ids[i], probe_runs[i]})) plan.probes.append_from(p, i);
+  }
+  for (size_t u = 0; u < units.size(); ++u) {
+    const auto it = status_of_done.find(units[u].config_id);
+    if (it != status_of_done.end()) {
+      plan.done_ids.insert(it->first);
+      ++plan.grid_done;
+      plan.grid_failed += is_failure_status(it->second) ? 1 : 0;
+    } else if (units[u].runnable()) {
+      plan.to_search.push_back(u);
+    } else {
+      plan.to_record_skipped.push_back(u);
+    }
+  }
+  return plan;
+}
+
+}  // namespace infersweep::sweep

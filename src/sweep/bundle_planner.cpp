@@ -23,7 +23,7 @@ BundlePlanner::BundlePlanner(std::vector<int64_t> ordered_tasks, int64_t total_t
 size_t BundlePlanner::bundle_size(size_t remaining, int64_t total_threads, int64_t rank_threads) {
   const auto threads = static_cast<size_t>(std::max<int64_t>(1, rank_threads));
   const auto all = static_cast<size_t>(std::max<int64_t>(1, total_threads));
-  size_t size = (remaining + 2 * all - 1) / (2 * all);
+  size_t size = (remaining + 8 * all - 1) / (8 * all);
   size = std::max(size, threads);
   size = std::min(size, std::max<size_t>(16, 4 * threads));
   return std::min(size, remaining);

@@ -44,27 +44,23 @@ void ColumnTable::append(const std::vector<search::Field>& row) {
   if (row.size() != schema_.size())
     throw std::logic_error("row has " + std::to_string(row.size()) + " fields, table has " +
                            std::to_string(schema_.size()) + " columns");
+  // Check the whole row first, so a bad row leaves every column as it was.
   for (size_t c = 0; c < row.size(); ++c) {
     if (row[c].name != schema_[c].name)
       throw std::logic_error("field '" + row[c].name + "' where column '" + schema_[c].name + "' was expected");
-    auto& col = columns_[c];
-    const auto& value = row[c].value;
-    bool matched = false;
-    if (auto* s = std::get_if<std::string>(&value)) {
-      if (auto* v = std::get_if<std::vector<std::string>>(&col)) v->push_back(*s), matched = true;
-    } else if (auto* i = std::get_if<int64_t>(&value)) {
-      if (auto* v = std::get_if<std::vector<int64_t>>(&col)) v->push_back(*i), matched = true;
-    } else if (auto* d = std::get_if<double>(&value)) {
-      if (auto* v = std::get_if<std::vector<double>>(&col)) v->push_back(*d), matched = true;
-    } else if (auto* b = std::get_if<bool>(&value)) {
-      if (auto* v = std::get_if<std::vector<uint8_t>>(&col)) v->push_back(*b ? 1 : 0), matched = true;
-    }
-    if (!matched) {
-      for (size_t k = 0; k < c; ++k)  // keep the columns equally long
-        std::visit([](auto& v) { v.pop_back(); }, columns_[k]);
+    if (row[c].value.index() != columns_[c].index())  // both: text, int64, float64, boolean
       throw std::logic_error("field '" + row[c].name + "' has another type than its column");
-    }
   }
+  for (size_t c = 0; c < row.size(); ++c)
+    std::visit(
+        [&](auto& values) {
+          using T = typename std::decay_t<decltype(values)>::value_type;
+          if constexpr (std::is_same_v<T, uint8_t>)
+            values.push_back(std::get<bool>(row[c].value) ? 1 : 0);
+          else
+            values.push_back(std::get<T>(row[c].value));
+        },
+        columns_[c]);
   ++rows_;
 }
 

@@ -53,9 +53,10 @@ size_t element_size(const ColumnSpec& spec) {
   }
 }
 
-// About 128 KiB per chunk: appends touch only the last chunk, readers get whole chunks.
+// About 16 KiB per chunk: chunks are stored uncompressed and allocated whole, so small
+// sweeps stay small; appends touch only the last chunk.
 hsize_t chunk_rows(const ColumnSpec& spec) {
-  return std::clamp<hsize_t>(131072 / element_size(spec), 64, 16384);
+  return std::clamp<hsize_t>(16384 / element_size(spec), 32, 16384);
 }
 
 // The column's values in the memory layout of its file type (text: fixed-width, NUL-padded,

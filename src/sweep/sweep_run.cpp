@@ -291,9 +291,15 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
   MPI_Bcast(&run, 1, MPI_INT64_T, 0, comm);
 
   SearchBundleRunner runner(units, *catalog, threads, run, rank, o.config_wall_limit_s);
+  // Every rank leaves with the master's exit code: launchers report different codes
+  // differently (Hydra under SIGTERM reports the last rank's).
+  auto agree_on_exit_code = [&](int code) {
+    MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+    return code;
+  };
   if (rank != 0) {
     run_worker(comm, runner);
-    return 0;
+    return agree_on_exit_code(0);
   }
 
   if (log) {
@@ -360,9 +366,10 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
     for (int r = 0; r < size; ++r)
       if (report.threads_per_rank[static_cast<size_t>(r)] > 0)
         std::cout << "  rank " << r << ": " << report.tasks_per_rank[static_cast<size_t>(r)] << " configs on "
-                  << report.threads_per_rank[static_cast<size_t>(r)] << " threads\n";
+                  << report.threads_per_rank[static_cast<size_t>(r)] << " thread"
+                  << (report.threads_per_rank[static_cast<size_t>(r)] > 1 ? "s" : "") << "\n";
   }
-  if (complete) return 0;
+  if (complete) return agree_on_exit_code(0);
   std::cout << "sweep: stopped early (" << report.stop_reason << "); " << (p.grid_configs - p.grid_done)
             << " configs left; run the same command again to resume\n"
             << std::flush;
@@ -371,7 +378,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
               << " s; they are left for the next run\n";
     MPI_Abort(comm, kExitStopped);
   }
-  return kExitStopped;
+  return agree_on_exit_code(kExitStopped);
 }
 
 }  // namespace infersweep::sweep

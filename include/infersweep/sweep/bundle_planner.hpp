@@ -20,8 +20,10 @@ class BundlePlanner {
   size_t remaining() const { return tasks_.size() - next_; }
   // The next bundle for a rank running `rank_threads` threads; empty once every task is out.
   std::vector<int64_t> next(int64_t rank_threads);
-  // The guided size rule on its own: ceil(remaining / (2 x total_threads)), at least the
-  // rank's threads, at most max(16, 4 x rank_threads) and the remaining tasks.
+  // The guided size rule on its own: ceil(remaining / (8 x total_threads)), at least the
+  // rank's threads, at most max(16, 4 x rank_threads) and the remaining tasks. With two
+  // bundles held per rank, about a quarter of the work is out at any time, so a stop
+  // request leaves little in flight and late bundles balance the ranks.
   static size_t bundle_size(size_t remaining, int64_t total_threads, int64_t rank_threads);
 
  private:

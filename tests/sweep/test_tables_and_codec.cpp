@@ -95,7 +95,8 @@ TEST(RowCodec, RejectsARowOfAnotherSchema) {
   shorter.pop_back();
   BinaryReader again(out.bytes());
   EXPECT_THROW(decode_row(again, shorter), std::runtime_error);
-  BinaryReader truncated(out.bytes().substr(0, out.bytes().size() - 3));
+  const std::string cut = out.bytes().substr(0, out.bytes().size() - 3);
+  BinaryReader truncated(cut);
   EXPECT_THROW(decode_row(truncated, little_schema()), std::runtime_error);
 }
 

@@ -1,7 +1,4 @@
 // infersweep: which LLM deployment serves a model and its traffic at the most QPS per dollar.
-#include <hdf5.h>
-#include <mpi.h>
-
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,6 +8,7 @@
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/cli/sweep_command.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/sweep/provenance.hpp"
 
 namespace {
 
@@ -28,16 +26,9 @@ constexpr const char* kUsage =
     "exit codes: 0 success, 1 bad input, 2 simulation failure, 3 sweep stopped early (rerun to resume)\n";
 
 int print_version() {
-  char mpi_version[MPI_MAX_LIBRARY_VERSION_STRING];
-  int length = 0;
-  MPI_Get_library_version(mpi_version, &length);
-  unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
-  std::string mpi(mpi_version, static_cast<size_t>(length));
-  mpi = mpi.substr(0, mpi.find('\n'));
   std::cout << "infersweep " << INFERSWEEP_VERSION << "\n"
-            << "MPI: " << mpi << "\n"
-            << "HDF5: " << major << "." << minor << "." << release << "\n";
+            << "MPI: " << infersweep::sweep::mpi_library_version() << "\n"
+            << "HDF5: " << infersweep::sweep::hdf5_library_version() << "\n";
   return 0;
 }
 

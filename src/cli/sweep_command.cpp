@@ -92,16 +92,7 @@ int run_status_command(const std::vector<std::string>& args) {
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << desc;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw InputError(std::string("command line: ") + e.what());
-  }
+  if (!parse_options(args, desc, vm, positional)) return 0;
   if (file.empty()) throw InputError::option("file", "required: the sweep's results file");
   const auto contents = sweep::read_results_file(file);
   std::cout << sweep::describe_sweep(file, contents, sweep::probe_writer(file), sweep::unix_now());

@@ -23,20 +23,19 @@ void ProgressMeter::item_done(bool failed) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++done_;
   failed_ += failed ? 1 : 0;
-  const auto now = std::chrono::steady_clock::now();
-  if (std::chrono::duration<double>(now - last_print_).count() >= interval_s_) {
-    last_print_ = now;
-    print_locked(false);
-  }
+  print_if_due_locked();
 }
 
 void ProgressMeter::tick() {
   std::lock_guard<std::mutex> lock(mutex_);
+  print_if_due_locked();
+}
+
+void ProgressMeter::print_if_due_locked() {
   const auto now = std::chrono::steady_clock::now();
-  if (std::chrono::duration<double>(now - last_print_).count() >= interval_s_) {
-    last_print_ = now;
-    print_locked(false);
-  }
+  if (std::chrono::duration<double>(now - last_print_).count() < interval_s_) return;
+  last_print_ = now;
+  print_locked(false);
 }
 
 void ProgressMeter::finish() {

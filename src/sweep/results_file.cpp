@@ -230,7 +230,7 @@ ResultsFileContents read_results_file(const std::string& path) {
 struct ResultsFileWriter::Impl {
   std::string path;
   int64_t run = 0;
-  Handle file, progress;
+  Handle file, progress, record_type = progress_type();
   std::vector<Handle> results, probes;
   Schema results_schema, probes_schema;
   int64_t results_rows = 0, probes_rows = 0;
@@ -247,7 +247,7 @@ struct ResultsFileWriter::Impl {
   void write_progress(SweepProgress p) {
     p.results_rows = results_rows;
     p.probes_rows = probes_rows;
-    check(H5Dwrite(progress.get(), progress_type().get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p), "write /progress");
+    check(H5Dwrite(progress.get(), record_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p), "write /progress");
     check(H5Dflush(progress.get()), "flush /progress");
   }
 

@@ -1,6 +1,7 @@
 #include "infersweep/sweep/resume_plan.hpp"
 
 #include <map>
+#include <set>
 
 #include "infersweep/sweep/sweep_schema.hpp"
 
@@ -43,7 +44,6 @@ ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<se
   for (size_t u = 0; u < units.size(); ++u) {
     const auto it = status_of_done.find(units[u].config_id);
     if (it != status_of_done.end()) {
-      plan.done_ids.insert(it->first);
       ++plan.grid_done;
       plan.grid_failed += is_failure_status(it->second) ? 1 : 0;
     } else if (units[u].runnable()) {

@@ -112,16 +112,19 @@ class FileResultSink : public ResultSink {
   FileResultSink(ResultsFileWriter& writer, SweepProgress progress, double flush_interval_s, std::ostream* log,
                  int64_t to_search, double progress_interval_s)
       : writer_(writer), progress_(progress), flush_interval_s_(flush_interval_s),
-        results_(results_schema()), probes_(probes_schema()),
+        results_(results_schema()), probes_(probes_schema()), status_column_(results_.column_index("status")),
         meter_(log, "sweep", to_search, progress_interval_s), last_flush_(Clock::now()) {}
 
-  void add_row(const std::vector<search::Field>& row) {
+  // Returns whether the row is a failure (failed or timeout).
+  bool add_row(const std::vector<search::Field>& row) {
     results_.append(row);
-    const auto& status = std::get<std::string>(row[results_.column_index("status")].value);
+    const auto& status = std::get<std::string>(row[status_column_].value);
+    const bool failure = is_failure_status(status);
     ++progress_.grid_done;
     ++progress_.done_this_run;
-    if (is_failure_status(status)) ++progress_.grid_failed;
+    progress_.grid_failed += failure ? 1 : 0;
     ++count_by_status_[status];
+    return failure;
   }
 
   void consume(const std::string& payload, int, const std::vector<int64_t>& tasks) override {
@@ -130,11 +133,10 @@ class FileResultSink : public ResultSink {
     if (n != tasks.size()) throw std::runtime_error("a bundle came back with the wrong number of results");
     const auto& probe_schema = probes_.schema();
     for (uint64_t i = 0; i < n; ++i) {
-      const auto row = decode_row(in, results_.schema());
-      add_row(row);
+      const bool failure = add_row(decode_row(in, results_.schema()));
       const auto probes = in.u64();
       for (uint64_t p = 0; p < probes; ++p) probes_.append(decode_row(in, probe_schema));
-      meter_.item_done(is_failure_status(std::get<std::string>(row[results_.column_index("status")].value)));
+      meter_.item_done(failure);
     }
     if (!in.at_end()) throw std::runtime_error("trailing bytes in a results message");
   }
@@ -166,6 +168,7 @@ class FileResultSink : public ResultSink {
   SweepProgress progress_;
   double flush_interval_s_;
   ColumnTable results_, probes_;
+  size_t status_column_;
   search::ProgressMeter meter_;
   Clock::time_point last_flush_;
   std::map<std::string, int64_t> count_by_status_;
@@ -175,7 +178,7 @@ class FileResultSink : public ResultSink {
 // process ends, however it ends.
 class FileLock {
  public:
-  explicit FileLock(const std::string& path) : path_(path) {
+  explicit FileLock(const std::string& path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw InputError("cannot create lock file " + path);
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -188,7 +191,6 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
 
  private:
-  std::string path_;
   int fd_ = -1;
 };
 
@@ -255,6 +257,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
   std::optional<FileLock> lock;
   std::optional<ResultsFileWriter> writer;
   ResumePlan plan;
+  SweepProgress start;  // the file's progress record as this run begins
   if (!on_every_rank(
           comm, rank,
           [&] {
@@ -277,13 +280,12 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
             context.threads_per_rank = threads_per_rank;
             context.rank0_works = rank0_works;
             context.retry_failed = o.retry_failed;
-            SweepProgress progress;
-            progress.run = plan.run;
-            progress.grid_configs = static_cast<int64_t>(units.size());
-            progress.grid_done = plan.grid_done;
-            progress.grid_failed = plan.grid_failed;
-            progress.start_unix = progress.heartbeat_unix = unix_now();
-            writer.emplace(o.out, plan.results, plan.probes, plan.earlier_runs, run_provenance(context), progress);
+            start.run = plan.run;
+            start.grid_configs = static_cast<int64_t>(units.size());
+            start.grid_done = plan.grid_done;
+            start.grid_failed = plan.grid_failed;
+            start.start_unix = start.heartbeat_unix = unix_now();
+            writer.emplace(o.out, plan.results, plan.probes, plan.earlier_runs, run_provenance(context), start);
           },
           error))
     return fail();
@@ -310,21 +312,11 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
     for (int t : threads_per_rank) *log << " " << t;
     *log << "; stop with SIGTERM, by creating " << stop_file << ", or with --deadline\n";
   }
-  SweepProgress start;
-  start.run = plan.run;
-  start.grid_configs = static_cast<int64_t>(units.size());
-  start.grid_done = plan.grid_done;
-  start.grid_failed = plan.grid_failed;
-  start.start_unix = unix_now();
   FileResultSink sink(*writer, start, o.flush_interval_s, log, static_cast<int64_t>(plan.to_search.size()),
                       o.progress_interval_s);
-  for (size_t u : plan.to_record_skipped) {
-    search::ConfigResult skipped;
-    skipped.index = units[u].index;
-    skipped.config_id = units[u].config_id;
-    skipped.message = units[u].skip_reason;
-    sink.add_row(sweep_result_row(units[u], skipped, run, 0));
-  }
+  search::PredictorPool no_predictors;  // a skipped unit's result needs none
+  for (size_t u : plan.to_record_skipped)
+    sink.add_row(sweep_result_row(units[u], search::run_unit_search(units[u], *catalog, no_predictors), run, 0));
 
   std::vector<int64_t> tasks;
   std::vector<double> cost;

@@ -10,6 +10,7 @@ namespace infersweep::cli {
 // Stores and notifies `args` into `vm`. Returns false when --help was asked for (the help is
 // then printed on stdout and the command should return 0).
 bool parse_options(const std::vector<std::string>& args, const boost::program_options::options_description& desc,
-                   boost::program_options::variables_map& vm);
+                   boost::program_options::variables_map& vm,
+                   const boost::program_options::positional_options_description& positional = {});
 
 }  // namespace infersweep::cli

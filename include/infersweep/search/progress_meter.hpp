@@ -22,6 +22,7 @@ class ProgressMeter {
   static std::string format_duration(double seconds);  // 42 s, 3 min 05 s, 2 h 10 min
 
  private:
+  void print_if_due_locked();
   void print_locked(bool final);
 
   std::ostream* out_;

@@ -6,7 +6,6 @@
 // somehow holds two rows for one id, the later one is kept, so the carried-over file never
 // has duplicates.
 #include <cstdint>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -19,7 +18,6 @@ struct ResumePlan {
   int64_t run = 1;
   ColumnTable results, probes;                     // carried over (current schema)
   std::vector<std::vector<search::Field>> earlier_runs;
-  std::set<std::string> done_ids;                  // ids with a carried-over row
   std::vector<size_t> to_search;                   // positions in `units`: runnable, not done
   std::vector<size_t> to_record_skipped;           // positions in `units`: not runnable, not done
   int64_t grid_done = 0, grid_failed = 0;          // of `units`, rows carried over

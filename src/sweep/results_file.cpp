@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "hdf5_support.hpp"
 #include "infersweep/common/error.hpp"
@@ -195,6 +197,24 @@ ColumnTable read_table(hid_t file, const std::string& name, int64_t rows, const 
   return table;
 }
 
+// A reader that opens the file while it is not in SWMR-write mode (the moment the writer
+// switches modes at the end, or a plain `h5ls`) holds a shared lock on it for as long as it
+// reads, and the writer's open then fails at once. Readers are brief, so the writer waits for
+// them, up to `wait_s`, instead of failing the sweep.
+hid_t open_when_unlocked(const std::string& path, unsigned flags, hid_t fapl, const std::string& what,
+                         double wait_s = 60) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
+  auto pause = std::chrono::milliseconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    h5::QuietErrors quiet;
+    const hid_t id = H5Fopen(path.c_str(), flags, fapl);
+    if (id >= 0) return id;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(2 * pause, std::chrono::milliseconds(200));
+  }
+  return check_id(H5Fopen(path.c_str(), flags, fapl), what);
+}
+
 }  // namespace
 
 ResultsFileContents read_results_file(const std::string& path) {
@@ -301,18 +321,21 @@ ResultsFileWriter::ResultsFileWriter(const std::string& path, const ColumnTable&
       dataset.close("close /progress");
       file.close("close " + temporary);
     }
+    // In SWMR-write mode before it appears under its name, so a reader never finds it in the
+    // plain mode, where it would lock the writer out.
+    const auto fapl = file_access_latest();
+    m.file = Handle(check_id(H5Fopen(temporary.c_str(), H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl.get()),
+                             "open " + temporary + " for SWMR writing"),
+                    H5Fclose);
     std::filesystem::rename(temporary, path);
   } catch (const std::exception& e) {
+    m.file = Handle();
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);
     throw InputError("cannot write " + path + ": " + e.what());
   }
   m.results_rows = static_cast<int64_t>(results.rows());
   m.probes_rows = static_cast<int64_t>(probes.rows());
-  const auto fapl = file_access_latest();
-  m.file = Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl.get()),
-                           "open " + path + " for SWMR writing"),
-                  H5Fclose);
   m.progress = Handle(check_id(H5Dopen2(m.file.get(), "progress", H5P_DEFAULT), "open /progress"), H5Dclose);
   m.open_datasets("results", m.results_schema, m.results);
   m.open_datasets("probes", m.probes_schema, m.probes);
@@ -349,7 +372,7 @@ void ResultsFileWriter::close(const std::vector<search::Field>& end) {
   m.probes.clear();
   m.progress.close("close /progress");
   m.file.close("close " + m.path);
-  Handle file(check_id(H5Fopen(m.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "reopen " + m.path), H5Fclose);
+  Handle file(open_when_unlocked(m.path, H5F_ACC_RDWR, H5P_DEFAULT, "reopen " + m.path), H5Fclose);
   const auto run = h5::open_group(h5::open_group(file.get(), "runs").get(), run_group_name(m.run));
   for (const auto& f : end) {
     h5::write_attribute(file.get(), f);

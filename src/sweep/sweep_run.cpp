@@ -346,10 +346,16 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
   const bool complete = report.stop_reason.empty() && report.tasks_completed == report.tasks_total;
   const auto state = complete ? SweepState::complete : SweepState::stopped;
   sink.finish(state);
-  writer->close({{"end_time", utc_now_iso8601()},
-                 {"exit_state", std::string(to_string(state))},
-                 {"stop_reason", report.stop_reason},
-                 {"configs_this_run", sink.progress().done_this_run}});
+  try {
+    writer->close({{"end_time", utc_now_iso8601()},
+                   {"exit_state", std::string(to_string(state))},
+                   {"stop_reason", report.stop_reason},
+                   {"configs_this_run", sink.progress().done_this_run}});
+  } catch (const std::exception& e) {
+    // Every row and the final state are committed by now; only the end-of-run attributes are lost.
+    std::cerr << "infersweep sweep: warning: results are complete in " << o.out
+              << ", but the run's end time and exit state could not be recorded: " << e.what() << "\n";
+  }
   const auto& p = sink.progress();
   if (!o.quiet) {
     std::cout << "sweep: run " << run << " added " << p.done_this_run << " rows ("

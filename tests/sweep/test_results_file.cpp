@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/sweep/results_file.hpp"
@@ -127,6 +131,33 @@ TEST(ResultsFile, AWriterKilledMidAppendLeavesItsCommittedRowsAndNothingElse) {
   EXPECT_EQ(resumed.results.rows(), 2u);
   EXPECT_EQ(resumed.probes.rows(), 4u);
   EXPECT_EQ(resumed.runs.size(), 2u);
+}
+
+// A reader that opens the file outside SWMR holds a shared lock while it reads (HDF5 uses
+// flock); the writer's final reopen waits for it instead of failing. The lock is taken here on
+// a descriptor of our own, released by a thread that makes no HDF5 call.
+TEST(ResultsFile, ClosingWaitsForAReaderThatHoldsTheFileLock) {
+  test_support::TempDir dir;
+  const auto path = (dir.path / "r.h5").string();
+  Batch rows;
+  rows.add("00000000000000aa", "ok", 1);
+  ResultsFileWriter writer(path, rows.results, rows.probes, {}, {{"run", int64_t{1}}}, first_run());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_SH | LOCK_NB), 0);
+  std::thread reader([fd] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::close(fd);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_NO_THROW(writer.close({{"end_time", std::string("2026-01-01T00:00:00Z")}}));
+  reader.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+  const auto contents = read_results_file(path);
+  bool recorded = false;
+  for (const auto& f : contents.attributes) recorded |= f.name == "end_time";
+  EXPECT_TRUE(recorded);
+  EXPECT_EQ(contents.results.rows(), 1u);
 }
 
 TEST(ResultsFile, MissingOrForeignFilesAreInputErrors) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/cli/pareto_command.hpp"
 #include "infersweep/cli/predictor_command.hpp"
 #include "infersweep/cli/search_command.hpp"
 #include "infersweep/cli/simulate_command.hpp"
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "  search     find the capacity and QPS per dollar of every config of a grid (search --help)\n"
     "  sweep      the same over MPI ranks into one resumable HDF5 file (sweep --help)\n"
     "  status     progress and state of a sweep's HDF5 file, also while it runs\n"
+    "  pareto     best config under TTFT/TBT SLOs and the Pareto fronts of a sweep's HDF5 file\n"
     "  version    print the engine version and the MPI and HDF5 libraries it is built with\n"
     "\n"
     "exit codes: 0 success, 1 bad input, 2 simulation failure, 3 sweep stopped early (rerun to resume)\n";
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
       return infersweep::cli::run_sweep_command(args, line);
     }
     if (command == "status") return infersweep::cli::run_status_command(args);
+    if (command == "pareto") return infersweep::cli::run_pareto_command(args);
     if (command == "version" || command == "--version") return print_version();
     if (command == "help" || command == "--help" || command == "-h") {
       std::cout << kUsage;

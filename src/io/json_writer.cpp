@@ -96,4 +96,10 @@ JsonWriter& JsonWriter::value(const std::string& key, bool v) {
   return *this;
 }
 
+JsonWriter& JsonWriter::null(const std::string& key) {
+  prefix(key);
+  out_ << "null";
+  return *this;
+}
+
 }  // namespace infersweep::io

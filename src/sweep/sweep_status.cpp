@@ -38,6 +38,13 @@ WriterPresence probe_writer(const std::string& results_path) {
   return free ? WriterPresence::absent : WriterPresence::writing;
 }
 
+std::string state_in_brief(const SweepProgress& progress, WriterPresence writer) {
+  const auto state = static_cast<SweepState>(progress.state);
+  if (state == SweepState::running) return writer == WriterPresence::absent ? "interrupted" : "running";
+  if (state == SweepState::stopped) return "stopped early";
+  return to_string(state);
+}
+
 std::string describe_sweep(const std::string& path, const ResultsFileContents& c, WriterPresence writer,
                            double now_unix) {
   const auto& p = c.progress;

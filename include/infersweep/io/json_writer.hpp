@@ -22,6 +22,7 @@ class JsonWriter {
   JsonWriter& value(const std::string& key, int64_t v);
   JsonWriter& value(const std::string& key, int v) { return value(key, static_cast<int64_t>(v)); }
   JsonWriter& value(const std::string& key, bool v);
+  JsonWriter& null(const std::string& key);
 
   static std::string escape(const std::string& text);
 

@@ -12,8 +12,9 @@
 namespace infersweep::search {
 
 struct Field {
+  using Value = std::variant<std::string, int64_t, double, bool>;
   std::string name;
-  std::variant<std::string, int64_t, double, bool> value;  // a NaN double means "no value"
+  Value value;  // a NaN double means "no value"
 };
 
 // Parameters, status, capacity, cost and the metrics at capacity of one config.

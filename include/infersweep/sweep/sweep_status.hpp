@@ -12,6 +12,10 @@ enum class WriterPresence { writing, absent, unknown };
 // filesystem supports flock across the machines involved).
 WriterPresence probe_writer(const std::string& results_path);
 
+// The sweep's state in a word or two: running, interrupted (the writer is gone), stopped
+// early, complete or failed.
+std::string state_in_brief(const SweepProgress& progress, WriterPresence writer);
+
 // The report `status` prints: the run, its state, done/total, rate, ETA, failures, rows by
 // status and the history of runs. `now_unix` is the current time.
 std::string describe_sweep(const std::string& path, const ResultsFileContents& contents, WriterPresence writer,

@@ -1,0 +1,67 @@
+#pragma once
+// `infersweep pareto`'s analysis of a sweep's results table: per group of configs (by default
+// each model and trace), the best config under the SLOs by QPS per dollar, the Pareto fronts
+// of QPS per dollar against TTFT p90 and against TBT p99, and the configs near either front.
+// Only configs with status ok take part; every result is independent of row order.
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "infersweep/analysis/pareto_front.hpp"
+#include "infersweep/search/result_row.hpp"
+#include "infersweep/sweep/column_table.hpp"
+
+namespace infersweep::analysis {
+
+struct ParetoOptions {
+  SloLimits slos;
+  double tolerance = 0.1;                           // "near": within 10 % of a front point
+  std::vector<std::string> by{"model", "trace"};    // grouping columns; empty: one group
+  bool list_all = false;                            // list every config, not only the notable ones
+};
+
+enum class FrontRole { none, near, on };
+const char* to_string(FrontRole role);  // "", "near", "on"
+
+struct AnalysedConfig {
+  size_t row = 0;  // row of the results table
+  ConfigCandidate candidate;
+  bool meets_slos = false;
+  bool best = false;
+  FrontRole ttft_front = FrontRole::none;
+  FrontRole tbt_front = FrontRole::none;
+  bool notable() const { return best || ttft_front != FrontRole::none || tbt_front != FrontRole::none; }
+};
+
+struct ParetoGroup {
+  std::vector<search::Field> key;      // one field per grouping column
+  int64_t rows = 0;                    // configs of the group, any status
+  int64_t not_ok = 0;                  // skipped, failed or timed out
+  std::vector<AnalysedConfig> configs; // the ok ones, by config id
+  std::optional<size_t> best;          // index into configs
+  std::vector<size_t> ttft_front;      // indices into configs, by increasing TTFT p90
+  std::vector<size_t> tbt_front;       // ... by increasing TBT p99
+  int64_t meeting_slos() const;
+};
+
+// Throws InputError when a grouping column is not a text or integer column of the table, or
+// a column the analysis needs is missing.
+std::vector<ParetoGroup> analyse_pareto(const sweep::ColumnTable& results, const ParetoOptions& options);
+
+// The configs a report lists for a group: the notable ones (or all with list_all), by QPS per
+// dollar, best first (ties as ranks_above).
+std::vector<size_t> listed_configs(const ParetoGroup& group, const ParetoOptions& options);
+
+// Columns that describe a listed config in the CSV and JSON outputs (those the table has).
+std::vector<std::string> description_columns(const sweep::ColumnTable& results);
+
+void print_pareto_table(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+                        const ParetoOptions& options, std::ostream& out);
+void write_pareto_csv(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+                      const ParetoOptions& options, std::ostream& out);
+// `header` fields (file, sweep state, ...) open the JSON object.
+void write_pareto_json(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+                       const ParetoOptions& options, const std::vector<search::Field>& header, std::ostream& out);
+
+}  // namespace infersweep::analysis

@@ -1,0 +1,301 @@
+#include "infersweep/analysis/pareto_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/io/csv_table.hpp"
+#include "infersweep/io/json_writer.hpp"
+
+namespace infersweep::analysis {
+
+namespace {
+
+const std::vector<std::string> kRequiredColumns{"config_id",    "status", "qps_per_dollar", "capacity_qps",
+                                                "gpus",         "ttft_p90", "tbt_p99"};
+const std::vector<std::string> kDescriptionColumns{
+    "config_id", "model",          "trace",        "device",         "node",           "tp",
+    "pp",        "replicas",       "gpus",         "scheduler_label", "batch_size_cap", "capacity_qps",
+    "qps_per_dollar", "dollars_per_hour", "ttft_p90", "tbt_p99"};
+
+std::string column_list(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+  return text;
+}
+
+void check_columns(const sweep::ColumnTable& results, const ParetoOptions& options) {
+  for (const auto& name : kRequiredColumns)
+    if (!results.has_column(name))
+      throw InputError("the results table has no column '" + name + "' (a sweep file of another schema?)");
+  std::vector<std::string> groupable;
+  for (const auto& spec : results.schema())
+    if (spec.kind == sweep::ColumnKind::text || spec.kind == sweep::ColumnKind::int64) groupable.push_back(spec.name);
+  for (const auto& name : options.by) {
+    if (std::find(groupable.begin(), groupable.end(), name) == groupable.end())
+      throw InputError::option("by", "'" + name + "' is not a text or integer column of the results (expected some of: " +
+                                         column_list(groupable) + ")");
+  }
+}
+
+ConfigCandidate candidate_of(const sweep::ColumnTable& t, size_t row) {
+  ConfigCandidate c;
+  c.config_id = t.text("config_id")[row];
+  c.qps_per_dollar = t.float64("qps_per_dollar")[row];
+  c.capacity_qps = t.float64("capacity_qps")[row];
+  c.gpus = t.int64("gpus")[row];
+  c.ttft_p90_s = t.float64("ttft_p90")[row];
+  c.tbt_p99_s = t.float64("tbt_p99")[row];
+  return c;
+}
+
+// Fills one front and the near-front roles for one latency metric.
+template <typename Latency>
+std::vector<size_t> assign_front(std::vector<AnalysedConfig>& configs, double tolerance, FrontRole AnalysedConfig::*role,
+                                 Latency latency) {
+  std::vector<TradeoffPoint> points;
+  for (const auto& c : configs) points.push_back({c.candidate.qps_per_dollar, latency(c.candidate)});
+  const auto front = pareto_front(points);
+  for (size_t i : near_front(points, front, tolerance)) configs[i].*role = FrontRole::near;
+  for (size_t i : front) configs[i].*role = FrontRole::on;
+  return front;
+}
+
+ParetoGroup analyse_group(std::vector<search::Field> key, const std::vector<size_t>& rows,
+                          const sweep::ColumnTable& results, const ParetoOptions& options) {
+  ParetoGroup g;
+  g.key = std::move(key);
+  g.rows = static_cast<int64_t>(rows.size());
+  const auto& status = results.text("status");
+  for (size_t r : rows) {
+    if (status[r] != "ok") {
+      ++g.not_ok;
+      continue;
+    }
+    AnalysedConfig c;
+    c.row = r;
+    c.candidate = candidate_of(results, r);
+    c.meets_slos = meets_slos(c.candidate, options.slos);
+    g.configs.push_back(std::move(c));
+  }
+  // By config id, so fronts, ties and listings never depend on the order ranks wrote rows in.
+  std::stable_sort(g.configs.begin(), g.configs.end(), [](const AnalysedConfig& a, const AnalysedConfig& b) {
+    return a.candidate.config_id < b.candidate.config_id;
+  });
+  std::vector<ConfigCandidate> candidates;
+  for (const auto& c : g.configs) candidates.push_back(c.candidate);
+  g.best = best_under_slos(candidates, options.slos);
+  if (g.best) g.configs[*g.best].best = true;
+  g.ttft_front = assign_front(g.configs, options.tolerance, &AnalysedConfig::ttft_front,
+                              [](const ConfigCandidate& c) { return c.ttft_p90_s; });
+  g.tbt_front = assign_front(g.configs, options.tolerance, &AnalysedConfig::tbt_front,
+                             [](const ConfigCandidate& c) { return c.tbt_p99_s; });
+  return g;
+}
+
+std::string key_text(const ParetoGroup& g) {
+  if (g.key.empty()) return "all configs";
+  std::string text;
+  for (const auto& f : g.key) text += (text.empty() ? "" : " ") + f.name + "=" + search::field_text(f);
+  return text;
+}
+
+std::string shortest(double v, const char* unit) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%g%s", v, unit);
+  return text;
+}
+
+// Text of a column of the table, or "" when the table lacks it (hand-made tables).
+std::string cell(const sweep::ColumnTable& t, const std::string& name, size_t row) {
+  return t.has_column(name) ? search::field_text(t.field(t.column_index(name), row)) : std::string();
+}
+
+double number(const sweep::ColumnTable& t, const std::string& name, size_t row) {
+  if (!t.has_column(name)) return std::nan("");
+  const auto f = t.field(t.column_index(name), row);
+  if (const auto* d = std::get_if<double>(&f.value)) return *d;
+  if (const auto* i = std::get_if<int64_t>(&f.value)) return static_cast<double>(*i);
+  return std::nan("");
+}
+
+}  // namespace
+
+const char* to_string(FrontRole role) {
+  switch (role) {
+    case FrontRole::on: return "on";
+    case FrontRole::near: return "near";
+    case FrontRole::none: break;
+  }
+  return "";
+}
+
+int64_t ParetoGroup::meeting_slos() const {
+  return std::count_if(configs.begin(), configs.end(), [](const AnalysedConfig& c) { return c.meets_slos; });
+}
+
+std::vector<ParetoGroup> analyse_pareto(const sweep::ColumnTable& results, const ParetoOptions& options) {
+  check_columns(results, options);
+  std::vector<size_t> key_columns;
+  for (const auto& name : options.by) key_columns.push_back(results.column_index(name));
+  // std::variant orders values of one type naturally, so integer keys sort as numbers.
+  std::map<std::vector<search::Field::Value>, std::vector<size_t>> rows_by_key;
+  for (size_t r = 0; r < results.rows(); ++r) {
+    std::vector<search::Field::Value> key;
+    for (size_t c : key_columns) key.push_back(results.field(c, r).value);
+    rows_by_key[key].push_back(r);
+  }
+  std::vector<ParetoGroup> groups;
+  for (const auto& [values, rows] : rows_by_key) {
+    std::vector<search::Field> key;
+    for (size_t k = 0; k < values.size(); ++k) key.push_back({options.by[k], values[k]});
+    groups.push_back(analyse_group(std::move(key), rows, results, options));
+  }
+  return groups;
+}
+
+std::vector<size_t> listed_configs(const ParetoGroup& group, const ParetoOptions& options) {
+  std::vector<size_t> listed;
+  for (size_t i = 0; i < group.configs.size(); ++i)
+    if (options.list_all || group.configs[i].notable()) listed.push_back(i);
+  std::sort(listed.begin(), listed.end(), [&](size_t a, size_t b) {
+    return ranks_above(group.configs[a].candidate, group.configs[b].candidate);
+  });
+  return listed;
+}
+
+std::vector<std::string> description_columns(const sweep::ColumnTable& results) {
+  std::vector<std::string> names;
+  for (const auto& name : kDescriptionColumns)
+    if (results.has_column(name)) names.push_back(name);
+  return names;
+}
+
+void print_pareto_table(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+                        const ParetoOptions& options, std::ostream& out) {
+  out << "SLOs: TTFT p90 <= " << shortest(options.slos.ttft_p90_s, " s") << ", TBT p99 <= "
+      << shortest(options.slos.tbt_p99_s, " s") << "; fronts: QPS per dollar against TTFT p90 and against TBT p99"
+      << "; near: within " << shortest(100 * options.tolerance, "%") << " of a front\n";
+  if (groups.empty()) out << "\nno results yet\n";
+  char line[400];
+  for (const auto& g : groups) {
+    out << "\n" << key_text(g) << ": " << g.configs.size() << " configs with a capacity";
+    if (g.not_ok > 0) out << " (" << g.not_ok << " more skipped, failed or timed out)";
+    out << ", " << g.meeting_slos() << (g.meeting_slos() == 1 ? " meets" : " meet") << " the SLOs\n";
+    if (g.best) {
+      const auto& b = g.configs[*g.best];
+      std::snprintf(line, sizeof line, "best under the SLOs: %s TP%s PP%s x%s %s batch %s: %.3f QPS for $%.2f/h = %.4f QPS/$ (%s)\n",
+                    cell(results, "device", b.row).c_str(), cell(results, "tp", b.row).c_str(),
+                    cell(results, "pp", b.row).c_str(), cell(results, "replicas", b.row).c_str(),
+                    cell(results, "scheduler_label", b.row).c_str(), cell(results, "batch_size_cap", b.row).c_str(),
+                    b.candidate.capacity_qps, number(results, "dollars_per_hour", b.row), b.candidate.qps_per_dollar,
+                    b.candidate.config_id.c_str());
+      out << line;
+    } else {
+      out << "best under the SLOs: none of these configs meets them\n";
+    }
+    const auto listed = listed_configs(g, options);
+    if (listed.empty()) continue;
+    out << (options.list_all ? "every config" : "on or near a front") << " (* best):\n";
+    std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-14s %5s %9s %8s %8s %9s %9s %4s %-5s %-5s  %s\n", "gpu",
+                  "tp", "pp", "repl", "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "SLOs",
+                  "TTFT", "TBT", "config_id");
+    out << line;
+    for (size_t i : listed) {
+      const auto& c = g.configs[i];
+      std::snprintf(line, sizeof line, "%c %-6s %3s %3s %4s %-14s %5s %9.3f %8.2f %8.4f %9.3f %9.4f %4s %-5s %-5s  %s\n",
+                    c.best ? '*' : ' ', cell(results, "device", c.row).c_str(), cell(results, "tp", c.row).c_str(),
+                    cell(results, "pp", c.row).c_str(), cell(results, "replicas", c.row).c_str(),
+                    cell(results, "scheduler_label", c.row).c_str(), cell(results, "batch_size_cap", c.row).c_str(),
+                    c.candidate.capacity_qps, number(results, "dollars_per_hour", c.row), c.candidate.qps_per_dollar,
+                    c.candidate.ttft_p90_s, c.candidate.tbt_p99_s, c.meets_slos ? "yes" : "no",
+                    to_string(c.ttft_front), to_string(c.tbt_front), c.candidate.config_id.c_str());
+      out << line;
+    }
+  }
+}
+
+void write_pareto_csv(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+                      const ParetoOptions& options, std::ostream& out) {
+  std::vector<std::string> header = options.by;
+  for (const auto& name : description_columns(results))
+    if (std::find(header.begin(), header.end(), name) == header.end()) header.push_back(name);
+  const size_t described = header.size();
+  for (const char* flag : {"meets_slos", "best", "ttft_p90_front", "tbt_p99_front"}) header.push_back(flag);
+  for (size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << header[i];
+  out << "\n";
+  for (const auto& g : groups) {
+    for (size_t i : listed_configs(g, options)) {
+      const auto& c = g.configs[i];
+      for (size_t k = 0; k < described; ++k) out << (k ? "," : "") << io::csv_quote(cell(results, header[k], c.row));
+      out << "," << (c.meets_slos ? "true" : "false") << "," << (c.best ? "true" : "false") << ","
+          << to_string(c.ttft_front) << "," << to_string(c.tbt_front) << "\n";
+    }
+  }
+}
+
+void write_pareto_json(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+                       const ParetoOptions& options, const std::vector<search::Field>& header, std::ostream& out) {
+  io::JsonWriter json(out);
+  auto field = [&](const search::Field& f) { std::visit([&](const auto& v) { json.value(f.name, v); }, f.value); };
+  auto ids = [&](const char* name, const ParetoGroup& g, const std::vector<size_t>& which) {
+    json.begin_array(name);
+    for (size_t i : which) json.value("", g.configs[i].candidate.config_id);
+    json.end_array();
+  };
+  json.begin_object();
+  for (const auto& f : header) field(f);
+  json.begin_object("slos");
+  json.value("ttft_p90_s", options.slos.ttft_p90_s);
+  json.value("tbt_p99_s", options.slos.tbt_p99_s);
+  json.end_object();
+  json.value("tolerance", options.tolerance);
+  json.begin_array("by");
+  for (const auto& name : options.by) json.value("", name);
+  json.end_array();
+  const auto columns = description_columns(results);
+  json.begin_array("groups");
+  for (const auto& g : groups) {
+    json.begin_object();
+    json.begin_object("key");
+    for (const auto& f : g.key) field(f);
+    json.end_object();
+    json.value("configs", g.rows);
+    json.value("not_ok", g.not_ok);
+    json.value("with_capacity", static_cast<int64_t>(g.configs.size()));
+    json.value("meeting_slos", g.meeting_slos());
+    if (g.best)
+      json.value("best", g.configs[*g.best].candidate.config_id);
+    else
+      json.null("best");
+    ids("ttft_p90_front", g, g.ttft_front);
+    ids("tbt_p99_front", g, g.tbt_front);
+    std::vector<size_t> near_ttft, near_tbt;
+    for (size_t i = 0; i < g.configs.size(); ++i) {
+      if (g.configs[i].ttft_front != FrontRole::none) near_ttft.push_back(i);
+      if (g.configs[i].tbt_front != FrontRole::none) near_tbt.push_back(i);
+    }
+    ids("near_ttft_p90_front", g, near_ttft);
+    ids("near_tbt_p99_front", g, near_tbt);
+    json.begin_array("listed");
+    for (size_t i : listed_configs(g, options)) {
+      const auto& c = g.configs[i];
+      json.begin_object();
+      for (const auto& name : columns) field(results.field(results.column_index(name), c.row));
+      json.value("meets_slos", c.meets_slos);
+      json.value("best", c.best);
+      json.value("ttft_p90_front", to_string(c.ttft_front));
+      json.value("tbt_p99_front", to_string(c.tbt_front));
+      json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  out << "\n";
+}
+
+}  // namespace infersweep::analysis

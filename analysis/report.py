@@ -1,0 +1,137 @@
+"""`python3 -m analysis.report results.h5 [--out DIR]`: the report of a sweep file, as PNG
+figures and a Markdown summary (summary.md) in DIR (default: <results>-report next to the file).
+
+Per model and trace: the Pareto curves of QPS per dollar against TTFT p90 and TBT p99 with the
+SLO lines and the chosen config (pareto_<model>_<trace>.png), capacity against TP x PP and
+scheduler (capacity_<model>_<trace>.png); across them, the cost of the best config
+(best_config_cost.png). Works on a file a sweep is still writing: the report then covers the
+configs committed so far and says so."""
+
+import argparse
+import os
+import re
+import sys
+
+from . import plots
+from .pareto import SloLimits, analyse, listed_configs
+from .results import load
+
+
+def file_stem(*parts):
+    return "_".join(re.sub(r"[^A-Za-z0-9._-]+", "-", str(p)) for p in parts)
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def number(value, digits):
+    return "" if value != value else f"{value:.{digits}f}"  # NaN: empty cell
+
+
+def save(fig, directory, name):
+    path = os.path.join(directory, name)
+    fig.savefig(path, dpi=110)
+    return name
+
+
+def sweep_line(sweep):
+    p = sweep.progress
+    state = p["state_name"]
+    if state == "running":
+        state = "still running (or interrupted): the report covers the configs committed so far"
+    line = f"{p['grid_done']} of {p['grid_configs']} configs of the grid done; sweep {state}"
+    return f"{line}; {p['results_rows']} result rows, {p['probes_rows']} probes"
+
+
+def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1):
+    """Writes the figures and summary.md into out_dir; returns the file names written."""
+    sweep = load(path)
+    os.makedirs(out_dir, exist_ok=True)
+    groups = analyse(sweep.results, slos, tolerance)
+    written, sections, best_rows, cost_rows = [], [], [], []
+    for group in groups:
+        model, trace = group.key["model"], group.key["trace"]
+        title = f"{model} on {trace}"
+        best = group.best_row
+        cost_rows.append({"model": model, "trace": trace, "best": best})
+        if best is not None:
+            per_million = 1e6 * best["dollars_per_hour"] / (3600 * best["capacity_qps"])
+            best_rows.append([model, trace, plots.config_label(best), number(best["capacity_qps"], 3),
+                              number(best["dollars_per_hour"], 2), number(best["qps_per_dollar"], 4),
+                              number(best["ttft_p90"], 3), number(best["tbt_p99"], 4), number(per_million, 2)])
+        else:
+            best_rows.append([model, trace, "none meets the SLOs", "", "", "", "", "", ""])
+        section = [f"## {title}", "",
+                   f"{len(group.configs)} configs with a capacity ({group.not_ok} skipped, failed or timed out), "
+                   f"{group.meeting_slos} {'meets' if group.meeting_slos == 1 else 'meet'} the SLOs.", ""]
+        if len(group.configs):
+            pareto_png = save(plots.pareto_figure(group, slos, tolerance, title), out_dir,
+                              f"pareto_{file_stem(model, trace)}.png")
+            capacity_png = save(plots.capacity_figure(group.configs, f"{title}: capacity by parallelism and scheduler"),
+                                out_dir, f"capacity_{file_stem(model, trace)}.png")
+            written += [pareto_png, capacity_png]
+            section += [f"![Pareto curves of {title}]({pareto_png})", "",
+                        f"Configs on or within {100 * tolerance:g}% of a front (best first):", ""]
+            listed = listed_configs(group)
+            section.append(markdown_table(
+                ["", "config", "QPS", "$/h", "QPS per $/h", "TTFT p90 (s)", "TBT p99 (s)", "meets SLOs",
+                 "TTFT front", "TBT front", "config id"],
+                [["best" if r["best"] else "", plots.config_label(r), number(r["capacity_qps"], 3),
+                  number(r["dollars_per_hour"], 2), number(r["qps_per_dollar"], 4), number(r["ttft_p90"], 3),
+                  number(r["tbt_p99"], 4), "yes" if r["meets_slos"] else "no", r["ttft_p90_front"],
+                  r["tbt_p99_front"], r["config_id"]] for _, r in listed.iterrows()]))
+            section += ["", f"![Capacity of {title}]({capacity_png})", ""]
+        sections.append("\n".join(section))
+    if groups:
+        written.append(save(plots.best_cost_figure(cost_rows), out_dir, "best_config_cost.png"))
+
+    a = sweep.attributes
+    lines = [f"# Sweep report: {os.path.basename(path)}", "",
+             f"- grid: `{a.get('grid_file', '')}`, engine {a.get('engine_version', '')} "
+             f"(commit {a.get('git_commit', '')}), {len(sweep.runs)} run(s), latest on {a.get('host', '')} "
+             f"with {a.get('ranks', '')} rank(s)",
+             f"- {sweep_line(sweep)}",
+             f"- SLOs: TTFT p90 <= {slos.ttft_p90_s:g} s and TBT p99 <= {slos.tbt_p99_s:g} s at capacity "
+             f"(capacity: the highest QPS whose scheduling delay meets the sweep's own SLO); "
+             f"fronts: QPS per dollar against each; near: within {100 * tolerance:g}% of a front on both axes",
+             "", "## Best config under the SLOs", ""]
+    if groups:
+        lines.append(markdown_table(["model", "trace", "config", "QPS", "$/h", "QPS per $/h", "TTFT p90 (s)",
+                                    "TBT p99 (s)", "$ per 1M requests"], best_rows))
+        lines += ["", "![Cost of the best config](best_config_cost.png)", ""]
+    else:
+        lines += ["No results yet.", ""]
+    summary = "\n".join(lines + sections) + "\n"
+    with open(os.path.join(out_dir, "summary.md"), "w", encoding="utf-8") as f:
+        f.write(summary)
+    return written + ["summary.md"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m analysis.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", help="the sweep's HDF5 results file")
+    parser.add_argument("--out", help="output directory (default: <results without .h5>-report)")
+    parser.add_argument("--slo-ttft-p90", type=float, default=2.0, help="seconds (default 2.0)")
+    parser.add_argument("--slo-tbt-p99", type=float, default=0.2, help="seconds (default 0.2)")
+    parser.add_argument("--tolerance", type=float, default=0.1, help="near a front: within this share (default 0.1)")
+    args = parser.parse_args(argv)
+    if not args.slo_ttft_p90 > 0 or not args.slo_tbt_p99 > 0:
+        parser.error("SLOs must be positive numbers of seconds")
+    if not 0 <= args.tolerance < 1:
+        parser.error("--tolerance must be at least 0 and below 1")
+    out_dir = args.out or re.sub(r"\.h5$", "", args.results) + "-report"
+    try:
+        written = write_report(args.results, out_dir, SloLimits(args.slo_ttft_p90, args.slo_tbt_p99), args.tolerance)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"analysis.report: error: {error}", file=sys.stderr)
+        return 1
+    for name in written:
+        print(os.path.join(out_dir, name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,13 @@
 """The Python analysis and `infersweep pareto` give the same answer on the same file: groups,
 counts, best config, both fronts in order, the near configs and the listing."""
+import io
+import subprocess
+
+import pandas as pd
 import pytest
 
 import analysis
+import sweeptest as st
 from conftest import infersweep_pareto
 
 CASES = [
@@ -41,3 +46,24 @@ def test_some_case_has_a_best_config_and_a_front_of_several(sweep_file):
     relaxed = infersweep_pareto(sweep_file, "--slo-ttft-p90", "100", "--slo-tbt-p99", "100")
     assert all(g["best"] is not None for g in relaxed["groups"])
     assert any(len(g["tbt_p99_front"]) > 1 for g in relaxed["groups"])
+
+
+@pytest.mark.parametrize("options,message", [
+    (["--by", "colour"], "'colour' is not a text or integer column"),
+    (["--slo-ttft-p90", "0"], "must be a positive number of seconds"),
+    (["--tolerance", "1"], "must be at least 0 and below 1"),
+    (["--format", "xml"], "not one of table, csv, json"),
+])
+def test_bad_options_are_input_errors(sweep_file, options, message):
+    done = subprocess.run([st.INFERSWEEP, "pareto", sweep_file, *options], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+def test_csv_lists_the_same_configs_as_json(sweep_file):
+    done = subprocess.run([st.INFERSWEEP, "pareto", sweep_file, "--format", "csv"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(io.StringIO(done.stdout))
+    report = infersweep_pareto(sweep_file)
+    assert list(table["config_id"]) == [c["config_id"] for g in report["groups"] for c in g["listed"]]
+    assert list(table.columns[-4:]) == ["meets_slos", "best", "ttft_p90_front", "tbt_p99_front"]

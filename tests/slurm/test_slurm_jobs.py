@@ -161,6 +161,10 @@ class SlurmJobs(unittest.TestCase):
         log(f"job {sweep} ended early: exit_state=stopped ({first_run['stop_reason']}), {rows_after_first} rows")
         self.assertEqual(job_field(analyze, "Dependency").split("(")[0], f"afterok:{second}")
         self.assertEqual(wait_job(second), "COMPLETED")
+        # The successor has the first job's shape and output file pattern.
+        for field in ("NumNodes", "NumTasks", "CPUs/Task", "TimeLimit", "Partition"):
+            self.assertEqual(job_field(second, field), job_field(sweep, field), field)
+        self.assertEqual(job_field(second, "StdOut"), job_field(sweep, "StdOut").replace(str(sweep), str(second)))
         self.assertEqual(wait_job(analyze), "COMPLETED")
         rows, runs = check_complete(out)
         self.assertEqual(runs, 2)

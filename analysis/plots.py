@@ -25,7 +25,7 @@ def config_label(row, short=False):
     return text if short else f"{text} bsz{row['batch_size_cap']}"
 
 
-def _log_if_wide(axis, values, setter):
+def _log_if_wide(values, setter):
     finite = [v for v in values if math.isfinite(v) and v > 0]
     if finite and max(finite) / min(finite) > 30:
         setter("log")
@@ -49,7 +49,7 @@ def _pareto_panel(ax, group, metric, slo, name, tolerance):
     if best is not None:
         ax.scatter([best[metric]], [best["qps_per_dollar"]], marker="*", s=420, color=COLOURS["best"],
                    edgecolors="black", linewidths=0.8, zorder=5, label="best under the SLOs")
-    _log_if_wide(ax, x, ax.set_xscale)
+    _log_if_wide(x, ax.set_xscale)
     ax.set_xlabel(f"{name} at capacity (s)")
     ax.set_ylabel(QPS_PER_DOLLAR)
     ax.set_title(f"QPS per dollar against {name}")
@@ -77,8 +77,8 @@ def pareto_figure(group, slos, tolerance, title):
     if best is not None:
         ax.scatter([best["ttft_p90"]], [best["tbt_p99"]], marker="*", s=420, color=COLOURS["best"],
                    edgecolors="black", linewidths=0.8, zorder=5, label="best under the SLOs")
-    _log_if_wide(ax, shown["ttft_p90"], ax.set_xscale)
-    _log_if_wide(ax, shown["tbt_p99"], ax.set_yscale)
+    _log_if_wide(shown["ttft_p90"], ax.set_xscale)
+    _log_if_wide(shown["tbt_p99"], ax.set_yscale)
     ax.set_xlabel("TTFT p90 at capacity (s)")
     ax.set_ylabel("TBT p99 at capacity (s)")
     ax.set_title("TTFT against TBT")

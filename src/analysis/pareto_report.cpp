@@ -239,7 +239,7 @@ void write_pareto_csv(const std::vector<ParetoGroup>& groups, const sweep::Colum
 void write_pareto_json(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
                        const ParetoOptions& options, const std::vector<search::Field>& header, std::ostream& out) {
   io::JsonWriter json(out);
-  auto field = [&](const search::Field& f) { std::visit([&](const auto& v) { json.value(f.name, v); }, f.value); };
+  auto field = [&](const search::Field& f) { json.value(f.name, f.value); };
   auto ids = [&](const char* name, const ParetoGroup& g, const std::vector<size_t>& which) {
     json.begin_array(name);
     for (size_t i : which) json.value("", g.configs[i].candidate.config_id);

@@ -1,7 +1,6 @@
 #include "infersweep/cli/pareto_command.hpp"
 
 #include <boost/program_options.hpp>
-#include <algorithm>
 #include <iostream>
 
 #include "infersweep/analysis/pareto_report.hpp"
@@ -19,13 +18,10 @@ namespace {
 std::vector<std::string> parse_by(const std::string& text) {
   std::vector<std::string> names;
   if (text == "none") return names;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = std::min(text.find(',', start), text.size());
-    const std::string name(trim(std::string_view(text).substr(start, comma - start)));
-    if (name.empty()) throw InputError::option("by", "empty column name in '" + text + "' (expected e.g. model,trace or none)");
-    names.push_back(name);
-    start = comma + 1;
+  for (const auto& part : split(text, ',')) {
+    names.emplace_back(trim(part));
+    if (names.back().empty())
+      throw InputError::option("by", "empty column name in '" + text + "' (expected e.g. model,trace or none)");
   }
   return names;
 }

@@ -32,8 +32,7 @@ void write_csv_rows(const std::vector<search::Field>& header, const std::vector<
 }
 
 void write_json_fields(JsonWriter& json, const std::vector<search::Field>& fields) {
-  for (const auto& f : fields)
-    std::visit([&](const auto& v) { json.value(f.name, v); }, f.value);
+  for (const auto& f : fields) json.value(f.name, f.value);
 }
 
 }  // namespace

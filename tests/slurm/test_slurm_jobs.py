@@ -60,15 +60,6 @@ def wait_job(job, timeout=300):
     raise AssertionError(f"job {job} still {last} after {timeout} s")
 
 
-def slow_grid(path):
-    """The sweep tests' grid with six times the requests: long enough to be signalled mid-run."""
-    with open(st.GRID) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(re.sub(r"num_requests: (\d+)", lambda m: f"num_requests: {6 * int(m.group(1))}", text))
-    return path
-
-
 def submit(grid, out):
     text = run([os.path.join(REPO, "jobs", "submit"), grid, "--out", out, "--time", "10:00",
                 "--sweep-args", f"--trace-dir {st.TRACE_DIR} --flush-interval 0.5"])
@@ -108,7 +99,8 @@ class SlurmJobs(unittest.TestCase):
         cls.addClassCleanup(cls.stop_cluster)
         log("starting a local Slurm: " + run(["bash", os.path.join(SLURM_LOCAL, "slurm-up.sh"), CLUSTER]).strip())
         os.environ["SLURM_CONF"] = os.path.join(CLUSTER, "etc", "slurm.conf")
-        cls.grid = slow_grid(os.path.join(st.WORK_DIR, "grid.yaml"))
+        # Six times the requests: long enough to be signalled mid-run.
+        cls.grid = st.scaled_grid(os.path.join(st.WORK_DIR, "grid.yaml"), 6)
         cls.reference = os.path.join(st.WORK_DIR, "reference", "grid.h5")
 
     @classmethod

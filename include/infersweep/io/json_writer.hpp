@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace infersweep::io {
@@ -23,6 +24,12 @@ class JsonWriter {
   JsonWriter& value(const std::string& key, int v) { return value(key, static_cast<int64_t>(v)); }
   JsonWriter& value(const std::string& key, bool v);
   JsonWriter& null(const std::string& key);
+  // A value held in a variant of the types above (a result field's value).
+  template <typename... Types>
+  JsonWriter& value(const std::string& key, const std::variant<Types...>& v) {
+    std::visit([&](const auto& held) { value(key, held); }, v);
+    return *this;
+  }
 
   static std::string escape(const std::string& text);
 

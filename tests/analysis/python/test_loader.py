@@ -1,7 +1,6 @@
 """analysis.load on a results file made by a sweep in this test run: the tables, their
 types and units, the provenance, bad files, and reading a file a sweep is still writing."""
 import os
-import re
 import subprocess
 import time
 
@@ -65,21 +64,11 @@ def test_missing_and_foreign_files_are_clear_errors(tmp_path):
         analysis.load(str(text))
 
 
-def slower_grid(path):
-    """The test grid with twice the requests, so that a 1-rank sweep of its A100 half runs long
-    enough to be read part-way."""
-    with open(st.GRID) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(re.sub(r"num_requests: (\d+)", lambda m: f"num_requests: {2 * int(m.group(1))}", text))
-    return path
-
-
 def test_a_file_being_written_reads_with_its_committed_rows(tmp_path):
     """SWMR: while a sweep runs, the loader and `infersweep pareto` see the committed rows, and
     every row seen then is in the final file unchanged."""
     path = st.fresh(st.work_path("running.h5"))
-    grid = slower_grid(str(tmp_path / "slow.yaml"))
+    grid = st.scaled_grid(str(tmp_path / "slow.yaml"), 2)  # runs long enough to be read part-way
     env = dict(os.environ, OMP_NUM_THREADS="1")
     command = [st.MPIEXEC, "-n", "1", st.INFERSWEEP, "sweep", "--grid", grid, "--trace-dir", st.TRACE_DIR,
                "--device", "a100", "--out", path, "--threads", "1", "--flush-interval", "0.2", "-q"]

@@ -5,6 +5,7 @@ result sets bit for bit, ignoring how rows were produced (wall time, run, rank) 
 Configured by ctest through the environment: INFERSWEEP, MPIEXEC, SWEEP_GRID, TRACE_DIR,
 WORK_DIR."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -19,6 +20,16 @@ MPIEXEC = os.environ["MPIEXEC"]
 GRID = os.environ["SWEEP_GRID"]
 TRACE_DIR = os.environ["TRACE_DIR"]
 WORK_DIR = os.environ["WORK_DIR"]
+
+
+def scaled_grid(path, factor):
+    """Writes the test grid with `factor` times the requests of each trace to `path`: a sweep
+    long enough to be read or signalled while it runs."""
+    with open(GRID) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(re.sub(r"num_requests: (\d+)", lambda m: f"num_requests: {factor * int(m.group(1))}", text))
+    return path
 
 
 def work_path(name):

@@ -6,6 +6,7 @@
 #include "infersweep/cli/pareto_command.hpp"
 #include "infersweep/cli/predictor_command.hpp"
 #include "infersweep/cli/search_command.hpp"
+#include "infersweep/cli/setting_options.hpp"
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/cli/sweep_command.hpp"
 #include "infersweep/common/error.hpp"
@@ -25,7 +26,8 @@ constexpr const char* kUsage =
     "  pareto     best config under TTFT/TBT SLOs and the Pareto fronts of a sweep's HDF5 file\n"
     "  version    print the engine version and the MPI and HDF5 libraries it is built with\n"
     "\n"
-    "exit codes: 0 success, 1 bad input, 2 simulation failure, 3 sweep stopped early (rerun to resume)\n";
+    "exit codes: 0 success, 1 bad input, 2 simulation failure, 3 sweep stopped early (rerun to resume),\n"
+    "            4 internal error (a bug: please report it with the command line)\n";
 
 int print_version() {
   std::cout << "infersweep " << INFERSWEEP_VERSION << "\n"
@@ -62,13 +64,13 @@ int main(int argc, char** argv) {
     std::cerr << "infersweep: unknown command '" << command << "'\n" << kUsage;
     return 1;
   } catch (const infersweep::InputError& e) {
-    std::cerr << "infersweep " << command << ": error: " << e.what() << "\n";
+    std::cerr << "infersweep " << command << ": error: " << infersweep::cli::describe_error(e) << "\n";
     return 1;
   } catch (const infersweep::SimulationError& e) {
     std::cerr << "infersweep " << command << ": simulation failed: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "infersweep " << command << ": internal error: " << e.what() << "\n";
-    return 2;
+    return 4;
   }
 }

@@ -35,7 +35,7 @@ void check_columns(const sweep::ColumnTable& results, const ParetoOptions& optio
     if (spec.kind == sweep::ColumnKind::text || spec.kind == sweep::ColumnKind::int64) groupable.push_back(spec.name);
   for (const auto& name : options.by) {
     if (std::find(groupable.begin(), groupable.end(), name) == groupable.end())
-      throw InputError::option("by", "'" + name + "' is not a text or integer column of the results (expected some of: " +
+      throw InputError::setting("by", "'" + name + "' is not a text or integer column of the results (expected some of: " +
                                          column_list(groupable) + ")");
   }
 }

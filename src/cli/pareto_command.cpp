@@ -21,7 +21,7 @@ std::vector<std::string> parse_by(const std::string& text) {
   for (const auto& part : split(text, ',')) {
     names.emplace_back(trim(part));
     if (names.back().empty())
-      throw InputError::option("by", "empty column name in '" + text + "' (expected e.g. model,trace or none)");
+      throw InputError::setting("by", "empty column name in '" + text + "' (expected e.g. model,trace or none)");
   }
   return names;
 }
@@ -51,13 +51,13 @@ int run_pareto_command(const std::vector<std::string>& args) {
   positional.add("file", 1);
   po::variables_map vm;
   if (!parse_options(args, desc, vm, positional)) return 0;
-  if (file.empty()) throw InputError::option("file", "required: the sweep's results file");
-  if (!(options.slos.ttft_p90_s > 0)) throw InputError::option("slo-ttft-p90", "must be a positive number of seconds");
-  if (!(options.slos.tbt_p99_s > 0)) throw InputError::option("slo-tbt-p99", "must be a positive number of seconds");
+  if (file.empty()) throw InputError::setting("file", "required: the sweep's results file");
+  if (!(options.slos.ttft_p90_s > 0)) throw InputError::setting("slo-ttft-p90", "must be a positive number of seconds");
+  if (!(options.slos.tbt_p99_s > 0)) throw InputError::setting("slo-tbt-p99", "must be a positive number of seconds");
   if (!(options.tolerance >= 0 && options.tolerance < 1))
-    throw InputError::option("tolerance", "must be at least 0 and below 1 (0.1 is 10%)");
+    throw InputError::setting("tolerance", "must be at least 0 and below 1 (0.1 is 10%)");
   if (format != "table" && format != "csv" && format != "json")
-    throw InputError::option("format", "'" + format + "' is not one of table, csv, json");
+    throw InputError::setting("format", "'" + format + "' is not one of table, csv, json");
   options.by = parse_by(by);
 
   const auto contents = sweep::read_results_file(file);

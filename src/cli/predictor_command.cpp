@@ -8,6 +8,9 @@
 #include <sstream>
 
 #include "infersweep/cli/command_line.hpp"
+#include "infersweep/cli/setting_options.hpp"
+#include "infersweep/config/identity.hpp"
+#include "infersweep/sim/simulation_config.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/common/text.hpp"
@@ -21,12 +24,27 @@ namespace infersweep::cli {
 namespace {
 
 struct ReportOptions {
-  std::string data_dir, model = "meta-llama/Llama-2-7b-hf", gpu = "a100", node, output = "predictor_report.csv";
-  std::string replica_scheduler = "sarathi";
-  int64_t tp = 1, pp = 1, block_size = 16;
+  std::string data_dir, output = "predictor_report.csv";
   bool all_candidates = false;
-  predict::LearnedPredictorSettings learned;
 };
+
+config::SettingGroup<ReportOptions> declare_report_options() {
+  using config::Identity;
+  config::SettingGroup<ReportOptions> g("Report");
+  g.add(&ReportOptions::data_dir, "data-dir", Identity::none(), "directory with models/, gpus/, nodes/ specs")
+      .path()
+      .default_note("$INFERSWEEP_DATA_DIR or the shipped data/");
+  g.add(&ReportOptions::output, "output", Identity::none(), "CSV file to write the same report to").path();
+  g.add(&ReportOptions::all_candidates, "all-candidates", Identity::none(), "also print every candidate's CV MAPE");
+  return g;
+}
+
+// The simulation settings a report reads: the predictor's own (its cache included), those
+// that decide it, and the scheduler (whose traits can widen the token grid).
+bool shapes_the_predictor(const config::SettingSpec& spec) {
+  return spec.name != "predictor" && (predict::predictor_settings().find(spec.name) ||
+                                      spec.identity.in_predictor_id() || spec.name == "replica-scheduler");
+}
 
 // printf-style formatting onto std::cout, so that callers can redirect the report.
 void print(const char* format, ...) __attribute__((format(printf, 1, 2)));
@@ -47,41 +65,24 @@ std::string percent(double v) {
 
 int report(const std::vector<std::string>& args) {
   ReportOptions o;
-  auto& l = o.learned;
+  sim::SimulationConfig config;
+  config.predictor.name = "learned";
+  static const auto report_settings = declare_report_options();
+  OptionSections sections;
+  sections.section("Report").add_options()("help,h", "show this help");
+  describe_settings(sections, report_settings, o);
+  describe_settings(sections, sim::simulation_settings(), config, shapes_the_predictor);
   po::options_description desc("infersweep predictor report: how the learned predictor models one deployment");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("model", po::value(&o.model)->default_value(o.model), "model name from data/models")
-      ("device", po::value(&o.gpu)->default_value(o.gpu), "GPU SKU (a100, h100, a40)")
-      ("node", po::value(&o.node), "node SKU for the network profiles (default: <device>_pairwise_nvlink)")
-      ("tp", po::value(&o.tp)->default_value(o.tp), "tensor-parallel degree")
-      ("pp", po::value(&o.pp)->default_value(o.pp), "pipeline-parallel degree")
-      ("block-size", po::value(&o.block_size)->default_value(o.block_size), "KV block size (selects attention rows)")
-      ("replica-scheduler", po::value(&o.replica_scheduler)->default_value(o.replica_scheduler), "orca widens the token grid")
-      ("data-dir", po::value(&o.data_dir), "directory with models/, gpus/, nodes/ specs")
-      ("profiling-dir", po::value(&l.profiling_dir), "Vidur-layout profiling data (default: $INFERSWEEP_PROFILING_DIR or the build's)")
-      ("attention-file", po::value(&l.attention_file), "attention.csv to learn from and to check the roofline against")
-      ("cpu-overhead-file", po::value(&l.cpu_overhead_file), "cpu_overheads.csv to model CPU overheads from")
-      ("predictor-cache-dir", po::value(&l.cache_dir), "grid cache ('none': off)")
-      ("predictor-k-folds", po::value(&l.k_folds)->default_value(l.k_folds), "cross-validation folds")
-      ("predictor-seed", po::value(&l.seed)->default_value(l.seed), "seed of folds and trees")
-      ("all-candidates", po::bool_switch(&o.all_candidates), "also print every candidate's CV MAPE")
-      ("output", po::value(&o.output)->default_value(o.output), "CSV file to write the same report to");
+  sections.add_to(desc);
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
-  if (o.node.empty()) o.node = o.gpu + "_pairwise_nvlink";
+  apply_settings(vm, report_settings, o);
+  const auto given = apply_settings(vm, sim::simulation_settings(), config);
+  if (!given.count("node")) config.node = sim::default_node(config.gpu);
+  config::check_settings(sim::simulation_settings(), config);
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(o.data_dir));
-  predict::PredictorContext c;
-  c.model = catalog.model(o.model, "model");
-  c.gpu = catalog.gpu(o.gpu, "device");
-  c.node = catalog.node(o.node, "node");
-  c.tensor_parallel = o.tp;
-  c.pipeline_parallel = o.pp;
-  c.block_size = o.block_size;
-  c.replica_scheduler = o.replica_scheduler;
-  c.config.name = "learned";
-  c.config.learned = o.learned;
-  if (o.tp < 1 || o.pp < 1) throw InputError::option("tp", "TP and PP must be at least 1");
+  const auto c = sim::predictor_context(config, catalog);
+  const auto tp = c.tensor_parallel, pp = c.pipeline_parallel;
 
   predict::LearnedStateOrigin origin;
   const auto state = predict::load_or_build_learned_state(c, &origin);
@@ -90,7 +91,7 @@ int report(const std::vector<std::string>& args) {
   std::ostringstream csv;
   csv << "operator,source,filter,rows,chosen,cv_mape_percent,folds,candidates\n";
   print("%s on %s (TP%lld PP%lld, node %s), profiling data %s\n", c.model.name.c_str(), c.gpu.name.c_str(),
-              static_cast<long long>(o.tp), static_cast<long long>(o.pp), c.node.name.c_str(),
+              static_cast<long long>(tp), static_cast<long long>(pp), c.node.name.c_str(),
               inputs.profiling_dir.c_str());
   print("grids %s%s\n\n", origin.from_cache ? "read from cache " : "built and cached as ",
               origin.cache_file.empty() ? "(cache off)" : origin.cache_file.c_str());
@@ -126,7 +127,7 @@ int report(const std::vector<std::string>& args) {
       << '\n';
   if (state->attention_measured) {
     // The calibration never saw these rows, so this is the roofline's held-out error.
-    const auto profile = predict::read_attention_profile(inputs.attention_file, c.model, o.tp, o.block_size);
+    const auto profile = predict::read_attention_profile(inputs.attention_file, c.model, tp, c.block_size);
     predict::PredictorContext calibrated = c;
     calibrated.config.roofline = rp;
     const predict::RooflineModel roofline(calibrated);
@@ -143,7 +144,7 @@ int report(const std::vector<std::string>& args) {
     print("attention: no measured rows for this shape; the simulation uses the calibrated roofline\n");
   }
   std::ofstream out(o.output);
-  if (!out) throw InputError::option("output", "cannot write '" + o.output + "'");
+  if (!out) throw InputError::setting("output", "cannot write '" + o.output + "'");
   out << csv.str();
   print("\nwritten %s\n", o.output.c_str());
   return 0;

@@ -5,9 +5,11 @@
 #include <map>
 
 #include "infersweep/cli/command_line.hpp"
+#include "infersweep/cli/setting_options.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/search_report.hpp"
 #include "infersweep/search/deployment_space.hpp"
+#include "infersweep/search/grid_run_settings.hpp"
 #include "infersweep/search/grid_spec.hpp"
 #include "infersweep/search/search_runner.hpp"
 
@@ -17,14 +19,26 @@ namespace infersweep::cli {
 
 namespace {
 
-struct SearchOptions {
-  std::string grid, data_dir, output_dir = "search_output";
-  search::GridPaths paths;
-  search::GridFilter filter;
-  int threads = 0, top = 5;
-  double progress_interval = 5;
-  bool dry_run = false, quiet = false;
+// What only `search` has: where its tables go, how much it prints, whether it runs at all.
+struct SearchOutputs {
+  std::string output_dir = "search_output";
+  int64_t top = 5;
+  bool dry_run = false;
 };
+
+const config::SettingGroup<SearchOutputs>& search_output_settings() {
+  static const auto group = [] {
+    using config::Identity;
+    config::SettingGroup<SearchOutputs> g("Output");
+    g.add(&SearchOutputs::output_dir, "output-dir", Identity::none(), "where capacity.csv, probes.csv and capacity.json go")
+        .path();
+    g.add(&SearchOutputs::top, "top", Identity::none(), "configs shown per model and trace").at_least(1);
+    g.add(&SearchOutputs::dry_run, "dry-run", Identity::none(),
+          "enumerate and validate the grid, print what would run, run nothing");
+    return g;
+  }();
+  return group;
+}
 
 // The distinct skip reasons with their counts, most frequent first.
 void print_skip_reasons(const std::vector<search::SearchUnit>& units, std::ostream& out) {
@@ -39,40 +53,31 @@ void print_skip_reasons(const std::vector<search::SearchUnit>& units, std::ostre
 }  // namespace
 
 int run_search(const std::vector<std::string>& args) {
-  SearchOptions o;
+  search::GridRunSettings run;
+  SearchOutputs out;
+  OptionSections sections;
+  sections.section("Grid").add_options()("help,h", "show this help");
+  describe_settings(sections, search::grid_run_settings(), run);
+  describe_settings(sections, search_output_settings(), out);
   po::options_description desc("infersweep search: the highest QPS each configuration of a grid sustains within the SLO");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("grid", po::value(&o.grid), "grid file (YAML; see data/grids/ and docs/search.md)")
-      ("threads", po::value(&o.threads)->default_value(0), "searches run in parallel (0: $OMP_NUM_THREADS or every core)")
-      ("output-dir", po::value(&o.output_dir)->default_value(o.output_dir), "where capacity.csv, probes.csv and capacity.json go")
-      ("data-dir", po::value(&o.data_dir), "directory with models/, gpus/, nodes/ specs (default: $INFERSWEEP_DATA_DIR or the shipped data/)")
-      ("trace-dir", po::value(&o.paths.trace_dir), "where relative trace files are found (default: the grid's trace_dir, $INFERSWEEP_TRACE_DIR or the build's vidur-data/processed_traces)")
-      ("model", po::value(&o.filter.models)->composing(), "search only this model of the grid (name or identifier; repeatable)")
-      ("trace", po::value(&o.filter.traces)->composing(), "search only this trace of the grid (repeatable)")
-      ("device", po::value(&o.filter.devices)->composing(), "search only clusters of this GPU (repeatable)")
-      ("top", po::value(&o.top)->default_value(o.top), "configs shown per model and trace")
-      ("progress-interval", po::value(&o.progress_interval)->default_value(o.progress_interval), "seconds between progress lines on stderr")
-      ("dry-run", po::bool_switch(&o.dry_run), "enumerate and validate the grid, print what would run, run nothing")
-      ("quiet,q", po::bool_switch(&o.quiet), "print only the output paths");
+  sections.add_to(desc);
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
-  if (o.grid.empty()) throw InputError::option("grid", "required: a grid file such as data/grids/quick.yaml");
-  if (o.threads < 0) throw InputError::option("threads", "must not be negative");
-  if (o.top < 1) throw InputError::option("top", "must be at least 1");
-  if (!(o.progress_interval > 0)) throw InputError::option("progress-interval", "must be positive");
+  apply_settings(vm, search::grid_run_settings(), run);
+  apply_settings(vm, search_output_settings(), out);
+  run.require_grid();
 
-  const auto grid = search::read_grid_file(o.grid, o.paths);
-  const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(o.data_dir));
-  const auto units = search::enumerate_grid(grid, catalog, o.filter);
+  const auto grid = search::read_grid_file(run.grid, run.paths());
+  const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(run.data_dir));
+  const auto units = search::enumerate_grid(grid, catalog, run.filter());
   int64_t runnable = 0;
   for (const auto& u : units) runnable += u.runnable() ? 1 : 0;
-  if (!o.quiet) {
-    std::cerr << o.grid << ": " << units.size() << " configs, " << runnable << " to search, "
+  if (!run.quiet) {
+    std::cerr << run.grid << ": " << units.size() << " configs, " << runnable << " to search, "
               << units.size() - static_cast<size_t>(runnable) << " skipped\n";
     print_skip_reasons(units, std::cerr);
   }
-  if (o.dry_run) {
+  if (out.dry_run) {
     for (const auto& u : units)
       if (u.runnable())
         std::cout << u.config_id << "  " << u.labels.model << " " << u.labels.trace << " " << u.labels.device << " tp"
@@ -82,14 +87,15 @@ int run_search(const std::vector<std::string>& args) {
   }
 
   search::PredictorPool pool;
-  search::SearchRunOptions run;
-  run.threads = o.threads;
-  run.progress = o.quiet ? nullptr : &std::cerr;
-  run.progress_interval_s = o.progress_interval;
-  const auto results = search::run_searches(units, catalog, pool, run);
-  const auto written = io::write_search_outputs(grid, units, results, o.output_dir);
-  if (!o.quiet) {
-    io::print_search_table(units, results, std::cout, o.top);
+  search::SearchRunOptions options;
+  options.threads = static_cast<int>(run.threads);
+  options.progress = run.quiet ? nullptr : &std::cerr;
+  options.progress_interval_s = run.progress_interval_s;
+  options.config_wall_limit_s = run.config_wall_limit_s;
+  const auto results = search::run_searches(units, catalog, pool, options);
+  const auto written = io::write_search_outputs(grid, units, results, out.output_dir);
+  if (!run.quiet) {
+    io::print_search_table(units, results, std::cout, static_cast<int>(out.top));
     for (size_t i = 0; i < results.size(); ++i)
       if (results[i].status == search::ConfigStatus::failed)
         std::cerr << "failed: " << units[i].config_id << " (" << units[i].labels.model << " " << units[i].labels.device

@@ -4,10 +4,12 @@
 
 #include <boost/program_options.hpp>
 
-#include "infersweep/cli/command_line.hpp"
-#include "infersweep/common/error.hpp"
 #include <iostream>
 
+#include "infersweep/cli/command_line.hpp"
+#include "infersweep/cli/setting_options.hpp"
+#include "infersweep/common/error.hpp"
+#include "infersweep/search/grid_run_settings.hpp"
 #include "infersweep/sweep/provenance.hpp"
 #include "infersweep/sweep/results_file.hpp"
 #include "infersweep/sweep/sweep_run.hpp"
@@ -19,6 +21,39 @@ namespace po = boost::program_options;
 namespace infersweep::cli {
 
 namespace {
+
+// What only `sweep` has: its file, how it stops and how often it commits.
+struct SweepOutputs {
+  std::string out;
+  std::string stop_file;
+  std::string deadline;
+  std::string drain_timeout = "120";
+  double flush_interval_s = 2;
+  bool retry_failed = false;
+  bool master_only = false;
+};
+
+const config::SettingGroup<SweepOutputs>& sweep_output_settings() {
+  static const auto group = [] {
+    using config::Identity;
+    using S = SweepOutputs;
+    config::SettingGroup<S> g("Sweep file");
+    g.add(&S::out, "out", Identity::none(), "results file (HDF5; docs/sweep.md); an existing one is resumed").path();
+    g.add(&S::stop_file, "stop-file", Identity::none(), "stop dispatching once this file exists and exit 3")
+        .path()
+        .default_note("<out>.STOP");
+    g.add(&S::deadline, "deadline", Identity::none(),
+          "stop dispatching after this long (e.g. 11h30m, 11:30:00, 600) and exit 3 (empty: none)");
+    g.add(&S::drain_timeout, "drain-timeout", Identity::none(), "after a stop, how long in-flight configs may take");
+    g.add(&S::flush_interval_s, "flush-interval", Identity::none(), "time between commits of results to the file")
+        .positive()
+        .unit("s");
+    g.add(&S::retry_failed, "retry-failed", Identity::none(), "run failed and timed-out configs of the file again");
+    g.add(&S::master_only, "master-only", Identity::none(), "rank 0 only dispatches and writes (with more than one rank)");
+    return g;
+  }();
+  return group;
+}
 
 // MPI for the life of one command: initialised with the main thread as the only MPI caller
 // (rank 0's worker thread never calls MPI), finalised however the command ends.
@@ -40,43 +75,39 @@ class MpiSession {
 }  // namespace
 
 int run_sweep_command(const std::vector<std::string>& args, const std::string& command_line) {
-  sweep::SweepOptions o;
-  o.command_line = command_line;
-  std::string deadline, drain = "120";
+  search::GridRunSettings run;
+  SweepOutputs out;
+  OptionSections sections;
+  sections.section("Grid").add_options()("help,h", "show this help");
+  describe_settings(sections, search::grid_run_settings(), run);
+  describe_settings(sections, sweep_output_settings(), out);
   po::options_description desc(
       "infersweep sweep: every config of a grid, over MPI ranks and OpenMP threads, into one HDF5 file "
       "(mpiexec -n N infersweep sweep ..., srun --mpi=pmi2 infersweep sweep ..., or one process)");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("grid", po::value(&o.grid), "grid file (YAML; see data/grids/ and docs/search.md)")
-      ("out", po::value(&o.out), "results file (HDF5; docs/sweep.md); an existing one is resumed")
-      ("threads", po::value(&o.threads)->default_value(0), "OpenMP threads per rank (0: $OMP_NUM_THREADS or every core)")
-      ("retry-failed", po::bool_switch(&o.retry_failed), "run failed and timed-out configs of the file again")
-      ("deadline", po::value(&deadline), "stop dispatching after this long (e.g. 11h30m, 11:30:00, 600) and exit 3")
-      ("stop-file", po::value(&o.stop_file), "stop dispatching once this file exists and exit 3 (default: <out>.STOP)")
-      ("drain-timeout", po::value(&drain)->default_value(drain), "after a stop, how long in-flight configs may take")
-      ("config-time-limit", po::value(&o.config_wall_limit_s)->default_value(0),
-       "wall seconds per config before it is recorded as timeout (checked between probes; 0: none)")
-      ("flush-interval", po::value(&o.flush_interval_s)->default_value(o.flush_interval_s), "seconds between commits of results to the file")
-      ("progress-interval", po::value(&o.progress_interval_s)->default_value(o.progress_interval_s), "seconds between progress lines on stderr")
-      ("master-only", "rank 0 only dispatches and writes (with more than one rank)")
-      ("data-dir", po::value(&o.data_dir), "directory with models/, gpus/, nodes/ specs (default: $INFERSWEEP_DATA_DIR or the shipped data/)")
-      ("trace-dir", po::value(&o.paths.trace_dir), "where relative trace files are found (as for search)")
-      ("model", po::value(&o.filter.models)->composing(), "sweep only this model of the grid (repeatable)")
-      ("trace", po::value(&o.filter.traces)->composing(), "sweep only this trace of the grid (repeatable)")
-      ("device", po::value(&o.filter.devices)->composing(), "sweep only clusters of this GPU (repeatable)")
-      ("quiet,q", po::bool_switch(&o.quiet), "no progress lines or summary");
+  sections.add_to(desc);
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
-  if (o.grid.empty()) throw InputError::option("grid", "required: a grid file such as data/grids/quick.yaml");
-  if (o.out.empty()) throw InputError::option("out", "required: the results file, e.g. results.h5");
-  if (o.threads < 0) throw InputError::option("threads", "must not be negative");
-  if (!(o.flush_interval_s > 0)) throw InputError::option("flush-interval", "must be positive");
-  if (!(o.progress_interval_s > 0)) throw InputError::option("progress-interval", "must be positive");
-  if (o.config_wall_limit_s < 0) throw InputError::option("config-time-limit", "must not be negative");
-  if (!deadline.empty()) o.deadline_s = sweep::parse_duration(deadline, "deadline");
-  o.drain_timeout_s = sweep::parse_duration(drain, "drain-timeout");
-  o.rank0_works = vm.count("master-only") == 0;
+  apply_settings(vm, search::grid_run_settings(), run);
+  apply_settings(vm, sweep_output_settings(), out);
+  run.require_grid();
+  if (out.out.empty()) throw InputError::setting("out", "required: the results file, e.g. results.h5");
+  sweep::SweepOptions o;
+  o.command_line = command_line;
+  o.grid = run.grid;
+  o.data_dir = run.data_dir;
+  o.paths = run.paths();
+  o.filter = run.filter();
+  o.threads = static_cast<int>(run.threads);
+  o.quiet = run.quiet;
+  o.progress_interval_s = run.progress_interval_s;
+  o.config_wall_limit_s = run.config_wall_limit_s;
+  o.out = out.out;
+  o.stop_file = out.stop_file;
+  o.retry_failed = out.retry_failed;
+  o.rank0_works = !out.master_only;
+  o.flush_interval_s = out.flush_interval_s;
+  if (!out.deadline.empty()) o.deadline_s = sweep::parse_duration(out.deadline, "deadline");
+  o.drain_timeout_s = sweep::parse_duration(out.drain_timeout, "drain-timeout");
   MpiSession mpi;
   return sweep::run_sweep(o, MPI_COMM_WORLD);
 }
@@ -93,7 +124,7 @@ int run_status_command(const std::vector<std::string>& args) {
   positional.add("file", 1);
   po::variables_map vm;
   if (!parse_options(args, desc, vm, positional)) return 0;
-  if (file.empty()) throw InputError::option("file", "required: the sweep's results file");
+  if (file.empty()) throw InputError::setting("file", "required: the sweep's results file");
   const auto contents = sweep::read_results_file(file);
   std::cout << sweep::describe_sweep(file, contents, sweep::probe_writer(file), sweep::unix_now());
   return 0;

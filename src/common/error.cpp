@@ -2,16 +2,43 @@
 
 namespace infersweep {
 
-InputError InputError::in_file(const std::string& file, int64_t line, const std::string& field,
-                               const std::string& message) {
-  std::string where = file;
-  if (line > 0) where += ":" + std::to_string(line);
-  if (!field.empty()) where += ": " + field;
-  return InputError(where + ": " + message);
+namespace {
+
+// what(): a neutral rendering for logs and failed rows; front-ends render the parts themselves.
+std::string render(InputError::Subject subject, const std::string& name, int64_t line, const std::string& field,
+                   const std::string& message) {
+  switch (subject) {
+    case InputError::Subject::none: return message;
+    case InputError::Subject::setting: return "setting " + name + ": " + message;
+    case InputError::Subject::file: {
+      std::string where = name;
+      if (line > 0) where += ":" + std::to_string(line);
+      if (!field.empty()) where += ": " + field;
+      return where + ": " + message;
+    }
+  }
+  return message;
 }
 
-InputError InputError::option(const std::string& name, const std::string& message) {
-  return InputError("option --" + name + ": " + message);
+}  // namespace
+
+InputError::InputError(const std::string& message) : InputError(Subject::none, "", 0, "", message) {}
+
+InputError::InputError(Subject subject, std::string name, int64_t line, std::string field, std::string message)
+    : std::runtime_error(render(subject, name, line, field, message)),
+      subject_(subject),
+      name_(std::move(name)),
+      line_(line),
+      field_(std::move(field)),
+      message_(std::move(message)) {}
+
+InputError InputError::in_file(const std::string& file, int64_t line, const std::string& field,
+                               const std::string& message) {
+  return InputError(Subject::file, file, line, field, message);
+}
+
+InputError InputError::setting(const std::string& name, const std::string& message) {
+  return InputError(Subject::setting, name, 0, "", message);
 }
 
 }  // namespace infersweep

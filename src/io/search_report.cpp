@@ -96,7 +96,7 @@ std::string write_search_outputs(const search::GridSpec& grid, const std::vector
                                  const std::vector<search::ConfigResult>& results, const std::string& directory) {
   std::error_code ec;
   fs::create_directories(directory, ec);
-  if (ec) throw InputError::option("output-dir", "cannot create '" + directory + "': " + ec.message());
+  if (ec) throw InputError::setting("output-dir", "cannot create '" + directory + "': " + ec.message());
   std::string written;
   auto emit = [&](const char* name, auto writer) {
     std::ostringstream text;

@@ -28,7 +28,7 @@ void write_distribution(JsonWriter& json, const std::string& key, const sim::Dis
 
 std::ofstream open_output(const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary);
-  if (!out) throw InputError::option("output-dir", "cannot write " + path.string());
+  if (!out) throw InputError::setting("output-dir", "cannot write " + path.string());
   return out;
 }
 
@@ -155,7 +155,7 @@ std::string write_simulation_outputs(const sim::Simulation& simulation, const si
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(directory, ec);
-  if (ec) throw InputError::option("output-dir", "cannot create '" + directory + "': " + ec.message());
+  if (ec) throw InputError::setting("output-dir", "cannot create '" + directory + "': " + ec.message());
   const fs::path dir(directory);
   std::string written;
   {

@@ -16,7 +16,7 @@ ExecutionTimePredictor::ExecutionTimePredictor(const PredictorContext& c, std::u
 
 ExecutionTimePredictor ExecutionTimePredictor::create(const PredictorContext& context) {
   return ExecutionTimePredictor(
-      context, make_operator_time_model_registry().create("predictor", context.config.name, context));
+      context, builtin_operator_time_models().create("predictor", context.config.name, context));
 }
 
 sim::BatchTiming ExecutionTimePredictor::predict(const BatchShape& s) const {

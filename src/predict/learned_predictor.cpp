@@ -135,59 +135,54 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
   in.profiling_dir = s.profiling_dir.empty() ? default_profiling_dir() : s.profiling_dir;
   std::error_code ec;
   if (!fs::is_directory(in.profiling_dir, ec))
-    throw InputError::option("profiling-dir", "'" + in.profiling_dir +
+    throw InputError::setting("profiling-dir", "'" + in.profiling_dir +
                                                   "' is not a directory (expected Vidur's layout: "
                                                   "compute/<sku>/<org>/<model>/mlp.csv and network/<node>/*.csv)");
   const auto paths = profiling_paths(in.profiling_dir, c.gpu.name, c.model.name, c.node.name);
   if (!is_file(paths.mlp))
-    throw InputError::option("profiling-dir", "no profile of " + c.model.name + " on " + c.gpu.name + ": " +
+    throw InputError::setting("profiling-dir", "no profile of " + c.model.name + " on " + c.gpu.name + ": " +
                                                   paths.mlp + " does not exist (profiled on " + c.gpu.name + ": " +
                                                   profiled_models(in.profiling_dir, c.gpu.name) + ")");
   in.mlp_file = paths.mlp;
   if (!s.attention_file.empty()) {
     if (!is_file(s.attention_file))
-      throw InputError::option("attention-file", "'" + s.attention_file + "' does not exist");
+      throw InputError::setting("attention-file", "'" + s.attention_file + "' does not exist");
     in.attention_file = s.attention_file;
   } else if (is_file(paths.attention)) {
     in.attention_file = paths.attention;
   }
   if (c.tensor_parallel > 1) {
     if (!is_file(paths.all_reduce))
-      throw InputError::option("profiling-dir", paths.all_reduce + " does not exist: TP " +
+      throw InputError::setting("profiling-dir", paths.all_reduce + " does not exist: TP " +
                                                     std::to_string(c.tensor_parallel) + " needs all-reduce times measured on node " +
                                                     c.node.name);
     in.all_reduce_file = paths.all_reduce;
   }
   if (c.pipeline_parallel > 1) {
     if (!is_file(paths.send_recv))
-      throw InputError::option("profiling-dir", paths.send_recv + " does not exist: PP " +
+      throw InputError::setting("profiling-dir", paths.send_recv + " does not exist: PP " +
                                                     std::to_string(c.pipeline_parallel) +
                                                     " needs send/recv times measured on node " + c.node.name);
     in.send_recv_file = paths.send_recv;
   }
   if (!s.cpu_overhead_file.empty()) {
     if (!is_file(s.cpu_overhead_file))
-      throw InputError::option("cpu-overhead-file", "'" + s.cpu_overhead_file + "' does not exist");
+      throw InputError::setting("cpu-overhead-file", "'" + s.cpu_overhead_file + "' does not exist");
     in.cpu_overhead_file = s.cpu_overhead_file;
   }
   in.calibration_files = gpu_mlp_files(in.profiling_dir, c.gpu.name);
   in.multi_node = c.tensor_parallel * c.pipeline_parallel > c.node.devices_per_node;
-  in.max_tokens = s.max_tokens_per_request * (c.replica_scheduler == "orca" ? s.max_batch_size : 1);
+  in.max_tokens = s.max_tokens_per_request * (c.token_grid_spans_batch ? s.max_batch_size : 1);
 
+  // The spec facts the grids depend on, then every setting that decides the predictor.
   std::ostringstream t;
   const auto& m = c.model;
-  const auto& r = c.config.roofline;
   t << "engine " << engine_version() << "\nmodel " << m.num_q_heads << ' ' << m.num_kv_heads << ' ' << m.hidden_size
     << ' ' << m.mlp_hidden_size << ' ' << m.gated_mlp << ' ' << m.vocab_size << ' ' << m.name << "\ngpu "
     << c.gpu.name << ' ' << format_double(c.gpu.fp16_tflops) << ' ' << format_double(c.gpu.memory_bandwidth_gbps)
-    << "\nnode " << c.node.name << "\ntp " << c.tensor_parallel << " pp " << c.pipeline_parallel << " multi_node "
-    << in.multi_node << " block_size " << c.block_size << "\ngrid " << in.max_tokens << ' ' << s.max_tokens_per_request
-    << ' ' << s.max_batch_size << ' ' << s.max_prefill_chunk_size << ' ' << c.config.kv_cache_prediction_granularity
-    << "\nselection " << s.k_folds << ' ' << s.seed;
+    << "\nnode " << c.node.name << "\nmulti_node " << in.multi_node << "\ngrid " << in.max_tokens << "\nselection";
   for (const auto& spec : default_regressor_candidates()) t << ' ' << spec.label();
-  t << "\nroofline defaults " << format_double(r.compute_efficiency) << ' ' << format_double(r.memory_efficiency) << ' '
-    << format_double(r.attention_compute_efficiency) << ' ' << format_double(r.attention_memory_efficiency) << ' '
-    << format_double(r.kernel_overhead_us) << "\nfiles";
+  t << "\n" << predictor_identity_text(c) << "files";
   for (const auto& f : in.files()) t << ' ' << f;
   in.settings = t.str();
   return in;

@@ -68,7 +68,7 @@ ModelSelection select_regressor(const TrainingSet& data, const std::vector<Regre
   RandomStream shuffle(seed, "cross-validation folds of " + data.op);
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.uniform_index(i)]);
 
-  const auto registry = make_regressor_registry();
+  const auto& registry = builtin_regressors();
   double best = std::numeric_limits<double>::infinity();
   for (const auto& original : candidates) {
     const auto spec = adapt(original, data.target);
@@ -91,7 +91,7 @@ ModelSelection select_regressor(const TrainingSet& data, const std::vector<Regre
 
 std::unique_ptr<Regressor> fit_selected(const TrainingSet& data, const RegressorSpec& spec, uint64_t seed) {
   if (spec.family == "zero") return nullptr;
-  auto model = make_regressor_registry().create("regressor", spec.family, spec);
+  auto model = builtin_regressors().create("regressor", spec.family, spec);
   model->fit(data.features, data.target, fit_seed(seed, data.op, -1));
   return model;
 }

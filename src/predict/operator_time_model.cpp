@@ -16,4 +16,9 @@ OperatorTimeModelRegistry make_operator_time_model_registry() {
   return registry;
 }
 
+const OperatorTimeModelRegistry& builtin_operator_time_models() {
+  static const OperatorTimeModelRegistry registry = make_operator_time_model_registry();
+  return registry;
+}
+
 }  // namespace infersweep::predict

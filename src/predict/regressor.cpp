@@ -26,6 +26,11 @@ RegressorRegistry make_regressor_registry() {
   return registry;
 }
 
+const RegressorRegistry& builtin_regressors() {
+  static const RegressorRegistry registry = make_regressor_registry();
+  return registry;
+}
+
 double mean_absolute_percentage_error(const Eigen::VectorXd& truth, const Eigen::VectorXd& predicted) {
   if (truth.size() == 0) return 0.0;
   double sum = 0;

@@ -30,19 +30,19 @@ double PredictionTable::at(int64_t key0, int64_t key1, bool two_keys) const {
 std::string find_prediction_table(const std::string& dir, const std::string& op) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw InputError::option("prediction-table-dir", "'" + dir + "' is not a directory");
+    throw InputError::setting("prediction-table-dir", "'" + dir + "' is not a directory");
   const std::regex pattern(op + "_[0-9a-f]{8}_predictions\\.csv");
   std::vector<std::string> found;
   for (const auto& entry : fs::directory_iterator(dir, ec))
     if (std::regex_match(entry.path().filename().string(), pattern)) found.push_back(entry.path().string());
   std::sort(found.begin(), found.end());
   if (found.empty())
-    throw InputError::option("prediction-table-dir",
+    throw InputError::setting("prediction-table-dir",
                              "no " + op + "_<hash>_predictions.csv in '" + dir + "' (Vidur writes these to its cache directory)");
   if (found.size() > 1) {
     std::string list;
     for (const auto& f : found) list += "\n  " + f;
-    throw InputError::option("prediction-table-dir", "several tables for " + op + " in '" + dir +
+    throw InputError::setting("prediction-table-dir", "several tables for " + op + " in '" + dir +
                                                          "'; keep the set of one configuration:" + list);
   }
   return found.front();
@@ -76,7 +76,7 @@ PredictionTable read_prediction_table(const std::string& path, const std::string
 
 VidurTableModel::VidurTableModel(const PredictorContext& c) {
   const auto& dir = c.config.learned.table_dir;
-  if (dir.empty()) throw InputError::option("prediction-table-dir", "the table predictor needs a directory");
+  if (dir.empty()) throw InputError::setting("prediction-table-dir", "the table predictor needs a directory");
   for (int op = 0; op <= static_cast<int>(TokenOp::attn_kv_cache_save); ++op) {
     const auto name = token_op_name(static_cast<TokenOp>(op));
     token_ops_.push_back(read_prediction_table(find_prediction_table(dir, name), name, {"num_tokens"}));

@@ -6,21 +6,63 @@
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
+#include "infersweep/config/identity.hpp"
 
 namespace infersweep::search {
 
-std::string SearchSettings::canonical() const {
-  std::ostringstream out;
-  out << "slo_scheduling_delay_quantile = " << format_double(slo.scheduling_delay_quantile) << "\n"
-      << "slo_scheduling_delay = " << format_double(slo.scheduling_delay_max_s) << "\n"
-      << "slo_ttft_p90 = " << format_double(slo.ttft_p90_max_s) << "\n"
-      << "slo_tbt_p99 = " << format_double(slo.tbt_p99_max_s) << "\n"
-      << "granularity_percent = " << format_double(granularity_percent) << "\n"
-      << "max_iterations = " << max_iterations << "\n"
-      << "probe_time_limit = " << format_double(time_limit_s) << "\n"
-      << "early_stop = " << (early_stop ? "true" : "false") << "\n";
-  return out.str();
+namespace {
+
+config::SettingGroup<SloSettings> declare_slo() {
+  using config::Identity;
+  config::SettingGroup<SloSettings> g("Search");
+  g.add(&SloSettings::scheduling_delay_quantile, "scheduling-delay-quantile", Identity::config(),
+        "quantile of the scheduling delay the SLO bounds")
+      .key("slo_scheduling_delay_quantile")
+      .at_least(0)
+      .at_most(1);
+  g.add(&SloSettings::scheduling_delay_max_s, "scheduling-delay-slo", Identity::config(),
+        "most scheduling delay at that quantile")
+      .key("slo_scheduling_delay")
+      .non_negative()
+      .unit("s");
+  g.add(&SloSettings::ttft_p90_max_s, "ttft-p90-slo", Identity::config(), "most TTFT at P90 (0: no TTFT SLO)")
+      .key("slo_ttft_p90")
+      .non_negative()
+      .unit("s");
+  g.add(&SloSettings::tbt_p99_max_s, "tbt-p99-slo", Identity::config(), "most TBT at P99 (0: no TBT SLO)")
+      .key("slo_tbt_p99")
+      .non_negative()
+      .unit("s");
+  return g;
 }
+
+config::SettingGroup<SearchSettings> declare() {
+  using config::Identity;
+  config::SettingGroup<SearchSettings> g("Search");
+  g.nest(&SearchSettings::slo, declare_slo());
+  g.add(&SearchSettings::granularity_percent, "granularity-percent", Identity::config(),
+        "stop when the bracket is narrower than this share of the QPS")
+      .positive()
+      .unit("%");
+  g.add(&SearchSettings::max_iterations, "max-iterations", Identity::config(), "probes per search at most").at_least(1);
+  g.add(&SearchSettings::time_limit_s, "probe-time-limit", Identity::config(),
+        "simulated seconds per probe (0: none; Vidur: 30 minutes)")
+      .grid_key("time_limit")
+      .non_negative()
+      .unit("s");
+  g.add(&SearchSettings::early_stop, "early-stop", Identity::config(),
+        "end a probe once its scheduling-delay SLO is lost");
+  return g;
+}
+
+}  // namespace
+
+const config::SettingGroup<SearchSettings>& search_settings() {
+  static const auto group = declare();
+  return group;
+}
+
+std::string SearchSettings::canonical() const { return config::settings_text(search_settings(), *this); }
 
 void judge_probe(ProbeRecord& p, const SloSettings& slo) {
   std::string violated;
@@ -34,7 +76,7 @@ void judge_probe(ProbeRecord& p, const SloSettings& slo) {
 
 CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const ProbeOracle& probe) {
   if (!(start_qps > 0) || !std::isfinite(start_qps))
-    throw InputError::option("start_qps", "must be a positive number");
+    throw InputError::setting("start_qps", "must be a positive number");
   const double slo = s.slo.scheduling_delay_max_s;
   CapacityOutcome out;
   double left = 0, right = 2 * start_qps, qps = 0;

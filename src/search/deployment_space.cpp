@@ -7,6 +7,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/common/version.hpp"
+#include "infersweep/config/identity.hpp"
 #include "infersweep/predict/grid_cache.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/search/predictor_pool.hpp"
@@ -22,20 +23,18 @@ bool contains(const std::vector<T>& list, const T& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// "option --tp: message" reads as a command-line complaint; a skip reason is only the message.
+// A skip reason or a grid error says what is wrong; which setting it concerns is the grid's
+// own context. Errors about a file keep their place in it.
 std::string reason_of(const InputError& e) {
-  const std::string what = e.what();
-  if (what.rfind("option --", 0) == 0) {
-    const auto colon = what.find(": ");
-    if (colon != std::string::npos) return what.substr(colon + 2);
-  }
-  return what;
+  return e.subject() == InputError::Subject::file ? std::string(e.what()) : e.message();
 }
 
-std::string trace_content_hash(const std::string& path) {
+// A file as the config id sees it: its name and a hash of its content, so that ids do not
+// depend on where the file lies.
+std::string file_content_identity(const std::string& path) {
   predict::ContentHash hash;
   hash.add_file(path);
-  return hash.hex();
+  return fs::path(path).filename().string() + "#" + hash.hex();
 }
 
 // One config of the grid's product; its index, id and skip reason are set by the caller.
@@ -51,10 +50,10 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   sc.scheduler.replica_scheduler = s.scheduler;
   sc.scheduler.global_scheduler = g.global_scheduler;
   sc.scheduler.batch_size_cap = batch_size * pp;
-  if (s.scheduler == "lightllm") sc.scheduler.block_size = 1;
-  sc.scheduler.max_tokens_in_batch = s.max_tokens_in_batch > 0 ? s.max_tokens_in_batch : t.max_seq_len;
-  if (s.chunk_size > 0) sc.scheduler.chunk_size = s.chunk_size;
-  sc.scheduler.max_waiting_iters = s.max_waiting_iters;
+  // Vidur's default token budget is the trace's max_seq_len; the entry's own settings win.
+  sc.scheduler.max_tokens_in_batch = t.max_seq_len;
+  for (const auto& [setting, value] : s.settings) setting->assign(sc.scheduler, value);
+  sim::apply_scheduler_traits(sc.scheduler, s.sets("block-size"));
   auto& w = sc.workload;
   w.generator = "synthetic";
   w.num_requests = t.num_requests;
@@ -75,7 +74,7 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   l.device = c.device;
   l.node = c.node;
   l.scheduler = s.label();
-  l.chunk_size = s.chunk_size;
+  l.chunk_size = s.chunk_size();
   l.cluster_gpus = c.num_gpus;
   l.tp = tp;
   l.pp = pp;
@@ -100,21 +99,15 @@ std::string grid_rule_violation(const GridModel& m, const GridCluster& c, const 
 }  // namespace
 
 std::string SearchUnit::canonical() const {
-  // Paths differ between machines: the trace is identified by its content, other files by
-  // their names, and the shipped profiling data by the engine version.
-  auto portable = simulation;
-  auto& l = portable.predictor.learned;
-  portable.workload.length_trace_file = trace_identity;
-  portable.workload.qps = 0;
-  l.profiling_dir.clear();
-  l.cache_dir.clear();
-  l.table_dir.clear();
-  l.attention_file = fs::path(l.attention_file).filename().string();
-  l.cpu_overhead_file = fs::path(l.cpu_overhead_file).filename().string();
+  // Paths differ between machines: traces are identified by their content, other files by
+  // their names, and the shipped profiling data by the engine version (config::IdForm).
+  const auto file_identity = [this](const std::string& path) {
+    return path == simulation.workload.length_trace_file ? trace_identity : file_content_identity(path);
+  };
   std::string text = std::string("engine_version = ") + engine_version() + "\n";
   text += "trace = " + labels.trace + "\n";
   text += "start_qps = " + format_double(labels.start_qps) + "\n";
-  text += portable.canonical();
+  text += config::config_id_text(sim::simulation_settings(), simulation, file_identity);
   text += settings.canonical();
   return text;
 }
@@ -155,7 +148,7 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
   // Every name of the filter must be in the grid.
   auto require_known = [&g](const std::vector<std::string>& names, const char* what, auto in_grid) {
     for (const auto& name : names)
-      if (!in_grid(name)) throw InputError::option(what, "the grid " + g.path + " has no " + what + " '" + name + "'");
+      if (!in_grid(name)) throw InputError::setting(what, "the grid " + g.path + " has no " + what + " '" + name + "'");
   };
   require_known(filter.models, "model", [&](const std::string& n) {
     return std::any_of(g.models.begin(), g.models.end(), [&](const auto& m) { return m.name == n || m.identifier == n; });
@@ -169,7 +162,7 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
 
   std::vector<std::string> trace_identity;
   for (const auto& t : g.traces)
-    trace_identity.push_back(fs::path(t.trace_file).filename().string() + "#" + trace_content_hash(t.trace_file));
+    trace_identity.push_back(file_content_identity(t.trace_file));
 
   // Whether the learned predictor has its data, asked once per predictor.
   std::map<std::string, std::string> predictor_problem;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -145,6 +146,45 @@ class GridReader {
     return out;
   }
 
+  // Sets `target`'s settings from the keys of `map`, each key a setting's grid key; `allowed`
+  // says which settings the section may set. Paths are resolved against `base_dir`.
+  template <class S>
+  void settings(const YAML::Node& map, const std::string& section, const config::SettingGroup<S>& group,
+                const std::function<bool(const config::Setting<S>&)>& allowed, const std::string& base_dir,
+                S& target, std::vector<std::pair<const config::Setting<S>*, std::string>>* given = nullptr,
+                const std::vector<std::string>& caller_keys = {}) const {
+    expect_map(map, section);
+    std::vector<std::string> keys = caller_keys;
+    for (const auto& s : group.settings())
+      if (allowed(s)) keys.push_back(s.spec().grid_key);
+    for (const auto& entry : map) {
+      const auto key = entry.first.Scalar();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        const auto* other = group.find(key);
+        if (other && other->spec().grid_key == key && other->spec().applies_to)
+          fail(entry.first, join(section, key), "applies to " + other->spec().applies_to() + " only");
+        std::string list;
+        for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+        fail(entry.first, join(section, key), "unknown key (expected one of: " + list + ")");
+      }
+    }
+    for (const auto& s : group.settings()) {
+      if (!allowed(s)) continue;
+      const auto node = map[s.spec().grid_key];
+      if (!node.IsDefined() || node.IsNull()) continue;
+      const auto field = join(section, s.spec().grid_key);
+      auto value = scalar(node, field);
+      if (s.spec().is_path && !value.empty() && value != "none" && fs::path(value).is_relative())
+        value = (fs::path(base_dir) / value).lexically_normal().string();
+      try {
+        s.assign(target, value);
+      } catch (const InputError& e) {
+        fail(node, field, e.message());
+      }
+      if (given) given->emplace_back(&s, value);
+    }
+  }
+
   // The entries of a required, non-empty list of mappings.
   std::vector<YAML::Node> entries(const YAML::Node& root, const std::string& key) const {
     const auto node = root[key];
@@ -182,8 +222,12 @@ void require_unique(const GridReader& r, const std::vector<YAML::Node>& nodes, c
 
 }  // namespace
 
+bool GridScheduler::sets(const std::string& name) const {
+  return std::any_of(settings.begin(), settings.end(), [&](const auto& s) { return s.first->name() == name; });
+}
+
 std::string GridScheduler::label() const {
-  return chunk_size > 0 ? scheduler + "_cs" + std::to_string(chunk_size) : scheduler;
+  return chunk_size() > 0 ? scheduler + "_cs" + std::to_string(chunk_size()) : scheduler;
 }
 
 std::string default_trace_dir() {
@@ -267,21 +311,30 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
 
   nodes = r.entries(root, "schedulers");
   names.clear();
-  const auto schedulers = sim::make_replica_scheduler_registry();
+  const auto& schedulers = sim::builtin_replica_schedulers();
   for (const auto& n : nodes) {
-    r.check_keys(n, {"scheduler", "chunk_size", "max_tokens_in_batch", "max_waiting_iters"}, "schedulers");
+    r.expect_map(n, "schedulers");
     GridScheduler s;
     s.scheduler = r.text(n, "scheduler", "schedulers", true);
     if (!schedulers.contains(s.scheduler))
       r.fail(n["scheduler"], "schedulers.scheduler",
              "unknown scheduler '" + s.scheduler + "' (expected one of: " + schedulers.names_joined() + ")");
-    s.chunk_size = r.integer(n, "chunk_size", "schedulers", s.scheduler == "sarathi", 0, 1);
-    if (s.scheduler != "sarathi" && s.chunk_size > 0)
-      r.fail(n["chunk_size"], "schedulers.chunk_size", "applies to sarathi only");
-    s.max_tokens_in_batch = r.integer(n, "max_tokens_in_batch", "schedulers", false, 0, 1);
-    s.max_waiting_iters = r.integer(n, "max_waiting_iters", "schedulers", false, 10, 1);
+    const auto& traits = schedulers.traits("scheduler", s.scheduler);
+    auto reads = [&traits](const std::vector<std::string>& names, const std::string& name) {
+      return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    r.settings<sim::SchedulerConfig>(
+        n, "schedulers", sim::scheduler_settings(),
+        [&](const auto& setting) { return reads(traits.settings, setting.name()); }, base_dir, s.values, &s.settings,
+        {"scheduler"});
+    for (const auto& required : traits.grid_requires)
+      if (!s.sets(required))
+        r.fail(n, "schedulers." + sim::scheduler_settings().at(required).spec().grid_key,
+               "missing (required for " + s.scheduler + ")");
     s.line = n.Mark().line + 1;
-    names.push_back(s.label() + (s.max_tokens_in_batch ? "_mt" + std::to_string(s.max_tokens_in_batch) : ""));
+    std::string name = s.scheduler;
+    for (const auto& [setting, value] : s.settings) name += " " + setting->spec().grid_key + "=" + value;
+    names.push_back(name);
     g.schedulers.push_back(std::move(s));
   }
   require_unique(r, nodes, names, "schedulers");
@@ -292,48 +345,17 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
   g.global_scheduler = r.text(root, "global_scheduler", "", false, "round_robin");
   g.seed = static_cast<uint64_t>(r.integer(root, "seed", "", false, 42, 0));
 
-  if (const auto s = root["search"]; s.IsDefined() && !s.IsNull()) {
-    r.check_keys(s, {"scheduling_delay_quantile", "scheduling_delay_slo", "ttft_p90_slo", "tbt_p99_slo",
-                     "granularity_percent", "max_iterations", "time_limit", "early_stop"},
-                 "search");
-    auto& st = g.search;
-    st.slo.scheduling_delay_quantile =
-        r.number(s, "scheduling_delay_quantile", "search", false, st.slo.scheduling_delay_quantile, 0);
-    if (st.slo.scheduling_delay_quantile > 1)
-      r.fail(s["scheduling_delay_quantile"], "search.scheduling_delay_quantile", "must be in [0, 1]");
-    st.slo.scheduling_delay_max_s = r.number(s, "scheduling_delay_slo", "search", false, st.slo.scheduling_delay_max_s, 0);
-    st.slo.ttft_p90_max_s = r.number(s, "ttft_p90_slo", "search", false, 0, 0);
-    st.slo.tbt_p99_max_s = r.number(s, "tbt_p99_slo", "search", false, 0, 0);
-    st.granularity_percent = r.number(s, "granularity_percent", "search", false, st.granularity_percent, 0);
-    if (!(st.granularity_percent > 0))
-      r.fail(s["granularity_percent"], "search.granularity_percent", "must be positive");
-    st.max_iterations = r.integer(s, "max_iterations", "search", false, st.max_iterations, 1);
-    st.time_limit_s = r.number(s, "time_limit", "search", false, st.time_limit_s, 0);
-    st.early_stop = r.boolean(s, "early_stop", "search", st.early_stop);
-  }
-
-  if (const auto p = root["predictor"]; p.IsDefined() && !p.IsNull()) {
-    r.check_keys(p, {"name", "profiling_dir", "attention_file", "cpu_overhead_file", "cache_dir", "table_dir"},
-                 "predictor");
-    auto& pc = g.predictor;
-    pc.name = r.text(p, "name", "predictor", false, pc.name);
-    auto path = [&](const char* key) {
-      const auto value = r.text(p, key, "predictor", false, "");
-      if (value.empty() || value == "none" || fs::path(value).is_absolute()) return value;
-      return (fs::path(base_dir) / value).lexically_normal().string();
-    };
-    pc.learned.profiling_dir = path("profiling_dir");
-    pc.learned.attention_file = path("attention_file");
-    pc.learned.cpu_overhead_file = path("cpu_overhead_file");
-    pc.learned.cache_dir = path("cache_dir");
-    pc.learned.table_dir = path("table_dir");
-  }
+  auto every = [](const auto&) { return true; };
+  if (const auto s = root["search"]; s.IsDefined() && !s.IsNull())
+    r.settings<SearchSettings>(s, "search", search_settings(), every, base_dir, g.search);
+  if (const auto p = root["predictor"]; p.IsDefined() && !p.IsNull())
+    r.settings<predict::PredictorConfig>(p, "predictor", predict::predictor_settings(), every, base_dir, g.predictor);
   return g;
 }
 
 GridSpec read_grid_file(const std::string& path, const GridPaths& paths) {
   const auto bytes = io::try_read_file_bytes(path);
-  if (!bytes) throw InputError::option("grid", "cannot read '" + path + "'");
+  if (!bytes) throw InputError::setting("grid", "cannot read '" + path + "'");
   const auto base = fs::path(path).parent_path().string();
   return parse_grid_text(*bytes, path, base.empty() ? "." : base, paths);
 }

@@ -2,25 +2,15 @@
 
 namespace infersweep::search {
 
-std::string PredictorPool::key_of(const sim::SimulationConfig& c) {
-  sim::SimulationConfig k;
-  k.model = c.model;
-  k.gpu = c.gpu;
-  k.node = c.node;
-  k.parallel = c.parallel;
-  // Of the schedulers, only Orca changes a predictor (its token grid spans whole batches), so
-  // vLLM and Sarathi configs of one deployment share theirs.
-  k.scheduler.replica_scheduler = c.scheduler.replica_scheduler == "orca" ? "orca" : "any";
-  k.scheduler.block_size = c.scheduler.block_size;
-  k.predictor = c.predictor;
-  return k.canonical();
+std::string PredictorPool::key_of(const sim::SimulationConfig& config, const sim::ReplicaSchedulerRegistry& schedulers) {
+  return sim::predictor_identity(config, schedulers);
 }
 
 std::shared_ptr<const predict::ExecutionTimePredictor> PredictorPool::get(const sim::SimulationSetup& setup) {
   std::shared_ptr<Slot> slot;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto& entry = slots_[key_of(setup.config)];
+    auto& entry = slots_[key_of(setup.config, *setup.replica_schedulers)];
     if (!entry) entry = std::make_shared<Slot>();
     slot = entry;
   }

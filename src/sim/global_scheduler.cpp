@@ -52,4 +52,9 @@ GlobalSchedulerRegistry make_global_scheduler_registry() {
   return registry;
 }
 
+const GlobalSchedulerRegistry& builtin_global_schedulers() {
+  static const GlobalSchedulerRegistry registry = make_global_scheduler_registry();
+  return registry;
+}
+
 }  // namespace infersweep::sim

@@ -7,39 +7,46 @@
 
 namespace infersweep::sim {
 
-KvAccounting parse_kv_accounting(const std::string& name) {
-  if (name == "per_stage") return KvAccounting::per_stage;
-  if (name == "vidur") return KvAccounting::vidur;
-  throw InputError::option("kv-accounting", "unknown accounting '" + name +
-                                                "' (expected one of: per_stage, vidur)");
+const char* to_string(KvAccounting accounting) {
+  for (const auto& [value, name] : config::EnumNames<KvAccounting>::values())
+    if (value == accounting) return name;
+  return "?";
 }
 
-const char* to_string(KvAccounting accounting) {
-  return accounting == KvAccounting::vidur ? "vidur" : "per_stage";
+const config::SettingGroup<ParallelismConfig>& parallelism_settings() {
+  static const auto group = [] {
+    using config::Identity;
+    config::SettingGroup<ParallelismConfig> g("Deployment");
+    g.add(&ParallelismConfig::tensor_parallel, "tp", Identity::config_and_predictor(), "tensor-parallel GPUs per stage")
+        .at_least(1);
+    g.add(&ParallelismConfig::pipeline_parallel, "pp", Identity::config_and_predictor(),
+          "pipeline-parallel stages per replica")
+        .at_least(1);
+    return g;
+  }();
+  return group;
 }
 
 void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& node,
                           const ParallelismConfig& p) {
   const auto tp = p.tensor_parallel, pp = p.pipeline_parallel;
-  if (tp < 1) throw InputError::option("tp", "must be at least 1");
-  if (pp < 1) throw InputError::option("pp", "must be at least 1");
   if (model.num_q_heads % tp != 0)
-    throw InputError::option("tp", "tensor parallelism " + std::to_string(tp) + " does not divide the " +
+    throw InputError::setting("tp", "tensor parallelism " + std::to_string(tp) + " does not divide the " +
                                        std::to_string(model.num_q_heads) + " attention heads of " +
                                        model.name);
   if (model.hidden_size % tp != 0)
-    throw InputError::option("tp", "tensor parallelism " + std::to_string(tp) +
+    throw InputError::setting("tp", "tensor parallelism " + std::to_string(tp) +
                                        " does not divide hidden size " + std::to_string(model.hidden_size));
   if (model.num_layers % pp != 0)
-    throw InputError::option("pp", "pipeline parallelism " + std::to_string(pp) + " does not divide the " +
+    throw InputError::setting("pp", "pipeline parallelism " + std::to_string(pp) + " does not divide the " +
                                        std::to_string(model.num_layers) + " layers of " + model.name);
   if (tp > node.devices_per_node)
-    throw InputError::option("tp", "a tensor-parallel group of " + std::to_string(tp) +
+    throw InputError::setting("tp", "a tensor-parallel group of " + std::to_string(tp) +
                                        " GPUs does not fit in one " + node.name + " node (" +
                                        std::to_string(node.devices_per_node) + " GPUs)");
   const int64_t workers = tp * pp;
   if (workers > node.devices_per_node && workers % node.devices_per_node != 0)
-    throw InputError::option("pp", "TP x PP = " + std::to_string(workers) +
+    throw InputError::setting("pp", "TP x PP = " + std::to_string(workers) +
                                        " must be at most, or a multiple of, the " +
                                        std::to_string(node.devices_per_node) + " GPUs of a " +
                                        node.name + " node");
@@ -58,8 +65,8 @@ int64_t parameters_per_device(const spec::ModelSpec& m, const ParallelismConfig&
 
 MemoryPlan plan_memory(const spec::ModelSpec& m, const spec::GpuSpec& gpu, const ParallelismConfig& p,
                        int64_t max_tokens, int64_t block_size, double margin, KvAccounting accounting) {
-  if (block_size < 1) throw InputError::option("block-size", "must be at least 1");
-  if (margin < 0 || margin >= 1) throw InputError::option("memory-margin", "must be in [0, 1)");
+  if (block_size < 1) throw InputError::setting("block-size", "must be at least 1");
+  if (margin < 0 || margin >= 1) throw InputError::setting("memory-margin", "must be in [0, 1)");
   MemoryPlan plan;
   plan.parameters_per_device = parameters_per_device(m, p);
   plan.parameter_bytes = 2.0 * static_cast<double>(plan.parameters_per_device);
@@ -84,7 +91,7 @@ MemoryPlan plan_memory(const spec::ModelSpec& m, const spec::GpuSpec& gpu, const
         << " GiB of the " << plan.available_bytes / (1u << 30) << " GiB usable per GPU, and one "
         << max_tokens << "-token request needs " << plan.kv_bytes_per_request / (1u << 30)
         << " GiB of KV cache per micro-batch slot";
-    throw InputError::option("model", msg.str());
+    throw InputError::setting("model", msg.str());
   }
   plan.blocks_per_request = max_tokens / block_size;
   plan.num_blocks = plan.blocks_per_request * plan.max_request_slots;

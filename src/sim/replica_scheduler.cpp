@@ -46,37 +46,40 @@ void ReplicaScheduler::release_completed(const Batch& batch, std::deque<RequestI
 
 ReplicaSchedulerRegistry make_replica_scheduler_registry() {
   ReplicaSchedulerRegistry registry("replica scheduler");
-  registry.add("vllm", make_vllm_scheduler);
-  registry.add("sarathi", make_sarathi_scheduler);
-  registry.add("orca", make_orca_scheduler);
-  registry.add("faster_transformer", make_faster_transformer_scheduler);
-  registry.add("lightllm", make_lightllm_scheduler);
+  add_vllm_scheduler(registry);
+  add_sarathi_scheduler(registry);
+  add_orca_scheduler(registry);
+  add_faster_transformer_scheduler(registry);
+  add_lightllm_scheduler(registry);
   return registry;
 }
 
-void validate_scheduler(const SchedulerConfig& c, int64_t pipeline_parallel, int64_t max_tokens) {
-  make_replica_scheduler_registry().check("replica-scheduler", c.replica_scheduler);
-  if (c.batch_size_cap < 1) throw InputError::option("batch-size-cap", "must be at least 1");
-  if (c.batch_size_cap < pipeline_parallel)
-    throw InputError::option("batch-size-cap", "must be at least the pipeline depth (" +
-                                                   std::to_string(pipeline_parallel) +
-                                                   ") so every micro-batch holds a request");
-  if (c.block_size < 1) throw InputError::option("block-size", "must be at least 1");
-  if (c.watermark_blocks_fraction < 0 || c.watermark_blocks_fraction >= 1)
-    throw InputError::option("watermark-blocks-fraction", "must be in [0, 1)");
-  if (c.num_blocks < 0) throw InputError::option("num-blocks", "must not be negative");
+const ReplicaSchedulerRegistry& builtin_replica_schedulers() {
+  static const ReplicaSchedulerRegistry registry = make_replica_scheduler_registry();
+  return registry;
+}
+
+void apply_scheduler_traits(SchedulerConfig& c, bool block_size_given, const ReplicaSchedulerRegistry& registry) {
+  if (!registry.contains(c.replica_scheduler)) return;  // reported by validate_scheduler
+  if (registry.traits("replica-scheduler", c.replica_scheduler).kv_in_tokens && !block_size_given) c.block_size = 1;
+}
+
+void validate_scheduler(const SchedulerConfig& c, int64_t pipeline_parallel, int64_t max_tokens,
+                        const ReplicaSchedulerRegistry& registry) {
   const auto& name = c.replica_scheduler;
-  if (name == "sarathi" && c.chunk_size < 1) throw InputError::option("chunk-size", "must be at least 1");
-  if ((name == "vllm" || name == "lightllm") && c.max_tokens_in_batch < max_tokens)
-    throw InputError::option("max-tokens-in-batch",
-                             std::to_string(c.max_tokens_in_batch) + " is below --max-tokens (" +
-                                 std::to_string(max_tokens) + "), so the longest prompts could never be batched");
-  if (name == "lightllm") {
-    if (c.block_size != 1)
-      throw InputError::option("block-size", "lightllm counts KV in tokens and needs --block-size 1");
-    if (pipeline_parallel != 1) throw InputError::option("pp", "lightllm does not support pipeline parallelism");
-    if (c.max_waiting_iters < 1) throw InputError::option("max-waiting-iters", "must be at least 1");
-  }
+  const auto& traits = registry.traits("replica-scheduler", name);
+  if (c.batch_size_cap < pipeline_parallel)
+    throw InputError::setting("batch-size-cap", "must be at least the pipeline depth (" +
+                                                    std::to_string(pipeline_parallel) +
+                                                    ") so every micro-batch holds a request");
+  if (traits.whole_prompt_batches && c.max_tokens_in_batch < max_tokens)
+    throw InputError::setting("max-tokens-in-batch",
+                              std::to_string(c.max_tokens_in_batch) + " is below --max-tokens (" +
+                                  std::to_string(max_tokens) + "), so the longest prompts could never be batched");
+  if (traits.kv_in_tokens && c.block_size != 1)
+    throw InputError::setting("block-size", name + " counts KV in tokens and needs --block-size 1");
+  if (!traits.pipeline_parallel && pipeline_parallel != 1)
+    throw InputError::setting("pp", name + " does not support pipeline parallelism");
 }
 
 }  // namespace infersweep::sim

@@ -21,7 +21,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
     r.num_prefill_tokens = r.original_prefill_tokens = setup_.requests[i].num_prefill_tokens;
     r.num_decode_tokens = r.original_decode_tokens = setup_.requests[i].num_decode_tokens;
   }
-  const auto registry = make_replica_scheduler_registry();
+  const auto& registry = *setup_.replica_schedulers;
   for (int32_t rep = 0; rep < static_cast<int32_t>(config.num_replicas); ++rep) {
     ReplicaSchedulerContext context;
     context.replica_id = rep;
@@ -36,7 +36,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   global_context.num_replicas = static_cast<int32_t>(config.num_replicas);
   global_context.seed = config.workload.seed;
   global_scheduler_ =
-      make_global_scheduler_registry().create("global-scheduler", config.scheduler.global_scheduler, global_context);
+      builtin_global_schedulers().create("global-scheduler", config.scheduler.global_scheduler, global_context);
   stages_.resize(static_cast<size_t>(config.num_replicas * num_stages_));
   queued_scratch_.resize(static_cast<size_t>(config.num_replicas));
   touched_scratch_.resize(static_cast<size_t>(config.num_replicas));

@@ -141,7 +141,7 @@ void SpecCatalog::add_node(NodeSpec node) { add_unique(nodes_, std::move(node), 
 
 SpecCatalog SpecCatalog::load(const std::string& data_dir) {
   if (!fs::is_directory(data_dir))
-    throw InputError::option("data-dir", "'" + data_dir + "' is not a directory");
+    throw InputError::setting("data-dir", "'" + data_dir + "' is not a directory");
   SpecCatalog catalog;
   const fs::path root(data_dir);
   for (const auto& path : spec_files(root / "models")) catalog.add_model(read_model_spec(path));
@@ -163,18 +163,18 @@ const ModelSpec& SpecCatalog::model(const std::string& name, const std::string& 
     const std::string short_name = lower(slash == std::string::npos ? full : full.substr(slash + 1));
     if (short_name == wanted || lower(full) == wanted) return spec;
   }
-  throw InputError::option(option, "unknown model '" + name + "' (known: " +
+  throw InputError::setting(option, "unknown model '" + name + "' (known: " +
                                        known_names(models_) + ")");
 }
 
 const GpuSpec& SpecCatalog::gpu(const std::string& name, const std::string& option) const {
   if (auto it = gpus_.find(name); it != gpus_.end()) return it->second;
-  throw InputError::option(option, "unknown GPU '" + name + "' (known: " + known_names(gpus_) + ")");
+  throw InputError::setting(option, "unknown GPU '" + name + "' (known: " + known_names(gpus_) + ")");
 }
 
 const NodeSpec& SpecCatalog::node(const std::string& name, const std::string& option) const {
   if (auto it = nodes_.find(name); it != nodes_.end()) return it->second;
-  throw InputError::option(option, "unknown node '" + name + "' (known: " +
+  throw InputError::setting(option, "unknown node '" + name + "' (known: " +
                                        known_names(nodes_) + ")");
 }
 

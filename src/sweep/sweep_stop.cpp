@@ -45,7 +45,7 @@ double parse_duration(const std::string& text, const std::string& option) {
               (m[3].matched ? std::stod(m[3]) : 0);
   }
   if (!(seconds > 0))
-    throw InputError::option(option, "'" + text + "' is not a positive duration (e.g. 600, 45m, 11h30m, 11:30:00)");
+    throw InputError::setting(option, "'" + text + "' is not a positive duration (e.g. 600, 45m, 11h30m, 11:30:00)");
   return seconds;
 }
 

@@ -80,4 +80,9 @@ IntervalGeneratorRegistry make_interval_generator_registry() {
   return registry;
 }
 
+const IntervalGeneratorRegistry& builtin_interval_generators() {
+  static const IntervalGeneratorRegistry registry = make_interval_generator_registry();
+  return registry;
+}
+
 }  // namespace infersweep::workload

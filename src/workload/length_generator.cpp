@@ -154,4 +154,9 @@ LengthGeneratorRegistry make_length_generator_registry() {
   return registry;
 }
 
+const LengthGeneratorRegistry& builtin_length_generators() {
+  static const LengthGeneratorRegistry registry = make_length_generator_registry();
+  return registry;
+}
+
 }  // namespace infersweep::workload

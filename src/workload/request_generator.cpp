@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/config/identity.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/workload/interval_generator.hpp"
 #include "infersweep/workload/length_generator.hpp"
@@ -24,9 +25,9 @@ class SyntheticRequestGenerator : public RequestGenerator {
   explicit SyntheticRequestGenerator(const WorkloadConfig& c) : config_(c) {}
 
   std::vector<RequestSpec> generate() override {
-    auto intervals = make_interval_generator_registry().create("interval-generator",
+    auto intervals = builtin_interval_generators().create("interval-generator",
                                                                config_.interval_generator, config_);
-    auto lengths = make_length_generator_registry().create("length-generator",
+    auto lengths = builtin_length_generators().create("length-generator",
                                                            config_.length_generator, config_);
     std::vector<RequestSpec> requests;
     double now = 0;
@@ -36,7 +37,7 @@ class SyntheticRequestGenerator : public RequestGenerator {
       const auto interval = intervals->next();
       if (!interval) {
         if (by_duration) break;
-        throw InputError::option("interval-trace-file",
+        throw InputError::setting("interval-trace-file",
                                  "trace has fewer arrivals than --num-requests (" +
                                      std::to_string(count) + ")");
       }
@@ -68,7 +69,7 @@ class TraceReplayRequestGenerator : public RequestGenerator {
     size_t rows = table.num_rows();
     if (config_.num_requests) {
       if (static_cast<size_t>(*config_.num_requests) > rows)
-        throw InputError::option("num-requests", "trace " + config_.trace_file + " has only " +
+        throw InputError::setting("num-requests", "trace " + config_.trace_file + " has only " +
                                                      std::to_string(rows) + " rows, asked for " +
                                                      std::to_string(*config_.num_requests));
       rows = static_cast<size_t>(*config_.num_requests);
@@ -108,54 +109,38 @@ RequestGeneratorRegistry make_request_generator_registry() {
   return registry;
 }
 
+const RequestGeneratorRegistry& builtin_request_generators() {
+  static const RequestGeneratorRegistry registry = make_request_generator_registry();
+  return registry;
+}
+
 void validate_workload(const WorkloadConfig& c) {
-  make_request_generator_registry().check("request-generator", c.generator);
-  if (c.max_tokens < 2) throw InputError::option("max-tokens", "must be at least 2");
-  if (c.num_requests && *c.num_requests <= 0)
-    throw InputError::option("num-requests", "must be positive");
-  if (c.duration_s < 0) throw InputError::option("duration", "must not be negative");
-  if (c.time_scale <= 0) throw InputError::option("time-scale", "must be positive");
-  if (c.prefill_scale <= 0) throw InputError::option("prefill-scale", "must be positive");
-  if (c.decode_scale <= 0) throw InputError::option("decode-scale", "must be positive");
+  config::check_settings(workload_settings(), c);
+  builtin_request_generators().check("request-generator", c.generator);
   if (c.generator == "trace_replay") {
     if (c.trace_file.empty())
-      throw InputError::option("trace-file", "required with --request-generator trace_replay");
+      throw InputError::setting("trace-file", "required with --request-generator trace_replay");
     return;
   }
-  make_length_generator_registry().check("length-generator", c.length_generator);
-  make_interval_generator_registry().check("interval-generator", c.interval_generator);
-  if (c.length_generator == "fixed") {
-    if (c.fixed_prefill_tokens < 1 || c.fixed_decode_tokens < 1)
-      throw InputError::option("prefill-tokens", "fixed prompt and output lengths must be >= 1");
-    if (c.fixed_prefill_tokens + c.fixed_decode_tokens > c.max_tokens)
-      throw InputError::option("prefill-tokens",
-                               "prompt + output (" +
-                                   std::to_string(c.fixed_prefill_tokens + c.fixed_decode_tokens) +
-                                   ") exceeds --max-tokens (" + std::to_string(c.max_tokens) + ")");
-  }
-  if (c.length_generator == "uniform" || c.length_generator == "zipf") {
-    if (c.min_tokens < 2 || c.min_tokens > c.max_tokens)
-      throw InputError::option("min-tokens", "must be in [2, --max-tokens]");
-    if (c.prefill_to_decode_ratio <= 0)
-      throw InputError::option("prefill-decode-ratio", "must be positive");
-  }
-  if (c.length_generator == "zipf" && (c.zipf_theta <= 0 || c.zipf_theta >= 1))
-    throw InputError::option("zipf-theta", "must be in (0, 1)");
+  builtin_length_generators().check("length-generator", c.length_generator);
+  builtin_interval_generators().check("interval-generator", c.interval_generator);
+  if (c.length_generator == "fixed" && c.fixed_prefill_tokens + c.fixed_decode_tokens > c.max_tokens)
+    throw InputError::setting("prefill-tokens", "prompt + output (" +
+                                                    std::to_string(c.fixed_prefill_tokens + c.fixed_decode_tokens) +
+                                                    ") exceeds --max-tokens (" + std::to_string(c.max_tokens) + ")");
+  if ((c.length_generator == "uniform" || c.length_generator == "zipf") && c.min_tokens > c.max_tokens)
+    throw InputError::setting("min-tokens", "must be at most --max-tokens (" + std::to_string(c.max_tokens) + ")");
   if (c.length_generator == "trace" && c.length_trace_file.empty())
-    throw InputError::option("length-trace-file", "required with --length-generator trace");
-  if ((c.interval_generator == "poisson" || c.interval_generator == "gamma") && !(c.qps > 0))
-    throw InputError::option("qps", "must be positive");
-  if (c.interval_generator == "gamma" && !(c.gamma_cv > 0))
-    throw InputError::option("gamma-cv", "must be positive");
+    throw InputError::setting("length-trace-file", "required with --length-generator trace");
   if (c.interval_generator == "trace" && c.interval_trace_file.empty())
-    throw InputError::option("interval-trace-file", "required with --interval-generator trace");
+    throw InputError::setting("interval-trace-file", "required with --interval-generator trace");
   if (c.interval_generator == "static" && c.duration_s > 0)
-    throw InputError::option("duration", "cannot bound a static (all at t=0) workload; use --num-requests");
+    throw InputError::setting("duration", "cannot bound a static (all at t=0) workload; use --num-requests");
 }
 
 std::vector<RequestSpec> generate_requests(const WorkloadConfig& config) {
   validate_workload(config);
-  return make_request_generator_registry().create("request-generator", config.generator, config)->generate();
+  return builtin_request_generators().create("request-generator", config.generator, config)->generate();
 }
 
 }  // namespace infersweep::workload

@@ -54,7 +54,7 @@ TEST(PredictorCommand, SmallGridMakesOffGridLookupsVisibleInTheSummary) {
 TEST(PredictorCommand, ReportWritesOneCsvRowPerOperator) {
   test_support::TempDir dir;
   Silence quiet;
-  const std::vector<std::string> args{"report", "--model=Llama-2-7b-hf", "--device=a100", "--tp=2",
+  const std::vector<std::string> args{"report", "--model=Llama-2-7b-hf", "--gpu=a100", "--tp=2",
                                       "--profiling-dir=" + test_support::profiling_dir(),
                                       "--predictor-cache-dir=" + test_support::predictor_cache_dir(),
                                       "--data-dir=" + test_support::data_dir(), "--output=" + dir.file("r.csv")};

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "infersweep/cli/setting_options.hpp"
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/file_bytes.hpp"
@@ -24,12 +25,12 @@ int run_quiet(std::vector<std::string> args) {
   return cli::run_simulate(args);
 }
 
-// Runs `simulate` with the given arguments and returns the InputError message.
+// Runs `simulate` with the given arguments and returns the InputError as the command line says it.
 std::string error_of(std::vector<std::string> args) {
   try {
     run_quiet(std::move(args));
   } catch (const InputError& e) {
-    return e.what();
+    return cli::describe_error(e);
   }
   return "(no error)";
 }
@@ -103,8 +104,8 @@ TEST(SimulateCommand, BadInputsGiveOneLineErrorsNamingWhatIsWrong) {
       {{"--global-scheduler=best"}, "option --global-scheduler: unknown global scheduler 'best'"},
       {{"--model=gpt-4"}, "option --model: unknown model 'gpt-4'"},
       {{"--config=" + config}, config + ":2: chunk_size: unknown option"},
-      {{"--config=" + bad_value}, bad_value + ":2: tp: the argument ('two') for option '--tp' is invalid"},
-      {{"--qps=-1"}, "option --qps: must be positive"},
+      {{"--config=" + bad_value}, bad_value + ":2: tp: expected an integer >= 1, got 'two'"},
+      {{"--qps=-1"}, "option --qps: must be a finite number > 0, got -1"},
       {{"--replica-scheduler=lightllm", "--pp=2"}, "option --pp: lightllm does not support pipeline parallelism"},
       {{"--length-generator=trace", "--length-trace-file=/no/such.csv"}, "/no/such.csv: cannot open file"},
       {{"--prefill-tokens=4000", "--decode-tokens=512"}, "option --prefill-tokens: prompt + output (4512) exceeds --max-tokens (4096)"},
@@ -113,7 +114,7 @@ TEST(SimulateCommand, BadInputsGiveOneLineErrorsNamingWhatIsWrong) {
        "option --max-tokens-in-batch: 1024 is below --max-tokens (4096)"},
       {{"--tp=8", "--model=Llama-2-70b-hf"},
        "option --tp: a tensor-parallel group of 8 GPUs does not fit in one a100_pairwise_nvlink node (4 GPUs)"},
-      {{"--kv-accounting=exact"}, "option --kv-accounting: unknown accounting 'exact'"},
+      {{"--kv-accounting=exact"}, "option --kv-accounting: unknown value 'exact' (expected one of: per_stage, vidur)"},
       {{"--no-such-flag"}, "command line: unrecognised option '--no-such-flag'"},
   };
   for (const auto& [args, expected] : cases) {

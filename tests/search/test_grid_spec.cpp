@@ -74,14 +74,14 @@ TEST(GridSpec, ErrorsNameFileLineAndKey) {
             "g.yaml:17: tp_dimensions: must be at least 1, got 0");
   EXPECT_EQ(error_of(replace(text, "tp_dimensions: [1, 2]", "tp_dimensions: [2, 2]")),
             "g.yaml:17: tp_dimensions: lists 2 twice");
-  EXPECT_EQ(error_of(replace(text, "    chunk_size: 512\n", "")), "g.yaml:15: schedulers.chunk_size: missing (required)");
+  EXPECT_EQ(error_of(replace(text, "    chunk_size: 512\n", "")), "g.yaml:15: schedulers.chunk_size: missing (required for sarathi)");
   EXPECT_EQ(error_of(replace(text, "scheduler: vllm", "scheduler: vllmx")).substr(0, 57),
             "g.yaml:14: schedulers.scheduler: unknown scheduler 'vllmx");
   EXPECT_EQ(error_of(replace(text, "batch_sizes: [64]\n", "")), "g.yaml:1: batch_sizes: missing (required): a list such as [1, 2]");
   EXPECT_EQ(error_of(replace(text, "    start_qps: 4\n", "    start_qps: 0\n")), "g.yaml:9: traces.start_qps: must be positive");
   EXPECT_EQ(error_of(replace(text, "models:\n", "modles:\n")).substr(0, 36), "g.yaml:1: modles: unknown key (expec");
   EXPECT_EQ(error_of(text + "search:\n  scheduling_delay_quantile: 1.5\n"),
-            "g.yaml:23: search.scheduling_delay_quantile: must be in [0, 1]");
+            "g.yaml:23: search.scheduling_delay_quantile: must be a finite number in [0, 1], got 1.5");
   EXPECT_EQ(error_of("models: [\n"), "g.yaml:2: yaml: end of sequence flow not found");
 }
 

@@ -56,9 +56,8 @@ TEST(MemoryPlanner, AModelThatDoesNotFitIsAnInputError) {
     plan("meta-llama/Llama-2-70b-hf", "a100", 1, 1, KvAccounting::per_stage);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("option --model: meta-llama/Llama-2-70b-hf does not fit on a100 at TP1 PP1"),
-              std::string::npos)
-        << e.what();
+    EXPECT_EQ(e.setting_name(), "model");
+    EXPECT_EQ(e.message().rfind("meta-llama/Llama-2-70b-hf does not fit on a100 at TP1 PP1", 0), 0u) << e.message();
   }
 }
 

@@ -2,15 +2,22 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/config/setting.hpp"
 #include "infersweep/sim/simulation_config.hpp"
 
 namespace infersweep::cli {
 
-struct SimulateOptions {
-  sim::SimulationConfig config;
+// What the simulate command reads besides the simulation and where it writes.
+struct SimulateOutputs {
   std::string data_dir;
   std::string output_dir = "infersweep_output";
   bool quiet = false;
+};
+const config::SettingGroup<SimulateOutputs>& simulate_output_settings();
+
+struct SimulateOptions {
+  sim::SimulationConfig config;
+  SimulateOutputs outputs;
   bool help = false;
   std::string help_text;
 };

@@ -1,7 +1,9 @@
 #pragma once
-// A name -> factory map for plug-in points (schedulers, predictors, generators). Each plug-in
-// family builds its registry with an explicit make_*_registry() function instead of static
-// initialisers, so there is no global state and no link-order surprise.
+// A name -> plug-in map for the plug-in points (schedulers, predictors, generators). An entry
+// is a descriptor: the factory, a one-line summary, and the plug-in family's traits (what the
+// rest of the program needs to know about it without constructing one). Each family builds
+// its registry with an explicit make_*_registry() function, and keeps the built-in one in a
+// function-local static (built once, read-only after), instead of static initialisers.
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,45 +14,72 @@
 
 namespace infersweep {
 
-template <class Base, class... Args>
-class Registry {
+struct NoTraits {};
+
+template <class Base, class Traits, class... Args>
+class PluginRegistry {
  public:
   using Factory = std::function<std::unique_ptr<Base>(Args...)>;
+  struct Entry {
+    std::string name;
+    Factory factory;
+    Traits traits;
+    std::string summary;
+  };
 
-  explicit Registry(std::string kind) : kind_(std::move(kind)) {}
+  explicit PluginRegistry(std::string kind) : kind_(std::move(kind)) {}
 
-  void add(const std::string& name, Factory factory) { factories_[name] = std::move(factory); }
+  void add(const std::string& name, Factory factory, Traits traits = {}, std::string summary = "") {
+    entries_[name] = Entry{name, std::move(factory), std::move(traits), std::move(summary)};
+  }
 
-  bool contains(const std::string& name) const { return factories_.count(name) > 0; }
+  bool contains(const std::string& name) const { return entries_.count(name) > 0; }
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;
-    for (const auto& entry : factories_) out.push_back(entry.first);
+    for (const auto& entry : entries_) out.push_back(entry.first);
     return out;
   }
 
   std::string names_joined() const {
     std::string out;
-    for (const auto& entry : factories_) out += (out.empty() ? "" : ", ") + entry.first;
+    for (const auto& entry : entries_) out += (out.empty() ? "" : ", ") + entry.first;
     return out;
   }
 
-  // Throws InputError naming the option and the known choices for an unknown name.
-  void check(const std::string& option_name, const std::string& name) const {
-    if (!contains(name))
-      throw InputError::option(option_name, "unknown " + kind_ + " '" + name +
-                                                "' (expected one of: " + names_joined() + ")");
+  // Entries in name order.
+  std::vector<const Entry*> entries() const {
+    std::vector<const Entry*> out;
+    for (const auto& entry : entries_) out.push_back(&entry.second);
+    return out;
   }
 
-  std::unique_ptr<Base> create(const std::string& option_name, const std::string& name,
-                               Args... args) const {
-    check(option_name, name);
-    return factories_.at(name)(std::forward<Args>(args)...);
+  // Throws InputError about `setting_name` for an unknown name, listing the known ones.
+  void check(const std::string& setting_name, const std::string& name) const {
+    if (!contains(name))
+      throw InputError::setting(setting_name, "unknown " + kind_ + " '" + name +
+                                                  "' (expected one of: " + names_joined() + ")");
+  }
+
+  const Entry& entry(const std::string& setting_name, const std::string& name) const {
+    check(setting_name, name);
+    return entries_.at(name);
+  }
+
+  const Traits& traits(const std::string& setting_name, const std::string& name) const {
+    return entry(setting_name, name).traits;
+  }
+
+  std::unique_ptr<Base> create(const std::string& setting_name, const std::string& name, Args... args) const {
+    return entry(setting_name, name).factory(std::forward<Args>(args)...);
   }
 
  private:
   std::string kind_;
-  std::map<std::string, Factory> factories_;
+  std::map<std::string, Entry> entries_;
 };
+
+template <class Base, class... Args>
+using Registry = PluginRegistry<Base, NoTraits, Args...>;
 
 }  // namespace infersweep

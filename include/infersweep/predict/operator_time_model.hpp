@@ -7,6 +7,7 @@
 #include <string>
 
 #include "infersweep/common/registry.hpp"
+#include "infersweep/config/setting.hpp"
 #include "infersweep/spec/hardware_specs.hpp"
 
 namespace infersweep::predict {
@@ -58,16 +59,22 @@ struct PredictorConfig {
   int64_t kv_cache_prediction_granularity = 64;
 };
 
+const config::SettingGroup<PredictorConfig>& predictor_settings();
+
 struct PredictorContext {
   spec::ModelSpec model;
   spec::GpuSpec gpu;
   spec::NodeSpec node;
   int64_t tensor_parallel = 1;
   int64_t pipeline_parallel = 1;
-  std::string replica_scheduler = "sarathi";  // orca batches need a wider token grid
-  int64_t block_size = 16;                    // selects attention.csv rows
+  bool token_grid_spans_batch = false;  // the scheduler's batches need a token grid x batch size wide
+  int64_t block_size = 16;              // selects attention.csv rows
   PredictorConfig config;
 };
+
+// `key = value` lines of everything in a context that decides a predictor: the names of its
+// specs, its parallelism, block size and scheduler trait, and its predictor-identity settings.
+std::string predictor_identity_text(const PredictorContext& context);
 
 class OperatorTimeModel {
  public:
@@ -89,5 +96,6 @@ class OperatorTimeModel {
 
 using OperatorTimeModelRegistry = Registry<OperatorTimeModel, const PredictorContext&>;
 OperatorTimeModelRegistry make_operator_time_model_registry();
+const OperatorTimeModelRegistry& builtin_operator_time_models();  // built once
 
 }  // namespace infersweep::predict

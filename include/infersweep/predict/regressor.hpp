@@ -35,6 +35,7 @@ class Regressor {
 
 using RegressorRegistry = Registry<Regressor, const RegressorSpec&>;
 RegressorRegistry make_regressor_registry();
+const RegressorRegistry& builtin_regressors();  // built once
 
 // Vidur's error measure, in percent: mean over rows of |y - p| / y; a row with y == 0 counts 0
 // when p == 0, else 100.

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/config/setting.hpp"
+
 namespace infersweep::search {
 
 struct SloSettings {
@@ -26,6 +28,9 @@ struct SearchSettings {
 
   std::string canonical() const;  // `key = value` lines, part of every config identity
 };
+
+// The search settings a grid's `search:` section sets (keys: the settings' grid keys).
+const config::SettingGroup<SearchSettings>& search_settings();
 
 // What one probe (one simulation at one QPS) measured. Latency quantiles are over the requests
 // that arrived before the simulation ended; a request still waiting counts with the time it

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/config/setting.hpp"
 #include "infersweep/predict/operator_time_model.hpp"
 #include "infersweep/search/capacity_search.hpp"
+#include "infersweep/sim/scheduler_config.hpp"
 
 namespace infersweep::search {
 
@@ -40,13 +42,17 @@ struct GridCluster {
   int64_t line = 0;
 };
 
+// A replica scheduler with the settings its entry gives (keys: the settings' grid keys, only
+// those the scheduler's traits list). max_tokens_in_batch defaults to max_seq_len, as Vidur.
 struct GridScheduler {
-  std::string scheduler;            // replica scheduler name
-  int64_t chunk_size = 0;           // sarathi (required)
-  int64_t max_tokens_in_batch = 0;  // vllm, lightllm; 0: max_seq_len, as Vidur
-  int64_t max_waiting_iters = 10;   // lightllm
+  using SchedulerSetting = config::Setting<sim::SchedulerConfig>;
+  std::string scheduler;  // replica scheduler name
+  std::vector<std::pair<const SchedulerSetting*, std::string>> settings;  // declaration order
+  sim::SchedulerConfig values;  // defaults with the entry's settings applied
   int64_t line = 0;
 
+  bool sets(const std::string& name) const;
+  int64_t chunk_size() const { return sets("chunk-size") ? values.chunk_size : 0; }
   std::string label() const;  // vllm, sarathi_cs512, ...
 };
 

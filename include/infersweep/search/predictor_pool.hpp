@@ -19,9 +19,10 @@ class PredictorPool {
   std::shared_ptr<const predict::ExecutionTimePredictor> get(const sim::SimulationSetup& setup);
   size_t size() const;
 
-  // The settings that decide a predictor: specs, parallelism, whether the scheduler is Orca,
-  // block size and predictor options (everything else of the simulation left at its default).
-  static std::string key_of(const sim::SimulationConfig& config);
+  // The settings that decide a predictor (sim::predictor_identity): configs that differ only
+  // in others (batch cap, trace, most scheduler settings) share one.
+  static std::string key_of(const sim::SimulationConfig& config,
+                            const sim::ReplicaSchedulerRegistry& schedulers = sim::builtin_replica_schedulers());
 
  private:
   struct Slot {

@@ -23,5 +23,6 @@ class GlobalScheduler {
 
 using GlobalSchedulerRegistry = Registry<GlobalScheduler, const GlobalSchedulerContext&>;
 GlobalSchedulerRegistry make_global_scheduler_registry();
+const GlobalSchedulerRegistry& builtin_global_schedulers();  // built once
 
 }  // namespace infersweep::sim

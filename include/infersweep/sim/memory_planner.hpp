@@ -2,7 +2,10 @@
 // How many requests fit in a replica's KV cache (Vidur's scheduler/utils/memory_planner.py).
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "infersweep/config/setting.hpp"
 #include "infersweep/spec/hardware_specs.hpp"
 
 namespace infersweep::sim {
@@ -12,13 +15,14 @@ namespace infersweep::sim {
 // vidur: Vidur's formula, which charges all layers on every stage to get a per-micro-batch
 //   count and multiplies it by PP; it can lose up to PP-1 slots to the early rounding.
 enum class KvAccounting { per_stage, vidur };
-KvAccounting parse_kv_accounting(const std::string& name);
 const char* to_string(KvAccounting accounting);
 
 struct ParallelismConfig {
   int64_t tensor_parallel = 1;
   int64_t pipeline_parallel = 1;
 };
+
+const config::SettingGroup<ParallelismConfig>& parallelism_settings();
 
 // Weights one GPU holds: attention and MLP matrices of its layers, sharded by TP. Embeddings,
 // norms and the LM head are not counted (as in Vidur).
@@ -46,3 +50,10 @@ void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& no
                           const ParallelismConfig& parallel);
 
 }  // namespace infersweep::sim
+
+template <>
+struct infersweep::config::EnumNames<infersweep::sim::KvAccounting> {
+  static std::vector<std::pair<infersweep::sim::KvAccounting, const char*>> values() {
+    return {{sim::KvAccounting::per_stage, "per_stage"}, {sim::KvAccounting::vidur, "vidur"}};
+  }
+};

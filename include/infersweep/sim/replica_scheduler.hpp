@@ -74,11 +74,35 @@ class ReplicaScheduler {
   void batch_finished() { --running_batches_; }
 };
 
-using ReplicaSchedulerRegistry = Registry<ReplicaScheduler, const ReplicaSchedulerContext&>;
-ReplicaSchedulerRegistry make_replica_scheduler_registry();
+// What the rest of the program knows about a replica scheduler without constructing one. The
+// validity rules, the grid, the predictor and the sweep's planner read these, never the name.
+struct ReplicaSchedulerTraits {
+  bool kv_in_tokens = false;          // KV counted per token: block size 1 unless set (LightLLM)
+  bool pipeline_parallel = true;      // runs with PP > 1
+  bool whole_prompt_batches = false;  // prompts go whole into one batch under max_tokens_in_batch
+  bool token_grid_spans_batch = false;  // an iteration can hold max_tokens x batch size tokens (Orca)
+  double relative_cost = 3;           // simulation cost per request relative to Sarathi-Serve's
+  // Scheduler settings (by name) it reads beyond the common ones; a grid entry may set only
+  // these, and must set those in `grid_requires`.
+  std::vector<std::string> settings;
+  std::vector<std::string> grid_requires;
+};
 
-// Checks scheduler options against each other and the memory plan (e.g. LightLLM needs block
-// size 1 and no PP; a max request must fit in a batch's token budget).
-void validate_scheduler(const SchedulerConfig& config, int64_t pipeline_parallel, int64_t max_tokens);
+using ReplicaSchedulerRegistry =
+    PluginRegistry<ReplicaScheduler, ReplicaSchedulerTraits, const ReplicaSchedulerContext&>;
+// A registry of the built-in schedulers (tests add their own to it).
+ReplicaSchedulerRegistry make_replica_scheduler_registry();
+// The built-in schedulers, built once.
+const ReplicaSchedulerRegistry& builtin_replica_schedulers();
+
+// Settings a scheduler's traits imply when they were not given: LightLLM's block size of 1.
+void apply_scheduler_traits(SchedulerConfig& config, bool block_size_given,
+                            const ReplicaSchedulerRegistry& registry = builtin_replica_schedulers());
+
+// Checks the scheduler settings against each other and the deployment, by the scheduler's
+// traits (e.g. LightLLM needs block size 1 and no PP; a max request must fit in a batch's
+// token budget). Ranges are checked by the declarations.
+void validate_scheduler(const SchedulerConfig& config, int64_t pipeline_parallel, int64_t max_tokens,
+                        const ReplicaSchedulerRegistry& registry = builtin_replica_schedulers());
 
 }  // namespace infersweep::sim

@@ -1,12 +1,15 @@
 #pragma once
-// Everything that defines one simulated deployment and its workload. Plain data: the CLI, and
-// later the search and the sweep, fill it in; prepare_simulation() validates it in one place.
+// Everything that defines one simulated deployment and its workload. Plain data: the CLI, the
+// search and the sweep fill it in; every field is declared in simulation_settings() (name,
+// help, range, identity), and prepare_simulation() validates it in one place.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "infersweep/config/setting.hpp"
 #include "infersweep/predict/operator_time_model.hpp"
 #include "infersweep/sim/memory_planner.hpp"
+#include "infersweep/sim/replica_scheduler.hpp"
 #include "infersweep/sim/scheduler_config.hpp"
 #include "infersweep/spec/spec_catalog.hpp"
 #include "infersweep/workload/workload_config.hpp"
@@ -31,14 +34,26 @@ struct SimulationConfig {
   double stop_delay_threshold_s = 0;
   bool record_trace = false;
 
-  // One `key = value` line per setting, in a fixed order: the identity of the configuration.
+  // One `key = value` line per setting that can change a result, in declaration order.
   std::string canonical() const;
 };
+
+// Every setting of a simulation, nested groups included, in a fixed order.
+const config::SettingGroup<SimulationConfig>& simulation_settings();
+
+// The node a GPU runs on when none is named.
+std::string default_node(const std::string& gpu);
+
+// The settings that decide the execution-time predictor of `config`, as `key = value` lines:
+// its predictor-identity settings and the scheduler traits the predictor reads.
+std::string predictor_identity(const SimulationConfig& config,
+                               const ReplicaSchedulerRegistry& schedulers = builtin_replica_schedulers());
 
 // A validated configuration with its specs resolved, memory planned and requests generated:
 // everything a Simulation needs, with no file access left.
 struct SimulationSetup {
   SimulationConfig config;
+  const ReplicaSchedulerRegistry* replica_schedulers = &builtin_replica_schedulers();
   spec::ModelSpec model;
   spec::GpuSpec gpu;
   spec::NodeSpec node;
@@ -48,12 +63,17 @@ struct SimulationSetup {
 
 // The predictor inputs of a setup: its specs, parallelism and predictor options.
 predict::PredictorContext predictor_context(const SimulationSetup& setup);
+// The same from a configuration alone: its specs resolved, nothing else checked.
+predict::PredictorContext predictor_context(const SimulationConfig& config, const spec::SpecCatalog& catalog,
+                                            const ReplicaSchedulerRegistry& schedulers = builtin_replica_schedulers());
 
 // Validates the configuration, resolves its specs and plans memory, without generating
-// requests (no file is read). Throws InputError naming the option at fault.
-SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog);
+// requests (no file is read). Throws InputError naming the setting at fault.
+SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
+                                const ReplicaSchedulerRegistry& schedulers = builtin_replica_schedulers());
 
-// plan_simulation, then the requests. Throws InputError naming the option or file at fault.
-SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog);
+// plan_simulation, then the requests. Throws InputError naming the setting or file at fault.
+SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
+                                   const ReplicaSchedulerRegistry& schedulers = builtin_replica_schedulers());
 
 }  // namespace infersweep::sim

@@ -17,5 +17,6 @@ class IntervalGenerator {
 
 using IntervalGeneratorRegistry = Registry<IntervalGenerator, const WorkloadConfig&>;
 IntervalGeneratorRegistry make_interval_generator_registry();
+const IntervalGeneratorRegistry& builtin_interval_generators();  // built once
 
 }  // namespace infersweep::workload

@@ -19,6 +19,7 @@ class LengthGenerator {
 
 using LengthGeneratorRegistry = Registry<LengthGenerator, const WorkloadConfig&>;
 LengthGeneratorRegistry make_length_generator_registry();
+const LengthGeneratorRegistry& builtin_length_generators();  // built once
 
 // The (prompt, output) rows of a length-trace CSV (columns num_prefill_tokens and
 // num_decode_tokens) as written, before scaling and clipping. Throws InputError naming the file

@@ -15,6 +15,7 @@ class RequestGenerator {
 
 using RequestGeneratorRegistry = Registry<RequestGenerator, const WorkloadConfig&>;
 RequestGeneratorRegistry make_request_generator_registry();
+const RequestGeneratorRegistry& builtin_request_generators();  // built once
 
 // Checks every option of the workload (names, ranges) without reading any file.
 void validate_workload(const WorkloadConfig& config);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/config/setting.hpp"
+
 namespace infersweep::workload {
 
 struct TokenCounts {
@@ -43,6 +45,8 @@ struct WorkloadConfig {
 
   std::string trace_file;  // trace_replay: arrived_at, num_prefill_tokens, num_decode_tokens
 };
+
+const config::SettingGroup<WorkloadConfig>& workload_settings();
 
 struct RequestSpec {
   double arrived_at = 0;

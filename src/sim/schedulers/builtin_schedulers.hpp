@@ -1,15 +1,14 @@
 #pragma once
-// Factories of the built-in replica schedulers, registered by make_replica_scheduler_registry().
-#include <memory>
-
+// The built-in replica schedulers, each adding its descriptor (factory and traits) to a
+// registry; make_replica_scheduler_registry() calls them.
 #include "infersweep/sim/replica_scheduler.hpp"
 
 namespace infersweep::sim {
 
-std::unique_ptr<ReplicaScheduler> make_vllm_scheduler(const ReplicaSchedulerContext& context);
-std::unique_ptr<ReplicaScheduler> make_sarathi_scheduler(const ReplicaSchedulerContext& context);
-std::unique_ptr<ReplicaScheduler> make_orca_scheduler(const ReplicaSchedulerContext& context);
-std::unique_ptr<ReplicaScheduler> make_faster_transformer_scheduler(const ReplicaSchedulerContext& context);
-std::unique_ptr<ReplicaScheduler> make_lightllm_scheduler(const ReplicaSchedulerContext& context);
+void add_vllm_scheduler(ReplicaSchedulerRegistry& registry);
+void add_sarathi_scheduler(ReplicaSchedulerRegistry& registry);
+void add_orca_scheduler(ReplicaSchedulerRegistry& registry);
+void add_faster_transformer_scheduler(ReplicaSchedulerRegistry& registry);
+void add_lightllm_scheduler(ReplicaSchedulerRegistry& registry);
 
 }  // namespace infersweep::sim

@@ -61,8 +61,11 @@ class FasterTransformerScheduler : public ReplicaScheduler {
 
 }  // namespace
 
-std::unique_ptr<ReplicaScheduler> make_faster_transformer_scheduler(const ReplicaSchedulerContext& context) {
-  return std::make_unique<FasterTransformerScheduler>(context);
+void add_faster_transformer_scheduler(ReplicaSchedulerRegistry& registry) {
+  registry.add(
+      "faster_transformer",
+      [](const ReplicaSchedulerContext& c) { return std::make_unique<FasterTransformerScheduler>(c); },
+      ReplicaSchedulerTraits{}, "FasterTransformer: static batches run to completion");
 }
 
 }  // namespace infersweep::sim

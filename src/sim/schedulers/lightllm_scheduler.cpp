@@ -119,8 +119,14 @@ class LightLlmScheduler : public ReplicaScheduler {
 
 }  // namespace
 
-std::unique_ptr<ReplicaScheduler> make_lightllm_scheduler(const ReplicaSchedulerContext& context) {
-  return std::make_unique<LightLlmScheduler>(context);
+void add_lightllm_scheduler(ReplicaSchedulerRegistry& registry) {
+  ReplicaSchedulerTraits traits;
+  traits.kv_in_tokens = true;
+  traits.pipeline_parallel = false;
+  traits.whole_prompt_batches = true;
+  traits.settings = {"max-tokens-in-batch", "max-waiting-iters"};
+  registry.add("lightllm", [](const ReplicaSchedulerContext& c) { return std::make_unique<LightLlmScheduler>(c); },
+               traits, "LightLLM: token-granular KV with admission by estimated peak demand");
 }
 
 }  // namespace infersweep::sim

@@ -38,8 +38,11 @@ class OrcaScheduler : public ReplicaScheduler {
 
 }  // namespace
 
-std::unique_ptr<ReplicaScheduler> make_orca_scheduler(const ReplicaSchedulerContext& context) {
-  return std::make_unique<OrcaScheduler>(context);
+void add_orca_scheduler(ReplicaSchedulerRegistry& registry) {
+  ReplicaSchedulerTraits traits;
+  traits.token_grid_spans_batch = true;
+  registry.add("orca", [](const ReplicaSchedulerContext& c) { return std::make_unique<OrcaScheduler>(c); },
+               traits, "Orca: iteration-level batching with KV reserved for the whole request");
 }
 
 }  // namespace infersweep::sim

@@ -79,8 +79,13 @@ class SarathiScheduler : public PagedReplicaScheduler {
 
 }  // namespace
 
-std::unique_ptr<ReplicaScheduler> make_sarathi_scheduler(const ReplicaSchedulerContext& context) {
-  return std::make_unique<SarathiScheduler>(context);
+void add_sarathi_scheduler(ReplicaSchedulerRegistry& registry) {
+  ReplicaSchedulerTraits traits;
+  traits.relative_cost = 1;
+  traits.settings = {"watermark-blocks-fraction", "chunk-size"};
+  traits.grid_requires = {"chunk-size"};
+  registry.add("sarathi", [](const ReplicaSchedulerContext& c) { return std::make_unique<SarathiScheduler>(c); },
+               traits, "Sarathi-Serve: decodes and prompt chunks share one token budget per iteration");
 }
 
 }  // namespace infersweep::sim

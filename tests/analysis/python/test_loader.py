@@ -71,7 +71,7 @@ def test_a_file_being_written_reads_with_its_committed_rows(tmp_path):
     grid = st.scaled_grid(str(tmp_path / "slow.yaml"), 2)  # runs long enough to be read part-way
     env = dict(os.environ, OMP_NUM_THREADS="1")
     command = [st.MPIEXEC, "-n", "1", st.INFERSWEEP, "sweep", "--grid", grid, "--trace-dir", st.TRACE_DIR,
-               "--device", "a100", "--out", path, "--threads", "1", "--flush-interval", "0.2", "-q"]
+               "--gpu", "a100", "--out", path, "--threads", "1", "--flush-interval", "0.2", "-q"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     partial = []
     try:

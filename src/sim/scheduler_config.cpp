@@ -1,0 +1,71 @@
+#include "infersweep/sim/scheduler_config.hpp"
+
+#include <algorithm>
+
+#include "infersweep/sim/global_scheduler.hpp"
+#include "infersweep/sim/replica_scheduler.hpp"
+
+namespace infersweep::sim {
+
+namespace {
+
+// The built-in replica schedulers whose traits list `setting`, for help.
+std::function<std::string()> read_by(const std::string& setting) {
+  return [setting] {
+    std::string out;
+    for (const auto* e : builtin_replica_schedulers().entries())
+      if (std::count(e->traits.settings.begin(), e->traits.settings.end(), setting))
+        out += (out.empty() ? "" : ", ") + e->name;
+    return out;
+  };
+}
+
+config::SettingGroup<SchedulerConfig> declare() {
+  using config::Identity;
+  config::SettingGroup<SchedulerConfig> g("Scheduling");
+  g.add(&SchedulerConfig::replica_scheduler, "replica-scheduler", Identity::config(),
+        "how each replica forms batches")
+      .plugins([] { return builtin_replica_schedulers().names(); });
+  g.add(&SchedulerConfig::global_scheduler, "global-scheduler", Identity::config(),
+        "how arriving requests are routed to replicas")
+      .plugins([] { return builtin_global_schedulers().names(); });
+  g.add(&SchedulerConfig::batch_size_cap, "batch-size-cap", Identity::config(),
+        "most requests in flight per replica (split across PP micro-batches)")
+      .at_least(1)
+      .unit("requests");
+  g.add(&SchedulerConfig::block_size, "block-size", Identity::config_and_predictor(),
+        "tokens per KV block (schedulers that count KV in tokens use 1 unless set)")
+      .at_least(1)
+      .unit("tokens");
+  g.add(&SchedulerConfig::watermark_blocks_fraction, "watermark-blocks-fraction", Identity::config(),
+        "share of KV blocks kept free when admitting a request")
+      .at_least(0)
+      .below(1)
+      .applies_to(read_by("watermark-blocks-fraction"));
+  g.add(&SchedulerConfig::num_blocks, "num-blocks", Identity::config(), "KV blocks per replica (0: from the memory planner)")
+      .non_negative()
+      .unit("blocks");
+  g.add(&SchedulerConfig::max_tokens_in_batch, "max-tokens-in-batch", Identity::config(),
+        "token budget of a prefill batch")
+      .at_least(1)
+      .unit("tokens")
+      .applies_to(read_by("max-tokens-in-batch"));
+  g.add(&SchedulerConfig::chunk_size, "chunk-size", Identity::config(), "token budget of an iteration")
+      .at_least(1)
+      .unit("tokens")
+      .applies_to(read_by("chunk-size"));
+  g.add(&SchedulerConfig::max_waiting_iters, "max-waiting-iters", Identity::config(),
+        "decode iterations before a prefill is forced")
+      .at_least(1)
+      .applies_to(read_by("max-waiting-iters"));
+  return g;
+}
+
+}  // namespace
+
+const config::SettingGroup<SchedulerConfig>& scheduler_settings() {
+  static const auto group = declare();
+  return group;
+}
+
+}  // namespace infersweep::sim

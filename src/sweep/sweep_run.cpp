@@ -116,9 +116,9 @@ class FileResultSink : public ResultSink {
         meter_(log, "sweep", to_search, progress_interval_s), last_flush_(Clock::now()) {}
 
   // Returns whether the row is a failure (failed or timeout).
-  bool add_row(const std::vector<search::Field>& row) {
+  bool add_row(const std::vector<table::Field>& row) {
     results_.append(row);
-    const auto& status = std::get<std::string>(row[status_column_].value);
+    const auto& status = std::get<table::EnumValue>(row[status_column_].value).name;
     const bool failure = is_failure_status(status);
     ++progress_.grid_done;
     ++progress_.done_this_run;
@@ -167,7 +167,7 @@ class FileResultSink : public ResultSink {
   ResultsFileWriter& writer_;
   SweepProgress progress_;
   double flush_interval_s_;
-  ColumnTable results_, probes_;
+  table::ColumnTable results_, probes_;
   size_t status_column_;
   search::ProgressMeter meter_;
   Clock::time_point last_flush_;

@@ -30,7 +30,8 @@ using h5::check;
 using h5::check_id;
 using h5::Handle;
 
-h5::Handle progress_type() {
+// `state_as_enum` false: the record of files written before the state became an enum.
+h5::Handle progress_type(bool state_as_enum = true) {
   Handle t(H5Tcreate(H5T_COMPOUND, sizeof(SweepProgress)), H5Tclose);
   auto i64 = [&](const char* name, size_t offset) { check(H5Tinsert(t.get(), name, offset, H5T_NATIVE_INT64), name); };
   auto f64 = [&](const char* name, size_t offset) { check(H5Tinsert(t.get(), name, offset, H5T_NATIVE_DOUBLE), name); };
@@ -47,7 +48,10 @@ h5::Handle progress_type() {
     const auto code = static_cast<int64_t>(value);
     check(H5Tenum_insert(state.get(), to_string(value), &code), "state type");
   }
-  check(H5Tinsert(t.get(), "state", HOFFSET(SweepProgress, state), state.get()), "state");
+  if (state_as_enum)
+    check(H5Tinsert(t.get(), "state", HOFFSET(SweepProgress, state), state.get()), "state");
+  else
+    i64("state", HOFFSET(SweepProgress, state));
   f64("start_unix", HOFFSET(SweepProgress, start_unix));
   f64("heartbeat_unix", HOFFSET(SweepProgress, heartbeat_unix));
   return t;
@@ -247,7 +251,12 @@ ResultsFileContents read_results_file(const std::string& path) {
     ResultsFileContents contents;
     contents.attributes = h5::read_attributes(file.get());
     Handle progress(check_id(H5Dopen2(file.get(), "progress", H5P_DEFAULT), "open /progress"), H5Dclose);
-    check(H5Dread(progress.get(), progress_type().get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &contents.progress),
+    // HDF5 converts no integer to an enum: a file whose state is a plain integer is read as one.
+    Handle record(check_id(H5Dget_type(progress.get()), "type of /progress"), H5Tclose);
+    const int state = H5Tget_member_index(record.get(), "state");
+    const bool state_as_enum = state < 0 || H5Tget_member_class(record.get(), static_cast<unsigned>(state)) == H5T_ENUM;
+    check(H5Dread(progress.get(), progress_type(state_as_enum).get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                  &contents.progress),
           "read /progress");
     if (h5::has_link(file.get(), "runs")) {
       const auto runs = h5::open_group(file.get(), "runs");

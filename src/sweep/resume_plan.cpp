@@ -20,7 +20,7 @@ ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<se
     plan.earlier_runs = existing->runs;
     const auto& r = existing->results;
     const auto& ids = r.text("config_id");
-    const auto status = r.enum_names("status");
+    const auto status = r.texts("status");  // an enum, or text in files of before
     const auto& runs = r.int64("run");
     std::map<std::string, size_t> last_row;
     for (size_t i = 0; i < r.rows(); ++i) last_row[ids[i]] = i;

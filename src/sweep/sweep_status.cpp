@@ -84,7 +84,7 @@ std::string describe_sweep(const std::string& path, const ResultsFileContents& c
   out << "\n";
 
   std::map<std::string, int64_t> by_status;
-  for (const auto& s : c.results.enum_names("status")) ++by_status[s];
+  for (const auto& s : c.results.texts("status")) ++by_status[s];
   out << "rows: " << c.results.rows() << " results (";
   bool first = true;
   for (const auto& [status, n] : by_status) {

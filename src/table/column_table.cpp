@@ -1,7 +1,9 @@
 #include "infersweep/table/column_table.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 namespace infersweep::table {
@@ -125,10 +127,30 @@ void ColumnTable::append(const std::vector<Field>& row) {
 }
 
 void ColumnTable::append_from(const ColumnTable& other, size_t row) {
+  // Every value is found and checked first, so a row that does not fit leaves the table as it was.
+  std::vector<std::optional<size_t>> sources(schema_.size());
+  std::vector<int8_t> codes(schema_.size(), 0);
   for (size_t c = 0; c < schema_.size(); ++c) {
     const auto& name = schema_[c].name;
+    if (!other.has_column(name)) continue;
+    const size_t source = other.column_index(name);
+    sources[c] = source;
+    const auto source_kind = other.schema_[source].kind;
+    if (schema_[c].kind == ColumnKind::enumeration &&
+        (source_kind == ColumnKind::enumeration || source_kind == ColumnKind::text)) {
+      // By name: the other table may number the names differently, or hold them as text.
+      const auto label = field_text(other.field(source, row));
+      const auto& labels = schema_[c].labels;
+      const auto it = std::find(labels.begin(), labels.end(), label);
+      if (it == labels.end()) throw std::runtime_error("column '" + name + "' has no value '" + label + "'");
+      codes[c] = static_cast<int8_t>(it - labels.begin());
+    } else if (other.columns_[source].index() != columns_[c].index()) {
+      throw std::runtime_error("column '" + name + "' changed its type");
+    }
+  }
+  for (size_t c = 0; c < schema_.size(); ++c) {
     auto& col = columns_[c];
-    if (!other.has_column(name)) {
+    if (!sources[c]) {
       std::visit(
           [](auto& v) {
             using T = typename std::decay_t<decltype(v)>::value_type;
@@ -138,27 +160,17 @@ void ColumnTable::append_from(const ColumnTable& other, size_t row) {
               v.push_back(T{});
           },
           col);
-      continue;
+    } else if (schema_[c].kind == ColumnKind::enumeration) {
+      std::get<std::vector<int8_t>>(col).push_back(codes[c]);
+    } else {
+      const auto& src = other.columns_[*sources[c]];
+      std::visit(
+          [&](auto& v) {
+            using V = std::decay_t<decltype(v)>;
+            v.push_back(std::get<V>(src)[row]);
+          },
+          col);
     }
-    const size_t source_column = other.column_index(name);
-    const auto& src = other.columns_[source_column];
-    if (src.index() != col.index()) throw std::runtime_error("column '" + name + "' changed its type");
-    if (schema_[c].kind == ColumnKind::enumeration) {
-      // By name: the other table may number the names differently.
-      const auto label = label_of(other.schema_[source_column], std::get<std::vector<int8_t>>(src)[row]);
-      int64_t code = -1;
-      for (size_t k = 0; k < schema_[c].labels.size(); ++k)
-        if (schema_[c].labels[k] == label) code = static_cast<int64_t>(k);
-      if (code < 0) throw std::runtime_error("column '" + name + "' has no value '" + label + "'");
-      std::get<std::vector<int8_t>>(col).push_back(static_cast<int8_t>(code));
-      continue;
-    }
-    std::visit(
-        [&](auto& v) {
-          using V = std::decay_t<decltype(v)>;
-          v.push_back(std::get<V>(src)[row]);
-        },
-        col);
   }
   ++rows_;
 }
@@ -189,6 +201,14 @@ std::vector<std::string> ColumnTable::enum_names(const std::string& name) const 
   std::vector<std::string> names;
   for (int8_t code : codes(name)) names.push_back(label_of(spec, code));
   return names;
+}
+
+std::vector<std::string> ColumnTable::texts(const std::string& name) const {
+  const size_t c = column_index(name);
+  std::vector<std::string> values;
+  values.reserve(rows_);
+  for (size_t r = 0; r < rows_; ++r) values.push_back(field_text(field(c, r)));
+  return values;
 }
 
 Field ColumnTable::field(size_t c, size_t row) const {

@@ -9,6 +9,7 @@
 
 #include "infersweep/search/result_row.hpp"
 #include "infersweep/sweep/results_file.hpp"
+#include "infersweep/sweep/resume_plan.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
 #include "sweep/sweep_test_support.hpp"
 #include "test_support.hpp"
@@ -156,6 +157,38 @@ TEST(Declarations, StatusIsAnHdf5EnumInTheFileAndReadsBackByName) {
   H5Dclose(column);
   H5Dclose(record);
   H5Fclose(file);
+}
+
+// Files written while status was a text column still read, and resume into the enum column.
+TEST(Declarations, AFileWithATextStatusColumnReadsAndResumesByName) {
+  test_support::TempDir dir;
+  const auto path = (dir.path / "text-status.h5").string();
+  auto old_schema = results_schema();
+  const size_t status_column = ColumnTable(old_schema).column_index("status");
+  old_schema[status_column].kind = ColumnKind::text;
+  old_schema[status_column].text_width = 8;
+  old_schema[status_column].labels.clear();
+  ColumnTable results(old_schema), probes(probes_schema());
+  std::vector<search::SearchUnit> units;
+  for (auto s : kStatuses) {
+    auto row = sweep_result_row(some_unit(), result_with(s), 1, 0);
+    row[status_column].value = std::string(to_string(s));
+    row[1].value = std::string("000000000000000") + std::to_string(static_cast<int>(s));
+    units.push_back(some_unit());
+    units.back().config_id = std::get<std::string>(row[1].value);
+    results.append(row);
+  }
+  SweepProgress progress;
+  progress.run = 1;
+  progress.grid_configs = 4;
+  { ResultsFileWriter(path, results, probes, {}, {{"run", int64_t{1}}}, progress).close({}); }
+  const auto contents = read_results_file(path);
+  EXPECT_EQ(contents.results.schema()[status_column].kind, ColumnKind::text);
+  EXPECT_EQ(contents.results.texts("status"), (std::vector<std::string>{"ok", "skipped", "failed", "timeout"}));
+  const auto plan = plan_resume(&contents, units, true);
+  EXPECT_EQ(plan.results.schema()[status_column].kind, ColumnKind::enumeration);
+  EXPECT_EQ(plan.results.enum_names("status"), (std::vector<std::string>{"ok", "skipped"}));  // failures retried
+  EXPECT_EQ(plan.retried, 2);
 }
 
 // docs/sweep.md's column tables are the declaration's Markdown rendering. Run this test with

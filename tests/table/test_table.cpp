@@ -74,6 +74,26 @@ TEST(TableColumns, AppendFromMatchesEnumerationValuesByName) {
   EXPECT_EQ(target.enum_names("colour")[0], "blue");
 }
 
+TEST(TableColumns, AppendFromTakesEnumerationValuesFromTextByName) {
+  auto as_text = colour_schema();
+  as_text[2].kind = ColumnKind::text;
+  as_text[2].labels.clear();
+  ColumnTable source(as_text);
+  auto row = colour_row("a", 1);
+  row[2].value = std::string("blue");
+  source.append(row);
+  row[2].value = std::string("green");
+  source.append(row);
+  ColumnTable target(colour_schema());
+  target.append_from(source, 0);
+  EXPECT_EQ(target.enum_names("colour"), std::vector<std::string>{"blue"});
+  EXPECT_EQ(target.texts("colour"), std::vector<std::string>{"blue"});
+  EXPECT_EQ(source.texts("colour"), (std::vector<std::string>{"blue", "green"}));
+  EXPECT_THROW(target.append_from(source, 1), std::runtime_error);  // no such name
+  EXPECT_EQ(target.rows(), 1u);
+  EXPECT_NO_THROW(target.set_rows_from_columns());  // the failed row left no values behind
+}
+
 TEST(TableColumns, RowMismatchNamesTheFirstDifference) {
   const auto schema = colour_schema();
   EXPECT_EQ(row_mismatch(schema, colour_row("a", 0)), "");

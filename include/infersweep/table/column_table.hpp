@@ -50,7 +50,8 @@ class ColumnTable {
   // Appends one row; its fields must match the schema by name and kind, in order.
   void append(const std::vector<Field>& row);
   // Appends row `row` of `other`, matching columns by name; columns `other` lacks get their
-  // kind's empty value (NaN, 0, false, "", code 0).
+  // kind's empty value (NaN, 0, false, "", code 0). Enumeration values are matched by name,
+  // also from a text column (a table written before the column became an enumeration).
   void append_from(const ColumnTable& other, size_t row);
   void clear();
 
@@ -63,6 +64,9 @@ class ColumnTable {
   const std::vector<int8_t>& codes(const std::string& name) const;  // enumeration codes
   // An enumeration column's values as their names.
   std::vector<std::string> enum_names(const std::string& name) const;
+  // Any column's values as text (field_text): names for an enumeration, the text itself for a
+  // text column (a status stored either way reads the same).
+  std::vector<std::string> texts(const std::string& name) const;
 
   Field field(size_t column, size_t row) const;
   std::vector<Field> row(size_t row) const;

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-STATES = {0: "running", 1: "complete", 2: "stopped", 3: "failed"}
+STATES = {0: "running", 1: "complete", 2: "stopped", 3: "failed"}  # files whose state is a plain integer
 
 
 @dataclasses.dataclass
@@ -42,6 +42,13 @@ def _text(value):
     return value
 
 
+def _enum_names(dtype):
+    """{code: name} of an HDF5 enum type as h5py describes it, or None for any other type
+    (booleans, which h5py reads as numpy.bool_, included)."""
+    members = h5py.check_enum_dtype(dtype)
+    return {code: name for name, code in members.items()} if members else None
+
+
 def _read_table(group, rows):
     """The first `rows` rows of a column group, columns in the file's order, with units."""
     names = [_text(n) for n in group.attrs["columns"]] if "columns" in group.attrs else sorted(group)
@@ -50,7 +57,10 @@ def _read_table(group, rows):
         dataset = group[name]
         dataset.refresh()  # a no-op on a finished file; picks up new extents while a sweep writes
         values = dataset[:rows]
-        if values.dtype.kind == "S":
+        names = _enum_names(dataset.dtype)
+        if names is not None:  # an enum column (status): its names, as the file gives them
+            values = np.array([names.get(int(v), f"unknown ({int(v)})") for v in values], dtype=object)
+        elif values.dtype.kind == "S":
             values = np.array([v.decode("utf-8", "replace") for v in values], dtype=object)
         columns[name] = values
         units[name] = _text(dataset.attrs.get("units", ""))
@@ -76,7 +86,8 @@ def load(path):
         f["progress"].refresh()
         record = f["progress"][0]
         progress = {name: _text(record[name]) for name in record.dtype.names}
-        progress["state_name"] = STATES.get(progress["state"], f"unknown ({progress['state']})")
+        states = _enum_names(record.dtype.fields["state"][0]) or STATES
+        progress["state_name"] = states.get(int(progress["state"]), f"unknown ({progress['state']})")
         results = _read_table(f["results"], int(progress["results_rows"]))
         probes = _read_table(f["probes"], int(progress["probes_rows"]))
         attributes = {k: _text(v) for k, v in f.attrs.items()}

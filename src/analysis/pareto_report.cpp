@@ -26,13 +26,15 @@ std::string column_list(const std::vector<std::string>& names) {
   return text;
 }
 
-void check_columns(const sweep::ColumnTable& results, const ParetoOptions& options) {
+void check_columns(const table::ColumnTable& results, const ParetoOptions& options) {
   for (const auto& name : kRequiredColumns)
     if (!results.has_column(name))
       throw InputError("the results table has no column '" + name + "' (a sweep file of another schema?)");
   std::vector<std::string> groupable;
   for (const auto& spec : results.schema())
-    if (spec.kind == sweep::ColumnKind::text || spec.kind == sweep::ColumnKind::int64) groupable.push_back(spec.name);
+    if (spec.kind == table::ColumnKind::text || spec.kind == table::ColumnKind::int64 ||
+        spec.kind == table::ColumnKind::enumeration)
+      groupable.push_back(spec.name);
   for (const auto& name : options.by) {
     if (std::find(groupable.begin(), groupable.end(), name) == groupable.end())
       throw InputError::setting("by", "'" + name + "' is not a text or integer column of the results (expected some of: " +
@@ -40,7 +42,7 @@ void check_columns(const sweep::ColumnTable& results, const ParetoOptions& optio
   }
 }
 
-ConfigCandidate candidate_of(const sweep::ColumnTable& t, size_t row) {
+ConfigCandidate candidate_of(const table::ColumnTable& t, size_t row) {
   ConfigCandidate c;
   c.config_id = t.text("config_id")[row];
   c.qps_per_dollar = t.float64("qps_per_dollar")[row];
@@ -63,14 +65,15 @@ std::vector<size_t> assign_front(std::vector<AnalysedConfig>& configs, double to
   return front;
 }
 
-ParetoGroup analyse_group(std::vector<search::Field> key, const std::vector<size_t>& rows,
-                          const sweep::ColumnTable& results, const ParetoOptions& options) {
+ParetoGroup analyse_group(std::vector<table::Field> key, const std::vector<size_t>& rows,
+                          const table::ColumnTable& results, const ParetoOptions& options) {
   ParetoGroup g;
   g.key = std::move(key);
   g.rows = static_cast<int64_t>(rows.size());
-  const auto& status = results.text("status");
+  // A text or an enumeration column: compared by its text either way.
+  const size_t status = results.column_index("status");
   for (size_t r : rows) {
-    if (status[r] != "ok") {
+    if (table::field_text(results.field(status, r)) != "ok") {
       ++g.not_ok;
       continue;
     }
@@ -98,7 +101,7 @@ ParetoGroup analyse_group(std::vector<search::Field> key, const std::vector<size
 std::string key_text(const ParetoGroup& g) {
   if (g.key.empty()) return "all configs";
   std::string text;
-  for (const auto& f : g.key) text += (text.empty() ? "" : " ") + f.name + "=" + search::field_text(f);
+  for (const auto& f : g.key) text += (text.empty() ? "" : " ") + f.name + "=" + table::field_text(f);
   return text;
 }
 
@@ -109,11 +112,11 @@ std::string shortest(double v, const char* unit) {
 }
 
 // Text of a column of the table, or "" when the table lacks it (hand-made tables).
-std::string cell(const sweep::ColumnTable& t, const std::string& name, size_t row) {
-  return t.has_column(name) ? search::field_text(t.field(t.column_index(name), row)) : std::string();
+std::string cell(const table::ColumnTable& t, const std::string& name, size_t row) {
+  return t.has_column(name) ? table::field_text(t.field(t.column_index(name), row)) : std::string();
 }
 
-double number(const sweep::ColumnTable& t, const std::string& name, size_t row) {
+double number(const table::ColumnTable& t, const std::string& name, size_t row) {
   if (!t.has_column(name)) return std::nan("");
   const auto f = t.field(t.column_index(name), row);
   if (const auto* d = std::get_if<double>(&f.value)) return *d;
@@ -136,20 +139,20 @@ int64_t ParetoGroup::meeting_slos() const {
   return std::count_if(configs.begin(), configs.end(), [](const AnalysedConfig& c) { return c.meets_slos; });
 }
 
-std::vector<ParetoGroup> analyse_pareto(const sweep::ColumnTable& results, const ParetoOptions& options) {
+std::vector<ParetoGroup> analyse_pareto(const table::ColumnTable& results, const ParetoOptions& options) {
   check_columns(results, options);
   std::vector<size_t> key_columns;
   for (const auto& name : options.by) key_columns.push_back(results.column_index(name));
   // std::variant orders values of one type naturally, so integer keys sort as numbers.
-  std::map<std::vector<search::Field::Value>, std::vector<size_t>> rows_by_key;
+  std::map<std::vector<table::Field::Value>, std::vector<size_t>> rows_by_key;
   for (size_t r = 0; r < results.rows(); ++r) {
-    std::vector<search::Field::Value> key;
+    std::vector<table::Field::Value> key;
     for (size_t c : key_columns) key.push_back(results.field(c, r).value);
     rows_by_key[key].push_back(r);
   }
   std::vector<ParetoGroup> groups;
   for (const auto& [values, rows] : rows_by_key) {
-    std::vector<search::Field> key;
+    std::vector<table::Field> key;
     for (size_t k = 0; k < values.size(); ++k) key.push_back({options.by[k], values[k]});
     groups.push_back(analyse_group(std::move(key), rows, results, options));
   }
@@ -166,14 +169,14 @@ std::vector<size_t> listed_configs(const ParetoGroup& group, const ParetoOptions
   return listed;
 }
 
-std::vector<std::string> description_columns(const sweep::ColumnTable& results) {
+std::vector<std::string> description_columns(const table::ColumnTable& results) {
   std::vector<std::string> names;
   for (const auto& name : kDescriptionColumns)
     if (results.has_column(name)) names.push_back(name);
   return names;
 }
 
-void print_pareto_table(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::ColumnTable& results,
                         const ParetoOptions& options, std::ostream& out) {
   out << "SLOs: TTFT p90 <= " << shortest(options.slos.ttft_p90_s, " s") << ", TBT p99 <= "
       << shortest(options.slos.tbt_p99_s, " s") << "; fronts: QPS per dollar against TTFT p90 and against TBT p99"
@@ -217,7 +220,7 @@ void print_pareto_table(const std::vector<ParetoGroup>& groups, const sweep::Col
   }
 }
 
-void write_pareto_csv(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+void write_pareto_csv(const std::vector<ParetoGroup>& groups, const table::ColumnTable& results,
                       const ParetoOptions& options, std::ostream& out) {
   std::vector<std::string> header = options.by;
   for (const auto& name : description_columns(results))
@@ -236,10 +239,10 @@ void write_pareto_csv(const std::vector<ParetoGroup>& groups, const sweep::Colum
   }
 }
 
-void write_pareto_json(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
-                       const ParetoOptions& options, const std::vector<search::Field>& header, std::ostream& out) {
+void write_pareto_json(const std::vector<ParetoGroup>& groups, const table::ColumnTable& results,
+                       const ParetoOptions& options, const std::vector<table::Field>& header, std::ostream& out) {
   io::JsonWriter json(out);
-  auto field = [&](const search::Field& f) { json.value(f.name, f.value); };
+  auto field = [&](const table::Field& f) { json.value(f.name, table::plain_value(f.value)); };
   auto ids = [&](const char* name, const ParetoGroup& g, const std::vector<size_t>& which) {
     json.begin_array(name);
     for (size_t i : which) json.value("", g.configs[i].candidate.config_id);

@@ -20,37 +20,37 @@ namespace infersweep::io {
 
 namespace {
 
-// The header comes from a template row, so a file with no rows still names its columns.
-void write_csv_rows(const std::vector<search::Field>& header, const std::vector<std::vector<search::Field>>& rows,
+// The header comes from the table's declaration, so a file with no rows still names its columns.
+void write_csv_rows(const table::Schema& columns, const std::vector<std::vector<table::Field>>& rows,
                     std::ostream& out) {
-  for (size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << header[i].name;
+  for (size_t i = 0; i < columns.size(); ++i) out << (i ? "," : "") << columns[i].name;
   out << "\n";
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_quote(search::field_text(row[i]));
+    for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_quote(table::field_text(row[i]));
     out << "\n";
   }
 }
 
-void write_json_fields(JsonWriter& json, const std::vector<search::Field>& fields) {
-  for (const auto& f : fields) json.value(f.name, f.value);
+void write_json_fields(JsonWriter& json, const std::vector<table::Field>& fields) {
+  for (const auto& f : fields) json.value(f.name, table::plain_value(f.value));
 }
 
 }  // namespace
 
 void write_capacity_csv(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results,
                         std::ostream& out) {
-  std::vector<std::vector<search::Field>> rows;
+  std::vector<std::vector<table::Field>> rows;
   for (size_t i = 0; i < units.size(); ++i) rows.push_back(search::result_fields(units[i], results[i]));
-  write_csv_rows(search::result_fields({}, {}), rows, out);
+  write_csv_rows(search::result_columns(), rows, out);
 }
 
 void write_probes_csv(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results,
                       std::ostream& out) {
-  std::vector<std::vector<search::Field>> rows;
+  std::vector<std::vector<table::Field>> rows;
   for (size_t i = 0; i < units.size(); ++i)
     for (size_t k = 0; k < results[i].outcome.probes.size(); ++k)
       rows.push_back(search::probe_fields(units[i], static_cast<int64_t>(k), results[i].outcome.probes[k]));
-  write_csv_rows(search::probe_fields({}, 0, {}), rows, out);
+  write_csv_rows(search::probe_columns(), rows, out);
 }
 
 void write_capacity_json(const search::GridSpec& grid, const std::vector<search::SearchUnit>& units,

@@ -84,7 +84,7 @@ config::SettingGroup<PredictorConfig> declare() {
         "roofline (analytic), learned (from profiling CSVs) or table (Vidur's prediction CSVs)")
       .plugins([] { return builtin_operator_time_models().names(); })
       .grid_key("name");
-  g.nest(&P::roofline, declare_roofline());
+  g.nest(&P::roofline, roofline_settings());
   g.add(&P::nccl_cpu_launch_overhead_ms, "nccl-launch-overhead-ms", Identity::config_and_predictor(),
         "CPU launch cost added to each all-reduce")
       .key("nccl_cpu_launch_overhead_ms")
@@ -108,11 +108,21 @@ config::SettingGroup<PredictorConfig> declare() {
       .key("kv_cache_prediction_granularity")
       .at_least(1)
       .unit("tokens");
-  g.nest(&P::learned, declare_learned());
+  g.nest(&P::learned, learned_predictor_settings());
   return g;
 }
 
 }  // namespace
+
+const config::SettingGroup<RooflineParameters>& roofline_settings() {
+  static const auto group = declare_roofline();
+  return group;
+}
+
+const config::SettingGroup<LearnedPredictorSettings>& learned_predictor_settings() {
+  static const auto group = declare_learned();
+  return group;
+}
 
 const config::SettingGroup<PredictorConfig>& predictor_settings() {
   static const auto group = declare();

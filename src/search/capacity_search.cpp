@@ -39,7 +39,7 @@ config::SettingGroup<SloSettings> declare_slo() {
 config::SettingGroup<SearchSettings> declare() {
   using config::Identity;
   config::SettingGroup<SearchSettings> g("Search");
-  g.nest(&SearchSettings::slo, declare_slo());
+  g.nest(&SearchSettings::slo, slo_settings());
   g.add(&SearchSettings::granularity_percent, "granularity-percent", Identity::config(),
         "stop when the bracket is narrower than this share of the QPS")
       .positive()
@@ -56,6 +56,11 @@ config::SettingGroup<SearchSettings> declare() {
 }
 
 }  // namespace
+
+const config::SettingGroup<SloSettings>& slo_settings() {
+  static const auto group = declare_slo();
+  return group;
+}
 
 const config::SettingGroup<SearchSettings>& search_settings() {
   static const auto group = declare();

@@ -3,13 +3,102 @@
 #include <cmath>
 #include <limits>
 
-#include "infersweep/common/text.hpp"
-
 namespace infersweep::search {
 
 namespace {
 
+using table::ColumnKind;
+using table::ColumnSpec;
+using table::Field;
+using table::Schema;
+
 constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+constexpr size_t kTextWidth = 96;  // bytes per text value in the sweep file, unless declared
+
+// The metrics of one probe: in probe rows, and in result rows for the probe at capacity.
+const Schema kProbeMetricColumns{
+    {"scheduling_delay_at_slo_quantile", ColumnKind::float64, "s", "scheduling delay at the SLO's quantile"},
+    {"scheduling_delay_p50", ColumnKind::float64, "s", "median scheduling delay"},
+    {"scheduling_delay_p99", ColumnKind::float64, "s", "99th percentile scheduling delay"},
+    {"ttft_p50", ColumnKind::float64, "s", "median time to first token"},
+    {"ttft_p90", ColumnKind::float64, "s", "90th percentile time to first token"},
+    {"ttft_p99", ColumnKind::float64, "s", "99th percentile time to first token"},
+    {"tbt_p50", ColumnKind::float64, "s", "median time between tokens"},
+    {"tbt_p90", ColumnKind::float64, "s", "90th percentile time between tokens"},
+    {"tbt_p99", ColumnKind::float64, "s", "99th percentile time between tokens"},
+    {"e2e_p50", ColumnKind::float64, "s", "median end-to-end latency of completed requests"},
+    {"e2e_p90", ColumnKind::float64, "s", "90th percentile end-to-end latency"},
+    {"e2e_p99", ColumnKind::float64, "s", "99th percentile end-to-end latency"},
+    {"mfu_mean_percent", ColumnKind::float64, "%", "model FLOPs utilisation, mean over replicas and stages"},
+    {"busy_mean_percent", ColumnKind::float64, "%", "share of time stages were busy, mean"},
+    {"memory_usage_mean_percent", ColumnKind::float64, "%", "KV-cache blocks in use, mean over replicas"},
+    {"batch_size_mean", ColumnKind::float64, "requests", "mean batch size"},
+    {"num_arrived", ColumnKind::int64, "requests", "requests that arrived before the probe ended"},
+    {"num_completed", ColumnKind::int64, "requests", "requests completed before the probe ended"},
+    {"simulated_s", ColumnKind::float64, "s", "simulated time of the probe"},
+    {"hit_time_limit", ColumnKind::boolean, "", "the probe reached the simulated-time limit"},
+    {"stopped_early", ColumnKind::boolean, "", "the probe ended as soon as its scheduling-delay SLO was lost"},
+};
+
+// The key of both tables (probes join results on config_id).
+const Schema kKeyColumns{
+    {"index", ColumnKind::int64, "", "position of the config in its grid's enumeration"},
+    {"config_id", ColumnKind::text, "",
+     "16 hex digits hashing every setting, the trace content and the engine version", 16},
+};
+
+// The names follow ConfigStatus's values (0 ok, 1 skipped, 2 failed, 3 timeout).
+const Schema kConfigColumns{
+    {"status", ColumnKind::enumeration, "",
+     "ok, skipped (invalid config; see message), failed (error; see message) or timeout", 0,
+     {"ok", "skipped", "failed", "timeout"}},
+    {"model", ColumnKind::text, "", "model name as the grid gives it"},
+    {"model_identifier", ColumnKind::text, "", "model spec identifier (data/models)"},
+    {"trace", ColumnKind::text, "", "trace name as the grid gives it"},
+    {"device", ColumnKind::text, "", "GPU SKU"},
+    {"node", ColumnKind::text, "", "node spec (GPUs per node and interconnect)"},
+    {"cluster_gpus", ColumnKind::int64, "GPUs", "GPUs in the cluster the replicas are carved from"},
+    {"tp", ColumnKind::int64, "", "tensor-parallel degree"},
+    {"pp", ColumnKind::int64, "", "pipeline-parallel stages"},
+    {"replicas", ColumnKind::int64, "", "replicas of the model"},
+    {"gpus", ColumnKind::int64, "GPUs", "GPUs used: replicas x tp x pp"},
+    {"scheduler", ColumnKind::text, "", "replica scheduler (vllm, orca, sarathi, lightllm, faster_transformer)"},
+    {"scheduler_label", ColumnKind::text, "", "scheduler with its parameters, as labelled in tables"},
+    {"chunk_size", ColumnKind::int64, "tokens", "Sarathi chunk size (0: not applicable)"},
+    {"batch_size", ColumnKind::int64, "requests", "batch size from the grid"},
+    {"batch_size_cap", ColumnKind::int64, "requests", "batch size cap the scheduler uses"},
+    {"max_seq_len", ColumnKind::int64, "tokens", "longest request the trace may contain"},
+    {"num_requests", ColumnKind::int64, "requests", "requests simulated per probe"},
+    {"start_qps", ColumnKind::float64, "1/s", "arrival rate the capacity search starts from"},
+    {"price_per_gpu_hour", ColumnKind::float64, "$/h", "price of one GPU"},
+    {"capacity_qps", ColumnKind::float64, "1/s", "highest arrival rate meeting the SLO (NaN unless status is ok)"},
+    {"qps_per_dollar", ColumnKind::float64, "1/$ per h", "capacity_qps divided by dollars_per_hour"},
+    {"dollars_per_hour", ColumnKind::float64, "$/h", "gpus x price_per_gpu_hour"},
+    {"capacity_per_replica", ColumnKind::float64, "1/s", "capacity_qps divided by replicas"},
+    {"num_probes", ColumnKind::int64, "", "simulations the capacity search ran"},
+};
+
+const Schema kResultTailColumns{
+    {"wall_s", ColumnKind::float64, "s", "wall-clock time of the whole search (machine-dependent)"},
+    {"message", ColumnKind::text, "", "skip reason, error, or note", 400},
+};
+
+const Schema kProbeColumns{
+    {"probe", ColumnKind::int64, "", "probe number within its config's search, from 0"},
+    {"qps", ColumnKind::float64, "1/s", "arrival rate of the probe"},
+    {"passed", ColumnKind::boolean, "", "the probe met every SLO"},
+    {"violated", ColumnKind::text, "", "SLOs the probe missed, comma-separated"},
+};
+
+Schema joined(std::initializer_list<const Schema*> parts) {
+  Schema schema;
+  for (const auto* part : parts)
+    for (auto spec : *part) {
+      if (spec.kind == ColumnKind::text && spec.text_width == 0) spec.text_width = kTextWidth;
+      schema.push_back(std::move(spec));
+    }
+  return schema;
+}
 
 void add_probe_metrics(std::vector<Field>& f, const ProbeRecord* p) {
   auto num = [&](const char* name, double ProbeRecord::*member) { f.push_back({name, p ? p->*member : kNone}); };
@@ -38,13 +127,27 @@ void add_probe_metrics(std::vector<Field>& f, const ProbeRecord* p) {
 
 }  // namespace
 
+const table::Schema& result_columns() {
+  static const Schema schema = joined({&kKeyColumns, &kConfigColumns, &kProbeMetricColumns, &kResultTailColumns});
+  return schema;
+}
+
+const table::Schema& probe_columns() {
+  static const Schema schema = joined({&kKeyColumns, &kProbeColumns, &kProbeMetricColumns});
+  return schema;
+}
+
+table::EnumValue status_value(ConfigStatus status) {
+  return {static_cast<int64_t>(status), to_string(status)};
+}
+
 std::vector<Field> result_fields(const SearchUnit& u, const ConfigResult& r) {
   const auto& l = u.labels;
   const bool ok = r.status == ConfigStatus::ok;
   std::vector<Field> f{
       {"index", u.index},
       {"config_id", u.config_id},
-      {"status", std::string(to_string(r.status))},
+      {"status", status_value(r.status)},
       {"model", l.model},
       {"model_identifier", l.model_identifier},
       {"trace", l.trace},
@@ -81,16 +184,6 @@ std::vector<Field> probe_fields(const SearchUnit& u, int64_t sequence, const Pro
                        {"qps", p.qps},              {"passed", p.passed},       {"violated", p.violated}};
   add_probe_metrics(f, &p);
   return f;
-}
-
-std::string field_text(const Field& field) {
-  struct Visitor {
-    std::string operator()(const std::string& s) const { return s; }
-    std::string operator()(int64_t v) const { return std::to_string(v); }
-    std::string operator()(double v) const { return std::isnan(v) ? std::string() : format_double(v); }
-    std::string operator()(bool v) const { return v ? "true" : "false"; }
-  };
-  return std::visit(Visitor{}, field.value);
 }
 
 }  // namespace infersweep::search

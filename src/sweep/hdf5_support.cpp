@@ -99,23 +99,31 @@ Handle bool_type() {
   return t;
 }
 
-Handle column_type(const ColumnSpec& spec) {
+Handle column_type(const table::ColumnSpec& spec) {
   switch (spec.kind) {
-    case ColumnKind::text: {
+    case table::ColumnKind::text: {
       Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
       check(H5Tset_size(t.get(), spec.text_width), "string type of " + spec.name);
       check(H5Tset_strpad(t.get(), H5T_STR_NULLPAD), "string type of " + spec.name);
       check(H5Tset_cset(t.get(), H5T_CSET_UTF8), "string type of " + spec.name);
       return t;
     }
-    case ColumnKind::int64: return Handle(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
-    case ColumnKind::float64: return Handle(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
-    case ColumnKind::boolean: return bool_type();
+    case table::ColumnKind::int64: return Handle(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
+    case table::ColumnKind::float64: return Handle(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
+    case table::ColumnKind::boolean: return bool_type();
+    case table::ColumnKind::enumeration: {
+      Handle t(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
+      for (size_t code = 0; code < spec.labels.size(); ++code) {
+        const auto value = static_cast<int8_t>(code);
+        check(H5Tenum_insert(t.get(), spec.labels[code].c_str(), &value), "enum type of " + spec.name);
+      }
+      return t;
+    }
   }
   throw std::logic_error("unknown column kind");
 }
 
-void write_attribute(hid_t loc, const search::Field& field) {
+void write_attribute(hid_t loc, const table::Field& field) {
   const std::string what = "write attribute " + field.name;
   if (H5Aexists(loc, field.name.c_str()) > 0) check(H5Adelete(loc, field.name.c_str()), what);
   const auto space = scalar_space();
@@ -126,6 +134,10 @@ void write_attribute(hid_t loc, const search::Field& field) {
   if (auto* s = std::get_if<std::string>(&field.value)) {
     type = text_type();
     text = s->c_str();
+    data = &text;
+  } else if (auto* e = std::get_if<table::EnumValue>(&field.value)) {
+    type = text_type();  // an attribute carries no enumeration type: its name
+    text = e->name.c_str();
     data = &text;
   } else if (auto* i = std::get_if<int64_t>(&field.value)) {
     type = Handle(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
@@ -174,13 +186,13 @@ std::string read_text_attribute(hid_t attr, hid_t file_type) {
 }
 
 herr_t collect_attribute(hid_t loc, const char* name, const H5A_info_t*, void* out) {
-  auto* fields = static_cast<std::vector<search::Field>*>(out);
+  auto* fields = static_cast<std::vector<table::Field>*>(out);
   Handle attr(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
   if (!attr.valid()) return -1;
   Handle space(H5Aget_space(attr.get()), H5Sclose);
   if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) return 0;  // lists are read by name
   Handle type(H5Aget_type(attr.get()), H5Tclose);
-  search::Field f;
+  table::Field f;
   f.name = name;
   switch (H5Tget_class(type.get())) {
     case H5T_STRING: f.value = read_text_attribute(attr.get(), type.get()); break;
@@ -211,12 +223,30 @@ herr_t collect_attribute(hid_t loc, const char* name, const H5A_info_t*, void* o
 
 }  // namespace
 
-std::vector<search::Field> read_attributes(hid_t loc) {
-  std::vector<search::Field> fields;
+std::vector<table::Field> read_attributes(hid_t loc) {
+  std::vector<table::Field> fields;
   hsize_t position = 0;
   check(H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, &position, collect_attribute, &fields),
         "read attributes");
   return fields;
+}
+
+std::vector<std::string> enum_labels(hid_t type) {
+  const int members = H5Tget_nmembers(type);
+  check(members, "enum members");
+  std::vector<std::string> labels(static_cast<size_t>(members));
+  for (int m = 0; m < members; ++m) {
+    int64_t value = 0;
+    check(H5Tget_member_value(type, static_cast<unsigned>(m), &value) < 0 ? -1 : 0, "enum member");
+    Handle native(H5Tget_super(type), H5Tclose);
+    check(H5Tconvert(native.get(), H5T_NATIVE_INT64, 1, &value, nullptr, H5P_DEFAULT), "enum member value");
+    if (value < 0 || value >= members)
+      throw std::runtime_error("enum values are not 0 to " + std::to_string(members - 1));
+    char* name = H5Tget_member_name(type, static_cast<unsigned>(m));
+    labels[static_cast<size_t>(value)] = name ? name : "";
+    H5free_memory(name);
+  }
+  return labels;
 }
 
 std::vector<std::string> read_text_list_attribute(hid_t loc, const std::string& name) {

@@ -8,8 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "infersweep/search/result_row.hpp"
-#include "infersweep/sweep/column_table.hpp"
+#include "infersweep/table/column_table.hpp"
 
 namespace infersweep::sweep::h5 {
 
@@ -58,14 +57,17 @@ bool has_link(hid_t loc, const std::string& name);
 std::vector<std::string> child_names(hid_t group);  // in name order
 
 // Scalar attributes: text (variable-length UTF-8), int64, double or bool (as int64 0/1 is not
-// used: bools are written as the enum type h5py reads as numpy bool).
-void write_attribute(hid_t loc, const search::Field& field);
+// used: bools are written as the enum type h5py reads as numpy bool); an enumeration value is
+// written as its name.
+void write_attribute(hid_t loc, const table::Field& field);
 void write_text_list_attribute(hid_t loc, const std::string& name, const std::vector<std::string>& values);
-std::vector<search::Field> read_attributes(hid_t loc);
+std::vector<table::Field> read_attributes(hid_t loc);
 std::vector<std::string> read_text_list_attribute(hid_t loc, const std::string& name);
 
 // Types of column elements in the file and in memory.
-Handle column_type(const ColumnSpec& spec);
+Handle column_type(const table::ColumnSpec& spec);
 Handle bool_type();
+// The names of an enum type's members, indexed by value (which must run from 0).
+std::vector<std::string> enum_labels(hid_t type);
 
 }  // namespace infersweep::sweep::h5

@@ -49,7 +49,7 @@ std::string hdf5_library_version() {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
 }
 
-std::vector<search::Field> run_provenance(const RunContext& c) {
+std::vector<table::Field> run_provenance(const RunContext& c) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   std::string threads;

@@ -30,7 +30,8 @@ using h5::check;
 using h5::check_id;
 using h5::Handle;
 
-h5::Handle progress_type() {
+// `state_as_enum` false: the record of files written before the state became an enum.
+h5::Handle progress_type(bool state_as_enum = true) {
   Handle t(H5Tcreate(H5T_COMPOUND, sizeof(SweepProgress)), H5Tclose);
   auto i64 = [&](const char* name, size_t offset) { check(H5Tinsert(t.get(), name, offset, H5T_NATIVE_INT64), name); };
   auto f64 = [&](const char* name, size_t offset) { check(H5Tinsert(t.get(), name, offset, H5T_NATIVE_DOUBLE), name); };
@@ -41,29 +42,39 @@ h5::Handle progress_type() {
   i64("grid_done", HOFFSET(SweepProgress, grid_done));
   i64("grid_failed", HOFFSET(SweepProgress, grid_failed));
   i64("done_this_run", HOFFSET(SweepProgress, done_this_run));
-  i64("state", HOFFSET(SweepProgress, state));
+  // The state as an enum over int64, so that readers get its names from the file.
+  Handle state(H5Tenum_create(H5T_NATIVE_INT64), H5Tclose);
+  for (auto value : {SweepState::running, SweepState::complete, SweepState::stopped, SweepState::failed}) {
+    const auto code = static_cast<int64_t>(value);
+    check(H5Tenum_insert(state.get(), to_string(value), &code), "state type");
+  }
+  if (state_as_enum)
+    check(H5Tinsert(t.get(), "state", HOFFSET(SweepProgress, state), state.get()), "state");
+  else
+    i64("state", HOFFSET(SweepProgress, state));
   f64("start_unix", HOFFSET(SweepProgress, start_unix));
   f64("heartbeat_unix", HOFFSET(SweepProgress, heartbeat_unix));
   return t;
 }
 
-size_t element_size(const ColumnSpec& spec) {
+size_t element_size(const table::ColumnSpec& spec) {
   switch (spec.kind) {
-    case ColumnKind::text: return spec.text_width;
-    case ColumnKind::boolean: return 1;
+    case table::ColumnKind::text: return spec.text_width;
+    case table::ColumnKind::boolean:
+    case table::ColumnKind::enumeration: return 1;
     default: return 8;
   }
 }
 
 // About 16 KiB per chunk: chunks are stored uncompressed and allocated whole, so small
 // sweeps stay small; appends touch only the last chunk.
-hsize_t chunk_rows(const ColumnSpec& spec) {
+hsize_t chunk_rows(const table::ColumnSpec& spec) {
   return std::clamp<hsize_t>(16384 / element_size(spec), 32, 16384);
 }
 
 // The column's values in the memory layout of its file type (text: fixed-width, NUL-padded,
 // cut at a UTF-8 character boundary when too long).
-std::string packed(const ColumnSpec& spec, const ColumnTable::Column& column) {
+std::string packed(const table::ColumnSpec& spec, const table::ColumnTable::Column& column) {
   return std::visit(
       [&](const auto& values) {
         using T = typename std::decay_t<decltype(values)>::value_type;
@@ -84,7 +95,7 @@ std::string packed(const ColumnSpec& spec, const ColumnTable::Column& column) {
       column);
 }
 
-void write_rows(hid_t dataset, const ColumnSpec& spec, const ColumnTable::Column& column, hsize_t first,
+void write_rows(hid_t dataset, const table::ColumnSpec& spec, const table::ColumnTable::Column& column, hsize_t first,
                 hsize_t count) {
   if (count == 0) return;
   const std::string what = "write column " + spec.name;
@@ -98,7 +109,7 @@ void write_rows(hid_t dataset, const ColumnSpec& spec, const ColumnTable::Column
   check(H5Dwrite(dataset, type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, bytes.data()), what);
 }
 
-std::vector<Handle> create_table(hid_t file, const std::string& name, const ColumnTable& table) {
+std::vector<Handle> create_table(hid_t file, const std::string& name, const table::ColumnTable& table) {
   const auto group = h5::create_group(file, name);
   std::vector<std::string> names;
   std::vector<Handle> datasets;
@@ -136,30 +147,40 @@ Handle file_access_latest() {
   return fapl;
 }
 
-ColumnTable read_table(hid_t file, const std::string& name, int64_t rows, const std::string& path) {
+table::ColumnTable read_table(hid_t file, const std::string& name, int64_t rows, const std::string& path) {
   const auto group = h5::open_group(file, name);
-  Schema schema;
+  table::Schema schema;
   std::vector<Handle> datasets;
   for (const auto& column : h5::read_text_list_attribute(group.get(), "columns")) {
     Handle dataset(check_id(H5Dopen2(group.get(), column.c_str(), H5P_DEFAULT), "open column " + column), H5Dclose);
-    ColumnSpec spec;
+    table::ColumnSpec spec;
     spec.name = column;
     for (const auto& a : h5::read_attributes(dataset.get())) {
-      if (a.name == "units") spec.units = search::field_text(a);
-      if (a.name == "description") spec.description = search::field_text(a);
+      if (a.name == "units") spec.units = table::field_text(a);
+      if (a.name == "description") spec.description = table::field_text(a);
     }
     Handle type(H5Dget_type(dataset.get()), H5Tclose);
     switch (H5Tget_class(type.get())) {
-      case H5T_STRING: spec.kind = ColumnKind::text, spec.text_width = H5Tget_size(type.get()); break;
-      case H5T_INTEGER: spec.kind = ColumnKind::int64; break;
-      case H5T_FLOAT: spec.kind = ColumnKind::float64; break;
-      case H5T_ENUM: spec.kind = ColumnKind::boolean; break;
+      case H5T_STRING: spec.kind = table::ColumnKind::text, spec.text_width = H5Tget_size(type.get()); break;
+      case H5T_INTEGER: spec.kind = table::ColumnKind::int64; break;
+      case H5T_FLOAT: spec.kind = table::ColumnKind::float64; break;
+      case H5T_ENUM: {
+        // FALSE/TRUE is a boolean column; any other enum type names its values.
+        auto labels = h5::enum_labels(type.get());
+        if (labels == std::vector<std::string>{"FALSE", "TRUE"}) {
+          spec.kind = table::ColumnKind::boolean;
+        } else {
+          spec.kind = table::ColumnKind::enumeration;
+          spec.labels = std::move(labels);
+        }
+        break;
+      }
       default: throw InputError(path + ": " + name + "/" + column + ": unexpected element type");
     }
     schema.push_back(spec);
     datasets.push_back(std::move(dataset));
   }
-  ColumnTable table(schema);
+  table::ColumnTable table(schema);
   const auto count = static_cast<hsize_t>(rows);
   for (size_t c = 0; c < schema.size(); ++c) {
     const auto& spec = schema[c];
@@ -230,7 +251,12 @@ ResultsFileContents read_results_file(const std::string& path) {
     ResultsFileContents contents;
     contents.attributes = h5::read_attributes(file.get());
     Handle progress(check_id(H5Dopen2(file.get(), "progress", H5P_DEFAULT), "open /progress"), H5Dclose);
-    check(H5Dread(progress.get(), progress_type().get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &contents.progress),
+    // HDF5 converts no integer to an enum: a file whose state is a plain integer is read as one.
+    Handle record(check_id(H5Dget_type(progress.get()), "type of /progress"), H5Tclose);
+    const int state = H5Tget_member_index(record.get(), "state");
+    const bool state_as_enum = state < 0 || H5Tget_member_class(record.get(), static_cast<unsigned>(state)) == H5T_ENUM;
+    check(H5Dread(progress.get(), progress_type(state_as_enum).get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                  &contents.progress),
           "read /progress");
     if (h5::has_link(file.get(), "runs")) {
       const auto runs = h5::open_group(file.get(), "runs");
@@ -252,10 +278,10 @@ struct ResultsFileWriter::Impl {
   int64_t run = 0;
   Handle file, progress, record_type = progress_type();
   std::vector<Handle> results, probes;
-  Schema results_schema, probes_schema;
+  table::Schema results_schema, probes_schema;
   int64_t results_rows = 0, probes_rows = 0;
 
-  void open_datasets(const std::string& table, const Schema& schema, std::vector<Handle>& datasets) {
+  void open_datasets(const std::string& table, const table::Schema& schema, std::vector<Handle>& datasets) {
     const auto group = h5::open_group(file.get(), table);
     datasets.clear();
     for (const auto& spec : schema)
@@ -271,16 +297,18 @@ struct ResultsFileWriter::Impl {
     check(H5Dflush(progress.get()), "flush /progress");
   }
 
-  void append_columns(std::vector<Handle>& datasets, const Schema& schema, const ColumnTable& rows, int64_t first) {
+  void append_columns(std::vector<Handle>& datasets, const table::Schema& schema, const table::ColumnTable& rows,
+                      int64_t first) {
     if (rows.schema().size() != schema.size()) throw std::logic_error("appended rows do not match the file's columns");
     for (size_t c = 0; c < schema.size(); ++c)
       write_rows(datasets[c].get(), schema[c], rows.column(c), static_cast<hsize_t>(first), rows.rows());
   }
 };
 
-ResultsFileWriter::ResultsFileWriter(const std::string& path, const ColumnTable& results, const ColumnTable& probes,
-                                     const std::vector<std::vector<search::Field>>& earlier_runs,
-                                     const std::vector<search::Field>& provenance, const SweepProgress& progress)
+ResultsFileWriter::ResultsFileWriter(const std::string& path, const table::ColumnTable& results,
+                                     const table::ColumnTable& probes,
+                                     const std::vector<std::vector<table::Field>>& earlier_runs,
+                                     const std::vector<table::Field>& provenance, const SweepProgress& progress)
     : impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
   m.path = path;
@@ -346,7 +374,7 @@ ResultsFileWriter::~ResultsFileWriter() = default;
 int64_t ResultsFileWriter::results_rows() const { return impl_->results_rows; }
 int64_t ResultsFileWriter::probes_rows() const { return impl_->probes_rows; }
 
-void ResultsFileWriter::append(const ColumnTable& results, const ColumnTable& probes, SweepProgress progress) {
+void ResultsFileWriter::append(const table::ColumnTable& results, const table::ColumnTable& probes, SweepProgress progress) {
   auto& m = *impl_;
   m.append_columns(m.results, m.results_schema, results, m.results_rows);
   m.append_columns(m.probes, m.probes_schema, probes, m.probes_rows);
@@ -360,13 +388,13 @@ void ResultsFileWriter::append(const ColumnTable& results, const ColumnTable& pr
 
 void ResultsFileWriter::write_progress(SweepProgress progress) { impl_->write_progress(progress); }
 
-void ResultsFileWriter::append_uncommitted_for_test(const ColumnTable& results) {
+void ResultsFileWriter::append_uncommitted_for_test(const table::ColumnTable& results) {
   auto& m = *impl_;
   m.append_columns(m.results, m.results_schema, results, m.results_rows);
   for (auto& d : m.results) check(H5Dflush(d.get()), "flush /results");
 }
 
-void ResultsFileWriter::close(const std::vector<search::Field>& end) {
+void ResultsFileWriter::close(const std::vector<table::Field>& end) {
   auto& m = *impl_;
   m.results.clear();
   m.probes.clear();

@@ -12,15 +12,15 @@ bool is_failure_status(const std::string& status) { return status == "failed" ||
 ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<search::SearchUnit>& units,
                        bool retry_failed) {
   ResumePlan plan;
-  plan.results = ColumnTable(results_schema());
-  plan.probes = ColumnTable(probes_schema());
+  plan.results = table::ColumnTable(results_schema());
+  plan.probes = table::ColumnTable(probes_schema());
   std::map<std::string, std::string> status_of_done;
   if (existing) {
     plan.run = existing->progress.run + 1;
     plan.earlier_runs = existing->runs;
     const auto& r = existing->results;
     const auto& ids = r.text("config_id");
-    const auto& status = r.text("status");
+    const auto status = r.texts("status");  // an enum, or text in files of before
     const auto& runs = r.int64("run");
     std::map<std::string, size_t> last_row;
     for (size_t i = 0; i < r.rows(); ++i) last_row[ids[i]] = i;

@@ -4,7 +4,7 @@
 
 namespace infersweep::sweep {
 
-void encode_row(BinaryWriter& out, const std::vector<search::Field>& row) {
+void encode_row(BinaryWriter& out, const std::vector<table::Field>& row) {
   out.u64(row.size());
   for (const auto& f : row) {
     out.u64(f.value.index());
@@ -14,27 +14,36 @@ void encode_row(BinaryWriter& out, const std::vector<search::Field>& row) {
       out.i64(*i);
     else if (auto* d = std::get_if<double>(&f.value))
       out.f64(*d);
+    else if (auto* b = std::get_if<bool>(&f.value))
+      out.u64(*b ? 1 : 0);
     else
-      out.u64(std::get<bool>(f.value) ? 1 : 0);
+      out.i64(std::get<table::EnumValue>(f.value).code);  // the receiver names it from its schema
   }
 }
 
-std::vector<search::Field> decode_row(BinaryReader& in, const Schema& schema) {
+std::vector<table::Field> decode_row(BinaryReader& in, const table::Schema& schema) {
   const auto n = in.u64();
   if (n != schema.size())
     throw std::runtime_error("row with " + std::to_string(n) + " fields for " + std::to_string(schema.size()) +
                              " columns");
-  std::vector<search::Field> row(schema.size());
+  std::vector<table::Field> row(schema.size());
   for (size_t c = 0; c < schema.size(); ++c) {
     row[c].name = schema[c].name;
     const auto tag = in.u64();
-    const auto expected = static_cast<uint64_t>(schema[c].kind);  // text, int64, float64, boolean
+    const auto expected = static_cast<uint64_t>(schema[c].kind);  // text, int64, float64, boolean, enumeration
     if (tag != expected) throw std::runtime_error("field '" + schema[c].name + "' has the wrong type");
     switch (schema[c].kind) {
-      case ColumnKind::text: row[c].value = in.str(); break;
-      case ColumnKind::int64: row[c].value = in.i64(); break;
-      case ColumnKind::float64: row[c].value = in.f64(); break;
-      case ColumnKind::boolean: row[c].value = in.u64() != 0; break;
+      case table::ColumnKind::text: row[c].value = in.str(); break;
+      case table::ColumnKind::int64: row[c].value = in.i64(); break;
+      case table::ColumnKind::float64: row[c].value = in.f64(); break;
+      case table::ColumnKind::boolean: row[c].value = in.u64() != 0; break;
+      case table::ColumnKind::enumeration: {
+        const auto code = in.i64();
+        if (code < 0 || static_cast<size_t>(code) >= schema[c].labels.size())
+          throw std::runtime_error("field '" + schema[c].name + "' has the unknown value " + std::to_string(code));
+        row[c].value = table::EnumValue{code, schema[c].labels[static_cast<size_t>(code)]};
+        break;
+      }
     }
   }
   return row;

@@ -15,6 +15,7 @@
 #include "infersweep/io/file_bytes.hpp"
 #include "infersweep/search/progress_meter.hpp"
 #include "infersweep/search/search_runner.hpp"
+#include "infersweep/sim/replica_scheduler.hpp"
 #include "infersweep/spec/spec_catalog.hpp"
 #include "infersweep/sweep/bundle_planner.hpp"
 #include "infersweep/sweep/dispatch.hpp"
@@ -56,14 +57,16 @@ bool on_every_rank(MPI_Comm comm, int rank, Step step, std::string& error) {
   return all_ranks_ok(comm, error.empty());
 }
 
-// Cost estimate for longest-first ordering, fitted by eye on vidur-default's wall times:
-// searches simulate every request at every probe, pipeline stages add events, and Sarathi's
-// mixed batches finish a search about three times faster than the other schedulers'.
+// Cost estimate for longest-first ordering, fitted on vidur-default's wall times: searches
+// simulate every request at every probe, pipeline stages add events, and each scheduler's
+// relative cost is one of its traits.
 double expected_cost(const search::SearchUnit& unit) {
   const double requests = static_cast<double>(unit.simulation.workload.num_requests.value_or(1));
   const double stages = 1 + 0.25 * static_cast<double>(unit.labels.pp - 1);
-  const double scheduler = unit.simulation.scheduler.replica_scheduler == "sarathi" ? 1 : 3;
-  return requests * stages * scheduler;
+  const auto& scheduler = unit.simulation.scheduler.replica_scheduler;
+  const auto& schedulers = sim::builtin_replica_schedulers();
+  const double weight = schedulers.contains(scheduler) ? schedulers.traits("replica-scheduler", scheduler).relative_cost : 1;
+  return requests * stages * weight;
 }
 
 class SearchBundleRunner : public BundleRunner {
@@ -116,9 +119,9 @@ class FileResultSink : public ResultSink {
         meter_(log, "sweep", to_search, progress_interval_s), last_flush_(Clock::now()) {}
 
   // Returns whether the row is a failure (failed or timeout).
-  bool add_row(const std::vector<search::Field>& row) {
+  bool add_row(const std::vector<table::Field>& row) {
     results_.append(row);
-    const auto& status = std::get<std::string>(row[status_column_].value);
+    const auto& status = std::get<table::EnumValue>(row[status_column_].value).name;
     const bool failure = is_failure_status(status);
     ++progress_.grid_done;
     ++progress_.done_this_run;
@@ -167,7 +170,7 @@ class FileResultSink : public ResultSink {
   ResultsFileWriter& writer_;
   SweepProgress progress_;
   double flush_interval_s_;
-  ColumnTable results_, probes_;
+  table::ColumnTable results_, probes_;
   size_t status_column_;
   search::ProgressMeter meter_;
   Clock::time_point last_flush_;

@@ -15,9 +15,9 @@ namespace infersweep::sweep {
 
 namespace {
 
-std::string attribute(const std::vector<search::Field>& fields, const std::string& name) {
+std::string attribute(const std::vector<table::Field>& fields, const std::string& name) {
   for (const auto& f : fields)
-    if (f.name == name) return search::field_text(f);
+    if (f.name == name) return table::field_text(f);
   return {};
 }
 
@@ -84,7 +84,7 @@ std::string describe_sweep(const std::string& path, const ResultsFileContents& c
   out << "\n";
 
   std::map<std::string, int64_t> by_status;
-  for (const auto& s : c.results.text("status")) ++by_status[s];
+  for (const auto& s : c.results.texts("status")) ++by_status[s];
   out << "rows: " << c.results.rows() << " results (";
   bool first = true;
   for (const auto& [status, n] : by_status) {

@@ -20,16 +20,16 @@ struct Row {
   double qps_per_dollar, ttft_p90, tbt_p99;
 };
 
-sweep::ColumnSpec column(const std::string& name, sweep::ColumnKind kind) {
-  sweep::ColumnSpec spec;
+table::ColumnSpec column(const std::string& name, table::ColumnKind kind) {
+  table::ColumnSpec spec;
   spec.name = name;
   spec.kind = kind;
   return spec;
 }
 
-sweep::ColumnTable table_of(const std::vector<Row>& rows) {
-  using sweep::ColumnKind;
-  sweep::ColumnTable t({column("config_id", ColumnKind::text),
+table::ColumnTable table_of(const std::vector<Row>& rows) {
+  using table::ColumnKind;
+  table::ColumnTable t({column("config_id", ColumnKind::text),
                         column("status", ColumnKind::text),
                         column("model", ColumnKind::text),
                         column("trace", ColumnKind::text),
@@ -213,7 +213,7 @@ TEST(ParetoReport, RejectsUnknownOrNonCategoricalGroupingColumnsAndForeignTables
               std::string::npos)
         << e.what();
   }
-  sweep::ColumnTable foreign({column("config_id", sweep::ColumnKind::text), column("status", sweep::ColumnKind::text)});
+  table::ColumnTable foreign({column("config_id", table::ColumnKind::text), column("status", table::ColumnKind::text)});
   EXPECT_THROW(analyse_pareto(foreign, {}), InputError);
 }
 

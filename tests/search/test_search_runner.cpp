@@ -16,11 +16,11 @@ std::string fingerprint(const std::vector<search::SearchUnit>& units, const std:
   std::ostringstream out;
   for (size_t i = 0; i < units.size(); ++i) {
     for (const auto& f : search::result_fields(units[i], results[i]))
-      if (f.name != "wall_s") out << f.name << "=" << search::field_text(f) << ";";
+      if (f.name != "wall_s") out << f.name << "=" << table::field_text(f) << ";";
     out << "\n";
     for (size_t k = 0; k < results[i].outcome.probes.size(); ++k) {
       for (const auto& f : search::probe_fields(units[i], static_cast<int64_t>(k), results[i].outcome.probes[k]))
-        out << f.name << "=" << search::field_text(f) << ";";
+        out << f.name << "=" << table::field_text(f) << ";";
       out << "\n";
     }
   }
@@ -58,7 +58,7 @@ TEST(SearchRunner, AThrowingConfigBecomesAFailedRowAndTheRestComplete) {
       EXPECT_NE(results[i].message.find("/nonexistent/trace.csv"), std::string::npos) << results[i].message;
       EXPECT_TRUE(results[i].outcome.probes.empty());
       const auto fields = search::result_fields(units[i], results[i]);
-      EXPECT_EQ(search::field_text(fields[2]), "failed");
+      EXPECT_EQ(table::field_text(fields[2]), "failed");
     } else {
       EXPECT_EQ(results[i].status, search::ConfigStatus::ok) << results[i].message;
       EXPECT_GT(results[i].outcome.capacity_qps, 0);
@@ -75,7 +75,7 @@ TEST(SearchRunner, SkippedUnitsAreReportedNotRun) {
   EXPECT_TRUE(results[1].outcome.probes.empty());
   for (const auto& f : search::result_fields(units[1], results[1])) {
     if (f.name == "capacity_qps" || f.name == "qps_per_dollar") {
-      EXPECT_EQ(search::field_text(f), "") << f.name;
+      EXPECT_EQ(table::field_text(f), "") << f.name;
     }
   }
 }

@@ -9,12 +9,12 @@
 #include <map>
 #include <string>
 
-#include "infersweep/sweep/column_table.hpp"
+#include "infersweep/table/column_table.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
 
 namespace infersweep::test_support {
 
-inline std::vector<search::Field> result_row(const std::string& id, const std::string& status, int64_t run,
+inline std::vector<table::Field> result_row(const std::string& id, const std::string& status, int64_t run,
                                              double capacity) {
   search::SearchUnit unit;
   unit.config_id = id;
@@ -29,7 +29,7 @@ inline std::vector<search::Field> result_row(const std::string& id, const std::s
   return sweep::sweep_result_row(unit, r, run, 0);
 }
 
-inline std::vector<search::Field> probe_row(const std::string& id, int64_t sequence, int64_t run, double qps) {
+inline std::vector<table::Field> probe_row(const std::string& id, int64_t sequence, int64_t run, double qps) {
   search::SearchUnit unit;
   unit.config_id = id;
   search::ProbeRecord p;
@@ -40,7 +40,7 @@ inline std::vector<search::Field> probe_row(const std::string& id, int64_t seque
 
 // Field values by column, keyed by a row's `key` column, without execution columns; doubles
 // compared bit for bit (as text of their bits), NaN equal to NaN.
-inline std::map<std::string, std::vector<std::string>> rows_by_key(const sweep::ColumnTable& t,
+inline std::map<std::string, std::vector<std::string>> rows_by_key(const table::ColumnTable& t,
                                                                    const std::string& key) {
   std::map<std::string, std::vector<std::string>> rows;
   const auto& keys = t.text(key);
@@ -54,7 +54,7 @@ inline std::map<std::string, std::vector<std::string>> rows_by_key(const sweep::
         std::memcpy(&bits, d, sizeof bits);
         values.push_back(std::isnan(*d) ? "nan" : std::to_string(bits));
       } else {
-        values.push_back(t.schema()[c].name + "=" + search::field_text(f));
+        values.push_back(t.schema()[c].name + "=" + table::field_text(f));
       }
     }
     EXPECT_TRUE(rows.emplace(keys[r], values).second) << "duplicate " << key << " " << keys[r];

@@ -18,6 +18,7 @@
 
 using namespace infersweep;
 using namespace infersweep::sweep;
+using namespace infersweep::table;
 using infersweep::test_support::probe_row;
 using infersweep::test_support::result_row;
 
@@ -67,7 +68,7 @@ TEST(ResultsFile, WhatIsWrittenIsReadBackWithSchemaUnitsAndProvenance) {
   ASSERT_EQ(c.results.rows(), 3u);
   EXPECT_EQ(c.probes.rows(), 2u);
   EXPECT_EQ(c.results.text("config_id")[1], "00000000000000bb");
-  EXPECT_EQ(c.results.text("status")[2], "skipped");
+  EXPECT_EQ(c.results.enum_names("status")[2], "skipped");
   EXPECT_DOUBLE_EQ(c.results.float64("capacity_qps")[0], 1.5);
   EXPECT_TRUE(std::isnan(c.results.float64("capacity_qps")[1]));  // only ok rows have a capacity
   EXPECT_EQ(c.results.text("message")[1], std::string(399, 'x'));  // cut before the 2-byte character
@@ -76,9 +77,9 @@ TEST(ResultsFile, WhatIsWrittenIsReadBackWithSchemaUnitsAndProvenance) {
   EXPECT_EQ(c.progress.grid_done, 3);
   EXPECT_EQ(c.progress.state, static_cast<int64_t>(SweepState::complete));
   ASSERT_EQ(c.runs.size(), 1u);
-  auto attribute = [](const std::vector<search::Field>& fs, const std::string& name) {
+  auto attribute = [](const std::vector<table::Field>& fs, const std::string& name) {
     for (const auto& f : fs)
-      if (f.name == name) return search::field_text(f);
+      if (f.name == name) return table::field_text(f);
     return std::string("<absent>");
   };
   EXPECT_EQ(attribute(c.attributes, "grid_text"), "models: []\n");

@@ -18,6 +18,7 @@
 
 using namespace infersweep;
 using namespace infersweep::sweep;
+using namespace infersweep::table;
 using infersweep::test_support::rows_by_key;
 
 namespace {
@@ -99,7 +100,7 @@ TEST(Sweep, TimedOutConfigsStayUntilRetriedThenTheirRowsAreReplaced) {
   s.options.config_wall_limit_s = 1e-9;
   ASSERT_EQ(s.run(), 0);
   const auto timed_out = s.read();
-  const auto& status = timed_out.results.text("status");
+  const auto status = timed_out.results.enum_names("status");
   const auto timeouts = std::count(status.begin(), status.end(), "timeout");
   EXPECT_GT(timeouts, 0);
   EXPECT_EQ(timed_out.progress.grid_failed, timeouts);

@@ -4,12 +4,13 @@
 #include <limits>
 
 #include "infersweep/sweep/bundle_planner.hpp"
-#include "infersweep/sweep/column_table.hpp"
+#include "infersweep/table/column_table.hpp"
 #include "infersweep/sweep/row_codec.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
 
 using namespace infersweep;
 using namespace infersweep::sweep;
+using namespace infersweep::table;
 
 namespace {
 
@@ -20,7 +21,7 @@ Schema little_schema() {
           {"flag", ColumnKind::boolean, "", "", 0}};
 }
 
-std::vector<search::Field> little_row(const std::string& id, int64_t n, double x, bool flag) {
+std::vector<table::Field> little_row(const std::string& id, int64_t n, double x, bool flag) {
   return {{"id", id}, {"n", n}, {"x", x}, {"flag", flag}};
 }
 
@@ -35,7 +36,7 @@ TEST(ColumnTable, RowsGoInAndComeOutAsFields) {
   EXPECT_EQ(t.int64("n")[1], -2);
   EXPECT_TRUE(std::isnan(t.float64("x")[1]));
   EXPECT_EQ(std::get<bool>(t.row(0)[3].value), true);
-  EXPECT_EQ(search::field_text(t.row(0)[2]), "0.5");
+  EXPECT_EQ(table::field_text(t.row(0)[2]), "0.5");
 }
 
 TEST(ColumnTable, AWrongTypeOrNameIsRejectedAndTheTableStaysRectangular) {
@@ -116,7 +117,7 @@ TEST(SweepSchema, EveryColumnHasADescriptionAndRowsMatchTheSchema) {
   search::ConfigResult r;
   r.status = search::ConfigStatus::timeout;
   EXPECT_NO_THROW(t.append(sweep_result_row(unit, r, 3, 2)));
-  EXPECT_EQ(t.text("status")[0], "timeout");
+  EXPECT_EQ(t.enum_names("status")[0], "timeout");
   EXPECT_EQ(t.int64("run")[0], 3);
   EXPECT_EQ(t.int64("rank")[0], 2);
   for (const char* name : {"capacity_qps", "ttft_p90", "tbt_p99", "e2e_p99", "scheduling_delay_p99",

@@ -9,8 +9,7 @@
 #include <vector>
 
 #include "infersweep/analysis/pareto_front.hpp"
-#include "infersweep/search/result_row.hpp"
-#include "infersweep/sweep/column_table.hpp"
+#include "infersweep/table/column_table.hpp"
 
 namespace infersweep::analysis {
 
@@ -35,7 +34,7 @@ struct AnalysedConfig {
 };
 
 struct ParetoGroup {
-  std::vector<search::Field> key;      // one field per grouping column
+  std::vector<table::Field> key;      // one field per grouping column
   int64_t rows = 0;                    // configs of the group, any status
   int64_t not_ok = 0;                  // skipped, failed or timed out
   std::vector<AnalysedConfig> configs; // the ok ones, by config id
@@ -45,23 +44,23 @@ struct ParetoGroup {
   int64_t meeting_slos() const;
 };
 
-// Throws InputError when a grouping column is not a text or integer column of the table, or
+// Throws InputError when a grouping column is not a text, integer or enumeration column, or
 // a column the analysis needs is missing.
-std::vector<ParetoGroup> analyse_pareto(const sweep::ColumnTable& results, const ParetoOptions& options);
+std::vector<ParetoGroup> analyse_pareto(const table::ColumnTable& results, const ParetoOptions& options);
 
 // The configs a report lists for a group: the notable ones (or all with list_all), by QPS per
 // dollar, best first (ties as ranks_above).
 std::vector<size_t> listed_configs(const ParetoGroup& group, const ParetoOptions& options);
 
 // Columns that describe a listed config in the CSV and JSON outputs (those the table has).
-std::vector<std::string> description_columns(const sweep::ColumnTable& results);
+std::vector<std::string> description_columns(const table::ColumnTable& results);
 
-void print_pareto_table(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::ColumnTable& results,
                         const ParetoOptions& options, std::ostream& out);
-void write_pareto_csv(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
+void write_pareto_csv(const std::vector<ParetoGroup>& groups, const table::ColumnTable& results,
                       const ParetoOptions& options, std::ostream& out);
 // `header` fields (file, sweep state, ...) open the JSON object.
-void write_pareto_json(const std::vector<ParetoGroup>& groups, const sweep::ColumnTable& results,
-                       const ParetoOptions& options, const std::vector<search::Field>& header, std::ostream& out);
+void write_pareto_json(const std::vector<ParetoGroup>& groups, const table::ColumnTable& results,
+                       const ParetoOptions& options, const std::vector<table::Field>& header, std::ostream& out);
 
 }  // namespace infersweep::analysis

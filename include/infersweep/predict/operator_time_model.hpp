@@ -59,7 +59,9 @@ struct PredictorConfig {
   int64_t kv_cache_prediction_granularity = 64;
 };
 
-const config::SettingGroup<PredictorConfig>& predictor_settings();
+const config::SettingGroup<RooflineParameters>& roofline_settings();
+const config::SettingGroup<LearnedPredictorSettings>& learned_predictor_settings();
+const config::SettingGroup<PredictorConfig>& predictor_settings();  // nests the two above
 
 struct PredictorContext {
   spec::ModelSpec model;

@@ -30,7 +30,8 @@ struct SearchSettings {
 };
 
 // The search settings a grid's `search:` section sets (keys: the settings' grid keys).
-const config::SettingGroup<SearchSettings>& search_settings();
+const config::SettingGroup<SloSettings>& slo_settings();
+const config::SettingGroup<SearchSettings>& search_settings();  // nests slo_settings()
 
 // What one probe (one simulation at one QPS) measured. Latency quantiles are over the requests
 // that arrived before the simulation ended; a request still waiting counts with the time it

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "infersweep/search/result_row.hpp"
+#include "infersweep/table/field.hpp"
 
 namespace infersweep::sweep {
 
@@ -18,7 +18,7 @@ struct RunContext {
   bool rank0_works = true, retry_failed = false;
 };
 
-std::vector<search::Field> run_provenance(const RunContext& context);
+std::vector<table::Field> run_provenance(const RunContext& context);
 std::string utc_now_iso8601();
 double unix_now();
 std::string mpi_library_version();  // first line of MPI_Get_library_version

@@ -13,8 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "infersweep/search/result_row.hpp"
-#include "infersweep/sweep/column_table.hpp"
+#include "infersweep/table/column_table.hpp"
 
 namespace infersweep::sweep {
 
@@ -37,10 +36,10 @@ struct SweepProgress {
 };
 
 struct ResultsFileContents {
-  std::vector<search::Field> attributes;                 // root attributes
-  std::vector<std::vector<search::Field>> runs;          // /runs/*, in run order
+  std::vector<table::Field> attributes;                 // root attributes
+  std::vector<std::vector<table::Field>> runs;          // /runs/*, in run order
   SweepProgress progress;
-  ColumnTable results, probes;                           // committed rows only
+  table::ColumnTable results, probes;                    // committed rows only
 };
 
 // Reads a sweep file, finished, stopped, killed or still being written (SWMR read).
@@ -52,23 +51,23 @@ class ResultsFileWriter {
   // Writes `path` afresh through a temporary file renamed into place: the rows carried over
   // from an earlier file, the earlier runs, and this run's provenance (on / and as the last
   // /runs group). Then reopens it for SWMR appends.
-  ResultsFileWriter(const std::string& path, const ColumnTable& results, const ColumnTable& probes,
-                    const std::vector<std::vector<search::Field>>& earlier_runs,
-                    const std::vector<search::Field>& provenance, const SweepProgress& progress);
+  ResultsFileWriter(const std::string& path, const table::ColumnTable& results, const table::ColumnTable& probes,
+                    const std::vector<std::vector<table::Field>>& earlier_runs,
+                    const std::vector<table::Field>& provenance, const SweepProgress& progress);
   ~ResultsFileWriter();
   ResultsFileWriter(const ResultsFileWriter&) = delete;
   ResultsFileWriter& operator=(const ResultsFileWriter&) = delete;
 
   // Appends rows to both tables and commits them (flushed to the file before returning).
   // `progress.results_rows`/`probes_rows` are set here.
-  void append(const ColumnTable& results, const ColumnTable& probes, SweepProgress progress);
+  void append(const table::ColumnTable& results, const table::ColumnTable& probes, SweepProgress progress);
   // Writes only the progress record (heartbeat, state).
   void write_progress(SweepProgress progress);
   // Appends column data without committing it: what a writer killed mid-append leaves
   // behind. For tests of the commit rule.
-  void append_uncommitted_for_test(const ColumnTable& results);
+  void append_uncommitted_for_test(const table::ColumnTable& results);
   // Ends SWMR writing, closes, and records `end` on / and on this run's /runs group.
-  void close(const std::vector<search::Field>& end);
+  void close(const std::vector<table::Field>& end);
 
   int64_t results_rows() const;
   int64_t probes_rows() const;

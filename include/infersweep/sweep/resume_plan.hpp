@@ -16,8 +16,8 @@ namespace infersweep::sweep {
 
 struct ResumePlan {
   int64_t run = 1;
-  ColumnTable results, probes;                     // carried over (current schema)
-  std::vector<std::vector<search::Field>> earlier_runs;
+  table::ColumnTable results, probes;              // carried over (current schema)
+  std::vector<std::vector<table::Field>> earlier_runs;
   std::vector<size_t> to_search;                   // positions in `units`: runnable, not done
   std::vector<size_t> to_record_skipped;           // positions in `units`: not runnable, not done
   int64_t grid_done = 0, grid_failed = 0;          // of `units`, rows carried over

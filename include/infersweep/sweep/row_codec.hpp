@@ -4,13 +4,12 @@
 #include <vector>
 
 #include "infersweep/common/binary_stream.hpp"
-#include "infersweep/search/result_row.hpp"
-#include "infersweep/sweep/column_table.hpp"
+#include "infersweep/table/column_table.hpp"
 
 namespace infersweep::sweep {
 
-void encode_row(BinaryWriter& out, const std::vector<search::Field>& row);
+void encode_row(BinaryWriter& out, const std::vector<table::Field>& row);
 // Throws std::runtime_error on a tag or length that does not match `schema`.
-std::vector<search::Field> decode_row(BinaryReader& in, const Schema& schema);
+std::vector<table::Field> decode_row(BinaryReader& in, const table::Schema& schema);
 
 }  // namespace infersweep::sweep

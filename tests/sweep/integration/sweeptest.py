@@ -90,12 +90,23 @@ def committed_rows(path):
         return 0, 0
 
 
+def column_values(dataset, n):
+    """The first n values of a column; an enum column (status) as its names, in bytes like the
+    text columns, taken from the file's enum type."""
+    values = dataset[:n]
+    members = h5py.check_enum_dtype(dataset.dtype)
+    if members:
+        names = {code: name.encode() for name, code in members.items()}
+        values = np.array([names[int(v)] for v in values], dtype="S")
+    return values
+
+
 def load(path, table="results"):
     """The committed rows of a table as {column: numpy array}."""
     with open_file(path) as f:
         n = int(f["progress"][0][table + "_rows"])
         group = f[table]
-        return {name: group[name][:n] for name in group.attrs["columns"]}
+        return {name: column_values(group[name], n) for name in group.attrs["columns"]}
 
 
 def keyed_rows(columns, key=("config_id",)):

@@ -2,13 +2,15 @@
 import subprocess
 import unittest
 
+import h5py
 import numpy as np
 
 import sweeptest as st
 
-TEXT, INT, FLOAT, BOOL = "S", "i", "f", "b"
+TEXT, INT, FLOAT, BOOL, ENUM = "S", "i", "f", "b", "enum"
+STATUS_NAMES = {"ok": 0, "skipped": 1, "failed": 2, "timeout": 3}  # an HDF5 enum in the file
 RESULT_COLUMNS = {
-    "config_id": TEXT, "status": TEXT, "message": TEXT, "model": TEXT, "trace": TEXT, "device": TEXT,
+    "config_id": TEXT, "status": ENUM, "message": TEXT, "model": TEXT, "trace": TEXT, "device": TEXT,
     "scheduler": TEXT, "tp": INT, "pp": INT, "replicas": INT, "gpus": INT, "batch_size": INT,
     "capacity_qps": FLOAT, "qps_per_dollar": FLOAT, "dollars_per_hour": FLOAT, "num_probes": INT,
     "ttft_p50": FLOAT, "ttft_p90": FLOAT, "ttft_p99": FLOAT, "tbt_p50": FLOAT, "tbt_p99": FLOAT,
@@ -43,15 +45,20 @@ class SweepFileSchema(unittest.TestCase):
                     data = group[name]
                     self.assertEqual(data.shape, (n,), f"{table}/{name}")
                     self.assertEqual(data.maxshape, (None,), f"{table}/{name}")
-                    self.assertEqual(data.dtype.kind, kind, f"{table}/{name}")
+                    if kind == ENUM:
+                        self.assertEqual(h5py.check_enum_dtype(data.dtype), STATUS_NAMES, f"{table}/{name}")
+                    else:
+                        self.assertEqual(data.dtype.kind, kind, f"{table}/{name}")
                     self.assertIn("units", data.attrs)
                     self.assertTrue(data.attrs["description"])
             self.assertEqual(f["results/ttft_p90"].attrs["units"], "s")
             self.assertEqual(f["results/capacity_qps"].attrs["units"], "1/s")
+            state = h5py.check_enum_dtype(f["progress"].dtype.fields["state"][0])
+            self.assertEqual(state, {"running": 0, "complete": 1, "stopped": 2, "failed": 3})
 
     def test_values_and_joins(self):
         results, probes = st.load(self.path), st.load(self.path, "probes")
-        status = {s.decode() for s in results["status"]}
+        status = {s.decode() for s in results["status"]}  # st.load names the enum's values
         self.assertTrue(status <= {"ok", "skipped", "failed", "timeout"})
         self.assertIn("ok", status)
         ok = results["status"] == b"ok"

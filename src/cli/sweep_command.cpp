@@ -93,14 +93,7 @@ int run_sweep_command(const std::vector<std::string>& args, const std::string& c
   if (out.out.empty()) throw InputError::setting("out", "required: the results file, e.g. results.h5");
   sweep::SweepOptions o;
   o.command_line = command_line;
-  o.grid = run.grid;
-  o.data_dir = run.data_dir;
-  o.paths = run.paths();
-  o.filter = run.filter();
-  o.threads = static_cast<int>(run.threads);
-  o.quiet = run.quiet;
-  o.progress_interval_s = run.progress_interval_s;
-  o.config_wall_limit_s = run.config_wall_limit_s;
+  o.run = run;
   o.out = out.out;
   o.stop_file = out.stop_file;
   o.retry_failed = out.retry_failed;

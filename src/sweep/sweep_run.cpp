@@ -210,7 +210,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   install_stop_signal_handlers();
-  std::ostream* log = (o.quiet || rank != 0) ? nullptr : &std::cerr;
+  std::ostream* log = (o.run.quiet || rank != 0) ? nullptr : &std::cerr;
   const std::string stop_file = o.stop_file.empty() ? o.out + ".STOP" : o.stop_file;
 
   // Every rank enumerates the same grid text (read once, on rank 0) and checks that it
@@ -223,16 +223,16 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
     if (!error.empty()) throw InputError(error);
     return 1;
   };
-  if (!on_every_rank(comm, rank, [&] { if (rank == 0) grid_text = io::read_file_bytes(o.grid); }, error))
+  if (!on_every_rank(comm, rank, [&] { if (rank == 0) grid_text = io::read_file_bytes(o.run.grid); }, error))
     return fail();
   broadcast_text(comm, grid_text);
   if (!on_every_rank(
           comm, rank,
           [&] {
-            const auto base = std::filesystem::path(o.grid).parent_path().string();
-            grid = search::parse_grid_text(grid_text, o.grid, base.empty() ? "." : base, o.paths);
-            catalog.emplace(spec::SpecCatalog::load(spec::resolve_data_dir(o.data_dir)));
-            units = search::enumerate_grid(grid, *catalog, o.filter);
+            const auto base = std::filesystem::path(o.run.grid).parent_path().string();
+            grid = search::parse_grid_text(grid_text, o.run.grid, base.empty() ? "." : base, o.run.paths());
+            catalog.emplace(spec::SpecCatalog::load(spec::resolve_data_dir(o.run.data_dir)));
+            units = search::enumerate_grid(grid, *catalog, o.run.filter());
           },
           error))
     return fail();
@@ -250,7 +250,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
           error))
     return fail();
 
-  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  const int threads = o.run.threads > 0 ? static_cast<int>(o.run.threads) : omp_get_max_threads();
   std::vector<int> threads_per_rank(static_cast<size_t>(size));
   MPI_Gather(&threads, 1, MPI_INT, threads_per_rank.data(), 1, MPI_INT, 0, comm);
   const bool rank0_works = o.rank0_works || size == 1;
@@ -275,7 +275,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
             RunContext context;
             context.run = plan.run;
             context.command_line = o.command_line;
-            context.grid_file = o.grid;
+            context.grid_file = o.run.grid;
             context.grid_text = grid_text;
             context.out = o.out;
             context.seed = static_cast<int64_t>(grid.seed);
@@ -295,7 +295,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
   int64_t run = plan.run;
   MPI_Bcast(&run, 1, MPI_INT64_T, 0, comm);
 
-  SearchBundleRunner runner(units, *catalog, threads, run, rank, o.config_wall_limit_s);
+  SearchBundleRunner runner(units, *catalog, threads, run, rank, o.run.config_wall_limit_s);
   // Every rank leaves with the master's exit code: launchers report different codes
   // differently (Hydra under SIGTERM reports the last rank's).
   auto agree_on_exit_code = [&](int code) {
@@ -308,7 +308,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
   }
 
   if (log) {
-    *log << "sweep: " << o.grid << ": " << units.size() << " configs; " << plan.grid_done << " already in " << o.out
+    *log << "sweep: " << o.run.grid << ": " << units.size() << " configs; " << plan.grid_done << " already in " << o.out
          << (plan.retried ? " (" + std::to_string(plan.retried) + " failed rows to retry)" : std::string()) << ", "
          << plan.to_search.size() << " to search, " << plan.to_record_skipped.size() << " to record as skipped\n"
          << "sweep: " << size << " rank" << (size > 1 ? "s" : "") << ", threads per rank";
@@ -316,7 +316,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
     *log << "; stop with SIGTERM, by creating " << stop_file << ", or with --deadline\n";
   }
   FileResultSink sink(*writer, start, o.flush_interval_s, log, static_cast<int64_t>(plan.to_search.size()),
-                      o.progress_interval_s);
+                      o.run.progress_interval_s);
   search::PredictorPool no_predictors;  // a skipped unit's result needs none
   for (size_t u : plan.to_record_skipped)
     sink.add_row(sweep_result_row(units[u], search::run_unit_search(units[u], *catalog, no_predictors), run, 0));
@@ -360,7 +360,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
               << ", but the run's end time and exit state could not be recorded: " << e.what() << "\n";
   }
   const auto& p = sink.progress();
-  if (!o.quiet) {
+  if (!o.run.quiet) {
     std::cout << "sweep: run " << run << " added " << p.done_this_run << " rows ("
               << describe_counts(sink.count_by_status()) << "); " << p.grid_done << " of " << p.grid_configs
               << " configs of the grid are in " << o.out << "\n";

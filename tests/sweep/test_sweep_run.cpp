@@ -27,14 +27,14 @@ struct SmallSweep {
   test_support::TempDir dir;
   SweepOptions options;
   explicit SmallSweep(const std::string& grid_extra = "") {
-    options.grid = (dir.path / "grid.yaml").string();
+    options.run.grid = (dir.path / "grid.yaml").string();
     options.out = (dir.path / "results.h5").string();
-    options.data_dir = test_support::data_dir();
-    options.threads = 2;
-    options.quiet = true;
+    options.run.data_dir = test_support::data_dir();
+    options.run.threads = 2;
+    options.run.quiet = true;
     write_grid(test_support::small_grid_text(grid_extra, 200));
   }
-  void write_grid(const std::string& text) const { std::ofstream(options.grid) << text; }
+  void write_grid(const std::string& text) const { std::ofstream(options.run.grid) << text; }
   int run() const { return run_sweep(options, MPI_COMM_WORLD); }
   ResultsFileContents read() const { return read_results_file(options.out); }
 };
@@ -97,7 +97,7 @@ TEST(Sweep, RowsEqualTheSearchCommandsAndASecondRunAddsNothing) {
 
 TEST(Sweep, TimedOutConfigsStayUntilRetriedThenTheirRowsAreReplaced) {
   SmallSweep s;
-  s.options.config_wall_limit_s = 1e-9;
+  s.options.run.config_wall_limit_s = 1e-9;
   ASSERT_EQ(s.run(), 0);
   const auto timed_out = s.read();
   const auto status = timed_out.results.enum_names("status");
@@ -106,7 +106,7 @@ TEST(Sweep, TimedOutConfigsStayUntilRetriedThenTheirRowsAreReplaced) {
   EXPECT_EQ(timed_out.progress.grid_failed, timeouts);
   EXPECT_EQ(timed_out.probes.rows(), 0u);
 
-  s.options.config_wall_limit_s = 0;
+  s.options.run.config_wall_limit_s = 0;
   ASSERT_EQ(s.run(), 0);
   EXPECT_EQ(s.read().progress.done_this_run, 0);  // done, even if timed out, until asked
 

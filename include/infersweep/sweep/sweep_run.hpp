@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "infersweep/search/grid_run_settings.hpp"
 #include "infersweep/search/deployment_space.hpp"
 #include "infersweep/search/grid_spec.hpp"
 
@@ -15,20 +16,15 @@ namespace infersweep::sweep {
 constexpr int kExitStopped = 3;
 
 struct SweepOptions {
-  std::string grid, out, data_dir;
+  search::GridRunSettings run;  // the grid and the options `search` shares (threads are per rank)
+  std::string out;
   std::string stop_file;  // empty: <out>.STOP
-  search::GridPaths paths;
-  search::GridFilter filter;
   std::string command_line;
-  int threads = 0;               // OpenMP threads per rank (0: OMP_NUM_THREADS or every core)
   bool retry_failed = false;
   bool rank0_works = true;       // rank 0 also runs searches when there are other ranks
-  bool quiet = false;
   double flush_interval_s = 2;   // results reach the file at least this often
-  double progress_interval_s = 10;
   double deadline_s = 0;         // stop dispatching after this many seconds (0: none)
   double drain_timeout_s = 120;  // after a stop, wait this long for in-flight configs
-  double config_wall_limit_s = 0;
 };
 
 int run_sweep(const SweepOptions& options, MPI_Comm comm);

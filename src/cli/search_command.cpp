@@ -58,16 +58,18 @@ int run_search(const std::vector<std::string>& args) {
   OptionSections sections;
   sections.section("Grid").add_options()("help,h", "show this help");
   describe_settings(sections, search::grid_run_settings(), run);
+  describe_settings(sections, search::search_settings(), search::SearchSettings{});
   describe_settings(sections, search_output_settings(), out);
   po::options_description desc("infersweep search: the highest QPS each configuration of a grid sustains within the SLO");
   sections.add_to(desc);
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
   apply_settings(vm, search::grid_run_settings(), run);
+  run.search_overrides = given_settings(vm, search::search_settings());
   apply_settings(vm, search_output_settings(), out);
   run.require_grid();
 
-  const auto grid = search::read_grid_file(run.grid, run.paths());
+  const auto grid = run.read_grid();
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(run.data_dir));
   const auto units = search::enumerate_grid(grid, catalog, run.filter());
   int64_t runnable = 0;

@@ -6,9 +6,25 @@ namespace po = boost::program_options;
 
 namespace infersweep::cli {
 
+namespace {
+constexpr unsigned kHelpWidth = 110;
+}  // namespace
+
 std::string describe_error(const InputError& error) {
   if (error.subject() == InputError::Subject::setting) return "option --" + error.setting_name() + ": " + error.message();
   return error.what();
+}
+
+const char* value_name(const config::SettingSpec& spec) {
+  if (spec.is_path) return "PATH";
+  switch (spec.kind) {
+    case config::Kind::text:
+    case config::Kind::text_list: return "NAME";
+    case config::Kind::integer:
+    case config::Kind::unsigned_integer:
+    case config::Kind::optional_integer: return "N";
+    default: return "X";
+  }
 }
 
 std::string setting_help(const config::SettingSpec& spec, const std::string& default_text) {
@@ -27,7 +43,7 @@ po::options_description& OptionSections::section(const std::string& topic) {
   auto it = sections_.find(topic);
   if (it == sections_.end()) {
     order_.push_back(topic);
-    it = sections_.emplace(topic, po::options_description(topic)).first;
+    it = sections_.emplace(topic, po::options_description(topic, kHelpWidth, kHelpWidth / 2)).first;
   }
   return it->second;
 }

@@ -80,6 +80,7 @@ int run_sweep_command(const std::vector<std::string>& args, const std::string& c
   OptionSections sections;
   sections.section("Grid").add_options()("help,h", "show this help");
   describe_settings(sections, search::grid_run_settings(), run);
+  describe_settings(sections, search::search_settings(), search::SearchSettings{});
   describe_settings(sections, sweep_output_settings(), out);
   po::options_description desc(
       "infersweep sweep: every config of a grid, over MPI ranks and OpenMP threads, into one HDF5 file "
@@ -88,6 +89,7 @@ int run_sweep_command(const std::vector<std::string>& args, const std::string& c
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
   apply_settings(vm, search::grid_run_settings(), run);
+  run.search_overrides = given_settings(vm, search::search_settings());
   apply_settings(vm, sweep_output_settings(), out);
   run.require_grid();
   if (out.out.empty()) throw InputError::setting("out", "required: the results file, e.g. results.h5");

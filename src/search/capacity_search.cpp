@@ -14,7 +14,7 @@ namespace {
 
 config::SettingGroup<SloSettings> declare_slo() {
   using config::Identity;
-  config::SettingGroup<SloSettings> g("Search");
+  config::SettingGroup<SloSettings> g("Capacity search (over the grid's search: section)");
   g.add(&SloSettings::scheduling_delay_quantile, "scheduling-delay-quantile", Identity::config(),
         "quantile of the scheduling delay the SLO bounds")
       .key("slo_scheduling_delay_quantile")
@@ -38,7 +38,7 @@ config::SettingGroup<SloSettings> declare_slo() {
 
 config::SettingGroup<SearchSettings> declare() {
   using config::Identity;
-  config::SettingGroup<SearchSettings> g("Search");
+  config::SettingGroup<SearchSettings> g("Capacity search (over the grid's search: section)");
   g.nest(&SearchSettings::slo, slo_settings());
   g.add(&SearchSettings::granularity_percent, "granularity-percent", Identity::config(),
         "stop when the bracket is narrower than this share of the QPS")

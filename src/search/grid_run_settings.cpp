@@ -33,9 +33,25 @@ const config::SettingGroup<GridRunSettings>& grid_run_settings() {
         .non_negative()
         .unit("s");
     g.add(&G::quiet, "quiet", Identity::none(), "no progress lines or summary").topic("Execution").short_name('q');
+    g.not_a_setting(&G::search_overrides, "the search settings given on the command line, declared by search_settings()");
     return g;
   }();
   return group;
+}
+
+namespace {
+
+GridSpec with_overrides(GridSpec grid, const std::vector<std::pair<std::string, std::string>>& overrides) {
+  for (const auto& [name, value] : overrides) search_settings().at(name).assign(grid.search, value);
+  return grid;
+}
+
+}  // namespace
+
+GridSpec GridRunSettings::read_grid() const { return with_overrides(read_grid_file(grid, paths()), search_overrides); }
+
+GridSpec GridRunSettings::parse_grid(const std::string& text, const std::string& base_dir) const {
+  return with_overrides(parse_grid_text(text, grid, base_dir, paths()), search_overrides);
 }
 
 void GridRunSettings::require_grid() const {

@@ -13,6 +13,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/io/file_bytes.hpp"
+#include "infersweep/sim/global_scheduler.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
 
 namespace fs = std::filesystem;
@@ -343,13 +344,22 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
   g.pp_dimensions = r.integers(root, "pp_dimensions", "", true, 1);
   g.batch_sizes = r.integers(root, "batch_sizes", "", true, 1);
   g.global_scheduler = r.text(root, "global_scheduler", "", false, "round_robin");
+  if (!sim::builtin_global_schedulers().contains(g.global_scheduler))
+    r.fail(root["global_scheduler"], "global_scheduler",
+           "unknown global scheduler '" + g.global_scheduler +
+               "' (expected one of: " + sim::builtin_global_schedulers().names_joined() + ")");
   g.seed = static_cast<uint64_t>(r.integer(root, "seed", "", false, 42, 0));
 
   auto every = [](const auto&) { return true; };
   if (const auto s = root["search"]; s.IsDefined() && !s.IsNull())
     r.settings<SearchSettings>(s, "search", search_settings(), every, base_dir, g.search);
-  if (const auto p = root["predictor"]; p.IsDefined() && !p.IsNull())
+  if (const auto p = root["predictor"]; p.IsDefined() && !p.IsNull()) {
     r.settings<predict::PredictorConfig>(p, "predictor", predict::predictor_settings(), every, base_dir, g.predictor);
+    const auto& models = predict::builtin_operator_time_models();
+    if (!models.contains(g.predictor.name))
+      r.fail(p["name"], "predictor.name",
+             "unknown predictor '" + g.predictor.name + "' (expected one of: " + models.names_joined() + ")");
+  }
   return g;
 }
 

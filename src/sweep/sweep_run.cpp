@@ -230,7 +230,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
           comm, rank,
           [&] {
             const auto base = std::filesystem::path(o.run.grid).parent_path().string();
-            grid = search::parse_grid_text(grid_text, o.run.grid, base.empty() ? "." : base, o.run.paths());
+            grid = o.run.parse_grid(grid_text, base.empty() ? "." : base);
             catalog.emplace(spec::SpecCatalog::load(spec::resolve_data_dir(o.run.data_dir)));
             units = search::enumerate_grid(grid, *catalog, o.run.filter());
           },

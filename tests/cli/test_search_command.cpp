@@ -80,3 +80,21 @@ TEST(SearchCommand, BadInputIsAnInputError) {
   EXPECT_THROW(cli::run_search({"--grid", "/nonexistent.yaml"}), InputError);
   EXPECT_THROW(cli::run_search({"--grid", "x.yaml", "--threads", "-1"}), InputError);
 }
+
+TEST(SearchCommand, SearchSettingsOnTheCommandLineOverrideTheGridsAndChangeTheIds) {
+  TempDir dir;
+  const auto grid = dir.file("grid.yaml");
+  std::ofstream(grid) << test_support::small_grid_text("", 100) + "  cache_dir: none\nsearch:\n  max_iterations: 6\n";
+  run_search({"--grid", grid, "--quiet", "--output-dir", dir.file("grid")});
+  run_search({"--grid", grid, "--quiet", "--max-iterations", "2", "--output-dir", dir.file("override")});
+  const auto from_grid = io::CsvTable::read(dir.file("grid/capacity.csv"));
+  const auto overridden = io::CsvTable::read(dir.file("override/capacity.csv"));
+  ASSERT_EQ(from_grid.num_rows(), overridden.num_rows());
+  bool more_than_two = false;
+  for (size_t r = 0; r < overridden.num_rows(); ++r) {
+    EXPECT_LE(overridden.as_int64(r, overridden.column("num_probes")), 2);
+    more_than_two = more_than_two || from_grid.as_int64(r, from_grid.column("num_probes")) > 2;
+    EXPECT_NE(overridden.cell(r, overridden.column("config_id")), from_grid.cell(r, from_grid.column("config_id")));
+  }
+  EXPECT_TRUE(more_than_two);
+}

@@ -116,3 +116,11 @@ TEST(GridSpec, ShippedGridsParse) {
   EXPECT_EQ(vidur.pp_dimensions, (std::vector<int64_t>{1, 2, 4}));
   EXPECT_EQ(vidur.batch_sizes, (std::vector<int64_t>{32, 64, 128}));
 }
+
+TEST(GridSpec, UnknownPlugInNamesAreGridErrorsWithTheirLine) {
+  const auto text = test_support::small_grid_text();
+  EXPECT_EQ(error_of(replace(text, "  name: roofline\n", "  name: oracle\n")),
+            "g.yaml:21: predictor.name: unknown predictor 'oracle' (expected one of: learned, roofline, table)");
+  EXPECT_EQ(error_of(text + "global_scheduler: best\n"),
+            "g.yaml:22: global_scheduler: unknown global scheduler 'best' (expected one of: lor, random, round_robin)");
+}

@@ -11,6 +11,7 @@
 #include "infersweep/sweep/results_file.hpp"
 #include "infersweep/sweep/resume_plan.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
+#include "generated_docs.hpp"
 #include "sweep/sweep_test_support.hpp"
 #include "test_support.hpp"
 
@@ -52,30 +53,6 @@ search::SearchUnit some_unit() {
   unit.config_id = "0123456789abcdef";
   unit.labels.model = "llama";
   return unit;
-}
-
-std::string docs_path() { return std::string(INFERSWEEP_TEST_DATA_DIR) + "/../docs/sweep.md"; }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-const char* kEnd = "<!-- end of generated table -->\n";
-
-std::string begin_marker(const std::string& table) {
-  return "<!-- generated from the declaration of " + table +
-         " (tests/sweep/test_declarations.cpp; INFERSWEEP_UPDATE_DOCS=1 rewrites it) -->\n";
-}
-
-// The text between a table's markers in `docs`, or npos positions when a marker is missing.
-std::pair<size_t, size_t> generated_span(const std::string& docs, const std::string& table) {
-  const auto begin = docs.find(begin_marker(table));
-  if (begin == std::string::npos) return {std::string::npos, std::string::npos};
-  const auto first = begin + begin_marker(table).size();
-  return {first, docs.find(kEnd, first)};
 }
 
 }  // namespace
@@ -194,21 +171,8 @@ TEST(Declarations, AFileWithATextStatusColumnReadsAndResumesByName) {
 // docs/sweep.md's column tables are the declaration's Markdown rendering. Run this test with
 // INFERSWEEP_UPDATE_DOCS=1 to rewrite them after changing a declaration.
 TEST(Declarations, DocsColumnTablesAreGeneratedFromTheDeclaration) {
-  auto docs = read_text(docs_path());
-  ASSERT_FALSE(docs.empty()) << docs_path();
-  const bool update = std::getenv("INFERSWEEP_UPDATE_DOCS") != nullptr;
-  for (const auto& [table, schema] : {std::pair<std::string, const Schema*>{"/results", &results_schema()},
-                                      std::pair<std::string, const Schema*>{"/probes", &probes_schema()}}) {
-    const auto [first, end] = generated_span(docs, table);
-    ASSERT_NE(first, std::string::npos) << "docs/sweep.md lacks the line\n" << begin_marker(table);
-    ASSERT_NE(end, std::string::npos) << "docs/sweep.md lacks the line " << kEnd << " after " << table;
-    const auto expected = markdown_table(*schema);
-    if (update) {
-      docs.replace(first, end - first, expected);
-      continue;
-    }
-    EXPECT_EQ(docs.substr(first, end - first), expected)
-        << "docs/sweep.md's table of " << table << " differs from the declaration; rerun with INFERSWEEP_UPDATE_DOCS=1";
-  }
-  if (update) std::ofstream(docs_path()) << docs;
+  test_support::expect_generated_tables(
+      "docs/sweep.md",
+      {{"/results", markdown_table(results_schema())}, {"/probes", markdown_table(probes_schema())}},
+      "tests/sweep/test_declarations.cpp");
 }

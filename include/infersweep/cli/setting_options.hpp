@@ -17,6 +17,9 @@ namespace infersweep::cli {
 // One line for the user: "option --tp: ..." for a setting, "file:line: field: ..." for a file.
 std::string describe_error(const InputError& error);
 
+// What a setting's value is called in help: PATH, NAME, N (a whole number) or X.
+const char* value_name(const config::SettingSpec& spec);
+
 // The help text of one setting: help, unit, which plug-ins read it, choices, default.
 std::string setting_help(const config::SettingSpec& spec, const std::string& default_text);
 
@@ -48,7 +51,7 @@ void describe_settings(OptionSections& sections, const config::SettingGroup<S>& 
           option.c_str(), po::value<std::vector<std::string>>()->composing()->value_name("NAME"), help.c_str());
       continue;
     }
-    auto* value = po::value<std::string>()->value_name(spec.is_path ? "PATH" : spec.kind == config::Kind::text ? "NAME" : "X");
+    auto* value = po::value<std::string>()->value_name(value_name(spec));
     if (spec.kind == config::Kind::boolean) value->implicit_value("true")->value_name("true|false");
     sections.section(spec.topic).add_options()(option.c_str(), value, help.c_str());
   }
@@ -73,6 +76,23 @@ std::set<std::string> apply_settings(const boost::program_options::variables_map
     given.insert(s.name());
   }
   return given;
+}
+
+// The settings of `group` given in `vm`, as {name, value} in declaration order (to apply later,
+// e.g. over a grid's values). Each value is checked now.
+template <class S>
+std::vector<std::pair<std::string, std::string>> given_settings(const boost::program_options::variables_map& vm,
+                                                                const config::SettingGroup<S>& group) {
+  std::vector<std::pair<std::string, std::string>> out;
+  S scratch{};
+  for (const auto& s : group.settings()) {
+    const auto it = vm.find(s.name());
+    if (it == vm.end() || it->second.defaulted()) continue;
+    const auto value = it->second.template as<std::string>();
+    s.assign(scratch, value);
+    out.emplace_back(s.name(), value);
+  }
+  return out;
 }
 
 // Stores the options of a `key = value` file (keys: long option names), reporting a bad key or

@@ -21,11 +21,16 @@ struct GridRunSettings {
   double progress_interval_s = 10;
   double config_wall_limit_s = 0;  // 0: none
   bool quiet = false;
+  // Search settings given on the command line as {name, value}: they override the grid's.
+  std::vector<std::pair<std::string, std::string>> search_overrides;
 
   GridPaths paths() const { return {trace_dir}; }
   GridFilter filter() const { return {models, traces, gpus}; }
   // Throws InputError when no grid is named.
   void require_grid() const;
+  // The grid with the search settings given on the command line applied.
+  GridSpec read_grid() const;
+  GridSpec parse_grid(const std::string& text, const std::string& base_dir) const;
 };
 
 const config::SettingGroup<GridRunSettings>& grid_run_settings();

@@ -32,7 +32,7 @@ std::string setting_help(const config::SettingSpec& spec, const std::string& def
   if (!spec.unit.empty()) text += " [" + spec.unit + "]";
   if (spec.applies_to) {
     const auto readers = spec.applies_to();
-    if (!readers.empty()) text += "; read by " + readers;
+    if (!readers.empty()) text += " (read by " + readers + ")";
   }
   if (spec.choices || spec.plugins) text += "; " + spec.expectation();
   text += " (default: " + (default_text.empty() ? std::string("none") : default_text) + ")";

@@ -50,6 +50,15 @@ std::string SettingSpec::expectation() const {
   return what;
 }
 
+std::string SettingSpec::display(const std::string& text) const {
+  if (kind == Kind::boolean) return text == "1" || text == "true" ? "true" : "false";
+  return text;
+}
+
+std::string SettingSpec::display_default(const std::string& default_text) const {
+  return default_note.empty() ? display(default_text) : default_note;
+}
+
 namespace detail {
 
 void reject(const SettingSpec& spec, const std::string& message) { throw InputError::setting(spec.name, message); }

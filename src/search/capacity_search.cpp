@@ -81,7 +81,7 @@ void judge_probe(ProbeRecord& p, const SloSettings& slo) {
 
 CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const ProbeOracle& probe) {
   if (!(start_qps > 0) || !std::isfinite(start_qps))
-    throw InputError::setting("start_qps", "must be a positive number");
+    throw InputError("a capacity search needs a positive, finite start_qps, got " + format_double(start_qps));
   const double slo = s.slo.scheduling_delay_max_s;
   CapacityOutcome out;
   double left = 0, right = 2 * start_qps, qps = 0;

@@ -146,17 +146,19 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
     return only.empty() || contains(only, name);
   };
   // Every name of the filter must be in the grid.
-  auto require_known = [&g](const std::vector<std::string>& names, const char* what, auto in_grid) {
+  auto require_known = [&g](const std::vector<std::string>& names, const char* setting, const char* what,
+                             auto in_grid) {
     for (const auto& name : names)
-      if (!in_grid(name)) throw InputError::setting(what, "the grid " + g.path + " has no " + what + " '" + name + "'");
+      if (!in_grid(name))
+        throw InputError::setting(setting, "the grid " + g.path + " has no " + what + " '" + name + "'");
   };
-  require_known(filter.models, "model", [&](const std::string& n) {
+  require_known(filter.models, "model", "model", [&](const std::string& n) {
     return std::any_of(g.models.begin(), g.models.end(), [&](const auto& m) { return m.name == n || m.identifier == n; });
   });
-  require_known(filter.traces, "trace", [&](const std::string& n) {
+  require_known(filter.traces, "trace", "trace", [&](const std::string& n) {
     return std::any_of(g.traces.begin(), g.traces.end(), [&](const auto& t) { return t.name == n; });
   });
-  require_known(filter.devices, "device", [&](const std::string& n) {
+  require_known(filter.devices, "gpu", "cluster of GPU", [&](const std::string& n) {
     return std::any_of(g.clusters.begin(), g.clusters.end(), [&](const auto& c) { return c.device == n; });
   });
 

@@ -73,10 +73,22 @@ class TraceIntervalGenerator : public IntervalGenerator {
 
 IntervalGeneratorRegistry make_interval_generator_registry() {
   IntervalGeneratorRegistry registry("interval generator");
-  registry.add("static", [](const WorkloadConfig&) { return std::make_unique<StaticIntervalGenerator>(); });
-  registry.add("poisson", [](const WorkloadConfig& c) { return std::make_unique<PoissonIntervalGenerator>(c); });
-  registry.add("gamma", [](const WorkloadConfig& c) { return std::make_unique<GammaIntervalGenerator>(c); });
-  registry.add("trace", [](const WorkloadConfig& c) { return std::make_unique<TraceIntervalGenerator>(c); });
+  registry.add("static", [](const WorkloadConfig&) { return std::make_unique<StaticIntervalGenerator>(); },
+               {{},
+                {},
+                [](const WorkloadConfig& c) {
+                  if (c.duration_s > 0)
+                    throw InputError::setting("duration",
+                                              "cannot bound a static (all at t=0) workload; use --num-requests");
+                }},
+               "every request arrives at t = 0");
+  registry.add("poisson", [](const WorkloadConfig& c) { return std::make_unique<PoissonIntervalGenerator>(c); },
+               {{"qps"}, {}, nullptr}, "exponential inter-arrival times at the given rate");
+  registry.add("gamma", [](const WorkloadConfig& c) { return std::make_unique<GammaIntervalGenerator>(c); },
+               {{"qps", "gamma-cv"}, {}, nullptr}, "gamma inter-arrival times: bursty when the CV is above 1");
+  registry.add("trace", [](const WorkloadConfig& c) { return std::make_unique<TraceIntervalGenerator>(c); },
+               {{"interval-trace-file", "time-scale"}, {"interval-trace-file"}, nullptr},
+               "inter-arrival times of a trace's arrived_at column");
   return registry;
 }
 

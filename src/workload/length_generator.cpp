@@ -147,10 +147,30 @@ std::shared_ptr<const std::vector<TokenCounts>> read_length_trace(const std::str
 
 LengthGeneratorRegistry make_length_generator_registry() {
   LengthGeneratorRegistry registry("length generator");
-  registry.add("fixed", [](const WorkloadConfig& c) { return std::make_unique<FixedLengthGenerator>(c); });
-  registry.add("uniform", [](const WorkloadConfig& c) { return std::make_unique<UniformLengthGenerator>(c); });
-  registry.add("zipf", [](const WorkloadConfig& c) { return std::make_unique<ZipfLengthGenerator>(c); });
-  registry.add("trace", [](const WorkloadConfig& c) { return std::make_unique<TraceLengthGenerator>(c); });
+  const auto min_within_max = [](const WorkloadConfig& c) {
+    if (c.min_tokens > c.max_tokens)
+      throw InputError::setting("min-tokens", "must be at most --max-tokens (" + std::to_string(c.max_tokens) + ")");
+  };
+  registry.add("fixed", [](const WorkloadConfig& c) { return std::make_unique<FixedLengthGenerator>(c); },
+               {{"prefill-tokens", "decode-tokens"},
+                {},
+                [](const WorkloadConfig& c) {
+                  if (c.fixed_prefill_tokens + c.fixed_decode_tokens > c.max_tokens)
+                    throw InputError::setting("prefill-tokens",
+                                              "prompt + output (" +
+                                                  std::to_string(c.fixed_prefill_tokens + c.fixed_decode_tokens) +
+                                                  ") exceeds --max-tokens (" + std::to_string(c.max_tokens) + ")");
+                }},
+               "every request has the same prompt and output length");
+  registry.add("uniform", [](const WorkloadConfig& c) { return std::make_unique<UniformLengthGenerator>(c); },
+               {{"min-tokens", "prefill-decode-ratio"}, {}, min_within_max},
+               "total lengths uniform in [min, max], split by the prompt:output ratio");
+  registry.add("zipf", [](const WorkloadConfig& c) { return std::make_unique<ZipfLengthGenerator>(c); },
+               {{"min-tokens", "prefill-decode-ratio", "zipf-theta", "zipf-scramble"}, {}, min_within_max},
+               "total lengths Zipf-distributed over [min, max]");
+  registry.add("trace", [](const WorkloadConfig& c) { return std::make_unique<TraceLengthGenerator>(c); },
+               {{"length-trace-file", "prefill-scale", "decode-scale"}, {"length-trace-file"}, nullptr},
+               "prompt and output lengths drawn from a trace without replacement");
   return registry;
 }
 

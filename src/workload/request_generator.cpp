@@ -104,8 +104,13 @@ class TraceReplayRequestGenerator : public RequestGenerator {
 
 RequestGeneratorRegistry make_request_generator_registry() {
   RequestGeneratorRegistry registry("request generator");
-  registry.add("synthetic", [](const WorkloadConfig& c) { return std::make_unique<SyntheticRequestGenerator>(c); });
-  registry.add("trace_replay", [](const WorkloadConfig& c) { return std::make_unique<TraceReplayRequestGenerator>(c); });
+  registry.add("synthetic", [](const WorkloadConfig& c) { return std::make_unique<SyntheticRequestGenerator>(c); },
+               {{"duration", "length-generator", "interval-generator"}, {}, nullptr},
+               "lengths and arrivals from a length and an interval generator");
+  registry.add("trace_replay",
+               [](const WorkloadConfig& c) { return std::make_unique<TraceReplayRequestGenerator>(c); },
+               {{"trace-file", "prefill-scale", "decode-scale", "time-scale"}, {"trace-file"}, nullptr},
+               "a trace's rows as they are: arrival, prompt and output");
   return registry;
 }
 
@@ -114,28 +119,31 @@ const RequestGeneratorRegistry& builtin_request_generators() {
   return registry;
 }
 
+namespace {
+
+// Checks one plug-in's declared needs: its required settings are given, its own rules hold.
+template <class Registry>
+void check_plugin(const Registry& registry, const std::string& setting, const std::string& name,
+                  const WorkloadConfig& c) {
+  const auto& traits = registry.traits(setting, name);
+  for (const auto& required : traits.required)
+    if (workload_settings().at(required).text(c).empty())
+      throw InputError::setting(required, "required with --" + setting + " " + name);
+  if (traits.validate) traits.validate(c);
+}
+
+}  // namespace
+
 void validate_workload(const WorkloadConfig& c) {
   config::check_settings(workload_settings(), c);
-  builtin_request_generators().check("request-generator", c.generator);
-  if (c.generator == "trace_replay") {
-    if (c.trace_file.empty())
-      throw InputError::setting("trace-file", "required with --request-generator trace_replay");
-    return;
-  }
-  builtin_length_generators().check("length-generator", c.length_generator);
-  builtin_interval_generators().check("interval-generator", c.interval_generator);
-  if (c.length_generator == "fixed" && c.fixed_prefill_tokens + c.fixed_decode_tokens > c.max_tokens)
-    throw InputError::setting("prefill-tokens", "prompt + output (" +
-                                                    std::to_string(c.fixed_prefill_tokens + c.fixed_decode_tokens) +
-                                                    ") exceeds --max-tokens (" + std::to_string(c.max_tokens) + ")");
-  if ((c.length_generator == "uniform" || c.length_generator == "zipf") && c.min_tokens > c.max_tokens)
-    throw InputError::setting("min-tokens", "must be at most --max-tokens (" + std::to_string(c.max_tokens) + ")");
-  if (c.length_generator == "trace" && c.length_trace_file.empty())
-    throw InputError::setting("length-trace-file", "required with --length-generator trace");
-  if (c.interval_generator == "trace" && c.interval_trace_file.empty())
-    throw InputError::setting("interval-trace-file", "required with --interval-generator trace");
-  if (c.interval_generator == "static" && c.duration_s > 0)
-    throw InputError::setting("duration", "cannot bound a static (all at t=0) workload; use --num-requests");
+  check_plugin(builtin_request_generators(), "request-generator", c.generator, c);
+  // A request generator that draws lengths and arrivals from generators names them as settings.
+  const auto& reads = builtin_request_generators().traits("request-generator", c.generator).settings;
+  const auto reads_setting = [&reads](const char* name) { return std::count(reads.begin(), reads.end(), name) > 0; };
+  if (reads_setting("length-generator"))
+    check_plugin(builtin_length_generators(), "length-generator", c.length_generator, c);
+  if (reads_setting("interval-generator"))
+    check_plugin(builtin_interval_generators(), "interval-generator", c.interval_generator, c);
 }
 
 std::vector<RequestSpec> generate_requests(const WorkloadConfig& config) {

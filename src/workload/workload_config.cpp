@@ -1,5 +1,7 @@
 #include "infersweep/workload/workload_config.hpp"
 
+#include <algorithm>
+
 #include "infersweep/workload/interval_generator.hpp"
 #include "infersweep/workload/length_generator.hpp"
 #include "infersweep/workload/request_generator.hpp"
@@ -7,6 +9,24 @@
 namespace infersweep::workload {
 
 namespace {
+
+// The generators whose traits list `setting`, for help: "--length-generator uniform, zipf".
+std::function<std::string()> read_by(const std::string& setting) {
+  return [setting] {
+    std::string out;
+    const auto scan = [&](const auto& registry, const char* option) {
+      std::string names;
+      for (const auto* e : registry.entries())
+        if (std::count(e->traits.settings.begin(), e->traits.settings.end(), setting))
+          names += (names.empty() ? "" : ", ") + e->name;
+      if (!names.empty()) out += (out.empty() ? "" : "; ") + std::string(option) + " " + names;
+    };
+    scan(builtin_request_generators(), "--request-generator");
+    scan(builtin_length_generators(), "--length-generator");
+    scan(builtin_interval_generators(), "--interval-generator");
+    return out;
+  };
+}
 
 config::SettingGroup<WorkloadConfig> declare() {
   using config::IdForm;
@@ -19,44 +39,56 @@ config::SettingGroup<WorkloadConfig> declare() {
       .at_least(1)
       .default_note("128 (synthetic), every row (trace_replay)");
   g.add(&W::duration_s, "duration", Identity::config(),
-        "synthetic: generate arrivals in [0, duration) instead of a count (0: by count)")
+        "generate arrivals in [0, duration) instead of a count (0: by count)")
       .non_negative()
+      .applies_to(read_by("duration"))
       .unit("s");
   g.add(&W::seed, "seed", Identity::config(), "seed of every random stream (arrivals, lengths, routing)")
       .topic("General");
   g.add(&W::max_tokens, "max-tokens", Identity::config(), "prompt + output cap per request; also sizes the KV budget")
       .at_least(2)
       .unit("tokens");
-  g.add(&W::length_generator, "length-generator", Identity::config(), "synthetic: how prompt and output lengths are drawn")
+  g.add(&W::length_generator, "length-generator", Identity::config(), "how prompt and output lengths are drawn")
+      .applies_to(read_by("length-generator"))
       .plugins([] { return builtin_length_generators().names(); });
-  g.add(&W::fixed_prefill_tokens, "prefill-tokens", Identity::config(), "fixed: prompt tokens").at_least(1).unit("tokens");
-  g.add(&W::fixed_decode_tokens, "decode-tokens", Identity::config(), "fixed: output tokens").at_least(1).unit("tokens");
-  g.add(&W::min_tokens, "min-tokens", Identity::config(), "uniform/zipf: smallest total length").at_least(2).unit("tokens");
-  g.add(&W::prefill_to_decode_ratio, "prefill-decode-ratio", Identity::config(), "uniform/zipf: prompt:output ratio")
-      .positive();
-  g.add(&W::zipf_theta, "zipf-theta", Identity::config(), "zipf: skew").greater_than(0).below(1);
-  g.add(&W::zipf_scramble, "zipf-scramble", Identity::config(), "zipf: scatter popular lengths over the range")
-      .bool_as_digit();
+  g.add(&W::fixed_prefill_tokens, "prefill-tokens", Identity::config(), "prompt tokens").at_least(1).unit("tokens").applies_to(read_by("prefill-tokens"));
+  g.add(&W::fixed_decode_tokens, "decode-tokens", Identity::config(), "output tokens").at_least(1).unit("tokens").applies_to(read_by("decode-tokens"));
+  g.add(&W::min_tokens, "min-tokens", Identity::config(), "smallest total length")
+      .at_least(2)
+      .unit("tokens")
+      .applies_to(read_by("min-tokens"));
+  g.add(&W::prefill_to_decode_ratio, "prefill-decode-ratio", Identity::config(), "prompt:output ratio")
+      .positive()
+      .applies_to(read_by("prefill-decode-ratio"));
+  g.add(&W::zipf_theta, "zipf-theta", Identity::config(), "skew").greater_than(0).below(1).applies_to(read_by("zipf-theta"));
+  g.add(&W::zipf_scramble, "zipf-scramble", Identity::config(), "scatter popular lengths over the range")
+      .bool_as_digit()
+      .applies_to(read_by("zipf-scramble"));
   g.add(&W::length_trace_file, "length-trace-file", Identity::config(),
-        "trace lengths: CSV with num_prefill_tokens, num_decode_tokens")
+        "CSV with num_prefill_tokens, num_decode_tokens")
       .path()
+      .applies_to(read_by("length-trace-file"))
       .id_form(IdForm::file_content);
   g.not_a_setting(&W::length_trace_rows, "the parsed rows of length_trace_file, shared by the probes of a search");
-  g.add(&W::prefill_scale, "prefill-scale", Identity::config(), "trace: multiply prompt lengths").positive();
-  g.add(&W::decode_scale, "decode-scale", Identity::config(), "trace: multiply output lengths").positive();
-  g.add(&W::interval_generator, "interval-generator", Identity::config(), "synthetic: how arrivals are spaced")
+  g.add(&W::prefill_scale, "prefill-scale", Identity::config(), "multiply prompt lengths").positive().applies_to(read_by("prefill-scale"));
+  g.add(&W::decode_scale, "decode-scale", Identity::config(), "multiply output lengths").positive().applies_to(read_by("decode-scale"));
+  g.add(&W::interval_generator, "interval-generator", Identity::config(), "how arrivals are spaced")
+      .applies_to(read_by("interval-generator"))
       .plugins([] { return builtin_interval_generators().names(); });
-  g.add(&W::qps, "qps", Identity::probe(), "poisson/gamma: arrival rate").positive().unit("requests/s");
-  g.add(&W::gamma_cv, "gamma-cv", Identity::config(), "gamma: coefficient of variation of inter-arrival times")
-      .positive();
+  g.add(&W::qps, "qps", Identity::probe(), "arrival rate").positive().unit("requests/s").applies_to(read_by("qps"));
+  g.add(&W::gamma_cv, "gamma-cv", Identity::config(), "coefficient of variation of inter-arrival times")
+      .positive()
+      .applies_to(read_by("gamma-cv"));
   g.add(&W::interval_trace_file, "interval-trace-file", Identity::config(),
-        "trace intervals: CSV with arrived_at (seconds)")
+        "CSV with arrived_at (seconds)")
       .path()
+      .applies_to(read_by("interval-trace-file"))
       .id_form(IdForm::file_content);
-  g.add(&W::time_scale, "time-scale", Identity::config(), "trace: multiply arrival times").positive();
+  g.add(&W::time_scale, "time-scale", Identity::config(), "multiply arrival times").positive().applies_to(read_by("time-scale"));
   g.add(&W::trace_file, "trace-file", Identity::config(),
-        "trace_replay: CSV with arrived_at, num_prefill_tokens, num_decode_tokens")
+        "CSV with arrived_at, num_prefill_tokens, num_decode_tokens")
       .path()
+      .applies_to(read_by("trace-file"))
       .id_form(IdForm::file_content);
   return g;
 }

@@ -43,7 +43,7 @@ void describe_settings(OptionSections& sections, const config::SettingGroup<S>& 
   for (const auto& s : group.settings()) {
     const auto& spec = s.spec();
     if (!spec.on_command_line || (keep && !keep(spec))) continue;
-    const std::string default_text = spec.default_note.empty() ? s.text(defaults) : spec.default_note;
+    const std::string default_text = spec.display_default(s.text(defaults));
     const auto help = setting_help(spec, default_text);
     const auto option = spec.short_name ? spec.name + "," + spec.short_name : spec.name;
     if (spec.kind == config::Kind::text_list) {

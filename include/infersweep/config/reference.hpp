@@ -18,7 +18,7 @@ template <class S>
 std::string markdown_reference(const SettingGroup<S>& group, const S& defaults, bool grid_key = false) {
   std::string out = markdown_header(grid_key);
   for (const auto& s : group.settings())
-    out += markdown_row(s.spec(), s.spec().default_note.empty() ? s.text(defaults) : s.spec().default_note, grid_key);
+    out += markdown_row(s.spec(), s.spec().display_default(s.text(defaults)), grid_key);
   return out;
 }
 

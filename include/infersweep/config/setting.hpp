@@ -88,6 +88,10 @@ struct SettingSpec {
   bool has_max() const { return max < std::numeric_limits<double>::infinity(); }
   // "an integer >= 1", "a number in (0, 1]", "one of: a, b" ...: what the range check expects.
   std::string expectation() const;
+  // A value's text as help shows it (booleans as true/false, whatever their identity text).
+  std::string display(const std::string& text) const;
+  // The default as help shows it: the note of a derived default, else the value's display.
+  std::string display_default(const std::string& default_text) const;
 };
 
 // A declared setting of a struct R: its spec and typed access erased to text.

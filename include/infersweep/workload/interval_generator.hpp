@@ -15,7 +15,7 @@ class IntervalGenerator {
   virtual std::optional<double> next() = 0;
 };
 
-using IntervalGeneratorRegistry = Registry<IntervalGenerator, const WorkloadConfig&>;
+using IntervalGeneratorRegistry = PluginRegistry<IntervalGenerator, WorkloadPluginTraits, const WorkloadConfig&>;
 IntervalGeneratorRegistry make_interval_generator_registry();
 const IntervalGeneratorRegistry& builtin_interval_generators();  // built once
 

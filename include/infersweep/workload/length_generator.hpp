@@ -17,7 +17,7 @@ class LengthGenerator {
   virtual TokenCounts next() = 0;
 };
 
-using LengthGeneratorRegistry = Registry<LengthGenerator, const WorkloadConfig&>;
+using LengthGeneratorRegistry = PluginRegistry<LengthGenerator, WorkloadPluginTraits, const WorkloadConfig&>;
 LengthGeneratorRegistry make_length_generator_registry();
 const LengthGeneratorRegistry& builtin_length_generators();  // built once
 

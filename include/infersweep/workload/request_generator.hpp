@@ -13,7 +13,7 @@ class RequestGenerator {
   virtual std::vector<RequestSpec> generate() = 0;
 };
 
-using RequestGeneratorRegistry = Registry<RequestGenerator, const WorkloadConfig&>;
+using RequestGeneratorRegistry = PluginRegistry<RequestGenerator, WorkloadPluginTraits, const WorkloadConfig&>;
 RequestGeneratorRegistry make_request_generator_registry();
 const RequestGeneratorRegistry& builtin_request_generators();  // built once
 

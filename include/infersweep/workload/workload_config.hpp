@@ -2,6 +2,7 @@
 // What requests a simulation sees. Defaults follow Vidur's: a synthetic workload of 128
 // requests with fixed lengths (2048 prompt + 512 output tokens) arriving as a Poisson process.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,15 @@ struct WorkloadConfig {
 };
 
 const config::SettingGroup<WorkloadConfig>& workload_settings();
+
+// What the workload's plug-ins (request, length and interval generators) declare about
+// themselves: the settings they read (help says who reads what), those that must be given
+// (paths of the files they read), and their own checks across settings.
+struct WorkloadPluginTraits {
+  std::vector<std::string> settings;
+  std::vector<std::string> required;
+  std::function<void(const WorkloadConfig&)> validate;  // may be empty
+};
 
 struct RequestSpec {
   double arrived_at = 0;

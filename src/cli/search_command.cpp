@@ -4,8 +4,7 @@
 #include <iostream>
 #include <map>
 
-#include "infersweep/cli/command_line.hpp"
-#include "infersweep/cli/setting_options.hpp"
+#include "infersweep/cli/grid_run_options.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/search_report.hpp"
 #include "infersweep/search/deployment_space.hpp"
@@ -53,21 +52,12 @@ void print_skip_reasons(const std::vector<search::SearchUnit>& units, std::ostre
 }  // namespace
 
 int run_search(const std::vector<std::string>& args) {
-  search::GridRunSettings run;
   SearchOutputs out;
-  OptionSections sections;
-  sections.section("Grid").add_options()("help,h", "show this help");
-  describe_settings(sections, search::grid_run_settings(), run);
-  describe_settings(sections, search::search_settings(), search::SearchSettings{});
-  describe_settings(sections, search_output_settings(), out);
-  po::options_description desc("infersweep search: the highest QPS each configuration of a grid sustains within the SLO");
-  sections.add_to(desc);
-  po::variables_map vm;
-  if (!parse_options(args, desc, vm)) return 0;
-  apply_settings(vm, search::grid_run_settings(), run);
-  run.search_overrides = given_settings(vm, search::search_settings());
-  apply_settings(vm, search_output_settings(), out);
-  run.require_grid();
+  const auto parsed = parse_grid_run_options(
+      args, "infersweep search: the highest QPS each configuration of a grid sustains within the SLO",
+      search_output_settings(), out);
+  if (!parsed) return 0;
+  const auto& run = *parsed;
 
   const auto grid = run.read_grid();
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(run.data_dir));

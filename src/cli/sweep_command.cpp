@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "infersweep/cli/command_line.hpp"
-#include "infersweep/cli/setting_options.hpp"
+#include "infersweep/cli/grid_run_options.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/search/grid_run_settings.hpp"
 #include "infersweep/sweep/provenance.hpp"
@@ -75,27 +75,17 @@ class MpiSession {
 }  // namespace
 
 int run_sweep_command(const std::vector<std::string>& args, const std::string& command_line) {
-  search::GridRunSettings run;
   SweepOutputs out;
-  OptionSections sections;
-  sections.section("Grid").add_options()("help,h", "show this help");
-  describe_settings(sections, search::grid_run_settings(), run);
-  describe_settings(sections, search::search_settings(), search::SearchSettings{});
-  describe_settings(sections, sweep_output_settings(), out);
-  po::options_description desc(
+  const auto run = parse_grid_run_options(
+      args,
       "infersweep sweep: every config of a grid, over MPI ranks and OpenMP threads, into one HDF5 file "
-      "(mpiexec -n N infersweep sweep ..., srun --mpi=pmi2 infersweep sweep ..., or one process)");
-  sections.add_to(desc);
-  po::variables_map vm;
-  if (!parse_options(args, desc, vm)) return 0;
-  apply_settings(vm, search::grid_run_settings(), run);
-  run.search_overrides = given_settings(vm, search::search_settings());
-  apply_settings(vm, sweep_output_settings(), out);
-  run.require_grid();
+      "(mpiexec -n N infersweep sweep ..., srun --mpi=pmi2 infersweep sweep ..., or one process)",
+      sweep_output_settings(), out);
+  if (!run) return 0;
   if (out.out.empty()) throw InputError::setting("out", "required: the results file, e.g. results.h5");
   sweep::SweepOptions o;
   o.command_line = command_line;
-  o.run = run;
+  o.run = *run;
   o.out = out.out;
   o.stop_file = out.stop_file;
   o.retry_failed = out.retry_failed;

@@ -11,13 +11,19 @@ namespace infersweep::config {
 // Identifies a file for the config id by its content (e.g. "trace.csv#<hash>").
 using FileIdentity = std::function<std::string(const std::string& path)>;
 
+// `key = value` lines of the settings whose identity `keep` accepts, in declaration order.
+template <class R, class Keep>
+std::string identity_lines(const SettingGroup<R>& group, const R& value, Keep keep) {
+  std::string out;
+  for (const auto& s : group.settings())
+    if (keep(s.spec().identity)) out += s.spec().key + " = " + s.text(value) + "\n";
+  return out;
+}
+
 // `key = value` lines of every setting that can change a result, in declaration order.
 template <class R>
 std::string settings_text(const SettingGroup<R>& group, const R& value) {
-  std::string out;
-  for (const auto& s : group.settings())
-    if (s.spec().identity.affects_results()) out += s.spec().key + " = " + s.text(value) + "\n";
-  return out;
+  return identity_lines(group, value, [](const Identity& id) { return id.affects_results(); });
 }
 
 // The same lines with each value as the config id sees it: config-identity settings in their
@@ -28,10 +34,7 @@ std::string config_id_text(const SettingGroup<R>& group, const R& value, const F
 // `key = value` lines of the settings that decide the execution-time predictor.
 template <class R>
 std::string predictor_id_text(const SettingGroup<R>& group, const R& value) {
-  std::string out;
-  for (const auto& s : group.settings())
-    if (s.spec().identity.in_predictor_id()) out += s.spec().key + " = " + s.text(value) + "\n";
-  return out;
+  return identity_lines(group, value, [](const Identity& id) { return id.in_predictor_id(); });
 }
 
 // Checks every setting against its declared range or choices; throws InputError naming the

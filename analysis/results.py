@@ -154,9 +154,16 @@ def _read_csv_table(path, declared):
             lines.append(reader.line_num)
     if declared is not None:
         names = [c["name"] for c in declared]
-        if header != names:
-            raise ValueError(f"{path}:1: header: the columns are not those capacity.json declares "
-                             f"(expected {','.join(names)})")
+        for i in range(max(len(header), len(names))):
+            if i < len(header) and i < len(names) and header[i] == names[i]:
+                continue
+            if i >= len(header):
+                problem = f"column {i + 1} '{names[i]}' is missing"
+            elif i >= len(names):
+                problem = f"column {i + 1} '{header[i]}' is not declared"
+            else:
+                problem = f"column {i + 1} is '{header[i]}', expected '{names[i]}'"
+            raise ValueError(f"{path}:1: header: {problem} (capacity.json declares {','.join(names)})")
     else:
         declared = [{"name": h} for h in header]
     columns, units, descriptions = {}, {}, {}

@@ -77,6 +77,10 @@ def test_bad_cells_are_errors_naming_file_and_line(search_dir, tmp_path):
     (tmp_path / "capacity.csv").write_text("\n".join(lines[:2] + [",".join(cells)] + lines[3:]) + "\n")
     with pytest.raises(ValueError, match=r"capacity.csv:3: column 'tp': expected an integer, got 'two'"):
         analysis.load(str(tmp_path))
+    (tmp_path / "capacity.csv").write_text("\n".join([lines[0].replace(",tp,", ",tensor_parallel,")] + lines[1:]) + "\n")
+    column = header.index("tp") + 1
+    with pytest.raises(ValueError, match=rf"capacity.csv:1: header: column {column} is 'tensor_parallel', expected 'tp'"):
+        analysis.load(str(tmp_path))
 
 
 def pareto_text(path, *options):

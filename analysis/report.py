@@ -1,5 +1,6 @@
-"""`python3 -m analysis.report results.h5 [--out DIR]`: the report of a sweep file, as PNG
-figures and a Markdown summary (summary.md) in DIR (default: <results>-report next to the file).
+"""`python3 -m analysis.report RESULTS [--out DIR]`: the report of a sweep file, or of a search's
+output directory (or its capacity.csv), as PNG figures and a Markdown summary (summary.md) in DIR
+(default: <results without .h5>-report next to the file, or report/ in a search's directory).
 
 Per model and trace: the Pareto curves of QPS per dollar against TTFT p90 and TBT p99 with the
 SLO lines and the chosen config (pareto_<model>_<trace>.png), capacity against TP x PP and
@@ -14,7 +15,7 @@ import sys
 
 from . import plots
 from .pareto import SloLimits, analyse, listed_configs
-from .results import load
+from .results import load, search_capacity_csv
 
 
 def file_stem(*parts):
@@ -39,6 +40,8 @@ def save(fig, directory, name):
 
 def sweep_line(sweep):
     p = sweep.progress
+    if sweep.source == "search":
+        return f"search output: {p['results_rows']} configs, {p['probes_rows']} probes"
     state = p["state_name"]
     if state == "running":
         state = "still running (or interrupted): the report covers the configs committed so far"
@@ -89,10 +92,16 @@ def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1):
         written.append(save(plots.best_cost_figure(cost_rows), out_dir, "best_config_cost.png"))
 
     a = sweep.attributes
-    lines = [f"# Sweep report: {os.path.basename(path)}", "",
-             f"- grid: `{a.get('grid_file', '')}`, engine {a.get('engine_version', '')} "
-             f"(commit {a.get('git_commit', '')}), {len(sweep.runs)} run(s), latest on {a.get('host', '')} "
-             f"with {a.get('ranks', '')} rank(s)",
+    if sweep.source == "search":
+        origin = [f"# Search report: {os.path.basename(os.path.normpath(path))}", "",
+                  f"- grid: `{a.get('grid_file', '')}`, engine {a.get('engine_version', '')}, "
+                  f"predictor {a.get('predictor', '')}, seed {a.get('seed', '')}"]
+    else:
+        origin = [f"# Sweep report: {os.path.basename(path)}", "",
+                  f"- grid: `{a.get('grid_file', '')}`, engine {a.get('engine_version', '')} "
+                  f"(commit {a.get('git_commit', '')}), {len(sweep.runs)} run(s), latest on {a.get('host', '')} "
+                  f"with {a.get('ranks', '')} rank(s)"]
+    lines = origin + [
              f"- {sweep_line(sweep)}",
              f"- SLOs: TTFT p90 <= {slos.ttft_p90_s:g} s and TBT p99 <= {slos.tbt_p99_s:g} s at capacity "
              f"(capacity: the highest QPS whose scheduling delay meets the sweep's own SLO); "
@@ -112,8 +121,9 @@ def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m analysis.report", description=__doc__.split("\n\n")[0])
-    parser.add_argument("results", help="the sweep's HDF5 results file")
-    parser.add_argument("--out", help="output directory (default: <results without .h5>-report)")
+    parser.add_argument("results", help="a sweep's HDF5 results file, or a search's output directory or its capacity.csv")
+    parser.add_argument("--out", help="output directory (default: <results without .h5>-report, or report/ in a "
+                                      "search's output directory)")
     parser.add_argument("--slo-ttft-p90", type=float, default=2.0, help="seconds (default 2.0)")
     parser.add_argument("--slo-tbt-p99", type=float, default=0.2, help="seconds (default 0.2)")
     parser.add_argument("--tolerance", type=float, default=0.1, help="near a front: within this share (default 0.1)")
@@ -122,7 +132,13 @@ def main(argv=None):
         parser.error("SLOs must be positive numbers of seconds")
     if not 0 <= args.tolerance < 1:
         parser.error("--tolerance must be at least 0 and below 1")
-    out_dir = args.out or re.sub(r"\.h5$", "", args.results) + "-report"
+    search_csv = search_capacity_csv(args.results)
+    if args.out:
+        out_dir = args.out
+    elif search_csv is not None:
+        out_dir = os.path.join(os.path.dirname(search_csv), "report")
+    else:
+        out_dir = re.sub(r"\.h5$", "", args.results) + "-report"
     try:
         written = write_report(args.results, out_dir, SloLimits(args.slo_ttft_p90, args.slo_tbt_p99), args.tolerance)
     except (FileNotFoundError, ValueError) as error:

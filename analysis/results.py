@@ -1,11 +1,20 @@
-"""Reading a sweep's HDF5 file (schema: docs/sweep.md) into pandas.
+"""Reading a sweep's HDF5 file (schema: docs/sweep.md), or a search's output (capacity.csv,
+probes.csv and capacity.json in its --output-dir), into pandas.
 
-The file is opened for SWMR reading, so a file that a sweep is still writing, or one left by a
-killed sweep, reads too. Only committed rows are returned: the /progress record says how many
-rows of /results and /probes are complete, and anything past them is ignored."""
+A sweep file is opened for SWMR reading, so a file that a sweep is still writing, or one left by
+a killed sweep, reads too. Only committed rows are returned: the /progress record says how many
+rows of /results and /probes are complete, and anything past them is ignored.
 
+A search's CSV files are typed by the column declarations that capacity.json carries, so that
+their tables have the dtypes of a sweep file's: text and status as str, integers as int64,
+booleans as bool, and NaN where a number's cell is empty. They lack the sweep's execution
+columns `run` and `rank`."""
+
+import csv
 import dataclasses
+import json
 import os
+import re
 
 import h5py
 import numpy as np
@@ -23,6 +32,7 @@ class SweepFile:
     attributes: dict            # root attributes: schema version, provenance of the latest run
     runs: list                  # provenance of every run (first run and each resume), in order
     progress: dict              # the /progress record, plus "state_name"
+    source: str = "sweep"       # "sweep" (an .h5 file) or "search" (a search's output)
 
     @property
     def units(self):
@@ -71,9 +81,142 @@ def _read_table(group, rows):
     return table
 
 
+def search_capacity_csv(path):
+    """The capacity.csv of a search's output when `path` is its directory or that file (or any
+    .csv); None for anything else (a sweep file)."""
+    if os.path.isdir(path):
+        return os.path.join(path, "capacity.csv")
+    return path if path.endswith(".csv") else None
+
+
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _inferred_kind(cells):
+    """A column's kind from its cells alone (a capacity.csv without its capacity.json): a float
+    column whose values are all whole numbers then reads as int64."""
+    if cells and all(c in ("true", "false") for c in cells):
+        return "boolean"
+    if cells and all(_INTEGER.match(c) for c in cells):
+        return "int64"
+    try:
+        for c in cells:
+            if c != "":
+                float(c)
+        return "float64" if any(c != "" for c in cells) else "text"
+    except ValueError:
+        return "text"
+
+
+def _typed_column(path, name, kind, cells, lines):
+    def bad(i, expected):
+        return ValueError(f"{path}:{lines[i]}: column '{name}': expected {expected}, got '{cells[i]}'")
+
+    if kind == "int64":
+        out = np.empty(len(cells), dtype=np.int64)
+        for i, c in enumerate(cells):
+            if not _INTEGER.match(c.strip()):
+                raise bad(i, "an integer")
+            out[i] = int(c)
+        return out
+    if kind == "float64":
+        out = np.empty(len(cells), dtype=np.float64)
+        for i, c in enumerate(cells):
+            try:
+                out[i] = float(c) if c.strip() != "" else np.nan
+            except ValueError:
+                raise bad(i, "a number (or an empty cell for none)") from None
+        return out
+    if kind == "boolean":
+        for i, c in enumerate(cells):
+            if c not in ("true", "false"):
+                raise bad(i, "true or false")
+        return np.array([c == "true" for c in cells], dtype=bool)
+    return np.array(cells, dtype=object)
+
+
+def _read_csv_table(path, declared):
+    """A CSV written from a table declaration, typed by `declared` (the list of column
+    declarations from capacity.json) or, when that is None, by its cells."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path}:1: the file is empty (expected a header)")
+        rows, lines = [], []
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ValueError(f"{path}:{reader.line_num}: expected {len(header)} cells as in the header, "
+                                 f"got {len(row)}")
+            rows.append(row)
+            lines.append(reader.line_num)
+    if declared is not None:
+        names = [c["name"] for c in declared]
+        for i in range(max(len(header), len(names))):
+            if i < len(header) and i < len(names) and header[i] == names[i]:
+                continue
+            if i >= len(header):
+                problem = f"column {i + 1} '{names[i]}' is missing"
+            elif i >= len(names):
+                problem = f"column {i + 1} '{header[i]}' is not declared"
+            else:
+                problem = f"column {i + 1} is '{header[i]}', expected '{names[i]}'"
+            raise ValueError(f"{path}:1: header: {problem} (capacity.json declares {','.join(names)})")
+    else:
+        declared = [{"name": h} for h in header]
+    columns, units, descriptions = {}, {}, {}
+    for i, column in enumerate(declared):
+        name = column["name"]
+        cells = [row[i] for row in rows]
+        kind = column.get("kind") or _inferred_kind(cells)
+        columns[name] = _typed_column(path, name, kind, cells, lines)
+        units[name] = column.get("units", "")
+        descriptions[name] = column.get("description", "")
+    table = pd.DataFrame(columns, columns=list(columns))
+    table.attrs["units"] = units
+    table.attrs["descriptions"] = descriptions
+    return table
+
+
+def load_search(path):
+    """Reads a search's output: its --output-dir, or the capacity.csv in it (probes.csv and
+    capacity.json are read from beside it when there)."""
+    capacity = search_capacity_csv(path) or path
+    if not os.path.exists(capacity):
+        raise FileNotFoundError(f"{capacity}: no such file (expected a search's --output-dir or its capacity.csv)")
+    directory = os.path.dirname(capacity)
+    summary = {}
+    summary_path = os.path.join(directory, "capacity.json")
+    if os.path.exists(summary_path):
+        with open(summary_path, encoding="utf-8") as f:
+            try:
+                summary = json.load(f)
+            except ValueError as error:
+                raise ValueError(f"{summary_path}: not JSON ({error})") from error
+    columns = summary.get("columns", {})
+    results = _read_csv_table(capacity, columns.get("results"))
+    probes_path = os.path.join(directory, "probes.csv")
+    if os.path.exists(probes_path):
+        probes = _read_csv_table(probes_path, columns.get("probes"))
+    else:
+        probes = pd.DataFrame({c["name"]: [] for c in columns.get("probes", [])})
+    attributes = {k: v for k, v in summary.items() if k not in ("columns", "results", "search")}
+    attributes.update({f"search_{k}": v for k, v in summary.get("search", {}).items()})
+    rows = len(results)
+    progress = {"results_rows": rows, "probes_rows": len(probes), "grid_configs": rows, "grid_done": rows,
+                "state": 1, "state_name": "complete"}
+    return SweepFile(path=path, results=results, probes=probes, attributes=attributes, runs=[], progress=progress,
+                     source="search")
+
+
 def load(path):
-    """Reads a sweep file. Raises FileNotFoundError when it is missing and ValueError when it
-    is not an infersweep sweep file."""
+    """Reads a sweep file, or a search's output directory or its capacity.csv. Raises
+    FileNotFoundError when it is missing and ValueError when it is not an infersweep sweep file
+    or search output."""
+    if search_capacity_csv(path) is not None:
+        return load_search(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:
@@ -96,10 +239,10 @@ def load(path):
 
 
 def load_results(path):
-    """The results table of a sweep file: one row per config."""
+    """The results table of a sweep file or search output: one row per config."""
     return load(path).results
 
 
 def load_probes(path):
-    """The probes table of a sweep file: one row per probe of every capacity search."""
+    """The probes table of a sweep file or search output: one row per probe of every capacity search."""
     return load(path).probes

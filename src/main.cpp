@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "  search     find the capacity and QPS per dollar of every config of a grid (search --help)\n"
     "  sweep      the same over MPI ranks into one resumable HDF5 file (sweep --help)\n"
     "  status     progress and state of a sweep's HDF5 file, also while it runs\n"
-    "  pareto     best config under TTFT/TBT SLOs and the Pareto fronts of a sweep's HDF5 file\n"
+    "  pareto     best config under TTFT/TBT SLOs and the Pareto fronts of a sweep file or search output\n"
     "  version    print the engine version and the MPI and HDF5 libraries it is built with\n"
     "\n"
     "exit codes: 0 success, 1 bad input, 2 simulation failure, 3 sweep stopped early (rerun to resume),\n"

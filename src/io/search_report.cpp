@@ -35,6 +35,26 @@ void write_json_fields(JsonWriter& json, const std::vector<table::Field>& fields
   for (const auto& f : fields) json.value(f.name, table::plain_value(f.value));
 }
 
+// Each column's name, kind, units, description and (for an enumeration) names, so that a
+// reader of capacity.csv types its cells as the declaration does.
+void write_json_columns(JsonWriter& json, const std::string& key, const table::Schema& columns) {
+  json.begin_array(key);
+  for (const auto& spec : columns) {
+    json.begin_object();
+    json.value("name", spec.name);
+    json.value("kind", table::to_string(spec.kind));
+    json.value("units", spec.units);
+    json.value("description", spec.description);
+    if (!spec.labels.empty()) {
+      json.begin_array("labels");
+      for (const auto& label : spec.labels) json.value("", label);
+      json.end_array();
+    }
+    json.end_object();
+  }
+  json.end_array();
+}
+
 }  // namespace
 
 void write_capacity_csv(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results,
@@ -71,6 +91,10 @@ void write_capacity_json(const search::GridSpec& grid, const std::vector<search:
   json.value("max_iterations", s.max_iterations);
   json.value("probe_time_limit_s", s.time_limit_s);
   json.value("early_stop", s.early_stop);
+  json.end_object();
+  json.begin_object("columns");
+  write_json_columns(json, "results", search::result_columns());
+  write_json_columns(json, "probes", search::probe_columns());
   json.end_object();
   json.begin_array("results");
   for (size_t i = 0; i < units.size(); ++i) {

@@ -50,9 +50,11 @@ def test_some_case_has_a_best_config_and_a_front_of_several(sweep_file):
 
 @pytest.mark.parametrize("options,message", [
     (["--by", "colour"], "'colour' is not a text or integer column"),
-    (["--slo-ttft-p90", "0"], "must be a positive number of seconds"),
-    (["--tolerance", "1"], "must be at least 0 and below 1"),
-    (["--format", "xml"], "not one of table, csv, json"),
+    (["--slo-ttft-p90", "0"], "option --slo-ttft-p90: must be a finite number > 0, got 0"),
+    (["--slo-tbt-p99", "-1"], "option --slo-tbt-p99: must be a finite number > 0, got -1"),
+    (["--tolerance", "1"], "option --tolerance: must be a finite number in [0, 1), got 1"),
+    (["--format", "xml"], "option --format: unknown value 'xml' (expected one of: table, csv, json)"),
+    (["--by", ""], "option --by: must not be empty"),
 ])
 def test_bad_options_are_input_errors(sweep_file, options, message):
     done = subprocess.run([st.INFERSWEEP, "pareto", sweep_file, *options], capture_output=True, text=True, timeout=60)

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "field_count.hpp"
+#include "infersweep/cli/pareto_command.hpp"
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/config/identity.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
@@ -32,6 +33,7 @@ TEST(SettingDeclarations, EveryMemberOfEveryConfigStructIsDeclared) {
   EXPECT_EQ(field_count<search::SloSettings>(), search::slo_settings().fields_declared());
   EXPECT_EQ(field_count<search::GridRunSettings>(), search::grid_run_settings().fields_declared());
   EXPECT_EQ(field_count<cli::SimulateOutputs>(), cli::simulate_output_settings().fields_declared());
+  EXPECT_EQ(field_count<cli::ParetoSettings>(), cli::pareto_settings().fields_declared());
 }
 
 TEST(SettingDeclarations, NamesAndKeysAreUnique) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 
+#include "infersweep/cli/pareto_command.hpp"
 #include "infersweep/cli/search_command.hpp"
 #include "infersweep/cli/setting_options.hpp"
 #include "infersweep/cli/simulate_command.hpp"
@@ -102,6 +103,15 @@ TEST(SettingRanges, SearchAndSweepOptionsRejectEveryBadValueNamingTheOption) {
     cli::run_search(with);
   };
   EXPECT_GT(check_command_line(search::grid_run_settings(), parse), 10);
+}
+
+TEST(SettingRanges, ParetoRejectsEveryBadValueNamingTheOption) {
+  const auto parse = [](const std::vector<std::string>& args) {
+    auto with = args;
+    with.push_back("results.h5");
+    cli::run_pareto_command(with);
+  };
+  EXPECT_GT(check_command_line(cli::pareto_settings(), parse), 10);
 }
 
 TEST(SettingRanges, OptionFilesRejectEveryBadValueWithFileAndLine) {

@@ -67,12 +67,14 @@ std::string predictor_identity(const SimulationConfig& config, const ReplicaSche
          "token_grid_spans_batch = " + (spans ? "true" : "false") + "\n";
 }
 
-predict::PredictorContext predictor_context(const SimulationConfig& config, const spec::SpecCatalog& catalog,
-                                            const ReplicaSchedulerRegistry& schedulers) {
+namespace {
+
+predict::PredictorContext context_of(const SimulationConfig& config, spec::ModelSpec model, spec::GpuSpec gpu,
+                                     spec::NodeSpec node, const ReplicaSchedulerRegistry& schedulers) {
   predict::PredictorContext context;
-  context.model = catalog.model(config.model, "model");
-  context.gpu = catalog.gpu(config.gpu, "gpu");
-  context.node = catalog.node(config.node, "node");
+  context.model = std::move(model);
+  context.gpu = std::move(gpu);
+  context.node = std::move(node);
   context.tensor_parallel = config.parallel.tensor_parallel;
   context.pipeline_parallel = config.parallel.pipeline_parallel;
   context.token_grid_spans_batch =
@@ -82,19 +84,16 @@ predict::PredictorContext predictor_context(const SimulationConfig& config, cons
   return context;
 }
 
+}  // namespace
+
+predict::PredictorContext predictor_context(const SimulationConfig& config, const spec::SpecCatalog& catalog,
+                                            const ReplicaSchedulerRegistry& schedulers) {
+  return context_of(config, catalog.model(config.model, "model"), catalog.gpu(config.gpu, "gpu"),
+                    catalog.node(config.node, "node"), schedulers);
+}
+
 predict::PredictorContext predictor_context(const SimulationSetup& setup) {
-  predict::PredictorContext context;
-  context.model = setup.model;
-  context.gpu = setup.gpu;
-  context.node = setup.node;
-  context.tensor_parallel = setup.config.parallel.tensor_parallel;
-  context.pipeline_parallel = setup.config.parallel.pipeline_parallel;
-  const auto& schedulers = *setup.replica_schedulers;
-  context.token_grid_spans_batch =
-      schedulers.traits("replica-scheduler", setup.config.scheduler.replica_scheduler).token_grid_spans_batch;
-  context.block_size = setup.config.scheduler.block_size;
-  context.config = setup.config.predictor;
-  return context;
+  return context_of(setup.config, setup.model, setup.gpu, setup.node, *setup.replica_schedulers);
 }
 
 SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,

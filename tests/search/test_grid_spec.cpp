@@ -124,3 +124,18 @@ TEST(GridSpec, UnknownPlugInNamesAreGridErrorsWithTheirLine) {
   EXPECT_EQ(error_of(text + "global_scheduler: best\n"),
             "g.yaml:22: global_scheduler: unknown global scheduler 'best' (expected one of: lor, random, round_robin)");
 }
+
+TEST(GridSpec, SchedulerEntriesTakeOnlyTheSettingsTheirSchedulerReads) {
+  const auto text = test_support::small_grid_text();
+  EXPECT_EQ(error_of(replace(text, "  - scheduler: vllm\n", "  - scheduler: vllm\n    chunk_size: 256\n")),
+            "g.yaml:15: schedulers.chunk_size: applies to sarathi only");
+  EXPECT_EQ(error_of(replace(text, "  - scheduler: vllm\n", "  - scheduler: vllm\n    chunk: 256\n")),
+            "g.yaml:15: schedulers.chunk: unknown key (expected one of: scheduler, watermark_blocks_fraction, "
+            "max_tokens_in_batch)");
+  // A setting the scheduler reads reaches its configs; max_tokens_in_batch defaults to max_seq_len.
+  const auto grid = search::parse_grid_text(
+      replace(text, "  - scheduler: vllm\n", "  - scheduler: vllm\n    watermark_blocks_fraction: 0.05\n"), "g.yaml", ".");
+  EXPECT_DOUBLE_EQ(grid.schedulers[0].values.watermark_blocks_fraction, 0.05);
+  EXPECT_TRUE(grid.schedulers[0].sets("watermark-blocks-fraction"));
+  EXPECT_FALSE(grid.schedulers[0].sets("max-tokens-in-batch"));
+}

@@ -163,25 +163,6 @@ void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId 
   events_.push(now_, EventType::replica_stage_schedule, replica, stage);
 }
 
-predict::BatchShape Simulation::shape_of(const Batch& b) const {
-  predict::BatchShape s;
-  const int64_t g = predictor_.kv_granularity();
-  for (size_t i = 0; i < b.request_ids.size(); ++i) {
-    const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-    const int64_t tokens = b.num_tokens[i];
-    s.total_tokens += tokens;
-    if (r.is_prefill_complete) {
-      ++s.num_decodes;
-      s.decode_processed_sum += r.num_processed_tokens;
-    } else {
-      ++s.num_prefills;
-      s.prefill_kv_sum += (r.num_processed_tokens + g - 1) / g * g;
-      s.prefill_chunk_sq_sum += tokens * tokens;
-    }
-  }
-  return s;
-}
-
 double Simulation::stage_flops(const Batch& b) const {
   double attention_flops = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
@@ -200,7 +181,10 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   st.fifo.pop_front();
   Batch& b = batch(id);
   if (!b.has_timing) {
-    b.timing = predictor_.predict(shape_of(b));
+    b.timing = predictor_.predict(b.size(), [&](size_t i) {
+      const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+      return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
+    });
     b.stage_flops = stage_flops(b);
     b.has_timing = true;
   }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "infersweep/spec/device_shape.hpp"
+
 namespace infersweep::predict {
 
 ExecutionTimePredictor::ExecutionTimePredictor(const PredictorContext& c, std::unique_ptr<OperatorTimeModel> model)
@@ -9,7 +11,7 @@ ExecutionTimePredictor::ExecutionTimePredictor(const PredictorContext& c, std::u
       config_(c.config),
       tensor_parallel_(c.tensor_parallel),
       pipeline_parallel_(c.pipeline_parallel),
-      layers_per_stage_(c.model.num_layers / c.pipeline_parallel),
+      layers_per_stage_(spec::device_shape(c.model, c.tensor_parallel, c.pipeline_parallel).layers_per_stage),
       gqa_(c.model.is_gqa()),
       post_attention_norm_(c.model.post_attention_norm),
       granularity_(c.config.kv_cache_prediction_granularity) {}

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/spec/device_shape.hpp"
 
 namespace infersweep::sim {
 
@@ -44,11 +45,11 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   // other event at the same time, exactly as if all had been pushed up front.
   first_arrival_sequence_ = events_.reserve_sequences(requests_.size());
 
-  const auto& m = setup_.model;
-  parameters_per_device_ = static_cast<double>(setup_.memory.parameters_per_device);
-  layers_per_stage_ = static_cast<double>(m.num_layers / num_stages_);
-  q_heads_per_device_ = static_cast<double>(m.num_q_heads / config.parallel.tensor_parallel);
-  head_dim_ = static_cast<double>(m.head_dim());
+  const auto device = spec::device_shape(setup_.model, config.parallel.tensor_parallel, num_stages_);
+  parameters_per_device_ = static_cast<double>(device.parameters);
+  layers_per_stage_ = static_cast<double>(device.layers_per_stage);
+  q_heads_per_device_ = static_cast<double>(device.q_heads);
+  head_dim_ = static_cast<double>(device.head_dim);
   peak_flops_ = setup_.gpu.fp16_tflops * 1e12;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "infersweep/spec/device_shape.hpp"
+
 namespace infersweep::predict {
 
 ExecutionTimePredictor::ExecutionTimePredictor(const PredictorContext& c, std::unique_ptr<OperatorTimeModel> model)
@@ -9,7 +11,7 @@ ExecutionTimePredictor::ExecutionTimePredictor(const PredictorContext& c, std::u
       config_(c.config),
       tensor_parallel_(c.tensor_parallel),
       pipeline_parallel_(c.pipeline_parallel),
-      layers_per_stage_(c.model.num_layers / c.pipeline_parallel),
+      layers_per_stage_(spec::device_shape(c.model, c.tensor_parallel, c.pipeline_parallel).layers_per_stage),
       gqa_(c.model.is_gqa()),
       post_attention_norm_(c.model.post_attention_norm),
       granularity_(c.config.kv_cache_prediction_granularity) {}
@@ -19,7 +21,7 @@ ExecutionTimePredictor ExecutionTimePredictor::create(const PredictorContext& co
       context, builtin_operator_time_models().create("predictor", context.config.name, context));
 }
 
-sim::BatchTiming ExecutionTimePredictor::predict(const BatchShape& s) const {
+BatchTiming ExecutionTimePredictor::predict(const BatchShape& s) const {
   const auto& m = *model_;
   // Token-level operators are keyed by the token count rounded up to a multiple of 8.
   const int64_t n8 = (s.total_tokens + 7) / 8 * 8;
@@ -50,7 +52,7 @@ sim::BatchTiming ExecutionTimePredictor::predict(const BatchShape& s) const {
   const double mlp_layer = m.token_op_ms(TokenOp::mlp_up_proj, n8) + m.token_op_ms(TokenOp::mlp_down_proj, n8) +
                            m.token_op_ms(TokenOp::mlp_act, n8) + tp_comm_ms + post_norm_ms;
 
-  sim::BatchTiming timing;
+  BatchTiming timing;
   timing.block_ms = attn_layer + mlp_layer + m.token_op_ms(TokenOp::add, n8);
   timing.pp_comm_ms = pipeline_parallel_ > 1 ? m.send_recv_ms(n8) : 0.0;
   timing.layers_per_stage = layers_per_stage_;

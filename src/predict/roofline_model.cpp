@@ -10,14 +10,17 @@ constexpr double kBytesPerValue = 2.0;  // fp16
 }
 
 RooflineModel::RooflineModel(const PredictorContext& c)
+    : RooflineModel(c, spec::device_shape(c.model, c.tensor_parallel, c.pipeline_parallel)) {}
+
+RooflineModel::RooflineModel(const PredictorContext& c, const spec::DeviceShape& device)
     : params_(c.config.roofline),
       peak_flops_(c.gpu.fp16_tflops * 1e12),
       bandwidth_(c.gpu.memory_bandwidth_gbps * 1e9),
-      h_(static_cast<double>(c.model.hidden_size)),
-      hd_(static_cast<double>(c.model.head_dim())),
-      qh_(static_cast<double>(c.model.num_q_heads / c.tensor_parallel)),
-      kvh_(static_cast<double>((c.model.num_kv_heads + c.tensor_parallel - 1) / c.tensor_parallel)),
-      mlp_(static_cast<double>(c.model.mlp_hidden_size / c.tensor_parallel)),
+      h_(static_cast<double>(device.hidden_size)),
+      hd_(static_cast<double>(device.head_dim)),
+      qh_(static_cast<double>(device.q_heads)),
+      kvh_(static_cast<double>(device.kv_heads)),
+      mlp_(static_cast<double>(device.mlp_hidden_size)),
       gated_(c.model.gated_mlp),
       tp_(c.tensor_parallel) {
   const bool tp_in_node = c.tensor_parallel <= c.node.devices_per_node;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/spec/device_shape.hpp"
 
 namespace infersweep::sim {
 
@@ -52,34 +53,23 @@ void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& no
                                        node.name + " node");
 }
 
-int64_t parameters_per_device(const spec::ModelSpec& m, const ParallelismConfig& p) {
-  const int64_t h = m.hidden_size;
-  const int64_t hd = m.head_dim();
-  const int64_t qh = m.num_q_heads / p.tensor_parallel;
-  const int64_t kvh = (m.num_kv_heads + p.tensor_parallel - 1) / p.tensor_parallel;
-  const int64_t mlp_matrices = m.gated_mlp ? 3 : 2;
-  const int64_t per_layer = h * hd * (qh + 2 * kvh) + h * hd * qh +
-                            mlp_matrices * h * m.mlp_hidden_size / p.tensor_parallel;
-  return per_layer * (m.num_layers / p.pipeline_parallel);
-}
-
 MemoryPlan plan_memory(const spec::ModelSpec& m, const spec::GpuSpec& gpu, const ParallelismConfig& p,
                        int64_t max_tokens, int64_t block_size, double margin, KvAccounting accounting) {
   if (block_size < 1) throw InputError::setting("block-size", "must be at least 1");
   if (margin < 0 || margin >= 1) throw InputError::setting("memory-margin", "must be in [0, 1)");
   MemoryPlan plan;
-  plan.parameters_per_device = parameters_per_device(m, p);
+  const auto device = spec::device_shape(m, p.tensor_parallel, p.pipeline_parallel);
+  plan.parameters_per_device = device.parameters;
   plan.parameter_bytes = 2.0 * static_cast<double>(plan.parameters_per_device);
   plan.available_bytes = gpu.memory_bytes() * (1.0 - margin);
-  const int64_t kvh = (m.num_kv_heads + p.tensor_parallel - 1) / p.tensor_parallel;
-  const double kv_per_layer = 2.0 * 2.0 * static_cast<double>(m.head_dim() * kvh * max_tokens);
+  const double kv_per_layer = 2.0 * 2.0 * static_cast<double>(device.head_dim * device.kv_heads * max_tokens);
   const double free_bytes = plan.available_bytes - plan.parameter_bytes;
   if (accounting == KvAccounting::vidur) {
     plan.kv_bytes_per_request = kv_per_layer * static_cast<double>(m.num_layers);
     plan.max_batch_size = free_bytes > 0 ? static_cast<int64_t>(std::floor(free_bytes / plan.kv_bytes_per_request)) : 0;
     plan.max_request_slots = plan.max_batch_size * p.pipeline_parallel;
   } else {
-    plan.kv_bytes_per_request = kv_per_layer * static_cast<double>(m.num_layers / p.pipeline_parallel);
+    plan.kv_bytes_per_request = kv_per_layer * static_cast<double>(device.layers_per_stage);
     plan.max_request_slots = free_bytes > 0 ? static_cast<int64_t>(std::floor(free_bytes / plan.kv_bytes_per_request)) : 0;
     plan.max_batch_size = plan.max_request_slots / p.pipeline_parallel;
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/spec/device_shape.hpp"
 
 namespace infersweep::sim {
 
@@ -44,11 +45,11 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   // other event at the same time, exactly as if all had been pushed up front.
   first_arrival_sequence_ = events_.reserve_sequences(requests_.size());
 
-  const auto& m = setup_.model;
-  parameters_per_device_ = static_cast<double>(setup_.memory.parameters_per_device);
-  layers_per_stage_ = static_cast<double>(m.num_layers / num_stages_);
-  q_heads_per_device_ = static_cast<double>(m.num_q_heads / config.parallel.tensor_parallel);
-  head_dim_ = static_cast<double>(m.head_dim());
+  const auto device = spec::device_shape(setup_.model, config.parallel.tensor_parallel, num_stages_);
+  parameters_per_device_ = static_cast<double>(device.parameters);
+  layers_per_stage_ = static_cast<double>(device.layers_per_stage);
+  q_heads_per_device_ = static_cast<double>(device.q_heads);
+  head_dim_ = static_cast<double>(device.head_dim);
   peak_flops_ = setup_.gpu.fp16_tflops * 1e12;
 }
 
@@ -163,25 +164,6 @@ void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId 
   events_.push(now_, EventType::replica_stage_schedule, replica, stage);
 }
 
-predict::BatchShape Simulation::shape_of(const Batch& b) const {
-  predict::BatchShape s;
-  const int64_t g = predictor_.kv_granularity();
-  for (size_t i = 0; i < b.request_ids.size(); ++i) {
-    const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-    const int64_t tokens = b.num_tokens[i];
-    s.total_tokens += tokens;
-    if (r.is_prefill_complete) {
-      ++s.num_decodes;
-      s.decode_processed_sum += r.num_processed_tokens;
-    } else {
-      ++s.num_prefills;
-      s.prefill_kv_sum += (r.num_processed_tokens + g - 1) / g * g;
-      s.prefill_chunk_sq_sum += tokens * tokens;
-    }
-  }
-  return s;
-}
-
 double Simulation::stage_flops(const Batch& b) const {
   double attention_flops = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
@@ -200,7 +182,10 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   st.fifo.pop_front();
   Batch& b = batch(id);
   if (!b.has_timing) {
-    b.timing = predictor_.predict(shape_of(b));
+    b.timing = predictor_.predict(b.size(), [&](size_t i) {
+      const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+      return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
+    });
     b.stage_flops = stage_flops(b);
     b.has_timing = true;
   }

@@ -1,15 +1,25 @@
 #pragma once
 // Composes operator times into the time of one batch on one pipeline stage, the way Vidur's
 // base_execution_time_predictor.py does (same operators, same keys, same order of sums).
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "infersweep/predict/batch_timing.hpp"
 #include "infersweep/predict/operator_time_model.hpp"
-#include "infersweep/sim/batch.hpp"
 
 namespace infersweep::predict {
 
-// What the predictor needs to know about a batch, gathered from its requests.
+// One request's part in a batch, as the simulator knows it: the tokens it had processed before
+// this iteration, the tokens it runs in it, and whether its prompt is still being processed.
+struct RequestSlice {
+  int64_t context = 0;
+  int64_t tokens = 0;
+  bool prefill = false;
+};
+
+// The predictor's features of a batch, gathered from its requests' slices.
 struct BatchShape {
   int64_t total_tokens = 0;
   int64_t num_decodes = 0;
@@ -26,8 +36,28 @@ class ExecutionTimePredictor {
   // Builds the operator model named in context.config.name from the registry.
   static ExecutionTimePredictor create(const PredictorContext& context);
 
-  sim::BatchTiming predict(const BatchShape& shape) const;
-  int64_t kv_granularity() const { return granularity_; }
+  // The time of a batch of `num_requests` requests, where slice_at(i) gives the i-th as a
+  // RequestSlice: one pass over the requests, nothing allocated.
+  template <class SliceAt>
+  BatchTiming predict(size_t num_requests, SliceAt&& slice_at) const {
+    BatchShape shape;
+    for (size_t i = 0; i < num_requests; ++i) add_request(shape, slice_at(i));
+    return predict(shape);
+  }
+  // Adds one request to a batch's features; a prefill's context is rounded up to the
+  // kv_cache_prediction_granularity.
+  void add_request(BatchShape& shape, const RequestSlice& r) const {
+    shape.total_tokens += r.tokens;
+    if (r.prefill) {
+      ++shape.num_prefills;
+      shape.prefill_kv_sum += (r.context + granularity_ - 1) / granularity_ * granularity_;
+      shape.prefill_chunk_sq_sum += r.tokens * r.tokens;
+    } else {
+      ++shape.num_decodes;
+      shape.decode_processed_sum += r.context;
+    }
+  }
+  BatchTiming predict(const BatchShape& shape) const;
   const OperatorTimeModel& operators() const { return *model_; }
 
  private:

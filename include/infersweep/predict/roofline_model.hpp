@@ -3,6 +3,7 @@
 // (efficiency x peak) and its bytes at (efficiency x HBM bandwidth), plus a launch overhead;
 // collectives use link bandwidth and latency (ring all-reduce).
 #include "infersweep/predict/operator_time_model.hpp"
+#include "infersweep/spec/device_shape.hpp"
 
 namespace infersweep::predict {
 
@@ -25,12 +26,13 @@ class RooflineModel : public OperatorTimeModel {
   double send_recv_ms(int64_t num_tokens) const override;
 
  private:
+  RooflineModel(const PredictorContext& context, const spec::DeviceShape& device);
   double kernel_ms(double flops, double bytes, double compute_eff, double memory_eff) const;
 
   RooflineParameters params_;
   double peak_flops_;       // FLOP/s
   double bandwidth_;        // bytes/s
-  double h_, hd_, qh_, kvh_, mlp_;  // per-GPU shapes
+  double h_, hd_, qh_, kvh_, mlp_;  // of spec::DeviceShape
   bool gated_;
   int64_t tp_;
   double all_reduce_bandwidth_, all_reduce_latency_s_;

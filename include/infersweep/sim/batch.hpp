@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "infersweep/predict/batch_timing.hpp"
 #include "infersweep/sim/request.hpp"
 
 namespace infersweep::sim {
@@ -25,20 +26,6 @@ struct BatchDraft {
   bool empty() const { return request_ids.empty(); }
 };
 
-// Per-stage time of one batch: the per-layer block time and the pipeline send, composed as
-// model_time = (block_ms * layers_per_stage + pp_comm_ms) * 1e-3 on all but the last stage.
-struct BatchTiming {
-  double block_ms = 0;
-  double pp_comm_ms = 0;
-  double cpu_overhead_ms = 0;
-  int64_t layers_per_stage = 0;
-
-  double model_time_s(bool last_stage) const {
-    return (block_ms * static_cast<double>(layers_per_stage) + (last_stage ? 0.0 : pp_comm_ms)) * 1e-3;
-  }
-  double total_time_s(bool last_stage) const { return model_time_s(last_stage) + cpu_overhead_ms * 1e-3; }
-};
-
 struct Batch {
   BatchId id = 0;
   int32_t replica_id = 0;
@@ -48,7 +35,7 @@ struct Batch {
   int64_t prefill_tokens = 0;  // tokens of requests whose prefill was incomplete at creation
   double scheduled_at = 0;
   bool has_timing = false;
-  BatchTiming timing;
+  predict::BatchTiming timing;
   double stage_flops = 0;  // work of one pipeline stage, for MFU; set with timing
   bool finished = false;   // left the last stage
   int64_t group = -1;  // static-batching group (FasterTransformer), else -1

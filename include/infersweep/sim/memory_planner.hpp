@@ -24,12 +24,8 @@ struct ParallelismConfig {
 
 const config::SettingGroup<ParallelismConfig>& parallelism_settings();
 
-// Weights one GPU holds: attention and MLP matrices of its layers, sharded by TP. Embeddings,
-// norms and the LM head are not counted (as in Vidur).
-int64_t parameters_per_device(const spec::ModelSpec& model, const ParallelismConfig& parallel);
-
 struct MemoryPlan {
-  int64_t parameters_per_device = 0;
+  int64_t parameters_per_device = 0;   // spec::DeviceShape::parameters
   double parameter_bytes = 0;
   double available_bytes = 0;          // device memory minus the safety margin
   double kv_bytes_per_request = 0;     // per device, for max_tokens, under the chosen accounting

@@ -54,7 +54,6 @@ class Simulation {
   void on_batch_end(int32_t replica, BatchId batch);
 
   Batch& batch(BatchId id) { return batches_[static_cast<size_t>(id - first_live_batch_)]; }
-  predict::BatchShape shape_of(const Batch& b) const;
   double stage_flops(const Batch& b) const;
   void release_finished_batches();
 

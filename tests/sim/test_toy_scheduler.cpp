@@ -74,7 +74,9 @@ TEST(ToyScheduler, RunsEndToEndThroughItsDescriptor) {
     EXPECT_TRUE(requests[i].completed) << i;
     EXPECT_EQ(requests[i].num_processed_tokens, 320) << i;
     // One at a time, in arrival order: each starts once the one before it has completed.
-    if (i > 0) EXPECT_GE(requests[i].scheduled_at, requests[i - 1].completed_at) << i;
+    if (i > 0) {
+      EXPECT_GE(requests[i].scheduled_at, requests[i - 1].completed_at) << i;
+    }
   }
 }
 

@@ -17,6 +17,16 @@ enum class ColumnKind { text, int64, float64, boolean, enumeration };
 const char* to_string(ColumnKind kind);  // "text", "int64", "float64", "boolean", "enum"
 
 struct ColumnSpec {
+  ColumnSpec() = default;
+  ColumnSpec(std::string name_, ColumnKind kind_, std::string units_, std::string description_, size_t text_width_ = 0,
+             std::vector<std::string> labels_ = {})
+      : name(std::move(name_)),
+        kind(kind_),
+        units(std::move(units_)),
+        description(std::move(description_)),
+        text_width(text_width_),
+        labels(std::move(labels_)) {}
+
   std::string name;
   ColumnKind kind = ColumnKind::float64;
   std::string units;        // "s", "1/s", "%", "$/h", ... or "" for none

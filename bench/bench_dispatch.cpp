@@ -56,12 +56,14 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     const auto report = run_master(MPI_COMM_WORLD, tasks, &runner, sink, never, DispatchOptions{});
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("bench_dispatch: %d ranks, %lld zero-cost tasks in %lld bundles, %.3f s: %.0f tasks/s "
-                "(target >= 10000)\n",
-                size, static_cast<long long>(sink.results), static_cast<long long>(report.bundles), s,
-                static_cast<double>(sink.results) / s);
+    std::printf(
+        "bench_dispatch: %d ranks, %lld zero-cost tasks in %lld bundles, %.3f s: %.0f tasks/s "
+        "(target >= 10000)\n",
+        size, static_cast<long long>(sink.results), static_cast<long long>(report.bundles), s,
+        static_cast<double>(sink.results) / s);
     for (int r = 0; r < size; ++r)
-      std::printf("  rank %d ran %lld tasks\n", r, static_cast<long long>(report.tasks_per_rank[static_cast<size_t>(r)]));
+      std::printf("  rank %d ran %lld tasks\n", r,
+                  static_cast<long long>(report.tasks_per_rank[static_cast<size_t>(r)]));
   } else {
     run_worker(MPI_COMM_WORLD, runner);
   }

@@ -42,11 +42,12 @@ void run(const spec::SpecCatalog& catalog, const std::string& vidur, const std::
   const double load_s = seconds_since(start);
   int64_t points = 0;
   for (const auto& [name, grid] : state->operators) points += grid.size();
-  std::printf("%-26s %-5s TP%lld PP%lld %-9s  %3zu operators, %9lld grid points: train+grid %6.2f s (target < 10 s), "
-              "cached load %.3f s%s\n",
-              model.c_str(), gpu.c_str(), static_cast<long long>(tp), static_cast<long long>(pp),
-              attention_file.empty() ? "" : "+attention", state->operators.size(), static_cast<long long>(points),
-              build_s, load_s, loaded.from_cache ? "" : " (cache miss!)");
+  std::printf(
+      "%-26s %-5s TP%lld PP%lld %-9s  %3zu operators, %9lld grid points: train+grid %6.2f s (target < 10 s), "
+      "cached load %.3f s%s\n",
+      model.c_str(), gpu.c_str(), static_cast<long long>(tp), static_cast<long long>(pp),
+      attention_file.empty() ? "" : "+attention", state->operators.size(), static_cast<long long>(points), build_s,
+      load_s, loaded.from_cache ? "" : " (cache miss!)");
   std::filesystem::remove_all(cache);
 }
 

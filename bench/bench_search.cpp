@@ -33,12 +33,15 @@ std::string fresh_cache() {
 void one_search(const spec::SpecCatalog& catalog, const std::string& vidur) {
   const std::string text =
       "models:\n  - identifier: meta-llama/Llama-2-7b-hf\n"
-      "traces:\n  - name: conv\n    trace_file: " + vidur + "/processed_traces/splitwise_conv.csv\n"
+      "traces:\n  - name: conv\n    trace_file: " +
+      vidur +
+      "/processed_traces/splitwise_conv.csv\n"
       "    max_seq_len: 4096\n    num_requests: 16000\n    start_qps: 4\n"
       "clusters:\n  - device: a100\n    num_gpus: 1\n"
       "schedulers:\n  - scheduler: sarathi\n    chunk_size: 512\n"
       "tp_dimensions: [1]\npp_dimensions: [1]\nbatch_sizes: [128]\n"
-      "predictor:\n  name: learned\n  profiling_dir: " + vidur + "/profiling\n  cache_dir: " + fresh_cache() + "\n";
+      "predictor:\n  name: learned\n  profiling_dir: " +
+      vidur + "/profiling\n  cache_dir: " + fresh_cache() + "\n";
   const auto units = search::enumerate_grid(search::parse_grid_text(text, "bench", "."), catalog);
   search::PredictorPool pool;
   auto start = std::chrono::steady_clock::now();
@@ -58,11 +61,12 @@ void one_search(const spec::SpecCatalog& catalog, const std::string& vidur) {
     stopped += p.stopped_early ? 1 : 0;
     simulated += p.simulated_s;
   }
-  std::printf("one capacity search, Llama-2-7b a100 TP1 sarathi-512, 16000 splitwise_conv requests:\n"
-              "  %s: capacity %.3f QPS, %zu probes (%lld stopped early, %.0f simulated s)\n"
-              "  search wall time: median %.3f s, min %.3f s over 5 runs (target < 1 s); predictor built once in %.2f s\n",
-              search::to_string(result.status), result.outcome.capacity_qps, result.outcome.probes.size(),
-              static_cast<long long>(stopped), simulated, times[2], times[0], predictor_s);
+  std::printf(
+      "one capacity search, Llama-2-7b a100 TP1 sarathi-512, 16000 splitwise_conv requests:\n"
+      "  %s: capacity %.3f QPS, %zu probes (%lld stopped early, %.0f simulated s)\n"
+      "  search wall time: median %.3f s, min %.3f s over 5 runs (target < 1 s); predictor built once in %.2f s\n",
+      search::to_string(result.status), result.outcome.capacity_qps, result.outcome.probes.size(),
+      static_cast<long long>(stopped), simulated, times[2], times[0], predictor_s);
 }
 
 void restricted_grid(const spec::SpecCatalog& catalog, const std::string& vidur) {
@@ -90,11 +94,12 @@ void restricted_grid(const spec::SpecCatalog& catalog, const std::string& vidur)
     failed += r.status == search::ConfigStatus::failed;
     probes += static_cast<int64_t>(r.outcome.probes.size());
   }
-  std::printf("vidur-default.yaml restricted to llama-2-7b-hf x conv, 2 threads, predictors built from scratch:\n"
-              "  %zu configs: %lld searched, %lld skipped, %lld failed; %lld probes; %zu predictors\n"
-              "  wall time %.1f s (%.1f min; target: minutes), %.2f searches/s\n",
-              units.size(), static_cast<long long>(ok), static_cast<long long>(skipped), static_cast<long long>(failed),
-              static_cast<long long>(probes), pool.size(), wall, wall / 60, static_cast<double>(ok) / wall);
+  std::printf(
+      "vidur-default.yaml restricted to llama-2-7b-hf x conv, 2 threads, predictors built from scratch:\n"
+      "  %zu configs: %lld searched, %lld skipped, %lld failed; %lld probes; %zu predictors\n"
+      "  wall time %.1f s (%.1f min; target: minutes), %.2f searches/s\n",
+      units.size(), static_cast<long long>(ok), static_cast<long long>(skipped), static_cast<long long>(failed),
+      static_cast<long long>(probes), pool.size(), wall, wall / 60, static_cast<double>(ok) / wall);
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ inline void expect_generated_tables(const std::string& docs_file,
     ASSERT_NE(at, std::string::npos) << docs_file << " lacks the line\n" << begin;
     const auto first = at + begin.size();
     const auto end = docs.find(generated_end_marker(), first);
-    ASSERT_NE(end, std::string::npos) << docs_file << " lacks the line " << generated_end_marker() << " after " << table;
+    ASSERT_NE(end, std::string::npos) << docs_file << " lacks the line " << generated_end_marker() << " after "
+                                      << table;
     if (update) {
       docs.replace(first, end - first, expected);
       continue;

@@ -22,16 +22,12 @@ inline std::string vidur_data_dir() {
 
 inline std::string profiling_dir() { return vidur_data_dir() + "/profiling"; }
 
-inline std::string legacy_attention_file() {
-  return vidur_data_dir() + "/legacy-e2d00e9/profiling/a100/attention.csv";
-}
+inline std::string legacy_attention_file() { return vidur_data_dir() + "/legacy-e2d00e9/profiling/a100/attention.csv"; }
 
 // Prediction grids built by one test are reused by the next (ctest runs each test alone).
 inline std::string predictor_cache_dir() { return INFERSWEEP_TEST_CACHE_DIR; }
 
-inline std::string vidur_trace(const std::string& name) {
-  return vidur_data_dir() + "/processed_traces/" + name;
-}
+inline std::string vidur_trace(const std::string& name) { return vidur_data_dir() + "/processed_traces/" + name; }
 
 inline const spec::SpecCatalog& catalog() {
   static const spec::SpecCatalog loaded = spec::SpecCatalog::load(data_dir());
@@ -47,8 +43,7 @@ struct TempDir {
   std::filesystem::path path;
   TempDir() {
     path = std::filesystem::temp_directory_path() /
-           ("infersweep-test-" + std::to_string(std::rand()) + "-" +
-            std::to_string(reinterpret_cast<uintptr_t>(this)));
+           ("infersweep-test-" + std::to_string(std::rand()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
     std::filesystem::create_directories(path);
   }
   ~TempDir() {

@@ -46,8 +46,8 @@ std::vector<size_t> near_front(const std::vector<TradeoffPoint>& points, const s
   std::vector<size_t> near;
   for (size_t i = 0; i < points.size(); ++i) {
     if (!is_comparable(points[i])) continue;
-    const bool close = std::any_of(front.begin(), front.end(),
-                                   [&](size_t f) { return is_near(points[i], points[f], tolerance); });
+    const bool close =
+        std::any_of(front.begin(), front.end(), [&](size_t f) { return is_near(points[i], points[f], tolerance); });
     if (close) near.push_back(i);
   }
   return near;

@@ -13,12 +13,24 @@ namespace infersweep::analysis {
 
 namespace {
 
-const std::vector<std::string> kRequiredColumns{"config_id",    "status", "qps_per_dollar", "capacity_qps",
-                                                "gpus",         "ttft_p90", "tbt_p99"};
-const std::vector<std::string> kDescriptionColumns{
-    "config_id", "model",          "trace",        "device",         "node",           "tp",
-    "pp",        "replicas",       "gpus",         "scheduler_label", "batch_size_cap", "capacity_qps",
-    "qps_per_dollar", "dollars_per_hour", "ttft_p90", "tbt_p99"};
+const std::vector<std::string> kRequiredColumns{"config_id", "status",   "qps_per_dollar", "capacity_qps",
+                                                "gpus",      "ttft_p90", "tbt_p99"};
+const std::vector<std::string> kDescriptionColumns{"config_id",
+                                                   "model",
+                                                   "trace",
+                                                   "device",
+                                                   "node",
+                                                   "tp",
+                                                   "pp",
+                                                   "replicas",
+                                                   "gpus",
+                                                   "scheduler_label",
+                                                   "batch_size_cap",
+                                                   "capacity_qps",
+                                                   "qps_per_dollar",
+                                                   "dollars_per_hour",
+                                                   "ttft_p90",
+                                                   "tbt_p99"};
 
 std::string column_list(const std::vector<std::string>& names) {
   std::string text;
@@ -37,8 +49,9 @@ void check_columns(const table::ColumnTable& results, const ParetoOptions& optio
       groupable.push_back(spec.name);
   for (const auto& name : options.by) {
     if (std::find(groupable.begin(), groupable.end(), name) == groupable.end())
-      throw InputError::setting("by", "'" + name + "' is not a text or integer column of the results (expected some of: " +
-                                         column_list(groupable) + ")");
+      throw InputError::setting("by", "'" + name +
+                                          "' is not a text or integer column of the results (expected some of: " +
+                                          column_list(groupable) + ")");
   }
 }
 
@@ -55,8 +68,8 @@ ConfigCandidate candidate_of(const table::ColumnTable& t, size_t row) {
 
 // Fills one front and the near-front roles for one latency metric.
 template <typename Latency>
-std::vector<size_t> assign_front(std::vector<AnalysedConfig>& configs, double tolerance, FrontRole AnalysedConfig::*role,
-                                 Latency latency) {
+std::vector<size_t> assign_front(std::vector<AnalysedConfig>& configs, double tolerance,
+                                 FrontRole AnalysedConfig::*role, Latency latency) {
   std::vector<TradeoffPoint> points;
   for (const auto& c : configs) points.push_back({c.candidate.qps_per_dollar, latency(c.candidate)});
   const auto front = pareto_front(points);
@@ -128,9 +141,12 @@ double number(const table::ColumnTable& t, const std::string& name, size_t row) 
 
 const char* to_string(FrontRole role) {
   switch (role) {
-    case FrontRole::on: return "on";
-    case FrontRole::near: return "near";
-    case FrontRole::none: break;
+    case FrontRole::on:
+      return "on";
+    case FrontRole::near:
+      return "near";
+    case FrontRole::none:
+      break;
   }
   return "";
 }
@@ -163,9 +179,8 @@ std::vector<size_t> listed_configs(const ParetoGroup& group, const ParetoOptions
   std::vector<size_t> listed;
   for (size_t i = 0; i < group.configs.size(); ++i)
     if (options.list_all || group.configs[i].notable()) listed.push_back(i);
-  std::sort(listed.begin(), listed.end(), [&](size_t a, size_t b) {
-    return ranks_above(group.configs[a].candidate, group.configs[b].candidate);
-  });
+  std::sort(listed.begin(), listed.end(),
+            [&](size_t a, size_t b) { return ranks_above(group.configs[a].candidate, group.configs[b].candidate); });
   return listed;
 }
 
@@ -178,8 +193,9 @@ std::vector<std::string> description_columns(const table::ColumnTable& results) 
 
 void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::ColumnTable& results,
                         const ParetoOptions& options, std::ostream& out) {
-  out << "SLOs: TTFT p90 <= " << shortest(options.slos.ttft_p90_s, " s") << ", TBT p99 <= "
-      << shortest(options.slos.tbt_p99_s, " s") << "; fronts: QPS per dollar against TTFT p90 and against TBT p99"
+  out << "SLOs: TTFT p90 <= " << shortest(options.slos.ttft_p90_s, " s")
+      << ", TBT p99 <= " << shortest(options.slos.tbt_p99_s, " s")
+      << "; fronts: QPS per dollar against TTFT p90 and against TBT p99"
       << "; near: within " << shortest(100 * options.tolerance, "%") << " of a front\n";
   if (groups.empty()) out << "\nno results yet\n";
   char line[400];
@@ -189,7 +205,8 @@ void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::Col
     out << ", " << g.meeting_slos() << (g.meeting_slos() == 1 ? " meets" : " meet") << " the SLOs\n";
     if (g.best) {
       const auto& b = g.configs[*g.best];
-      std::snprintf(line, sizeof line, "best under the SLOs: %s TP%s PP%s x%s %s batch %s: %.3f QPS for $%.2f/h = %.4f QPS/$ (%s)\n",
+      std::snprintf(line, sizeof line,
+                    "best under the SLOs: %s TP%s PP%s x%s %s batch %s: %.3f QPS for $%.2f/h = %.4f QPS/$ (%s)\n",
                     cell(results, "device", b.row).c_str(), cell(results, "tp", b.row).c_str(),
                     cell(results, "pp", b.row).c_str(), cell(results, "replicas", b.row).c_str(),
                     cell(results, "scheduler_label", b.row).c_str(), cell(results, "batch_size_cap", b.row).c_str(),
@@ -208,13 +225,14 @@ void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::Col
     out << line;
     for (size_t i : listed) {
       const auto& c = g.configs[i];
-      std::snprintf(line, sizeof line, "%c %-6s %3s %3s %4s %-14s %5s %9.3f %8.2f %8.4f %9.3f %9.4f %4s %-5s %-5s  %s\n",
+      std::snprintf(line, sizeof line,
+                    "%c %-6s %3s %3s %4s %-14s %5s %9.3f %8.2f %8.4f %9.3f %9.4f %4s %-5s %-5s  %s\n",
                     c.best ? '*' : ' ', cell(results, "device", c.row).c_str(), cell(results, "tp", c.row).c_str(),
                     cell(results, "pp", c.row).c_str(), cell(results, "replicas", c.row).c_str(),
                     cell(results, "scheduler_label", c.row).c_str(), cell(results, "batch_size_cap", c.row).c_str(),
                     c.candidate.capacity_qps, number(results, "dollars_per_hour", c.row), c.candidate.qps_per_dollar,
-                    c.candidate.ttft_p90_s, c.candidate.tbt_p99_s, c.meets_slos ? "yes" : "no",
-                    to_string(c.ttft_front), to_string(c.tbt_front), c.candidate.config_id.c_str());
+                    c.candidate.ttft_p90_s, c.candidate.tbt_p99_s, c.meets_slos ? "yes" : "no", to_string(c.ttft_front),
+                    to_string(c.tbt_front), c.candidate.config_id.c_str());
       out << line;
     }
   }

@@ -39,8 +39,9 @@ std::string search_capacity_csv(const std::string& path) {
   if (fs::is_directory(path, ec)) {
     const auto csv = (fs::path(path) / "capacity.csv").string();
     if (!fs::exists(csv, ec))
-      throw InputError::setting("file", "'" + path + "' is a directory without capacity.csv (expected a search's "
-                                        "--output-dir or a sweep's .h5 file)");
+      throw InputError::setting("file", "'" + path +
+                                            "' is a directory without capacity.csv (expected a search's "
+                                            "--output-dir or a sweep's .h5 file)");
     return csv;
   }
   const auto name = fs::path(path).filename().string();
@@ -120,8 +121,11 @@ int run_pareto_command(const std::vector<std::string>& args) {
     auto contents = sweep::read_results_file(file);
     const auto& p = contents.progress;
     const std::string state = sweep::state_in_brief(p, sweep::probe_writer(file));
-    header = {{"file", file}, {"sweep_state", state}, {"results_rows", p.results_rows},
-              {"grid_configs", p.grid_configs}, {"grid_done", p.grid_done}};
+    header = {{"file", file},
+              {"sweep_state", state},
+              {"results_rows", p.results_rows},
+              {"grid_configs", p.grid_configs},
+              {"grid_done", p.grid_done}};
     std::ostringstream line;
     line << file << ": " << p.results_rows << " configs, sweep " << state;
     if (p.grid_done < p.grid_configs) line << " (" << p.grid_done << " of " << p.grid_configs << " done)";

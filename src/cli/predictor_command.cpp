@@ -9,12 +9,12 @@
 
 #include "infersweep/cli/command_line.hpp"
 #include "infersweep/cli/setting_options.hpp"
-#include "infersweep/config/identity.hpp"
-#include "infersweep/sim/simulation_config.hpp"
 #include "infersweep/common/error.hpp"
-#include "infersweep/io/csv_table.hpp"
 #include "infersweep/common/text.hpp"
+#include "infersweep/config/identity.hpp"
+#include "infersweep/io/csv_table.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
+#include "infersweep/sim/simulation_config.hpp"
 #include "infersweep/spec/spec_catalog.hpp"
 
 namespace po = boost::program_options;
@@ -91,10 +91,9 @@ int report(const std::vector<std::string>& args) {
   std::ostringstream csv;
   csv << "operator,source,filter,rows,chosen,cv_mape_percent,folds,candidates\n";
   print("%s on %s (TP%lld PP%lld, node %s), profiling data %s\n", c.model.name.c_str(), c.gpu.name.c_str(),
-              static_cast<long long>(tp), static_cast<long long>(pp), c.node.name.c_str(),
-              inputs.profiling_dir.c_str());
+        static_cast<long long>(tp), static_cast<long long>(pp), c.node.name.c_str(), inputs.profiling_dir.c_str());
   print("grids %s%s\n\n", origin.from_cache ? "read from cache " : "built and cached as ",
-              origin.cache_file.empty() ? "(cache off)" : origin.cache_file.c_str());
+        origin.cache_file.empty() ? "(cache off)" : origin.cache_file.c_str());
   print("%-26s %6s  %-50s %9s\n", "operator", "rows", "chosen model", "CV MAPE %");
   for (const auto& [name, grid] : state->operators) {
     const auto& p = grid.provenance;
@@ -102,28 +101,29 @@ int report(const std::vector<std::string>& args) {
     for (const auto& cand : p.selection.candidates)
       candidates += (candidates.empty() ? "" : "; ") + cand.label + "=" + percent(cand.cv_mape);
     print("%-26s %6lld  %-50s %9s\n", name.c_str(), static_cast<long long>(p.rows), p.chosen.c_str(),
-                p.selection.candidates.empty() ? "-" : percent(p.selection.cv_mape).c_str());
+          p.selection.candidates.empty() ? "-" : percent(p.selection.cv_mape).c_str());
     if (o.all_candidates)
       for (const auto& cand : p.selection.candidates)
         print("%-26s %6s    %-48s %9s\n", "", "", cand.label.c_str(), percent(cand.cv_mape).c_str());
-    csv << name << ',' << io::csv_quote(p.source) << ',' << io::csv_quote(p.filter) << ',' << p.rows << ',' << io::csv_quote(p.chosen)
-        << ',' << (p.selection.candidates.empty() ? "" : percent(p.selection.cv_mape)) << ',' << p.selection.folds
-        << ',' << io::csv_quote(candidates) << '\n';
+    csv << name << ',' << io::csv_quote(p.source) << ',' << io::csv_quote(p.filter) << ',' << p.rows << ','
+        << io::csv_quote(p.chosen) << ',' << (p.selection.candidates.empty() ? "" : percent(p.selection.cv_mape)) << ','
+        << p.selection.folds << ',' << io::csv_quote(candidates) << '\n';
   }
   const auto& cal = state->calibration;
   const auto& rp = cal.parameters;
-  print("\nroofline calibrated on %lld GEMM rows of %zu %s mlp.csv files: compute efficiency %.3f, memory "
-              "efficiency %.3f, attention %.3f / %.3f, launch overhead %.2f us; GEMM MAPE %.2f %%\n",
-              static_cast<long long>(cal.rows), cal.sources.size(), c.gpu.name.c_str(), rp.compute_efficiency,
-              rp.memory_efficiency, rp.attention_compute_efficiency, rp.attention_memory_efficiency,
-              rp.kernel_overhead_us, cal.gemm_mape);
+  print(
+      "\nroofline calibrated on %lld GEMM rows of %zu %s mlp.csv files: compute efficiency %.3f, memory "
+      "efficiency %.3f, attention %.3f / %.3f, launch overhead %.2f us; GEMM MAPE %.2f %%\n",
+      static_cast<long long>(cal.rows), cal.sources.size(), c.gpu.name.c_str(), rp.compute_efficiency,
+      rp.memory_efficiency, rp.attention_compute_efficiency, rp.attention_memory_efficiency, rp.kernel_overhead_us,
+      cal.gemm_mape);
   csv << "roofline_calibration," << io::csv_quote(inputs.profiling_dir + "/compute/" + c.gpu.name) << ",GEMM rows,"
       << cal.rows << ",roofline," << percent(cal.gemm_mape) << ",,"
       << io::csv_quote("compute_efficiency=" + format_double(rp.compute_efficiency) +
-                  "; memory_efficiency=" + format_double(rp.memory_efficiency) +
-                  "; attention_compute_efficiency=" + format_double(rp.attention_compute_efficiency) +
-                  "; attention_memory_efficiency=" + format_double(rp.attention_memory_efficiency) +
-                  "; kernel_overhead_us=" + format_double(rp.kernel_overhead_us))
+                       "; memory_efficiency=" + format_double(rp.memory_efficiency) +
+                       "; attention_compute_efficiency=" + format_double(rp.attention_compute_efficiency) +
+                       "; attention_memory_efficiency=" + format_double(rp.attention_memory_efficiency) +
+                       "; kernel_overhead_us=" + format_double(rp.kernel_overhead_us))
       << '\n';
   if (state->attention_measured) {
     // The calibration never saw these rows, so this is the roofline's held-out error.
@@ -132,10 +132,11 @@ int report(const std::vector<std::string>& args) {
     calibrated.config.roofline = rp;
     const predict::RooflineModel roofline(calibrated);
     const auto check = predict::check_roofline_attention(profile, roofline);
-    print("calibrated roofline on held-out measured attention (%s): decode %lld rows, MAPE %.2f %%; "
-                "prefill %lld rows, MAPE %.2f %%\n",
-                check.source.c_str(), static_cast<long long>(check.decode_rows), check.decode_mape,
-                static_cast<long long>(check.prefill_rows), check.prefill_mape);
+    print(
+        "calibrated roofline on held-out measured attention (%s): decode %lld rows, MAPE %.2f %%; "
+        "prefill %lld rows, MAPE %.2f %%\n",
+        check.source.c_str(), static_cast<long long>(check.decode_rows), check.decode_mape,
+        static_cast<long long>(check.prefill_rows), check.prefill_mape);
     csv << "roofline_attn_decode_heldout," << io::csv_quote(check.source) << ",," << check.decode_rows << ",roofline,"
         << percent(check.decode_mape) << ",,\n";
     csv << "roofline_attn_prefill_heldout," << io::csv_quote(check.source) << ",," << check.prefill_rows << ",roofline,"

@@ -29,7 +29,8 @@ const config::SettingGroup<SearchOutputs>& search_output_settings() {
   static const auto group = [] {
     using config::Identity;
     config::SettingGroup<SearchOutputs> g("Output");
-    g.add(&SearchOutputs::output_dir, "output-dir", Identity::none(), "where capacity.csv, probes.csv and capacity.json go")
+    g.add(&SearchOutputs::output_dir, "output-dir", Identity::none(),
+          "where capacity.csv, probes.csv and capacity.json go")
         .path();
     g.add(&SearchOutputs::top, "top", Identity::none(), "configs shown per model and trace").at_least(1);
     g.add(&SearchOutputs::dry_run, "dry-run", Identity::none(),

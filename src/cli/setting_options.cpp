@@ -11,7 +11,8 @@ constexpr unsigned kHelpWidth = 110;
 }  // namespace
 
 std::string describe_error(const InputError& error) {
-  if (error.subject() == InputError::Subject::setting) return "option --" + error.setting_name() + ": " + error.message();
+  if (error.subject() == InputError::Subject::setting)
+    return "option --" + error.setting_name() + ": " + error.message();
   return error.what();
 }
 
@@ -19,11 +20,14 @@ const char* value_name(const config::SettingSpec& spec) {
   if (spec.is_path) return "PATH";
   switch (spec.kind) {
     case config::Kind::text:
-    case config::Kind::text_list: return "NAME";
+    case config::Kind::text_list:
+      return "NAME";
     case config::Kind::integer:
     case config::Kind::unsigned_integer:
-    case config::Kind::optional_integer: return "N";
-    default: return "X";
+    case config::Kind::optional_integer:
+      return "N";
+    default:
+      return "X";
   }
 }
 

@@ -3,7 +3,6 @@
 #include <mpi.h>
 
 #include <boost/program_options.hpp>
-
 #include <iostream>
 
 #include "infersweep/cli/command_line.hpp"
@@ -49,7 +48,8 @@ const config::SettingGroup<SweepOutputs>& sweep_output_settings() {
         .positive()
         .unit("s");
     g.add(&S::retry_failed, "retry-failed", Identity::none(), "run failed and timed-out configs of the file again");
-    g.add(&S::master_only, "master-only", Identity::none(), "rank 0 only dispatches and writes (with more than one rank)");
+    g.add(&S::master_only, "master-only", Identity::none(),
+          "rank 0 only dispatches and writes (with more than one rank)");
     return g;
   }();
   return group;

@@ -8,8 +8,10 @@ namespace {
 std::string render(InputError::Subject subject, const std::string& name, int64_t line, const std::string& field,
                    const std::string& message) {
   switch (subject) {
-    case InputError::Subject::none: return message;
-    case InputError::Subject::setting: return "setting " + name + ": " + message;
+    case InputError::Subject::none:
+      return message;
+    case InputError::Subject::setting:
+      return "setting " + name + ": " + message;
     case InputError::Subject::file: {
       std::string where = name;
       if (line > 0) where += ":" + std::to_string(line);

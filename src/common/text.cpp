@@ -35,9 +35,8 @@ int64_t parse_int64(std::string_view text, const std::string& where) {
   // Integral values written as floats ("1020.0") are accepted; anything fractional is not.
   double as_double = 0;
   const auto [dptr, dec] = std::from_chars(t.data(), t.data() + t.size(), as_double);
-  if (!t.empty() && dec == std::errc() && dptr == t.data() + t.size() &&
-      std::isfinite(as_double) && as_double == std::floor(as_double) &&
-      std::fabs(as_double) < 9.0e15)
+  if (!t.empty() && dec == std::errc() && dptr == t.data() + t.size() && std::isfinite(as_double) &&
+      as_double == std::floor(as_double) && std::fabs(as_double) < 9.0e15)
     return static_cast<int64_t>(as_double);
   throw InputError(where + ": expected an integer, got '" + std::string(t) + "'");
 }

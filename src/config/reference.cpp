@@ -22,7 +22,8 @@ std::string describe_identity(const Identity& identity) {
 }
 
 std::string markdown_header(bool grid_key) {
-  return std::string("| option | ") + (grid_key ? "grid key" : "key") + " | default | accepted | identity | what it is |\n"
+  return std::string("| option | ") + (grid_key ? "grid key" : "key") +
+         " | default | accepted | identity | what it is |\n"
          "|---|---|---|---|---|---|\n";
 }
 

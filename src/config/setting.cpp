@@ -6,13 +6,20 @@ namespace infersweep::config {
 
 const char* to_string(Kind kind) {
   switch (kind) {
-    case Kind::boolean: return "boolean";
-    case Kind::integer: return "integer";
-    case Kind::unsigned_integer: return "unsigned integer";
-    case Kind::number: return "number";
-    case Kind::text: return "text";
-    case Kind::optional_integer: return "optional integer";
-    case Kind::text_list: return "list";
+    case Kind::boolean:
+      return "boolean";
+    case Kind::integer:
+      return "integer";
+    case Kind::unsigned_integer:
+      return "unsigned integer";
+    case Kind::number:
+      return "number";
+    case Kind::text:
+      return "text";
+    case Kind::optional_integer:
+      return "optional integer";
+    case Kind::text_list:
+      return "list";
   }
   return "?";
 }
@@ -39,8 +46,8 @@ std::string SettingSpec::expectation() const {
     if (plugins) return "one of: " + join(plugins());
     return may_be_empty ? "a text" : "a non-empty text";
   }
-  const std::string what = integral(kind) ? (kind == Kind::unsigned_integer ? "an integer >= 0" : "an integer")
-                                          : "a finite number";
+  const std::string what =
+      integral(kind) ? (kind == Kind::unsigned_integer ? "an integer >= 0" : "an integer") : "a finite number";
   if (kind == Kind::unsigned_integer) return what;
   if (has_min() && has_max())
     return what + " in " + (min_exclusive ? "(" : "[") + format_double(min) + ", " + format_double(max) +

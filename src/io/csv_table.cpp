@@ -12,8 +12,7 @@ namespace {
 
 // Splits one CSV record; supports double-quoted cells without embedded newlines, which is
 // all that Vidur's files and hand-written traces use.
-std::vector<std::string> split_record(const std::string& line, const std::string& source,
-                                      int64_t line_number) {
+std::vector<std::string> split_record(const std::string& line, const std::string& source, int64_t line_number) {
   std::vector<std::string> cells;
   std::string cell;
   bool quoted = false;
@@ -44,9 +43,7 @@ std::vector<std::string> split_record(const std::string& line, const std::string
 
 }  // namespace
 
-CsvTable CsvTable::read(const std::string& path) {
-  return parse(read_file_bytes(path), path);
-}
+CsvTable CsvTable::read(const std::string& path) { return parse(read_file_bytes(path), path); }
 
 CsvTable CsvTable::parse(const std::string& text, const std::string& source_name) {
   CsvTable table;
@@ -65,8 +62,8 @@ CsvTable CsvTable::parse(const std::string& text, const std::string& source_name
     }
     if (cells.size() != table.header_.size())
       throw InputError::in_file(source_name, line_number, "",
-                                "expected " + std::to_string(table.header_.size()) +
-                                    " cells as in the header, got " + std::to_string(cells.size()));
+                                "expected " + std::to_string(table.header_.size()) + " cells as in the header, got " +
+                                    std::to_string(cells.size()));
     table.rows_.push_back(std::move(cells));
     table.lines_.push_back(line_number);
   }
@@ -84,8 +81,7 @@ size_t CsvTable::column(const std::string& name) const {
   if (auto index = find_column(name)) return *index;
   std::string available;
   for (const auto& h : header_) available += (available.empty() ? "" : ", ") + h;
-  throw InputError::in_file(path_, 1, "column '" + name + "'",
-                            "missing from the header (columns: " + available + ")");
+  throw InputError::in_file(path_, 1, "column '" + name + "'", "missing from the header (columns: " + available + ")");
 }
 
 std::string CsvTable::where(size_t row, size_t column) const {

@@ -153,10 +153,12 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
     std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) {
       return results[a].cost.qps_per_dollar > results[b].cost.qps_per_dollar;
     });
-    out << "\n" << key.first << " on " << key.second << ": best " << std::min<size_t>(rows.size(), static_cast<size_t>(top))
+    out << "\n"
+        << key.first << " on " << key.second << ": best " << std::min<size_t>(rows.size(), static_cast<size_t>(top))
         << " of " << rows.size() << " configs by QPS per dollar\n";
     std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-14s %5s %9s %8s %8s %9s %9s %6s  %s\n", "gpu", "tp", "pp",
-                  "repl", "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "mfu%", "config_id");
+                  "repl", "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "mfu%",
+                  "config_id");
     out << line;
     for (size_t k = 0; k < rows.size() && k < static_cast<size_t>(top); ++k) {
       const auto& u = units[rows[k]];
@@ -171,8 +173,8 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
       out << line;
     }
   }
-  out << "\n" << units.size() << " configs: " << ok << " searched, " << skipped << " skipped, " << failed
-      << " failed\n";
+  out << "\n"
+      << units.size() << " configs: " << ok << " searched, " << skipped << " skipped, " << failed << " failed\n";
 }
 
 }  // namespace infersweep::io

@@ -50,9 +50,9 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
       .value("global_scheduler", c.scheduler.global_scheduler)
       .value("predictor", c.predictor.name)
       .value("gpus", c.num_replicas * c.parallel.tensor_parallel * c.parallel.pipeline_parallel)
-      .value("cost_per_hour", setup.gpu.price_per_hour *
-                                  static_cast<double>(c.num_replicas * c.parallel.tensor_parallel *
-                                                      c.parallel.pipeline_parallel))
+      .value("cost_per_hour",
+             setup.gpu.price_per_hour *
+                 static_cast<double>(c.num_replicas * c.parallel.tensor_parallel * c.parallel.pipeline_parallel))
       .end_object();
   json.begin_object("memory_plan")
       .value("parameters_per_device", setup.memory.parameters_per_device)
@@ -120,12 +120,11 @@ void write_request_metrics_csv(const sim::Simulation& simulation, std::ostream& 
         << r.original_decode_tokens << ',' << r.num_restarts << ',' << f(r.scheduled_at) << ','
         << f(r.prefill_completed_at) << ',' << f(r.completed_at) << ',' << f(m.e2e_time) << ','
         << f(m.e2e_time_normalized) << ',' << f(m.execution_time) << ',' << f(m.execution_time_normalized) << ','
-        << f(m.model_execution_time) << ',' << f(m.model_execution_time_normalized) << ','
-        << f(m.preemption_time) << ',' << f(m.scheduling_delay) << ',' << f(m.execution_plus_preemption_time)
-        << ',' << f(m.execution_plus_preemption_time_normalized) << ',' << f(m.ttft) << ','
-        << f(m.prefill_time_execution_plus_preemption) << ','
-        << f(m.prefill_time_execution_plus_preemption_normalized) << ','
-        << f(m.decode_time_execution_plus_preemption_normalized) << '\n';
+        << f(m.model_execution_time) << ',' << f(m.model_execution_time_normalized) << ',' << f(m.preemption_time)
+        << ',' << f(m.scheduling_delay) << ',' << f(m.execution_plus_preemption_time) << ','
+        << f(m.execution_plus_preemption_time_normalized) << ',' << f(m.ttft) << ','
+        << f(m.prefill_time_execution_plus_preemption) << ',' << f(m.prefill_time_execution_plus_preemption_normalized)
+        << ',' << f(m.decode_time_execution_plus_preemption_normalized) << '\n';
   }
 }
 
@@ -185,8 +184,7 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
                 static_cast<int>(c.parallel.tensor_parallel), static_cast<int>(c.parallel.pipeline_parallel),
                 setup.node.name.c_str(), c.scheduler.replica_scheduler.c_str(), c.predictor.name.c_str());
   out << line;
-  std::snprintf(line, sizeof line,
-                "requests %lld/%lld completed, %lld restarts, %lld batches, simulated %.2f s%s\n",
+  std::snprintf(line, sizeof line, "requests %lld/%lld completed, %lld restarts, %lld batches, simulated %.2f s%s\n",
                 static_cast<long long>(s.num_completed), static_cast<long long>(s.num_requests),
                 static_cast<long long>(s.num_restarts), static_cast<long long>(s.num_batches), s.end_time_s,
                 s.hit_time_limit ? " (time limit reached)" : "");
@@ -195,8 +193,8 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
                 "max");
   out << line;
   auto row = [&](const char* name, const sim::Distribution& d) {
-    std::snprintf(line, sizeof line, "%-26s %10.4f %10.4f %10.4f %10.4f %10.4f\n", name, d.mean, d.p50, d.p90,
-                  d.p99, d.max);
+    std::snprintf(line, sizeof line, "%-26s %10.4f %10.4f %10.4f %10.4f %10.4f\n", name, d.mean, d.p50, d.p90, d.p99,
+                  d.max);
     out << line;
   };
   row("ttft", s.request_metric("ttft"));
@@ -206,8 +204,8 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
   row("batch_execution_time", s.batch_metrics.front().second);
   for (size_t rep = 0; rep < s.replicas.size(); ++rep) {
     const auto& u = s.replicas[rep];
-    std::snprintf(line, sizeof line, "replica %zu: KV memory %.1f%% mean (%.1f%% max), busy %.1f%%, MFU %.1f%%\n",
-                  rep, u.memory_usage_mean_percent, u.memory_usage_max_percent, u.busy_mean_percent.front(),
+    std::snprintf(line, sizeof line, "replica %zu: KV memory %.1f%% mean (%.1f%% max), busy %.1f%%, MFU %.1f%%\n", rep,
+                  u.memory_usage_mean_percent, u.memory_usage_max_percent, u.busy_mean_percent.front(),
                   u.mfu_mean_percent.front());
     out << line;
   }

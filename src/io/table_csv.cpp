@@ -29,9 +29,9 @@ void check_header(const CsvTable& csv, const table::Schema& schema) {
       problem = "column " + std::to_string(i + 1) + " '" + header[i] + "' is not declared";
     else
       problem = "column " + std::to_string(i + 1) + " is '" + header[i] + "', expected '" + schema[i].name + "'";
-    throw InputError::in_file(csv.path(), 1, "header",
-                              problem + " (expected the " + std::to_string(schema.size()) + " columns " +
-                                  expected_header(schema) + ")");
+    throw InputError::in_file(
+        csv.path(), 1, "header",
+        problem + " (expected the " + std::to_string(schema.size()) + " columns " + expected_header(schema) + ")");
   }
 }
 

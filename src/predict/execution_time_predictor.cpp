@@ -17,8 +17,8 @@ ExecutionTimePredictor::ExecutionTimePredictor(const PredictorContext& c, std::u
       granularity_(c.config.kv_cache_prediction_granularity) {}
 
 ExecutionTimePredictor ExecutionTimePredictor::create(const PredictorContext& context) {
-  return ExecutionTimePredictor(
-      context, builtin_operator_time_models().create("predictor", context.config.name, context));
+  return ExecutionTimePredictor(context,
+                                builtin_operator_time_models().create("predictor", context.config.name, context));
 }
 
 BatchTiming ExecutionTimePredictor::predict(const BatchShape& s) const {

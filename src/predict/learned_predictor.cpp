@@ -16,11 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr TokenOp kTokenOps[] = {TokenOp::attn_pre_proj,   TokenOp::attn_post_proj,
-                                 TokenOp::attn_rope,       TokenOp::mlp_up_proj,
-                                 TokenOp::mlp_down_proj,   TokenOp::mlp_act,
-                                 TokenOp::input_layernorm, TokenOp::post_attention_layernorm,
-                                 TokenOp::add,             TokenOp::attn_kv_cache_save};
+constexpr TokenOp kTokenOps[] = {
+    TokenOp::attn_pre_proj, TokenOp::attn_post_proj,    TokenOp::attn_rope,       TokenOp::mlp_up_proj,
+    TokenOp::mlp_down_proj, TokenOp::mlp_act,           TokenOp::input_layernorm, TokenOp::post_attention_layernorm,
+    TokenOp::add,           TokenOp::attn_kv_cache_save};
 
 bool is_file(const std::string& path) {
   std::error_code ec;
@@ -102,16 +101,26 @@ void token_feature(int64_t key, int64_t, double* f) { f[0] = static_cast<double>
 
 std::string token_op_name(TokenOp op) {
   switch (op) {
-    case TokenOp::attn_pre_proj: return "attn_pre_proj";
-    case TokenOp::attn_post_proj: return "attn_post_proj";
-    case TokenOp::attn_rope: return "attn_rope";
-    case TokenOp::mlp_up_proj: return "mlp_up_proj";
-    case TokenOp::mlp_down_proj: return "mlp_down_proj";
-    case TokenOp::mlp_act: return "mlp_act";
-    case TokenOp::input_layernorm: return "input_layernorm";
-    case TokenOp::post_attention_layernorm: return "post_attention_layernorm";
-    case TokenOp::add: return "add";
-    case TokenOp::attn_kv_cache_save: return "attn_kv_cache_save";
+    case TokenOp::attn_pre_proj:
+      return "attn_pre_proj";
+    case TokenOp::attn_post_proj:
+      return "attn_post_proj";
+    case TokenOp::attn_rope:
+      return "attn_rope";
+    case TokenOp::mlp_up_proj:
+      return "mlp_up_proj";
+    case TokenOp::mlp_down_proj:
+      return "mlp_down_proj";
+    case TokenOp::mlp_act:
+      return "mlp_act";
+    case TokenOp::input_layernorm:
+      return "input_layernorm";
+    case TokenOp::post_attention_layernorm:
+      return "post_attention_layernorm";
+    case TokenOp::add:
+      return "add";
+    case TokenOp::attn_kv_cache_save:
+      return "attn_kv_cache_save";
   }
   return "?";
 }
@@ -136,13 +145,13 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
   std::error_code ec;
   if (!fs::is_directory(in.profiling_dir, ec))
     throw InputError::setting("profiling-dir", "'" + in.profiling_dir +
-                                                  "' is not a directory (expected Vidur's layout: "
-                                                  "compute/<sku>/<org>/<model>/mlp.csv and network/<node>/*.csv)");
+                                                   "' is not a directory (expected Vidur's layout: "
+                                                   "compute/<sku>/<org>/<model>/mlp.csv and network/<node>/*.csv)");
   const auto paths = profiling_paths(in.profiling_dir, c.gpu.name, c.model.name, c.node.name);
   if (!is_file(paths.mlp))
     throw InputError::setting("profiling-dir", "no profile of " + c.model.name + " on " + c.gpu.name + ": " +
-                                                  paths.mlp + " does not exist (profiled on " + c.gpu.name + ": " +
-                                                  profiled_models(in.profiling_dir, c.gpu.name) + ")");
+                                                   paths.mlp + " does not exist (profiled on " + c.gpu.name + ": " +
+                                                   profiled_models(in.profiling_dir, c.gpu.name) + ")");
   in.mlp_file = paths.mlp;
   if (!s.attention_file.empty()) {
     if (!is_file(s.attention_file))
@@ -154,15 +163,15 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
   if (c.tensor_parallel > 1) {
     if (!is_file(paths.all_reduce))
       throw InputError::setting("profiling-dir", paths.all_reduce + " does not exist: TP " +
-                                                    std::to_string(c.tensor_parallel) + " needs all-reduce times measured on node " +
-                                                    c.node.name);
+                                                     std::to_string(c.tensor_parallel) +
+                                                     " needs all-reduce times measured on node " + c.node.name);
     in.all_reduce_file = paths.all_reduce;
   }
   if (c.pipeline_parallel > 1) {
     if (!is_file(paths.send_recv))
       throw InputError::setting("profiling-dir", paths.send_recv + " does not exist: PP " +
-                                                    std::to_string(c.pipeline_parallel) +
-                                                    " needs send/recv times measured on node " + c.node.name);
+                                                     std::to_string(c.pipeline_parallel) +
+                                                     " needs send/recv times measured on node " + c.node.name);
     in.send_recv_file = paths.send_recv;
   }
   if (!s.cpu_overhead_file.empty()) {
@@ -178,9 +187,9 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
   std::ostringstream t;
   const auto& m = c.model;
   t << "engine " << engine_version() << "\nmodel " << m.num_q_heads << ' ' << m.num_kv_heads << ' ' << m.hidden_size
-    << ' ' << m.mlp_hidden_size << ' ' << m.gated_mlp << ' ' << m.vocab_size << ' ' << m.name << "\ngpu "
-    << c.gpu.name << ' ' << format_double(c.gpu.fp16_tflops) << ' ' << format_double(c.gpu.memory_bandwidth_gbps)
-    << "\nnode " << c.node.name << "\nmulti_node " << in.multi_node << "\ngrid " << in.max_tokens << "\nselection";
+    << ' ' << m.mlp_hidden_size << ' ' << m.gated_mlp << ' ' << m.vocab_size << ' ' << m.name << "\ngpu " << c.gpu.name
+    << ' ' << format_double(c.gpu.fp16_tflops) << ' ' << format_double(c.gpu.memory_bandwidth_gbps) << "\nnode "
+    << c.node.name << "\nmulti_node " << in.multi_node << "\ngrid " << in.max_tokens << "\nselection";
   for (const auto& spec : default_regressor_candidates()) t << ' ' << spec.label();
   t << "\n" << predictor_identity_text(c) << "files";
   for (const auto& f : in.files()) t << ' ' << f;
@@ -199,23 +208,24 @@ LearnedPredictorState build_learned_state(const PredictorContext& c, const Learn
     const auto profile = read_attention_profile(in.attention_file, c.model, c.tensor_parallel, c.block_size);
     const int64_t g = c.config.kv_cache_prediction_granularity;
     const GridAxis kv{0, g, s.max_tokens_per_request / g + 1};
-    state.operators["attn_decode"] = learn(profile.decode, {GridAxis{1, 1, s.max_batch_size}, kv},
-                                           [](int64_t b, int64_t k, double* f) {
-                                             f[0] = static_cast<double>(b), f[1] = static_cast<double>(k);
-                                           }, c);
-    state.operators["attn_prefill"] = learn(profile.prefill, {kv, GridAxis{1, 1, s.max_prefill_chunk_size}},
-                                            [](int64_t k, int64_t chunk, double* f) {
-                                              f[0] = static_cast<double>(k);
-                                              f[1] = static_cast<double>(chunk) * static_cast<double>(chunk);
-                                            }, c);
+    state.operators["attn_decode"] = learn(
+        profile.decode, {GridAxis{1, 1, s.max_batch_size}, kv},
+        [](int64_t b, int64_t k, double* f) { f[0] = static_cast<double>(b), f[1] = static_cast<double>(k); }, c);
+    state.operators["attn_prefill"] = learn(
+        profile.prefill, {kv, GridAxis{1, 1, s.max_prefill_chunk_size}},
+        [](int64_t k, int64_t chunk, double* f) {
+          f[0] = static_cast<double>(k);
+          f[1] = static_cast<double>(chunk) * static_cast<double>(chunk);
+        },
+        c);
     if (profile.kv_cache_save.size() > 0)
       state.operators["attn_kv_cache_save"] =
           learn(profile.kv_cache_save, {GridAxis{1, 1, in.max_tokens}}, token_feature, c);
     state.attention_measured = true;
   }
   if (!in.all_reduce_file.empty())
-    state.operators["all_reduce"] = learn(read_all_reduce_profile(in.all_reduce_file, c.model, c.tensor_parallel),
-                                          tokens, token_feature, c);
+    state.operators["all_reduce"] =
+        learn(read_all_reduce_profile(in.all_reduce_file, c.model, c.tensor_parallel), tokens, token_feature, c);
   if (!in.send_recv_file.empty())
     state.operators["send_recv"] =
         learn(read_send_recv_profile(in.send_recv_file, c.model, in.multi_node), tokens, token_feature, c);
@@ -281,8 +291,8 @@ std::shared_ptr<const LearnedPredictorState> load_or_build_learned_state(const P
   std::string model_tag = c.model.name;
   for (auto& ch : model_tag)
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '.') ch = '_';
-  const std::string name = "learned-" + model_tag + "-" + c.gpu.name + "-tp" + std::to_string(c.tensor_parallel) +
-                           "-" + o.key.substr(0, 16) + ".grid";
+  const std::string name = "learned-" + model_tag + "-" + c.gpu.name + "-tp" + std::to_string(c.tensor_parallel) + "-" +
+                           o.key.substr(0, 16) + ".grid";
   if (!dir.empty()) o.cache_file = (fs::path(dir) / name).string();
 
   std::shared_ptr<const LearnedPredictorState> state;

@@ -75,7 +75,8 @@ ModelSelection select_regressor(const TrainingSet& data, const std::vector<Regre
     Eigen::VectorXd predicted(data.size());
     for (int f = 0; f < folds; ++f) {
       std::vector<Eigen::Index> train, test;
-      for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % static_cast<size_t>(folds)) == f ? test : train).push_back(order[i]);
+      for (size_t i = 0; i < order.size(); ++i)
+        (static_cast<int>(i % static_cast<size_t>(folds)) == f ? test : train).push_back(order[i]);
       auto model = registry.create("regressor", spec.family, spec);
       model->fit(data.features(train, Eigen::all), data.target(train), fit_seed(seed, data.op, f));
       const Eigen::VectorXd p = model->predict(data.features(test, Eigen::all));

@@ -6,8 +6,8 @@ namespace infersweep::predict {
 
 namespace {
 
-using config::IdForm;
 using config::Identity;
+using config::IdForm;
 
 config::SettingGroup<RooflineParameters> declare_roofline() {
   using R = RooflineParameters;
@@ -52,7 +52,8 @@ config::SettingGroup<LearnedPredictorSettings> declare_learned() {
         "learned: cpu_overheads.csv; CPU overheads are modelled only when given")
       .path()
       .id_form(IdForm::file_name);
-  g.add(&L::cache_dir, "predictor-cache-dir", Identity::none(), "learned: where prediction grids are cached ('none': off)")
+  g.add(&L::cache_dir, "predictor-cache-dir", Identity::none(),
+        "learned: where prediction grids are cached ('none': off)")
       .path()
       .grid_key("cache_dir")
       .default_note("$INFERSWEEP_CACHE_DIR or ~/.cache/infersweep");
@@ -95,7 +96,8 @@ config::SettingGroup<PredictorConfig> declare() {
       .key("nccl_cpu_skew_overhead_per_device_ms")
       .non_negative()
       .unit("ms");
-  g.add(&P::attention_decode_batching_overhead_fraction, "attention-decode-batching-overhead", Identity::config_and_predictor(),
+  g.add(&P::attention_decode_batching_overhead_fraction, "attention-decode-batching-overhead",
+        Identity::config_and_predictor(),
         "GQA models: extra share of decode attention time when several requests decode")
       .key("attention_decode_batching_overhead_fraction")
       .non_negative();

@@ -27,9 +27,7 @@ Condition number(const std::string& column, int64_t value) {
 Condition boolean(const std::string& column, bool value) {
   return {column, value ? "true" : "false", Condition::Kind::boolean, value ? 1.0 : 0.0};
 }
-Condition text(const std::string& column, const std::string& value) {
-  return {column, value, Condition::Kind::text};
-}
+Condition text(const std::string& column, const std::string& value) { return {column, value, Condition::Kind::text}; }
 
 std::string describe(const std::vector<Condition>& conditions) {
   std::string out;
@@ -96,9 +94,9 @@ TrainingSet make_set(const io::CsvTable& table, const std::string& op, const std
 }
 
 std::vector<Condition> shape_conditions(const spec::ModelSpec& m, int64_t tp) {
-  return {number("n_head", m.num_q_heads),        number("n_kv_head", m.num_kv_heads),
-          number("n_embd", m.hidden_size),        number("n_expanded_embd", m.mlp_hidden_size),
-          boolean("use_gated_mlp", m.gated_mlp),  number("vocab_size", m.vocab_size),
+  return {number("n_head", m.num_q_heads),          number("n_kv_head", m.num_kv_heads),
+          number("n_embd", m.hidden_size),          number("n_expanded_embd", m.mlp_hidden_size),
+          boolean("use_gated_mlp", m.gated_mlp),    number("vocab_size", m.vocab_size),
           number("num_tensor_parallel_workers", tp)};
 }
 
@@ -125,15 +123,21 @@ bool read_bool_cell(const io::CsvTable& table, size_t row, size_t column) {
   std::string value(trim(table.cell(row, column)));
   std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
   if (value != "true" && value != "false")
-    throw InputError(table.path() + ":" + std::to_string(table.line_of(row)) + ": column '" +
-                     table.header()[column] + "': expected True or False, got '" + table.cell(row, column) + "'");
+    throw InputError(table.path() + ":" + std::to_string(table.line_of(row)) + ": column '" + table.header()[column] +
+                     "': expected True or False, got '" + table.cell(row, column) + "'");
   return value == "true";
 }
 
 const std::vector<std::string>& mlp_profile_operators() {
-  static const std::vector<std::string> ops{"attn_pre_proj", "attn_post_proj", "mlp_up_proj",
-                                            "mlp_down_proj", "mlp_act",        "input_layernorm",
-                                            "post_attention_layernorm", "attn_rope", "add"};
+  static const std::vector<std::string> ops{"attn_pre_proj",
+                                            "attn_post_proj",
+                                            "mlp_up_proj",
+                                            "mlp_down_proj",
+                                            "mlp_act",
+                                            "input_layernorm",
+                                            "post_attention_layernorm",
+                                            "attn_rope",
+                                            "add"};
   return ops;
 }
 
@@ -162,8 +166,8 @@ std::vector<TrainingSet> read_mlp_profile(const std::string& path, const spec::M
   return sets;
 }
 
-AttentionProfile read_attention_profile(const std::string& path, const spec::ModelSpec& model,
-                                        int64_t tensor_parallel, int64_t block_size) {
+AttentionProfile read_attention_profile(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel,
+                                        int64_t block_size) {
   const auto table = io::CsvTable::read(path);
   const std::vector<Condition> conditions{number("n_embd", model.hidden_size), number("n_q_head", model.num_q_heads),
                                           number("n_kv_head", model.num_kv_heads), number("block_size", block_size),
@@ -187,7 +191,8 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
                                     describe(part == &decode_rows ? decode_conditions : prefill_conditions));
 
   AttentionProfile profile;
-  profile.decode = make_set(table, "attn_decode", decode_conditions, {"batch_size", "kv_cache_size"}, decode_rows.size());
+  profile.decode =
+      make_set(table, "attn_decode", decode_conditions, {"batch_size", "kv_cache_size"}, decode_rows.size());
   for (size_t i = 0; i < decode_rows.size(); ++i) {
     const auto r = static_cast<Eigen::Index>(i);
     profile.decode.features(r, 0) = table.as_double(decode_rows[i], batch);
@@ -195,8 +200,8 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
     profile.decode.target(r) = table.as_double(decode_rows[i], decode_target);
     profile.decode.lines.push_back(table.line_of(decode_rows[i]));
   }
-  profile.prefill = make_set(table, "attn_prefill", prefill_conditions,
-                             {"kv_cache_size", "prefill_chunk_size_squared"}, prefill_rows.size());
+  profile.prefill = make_set(table, "attn_prefill", prefill_conditions, {"kv_cache_size", "prefill_chunk_size_squared"},
+                             prefill_rows.size());
   for (size_t i = 0; i < prefill_rows.size(); ++i) {
     const auto r = static_cast<Eigen::Index>(i);
     const double c = table.as_double(prefill_rows[i], chunk);

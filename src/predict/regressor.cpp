@@ -20,8 +20,7 @@ std::string RegressorSpec::label() const {
 RegressorRegistry make_regressor_registry() {
   RegressorRegistry registry("regressor");
   registry.add("polynomial", [](const RegressorSpec& s) { return std::make_unique<PolynomialRegressor>(s.degree); });
-  registry.add("xgboost_boosted",
-               [](const RegressorSpec& s) { return std::make_unique<XgboostRegressor>(s, false); });
+  registry.add("xgboost_boosted", [](const RegressorSpec& s) { return std::make_unique<XgboostRegressor>(s, false); });
   registry.add("xgboost_forest", [](const RegressorSpec& s) { return std::make_unique<XgboostRegressor>(s, true); });
   return registry;
 }

@@ -66,9 +66,9 @@ std::vector<std::string> gpu_mlp_files(const std::string& profiling_dir, const s
 RooflineCalibration calibrate_roofline(const std::vector<std::string>& mlp_files, const spec::GpuSpec& gpu,
                                        const RooflineParameters& defaults) {
   static const std::vector<std::pair<TokenOp, std::string>> gemms{{TokenOp::attn_pre_proj, "attn_pre_proj"},
-                                                                   {TokenOp::attn_post_proj, "attn_post_proj"},
-                                                                   {TokenOp::mlp_up_proj, "mlp_up_proj"},
-                                                                   {TokenOp::mlp_down_proj, "mlp_down_proj"}};
+                                                                  {TokenOp::attn_post_proj, "attn_post_proj"},
+                                                                  {TokenOp::mlp_up_proj, "mlp_up_proj"},
+                                                                  {TokenOp::mlp_down_proj, "mlp_down_proj"}};
   std::vector<GemmSample> samples;
   RooflineCalibration result;
   for (const auto& path : mlp_files) {

@@ -20,30 +20,29 @@ uint64_t pack(int64_t k0, int64_t k1) { return (static_cast<uint64_t>(k0) << 32)
 double PredictionTable::at(int64_t key0, int64_t key1, bool two_keys) const {
   const auto it = values.find(two_keys ? pack(key0, key1) : static_cast<uint64_t>(key0));
   if (it != values.end()) return it->second;
-  throw SimulationError("table predictor: " + op + " has no entry for " +
-                        (two_keys ? "(" + std::to_string(key0) + ", " + std::to_string(key1) + ")"
-                                  : std::to_string(key0)) +
-                        " in " + source + " (largest first key " + std::to_string(max_key0) +
-                        "); regenerate the tables with larger prediction_max_* settings");
+  throw SimulationError(
+      "table predictor: " + op + " has no entry for " +
+      (two_keys ? "(" + std::to_string(key0) + ", " + std::to_string(key1) + ")" : std::to_string(key0)) + " in " +
+      source + " (largest first key " + std::to_string(max_key0) +
+      "); regenerate the tables with larger prediction_max_* settings");
 }
 
 std::string find_prediction_table(const std::string& dir, const std::string& op) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw InputError::setting("prediction-table-dir", "'" + dir + "' is not a directory");
+  if (!fs::is_directory(dir, ec)) throw InputError::setting("prediction-table-dir", "'" + dir + "' is not a directory");
   const std::regex pattern(op + "_[0-9a-f]{8}_predictions\\.csv");
   std::vector<std::string> found;
   for (const auto& entry : fs::directory_iterator(dir, ec))
     if (std::regex_match(entry.path().filename().string(), pattern)) found.push_back(entry.path().string());
   std::sort(found.begin(), found.end());
   if (found.empty())
-    throw InputError::setting("prediction-table-dir",
-                             "no " + op + "_<hash>_predictions.csv in '" + dir + "' (Vidur writes these to its cache directory)");
+    throw InputError::setting("prediction-table-dir", "no " + op + "_<hash>_predictions.csv in '" + dir +
+                                                          "' (Vidur writes these to its cache directory)");
   if (found.size() > 1) {
     std::string list;
     for (const auto& f : found) list += "\n  " + f;
     throw InputError::setting("prediction-table-dir", "several tables for " + op + " in '" + dir +
-                                                         "'; keep the set of one configuration:" + list);
+                                                          "'; keep the set of one configuration:" + list);
   }
   return found.front();
 }
@@ -81,8 +80,8 @@ VidurTableModel::VidurTableModel(const PredictorContext& c) {
     const auto name = token_op_name(static_cast<TokenOp>(op));
     token_ops_.push_back(read_prediction_table(find_prediction_table(dir, name), name, {"num_tokens"}));
   }
-  decode_ = read_prediction_table(find_prediction_table(dir, "attn_decode"), "attn_decode",
-                                  {"batch_size", "kv_cache_size"});
+  decode_ =
+      read_prediction_table(find_prediction_table(dir, "attn_decode"), "attn_decode", {"batch_size", "kv_cache_size"});
   prefill_ = read_prediction_table(find_prediction_table(dir, "attn_prefill"), "attn_prefill",
                                    {"kv_cache_size", "prefill_chunk_size_squared"});
   if (c.tensor_parallel > 1)

@@ -19,7 +19,8 @@ void check(int status, const char* what) {
 std::vector<float> to_float_rows(const Eigen::MatrixXd& x) {
   std::vector<float> out(static_cast<size_t>(x.rows() * x.cols()));
   for (Eigen::Index r = 0; r < x.rows(); ++r)
-    for (Eigen::Index c = 0; c < x.cols(); ++c) out[static_cast<size_t>(r * x.cols() + c)] = static_cast<float>(x(r, c));
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+      out[static_cast<size_t>(r * x.cols() + c)] = static_cast<float>(x(r, c));
   return out;
 }
 

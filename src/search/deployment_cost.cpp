@@ -9,9 +9,10 @@ namespace infersweep::search {
 
 DeploymentCost deployment_cost(int64_t replicas, int64_t tp, int64_t pp, double price, double capacity_qps) {
   if (replicas < 1 || tp < 1 || pp < 1)
-    throw InputError("deployment cost: replicas, TP and PP must be at least 1 (got " + std::to_string(replicas) +
-                     ", " + std::to_string(tp) + ", " + std::to_string(pp) + ")");
-  if (!(price > 0)) throw InputError("deployment cost: price per GPU-hour must be positive, got " + format_double(price));
+    throw InputError("deployment cost: replicas, TP and PP must be at least 1 (got " + std::to_string(replicas) + ", " +
+                     std::to_string(tp) + ", " + std::to_string(pp) + ")");
+  if (!(price > 0))
+    throw InputError("deployment cost: price per GPU-hour must be positive, got " + format_double(price));
   DeploymentCost c;
   c.gpus = replicas * tp * pp;
   c.dollars_per_hour = static_cast<double>(c.gpus) * price;

@@ -147,13 +147,14 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
   };
   // Every name of the filter must be in the grid.
   auto require_known = [&g](const std::vector<std::string>& names, const char* setting, const char* what,
-                             auto in_grid) {
+                            auto in_grid) {
     for (const auto& name : names)
       if (!in_grid(name))
         throw InputError::setting(setting, "the grid " + g.path + " has no " + what + " '" + name + "'");
   };
   require_known(filter.models, "model", "model", [&](const std::string& n) {
-    return std::any_of(g.models.begin(), g.models.end(), [&](const auto& m) { return m.name == n || m.identifier == n; });
+    return std::any_of(g.models.begin(), g.models.end(),
+                       [&](const auto& m) { return m.name == n || m.identifier == n; });
   });
   require_known(filter.traces, "trace", "trace", [&](const std::string& n) {
     return std::any_of(g.traces.begin(), g.traces.end(), [&](const auto& t) { return t.name == n; });
@@ -163,8 +164,7 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
   });
 
   std::vector<std::string> trace_identity;
-  for (const auto& t : g.traces)
-    trace_identity.push_back(file_content_identity(t.trace_file));
+  for (const auto& t : g.traces) trace_identity.push_back(file_content_identity(t.trace_file));
 
   // Whether the learned predictor has its data, asked once per predictor.
   std::map<std::string, std::string> predictor_problem;

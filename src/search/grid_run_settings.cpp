@@ -19,7 +19,8 @@ const config::SettingGroup<GridRunSettings>& grid_run_settings() {
     g.add(&G::models, "model", Identity::none(), "only this model of the grid (name or identifier; repeatable)");
     g.add(&G::traces, "trace", Identity::none(), "only this trace of the grid (repeatable)");
     g.add(&G::gpus, "gpu", Identity::none(), "only clusters of this GPU (repeatable)");
-    g.add(&G::threads, "threads", Identity::none(), "searches run in parallel per process (0: $OMP_NUM_THREADS or every core)")
+    g.add(&G::threads, "threads", Identity::none(),
+          "searches run in parallel per process (0: $OMP_NUM_THREADS or every core)")
         .topic("Execution")
         .non_negative()
         .at_most(1024);
@@ -33,7 +34,8 @@ const config::SettingGroup<GridRunSettings>& grid_run_settings() {
         .non_negative()
         .unit("s");
     g.add(&G::quiet, "quiet", Identity::none(), "no progress lines or summary").topic("Execution").short_name('q');
-    g.not_a_setting(&G::search_overrides, "the search settings given on the command line, declared by search_settings()");
+    g.not_a_setting(&G::search_overrides,
+                    "the search settings given on the command line, declared by search_settings()");
     return g;
   }();
   return group;

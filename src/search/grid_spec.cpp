@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 
@@ -119,8 +119,8 @@ class GridReader {
     fail(node, join(parent, key), "expected true or false, got '" + value + "'");
   }
 
-  std::vector<int64_t> integers(const YAML::Node& map, const std::string& key, const std::string& parent,
-                                bool required, int64_t minimum) const {
+  std::vector<int64_t> integers(const YAML::Node& map, const std::string& key, const std::string& parent, bool required,
+                                int64_t minimum) const {
     const auto node = map[key];
     if (!node.IsDefined() || node.IsNull()) {
       if (required) fail(map, join(parent, key), "missing (required): a list such as [1, 2]");
@@ -151,8 +151,8 @@ class GridReader {
   // says which settings the section may set. Paths are resolved against `base_dir`.
   template <class S>
   void settings(const YAML::Node& map, const std::string& section, const config::SettingGroup<S>& group,
-                const std::function<bool(const config::Setting<S>&)>& allowed, const std::string& base_dir,
-                S& target, std::vector<std::pair<const config::Setting<S>*, std::string>>* given = nullptr,
+                const std::function<bool(const config::Setting<S>&)>& allowed, const std::string& base_dir, S& target,
+                std::vector<std::pair<const config::Setting<S>*, std::string>>* given = nullptr,
                 const std::vector<std::string>& caller_keys = {}) const {
     expect_map(map, section);
     std::vector<std::string> keys = caller_keys;
@@ -246,15 +246,15 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
     throw InputError::in_file(source, e.mark.line + 1, "yaml", e.msg);
   }
   if (!root.IsMap()) throw InputError::in_file(source, 0, "grid", "expected a YAML mapping with models, traces, ...");
-  r.check_keys(root, {"models", "traces", "clusters", "schedulers", "tp_dimensions", "pp_dimensions", "batch_sizes",
-                      "global_scheduler", "search", "predictor", "seed", "trace_dir"},
+  r.check_keys(root,
+               {"models", "traces", "clusters", "schedulers", "tp_dimensions", "pp_dimensions", "batch_sizes",
+                "global_scheduler", "search", "predictor", "seed", "trace_dir"},
                "");
   GridSpec g;
   g.path = source;
   g.text = text;
-  const std::string trace_dir = paths.trace_dir.empty()
-                                    ? r.text(root, "trace_dir", "", false, default_trace_dir())
-                                    : paths.trace_dir;
+  const std::string trace_dir =
+      paths.trace_dir.empty() ? r.text(root, "trace_dir", "", false, default_trace_dir()) : paths.trace_dir;
   std::string resolved_trace_dir = trace_dir;
   if (std::error_code ec; fs::path(trace_dir).is_relative() && fs::is_directory(fs::path(base_dir) / trace_dir, ec))
     resolved_trace_dir = (fs::path(base_dir) / trace_dir).lexically_normal().string();
@@ -324,10 +324,9 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
     auto reads = [&traits](const std::vector<std::string>& names, const std::string& name) {
       return std::find(names.begin(), names.end(), name) != names.end();
     };
-    r.settings<sim::SchedulerConfig>(
-        n, "schedulers", sim::scheduler_settings(),
-        [&](const auto& setting) { return reads(traits.settings, setting.name()); }, base_dir, s.values, &s.settings,
-        {"scheduler"});
+    r.settings<sim::SchedulerConfig>(n, "schedulers", sim::scheduler_settings(),
+                                     [&](const auto& setting) { return reads(traits.settings, setting.name()); },
+                                     base_dir, s.values, &s.settings, {"scheduler"});
     for (const auto& required : traits.grid_requires)
       if (!s.sets(required))
         r.fail(n, "schedulers." + sim::scheduler_settings().at(required).spec().grid_key,

@@ -2,7 +2,8 @@
 
 namespace infersweep::search {
 
-std::string PredictorPool::key_of(const sim::SimulationConfig& config, const sim::ReplicaSchedulerRegistry& schedulers) {
+std::string PredictorPool::key_of(const sim::SimulationConfig& config,
+                                  const sim::ReplicaSchedulerRegistry& schedulers) {
   return sim::predictor_identity(config, schedulers);
 }
 

@@ -56,7 +56,8 @@ ProbeRecord measure_probe(const sim::Simulation& s, double slo_quantile) {
   p.mfu_mean_percent = stages > 0 ? mfu / stages : 0;
   p.busy_mean_percent = stages > 0 ? busy / stages : 0;
   p.memory_usage_mean_percent = m.num_replicas() > 0 ? memory / static_cast<double>(m.num_replicas()) : 0;
-  p.batch_size_mean = m.batch_size().count() > 0 ? m.batch_size().sum() / static_cast<double>(m.batch_size().count()) : 0;
+  p.batch_size_mean =
+      m.batch_size().count() > 0 ? m.batch_size().sum() / static_cast<double>(m.batch_size().count()) : 0;
   p.simulated_s = end;
   p.hit_time_limit = s.hit_time_limit();
   p.stopped_early = s.stopped_early();

@@ -5,8 +5,12 @@
 namespace infersweep::search {
 
 ProgressMeter::ProgressMeter(std::ostream* out, std::string what, int64_t total, double interval_s)
-    : out_(out), what_(std::move(what)), total_(total), interval_s_(interval_s),
-      start_(std::chrono::steady_clock::now()), last_print_(start_) {}
+    : out_(out),
+      what_(std::move(what)),
+      total_(total),
+      interval_s_(interval_s),
+      start_(std::chrono::steady_clock::now()),
+      last_print_(start_) {}
 
 std::string ProgressMeter::format_duration(double s) {
   char text[64];

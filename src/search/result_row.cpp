@@ -43,14 +43,17 @@ const Schema kProbeMetricColumns{
 // The key of both tables (probes join results on config_id).
 const Schema kKeyColumns{
     {"index", ColumnKind::int64, "", "position of the config in its grid's enumeration"},
-    {"config_id", ColumnKind::text, "",
-     "16 hex digits hashing every setting, the trace content and the engine version", 16},
+    {"config_id", ColumnKind::text, "", "16 hex digits hashing every setting, the trace content and the engine version",
+     16},
 };
 
 // The names follow ConfigStatus's values (0 ok, 1 skipped, 2 failed, 3 timeout).
 const Schema kConfigColumns{
-    {"status", ColumnKind::enumeration, "",
-     "ok, skipped (invalid config; see message), failed (error; see message) or timeout", 0,
+    {"status",
+     ColumnKind::enumeration,
+     "",
+     "ok, skipped (invalid config; see message), failed (error; see message) or timeout",
+     0,
      {"ok", "skipped", "failed", "timeout"}},
     {"model", ColumnKind::text, "", "model name as the grid gives it"},
     {"model_identifier", ColumnKind::text, "", "model spec identifier (data/models)"},
@@ -137,9 +140,7 @@ const table::Schema& probe_columns() {
   return schema;
 }
 
-table::EnumValue status_value(ConfigStatus status) {
-  return {static_cast<int64_t>(status), to_string(status)};
-}
+table::EnumValue status_value(ConfigStatus status) { return {static_cast<int64_t>(status), to_string(status)}; }
 
 std::vector<Field> result_fields(const SearchUnit& u, const ConfigResult& r) {
   const auto& l = u.labels;
@@ -180,8 +181,8 @@ std::vector<Field> result_fields(const SearchUnit& u, const ConfigResult& r) {
 }
 
 std::vector<Field> probe_fields(const SearchUnit& u, int64_t sequence, const ProbeRecord& p) {
-  std::vector<Field> f{{"index", u.index},          {"config_id", u.config_id}, {"probe", sequence},
-                       {"qps", p.qps},              {"passed", p.passed},       {"violated", p.violated}};
+  std::vector<Field> f{{"index", u.index}, {"config_id", u.config_id}, {"probe", sequence},
+                       {"qps", p.qps},     {"passed", p.passed},       {"violated", p.violated}};
   add_probe_metrics(f, &p);
   return f;
 }

@@ -21,10 +21,14 @@ struct WallBudgetExhausted {
 
 const char* to_string(ConfigStatus status) {
   switch (status) {
-    case ConfigStatus::ok: return "ok";
-    case ConfigStatus::skipped: return "skipped";
-    case ConfigStatus::failed: return "failed";
-    case ConfigStatus::timeout: return "timeout";
+    case ConfigStatus::ok:
+      return "ok";
+    case ConfigStatus::skipped:
+      return "skipped";
+    case ConfigStatus::failed:
+      return "failed";
+    case ConfigStatus::timeout:
+      return "timeout";
   }
   return "unknown";
 }

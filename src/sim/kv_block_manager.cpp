@@ -21,8 +21,7 @@ double KvBlockManager::usage_percent() const {
 void KvBlockManager::allocate(RequestId id, int64_t blocks) {
   if (blocks < 0 || allocated_ + blocks > num_blocks_)
     throw SimulationError("KV block over-allocation: request " + std::to_string(id) + " asked for " +
-                          std::to_string(blocks) + " blocks with " + std::to_string(free_blocks()) +
-                          " free");
+                          std::to_string(blocks) + " blocks with " + std::to_string(free_blocks()) + " free");
   auto& held = blocks_[static_cast<size_t>(id)];
   if (held < 0) {
     held = 0;

@@ -28,29 +28,25 @@ const config::SettingGroup<ParallelismConfig>& parallelism_settings() {
   return group;
 }
 
-void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& node,
-                          const ParallelismConfig& p) {
+void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& node, const ParallelismConfig& p) {
   const auto tp = p.tensor_parallel, pp = p.pipeline_parallel;
   if (model.num_q_heads % tp != 0)
     throw InputError::setting("tp", "tensor parallelism " + std::to_string(tp) + " does not divide the " +
-                                       std::to_string(model.num_q_heads) + " attention heads of " +
-                                       model.name);
+                                        std::to_string(model.num_q_heads) + " attention heads of " + model.name);
   if (model.hidden_size % tp != 0)
-    throw InputError::setting("tp", "tensor parallelism " + std::to_string(tp) +
-                                       " does not divide hidden size " + std::to_string(model.hidden_size));
+    throw InputError::setting("tp", "tensor parallelism " + std::to_string(tp) + " does not divide hidden size " +
+                                        std::to_string(model.hidden_size));
   if (model.num_layers % pp != 0)
     throw InputError::setting("pp", "pipeline parallelism " + std::to_string(pp) + " does not divide the " +
-                                       std::to_string(model.num_layers) + " layers of " + model.name);
+                                        std::to_string(model.num_layers) + " layers of " + model.name);
   if (tp > node.devices_per_node)
-    throw InputError::setting("tp", "a tensor-parallel group of " + std::to_string(tp) +
-                                       " GPUs does not fit in one " + node.name + " node (" +
-                                       std::to_string(node.devices_per_node) + " GPUs)");
+    throw InputError::setting("tp", "a tensor-parallel group of " + std::to_string(tp) + " GPUs does not fit in one " +
+                                        node.name + " node (" + std::to_string(node.devices_per_node) + " GPUs)");
   const int64_t workers = tp * pp;
   if (workers > node.devices_per_node && workers % node.devices_per_node != 0)
     throw InputError::setting("pp", "TP x PP = " + std::to_string(workers) +
-                                       " must be at most, or a multiple of, the " +
-                                       std::to_string(node.devices_per_node) + " GPUs of a " +
-                                       node.name + " node");
+                                        " must be at most, or a multiple of, the " +
+                                        std::to_string(node.devices_per_node) + " GPUs of a " + node.name + " node");
 }
 
 MemoryPlan plan_memory(const spec::ModelSpec& m, const spec::GpuSpec& gpu, const ParallelismConfig& p,
@@ -70,17 +66,17 @@ MemoryPlan plan_memory(const spec::ModelSpec& m, const spec::GpuSpec& gpu, const
     plan.max_request_slots = plan.max_batch_size * p.pipeline_parallel;
   } else {
     plan.kv_bytes_per_request = kv_per_layer * static_cast<double>(device.layers_per_stage);
-    plan.max_request_slots = free_bytes > 0 ? static_cast<int64_t>(std::floor(free_bytes / plan.kv_bytes_per_request)) : 0;
+    plan.max_request_slots =
+        free_bytes > 0 ? static_cast<int64_t>(std::floor(free_bytes / plan.kv_bytes_per_request)) : 0;
     plan.max_batch_size = plan.max_request_slots / p.pipeline_parallel;
   }
   if (plan.max_batch_size < 1) {
     std::ostringstream msg;
     msg.precision(3);
-    msg << m.name << " does not fit on " << gpu.name << " at TP" << p.tensor_parallel << " PP"
-        << p.pipeline_parallel << ": weights take " << plan.parameter_bytes / (1u << 30)
-        << " GiB of the " << plan.available_bytes / (1u << 30) << " GiB usable per GPU, and one "
-        << max_tokens << "-token request needs " << plan.kv_bytes_per_request / (1u << 30)
-        << " GiB of KV cache per micro-batch slot";
+    msg << m.name << " does not fit on " << gpu.name << " at TP" << p.tensor_parallel << " PP" << p.pipeline_parallel
+        << ": weights take " << plan.parameter_bytes / (1u << 30) << " GiB of the " << plan.available_bytes / (1u << 30)
+        << " GiB usable per GPU, and one " << max_tokens << "-token request needs "
+        << plan.kv_bytes_per_request / (1u << 30) << " GiB of KV cache per micro-batch slot";
     throw InputError::setting("model", msg.str());
   }
   plan.blocks_per_request = max_tokens / block_size;

@@ -73,9 +73,9 @@ void validate_scheduler(const SchedulerConfig& c, int64_t pipeline_parallel, int
                                                     std::to_string(pipeline_parallel) +
                                                     ") so every micro-batch holds a request");
   if (traits.whole_prompt_batches && c.max_tokens_in_batch < max_tokens)
-    throw InputError::setting("max-tokens-in-batch",
-                              std::to_string(c.max_tokens_in_batch) + " is below --max-tokens (" +
-                                  std::to_string(max_tokens) + "), so the longest prompts could never be batched");
+    throw InputError::setting("max-tokens-in-batch", std::to_string(c.max_tokens_in_batch) +
+                                                         " is below --max-tokens (" + std::to_string(max_tokens) +
+                                                         "), so the longest prompts could never be batched");
   if (traits.kv_in_tokens && c.block_size != 1)
     throw InputError::setting("block-size", name + " counts KV in tokens and needs --block-size 1");
   if (!traits.pipeline_parallel && pipeline_parallel != 1)

@@ -23,8 +23,7 @@ std::function<std::string()> read_by(const std::string& setting) {
 config::SettingGroup<SchedulerConfig> declare() {
   using config::Identity;
   config::SettingGroup<SchedulerConfig> g("Scheduling");
-  g.add(&SchedulerConfig::replica_scheduler, "replica-scheduler", Identity::config(),
-        "how each replica forms batches")
+  g.add(&SchedulerConfig::replica_scheduler, "replica-scheduler", Identity::config(), "how each replica forms batches")
       .plugins([] { return builtin_replica_schedulers().names(); });
   g.add(&SchedulerConfig::global_scheduler, "global-scheduler", Identity::config(),
         "how arriving requests are routed to replicas")
@@ -42,7 +41,8 @@ config::SettingGroup<SchedulerConfig> declare() {
       .at_least(0)
       .below(1)
       .applies_to(read_by("watermark-blocks-fraction"));
-  g.add(&SchedulerConfig::num_blocks, "num-blocks", Identity::config(), "KV blocks per replica (0: from the memory planner)")
+  g.add(&SchedulerConfig::num_blocks, "num-blocks", Identity::config(),
+        "KV blocks per replica (0: from the memory planner)")
       .non_negative()
       .unit("blocks");
   g.add(&SchedulerConfig::max_tokens_in_batch, "max-tokens-in-batch", Identity::config(),

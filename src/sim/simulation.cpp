@@ -61,8 +61,7 @@ void Simulation::run() {
   while (true) {
     Event e;
     const bool have_arrival = next_arrival_ < requests_.size();
-    if (have_arrival &&
-        (events_.empty() || requests_[next_arrival_].arrived_at <= events_.top().time)) {
+    if (have_arrival && (events_.empty() || requests_[next_arrival_].arrived_at <= events_.top().time)) {
       e.time = requests_[next_arrival_].arrived_at;
       e.sequence = first_arrival_sequence_ + next_arrival_;
       e.type = EventType::request_arrival;
@@ -97,13 +96,27 @@ void Simulation::run() {
 
 void Simulation::handle(const Event& e) {
   switch (e.type) {
-    case EventType::request_arrival: on_request_arrival(e.subject); break;
-    case EventType::global_schedule: on_global_schedule(); break;
-    case EventType::replica_schedule: on_replica_schedule(e.replica); break;
-    case EventType::batch_stage_arrival: on_batch_stage_arrival(e.replica, e.stage, e.subject); break;
-    case EventType::replica_stage_schedule: on_replica_stage_schedule(e.replica, e.stage); break;
-    case EventType::batch_stage_end: on_batch_stage_end(e.replica, e.stage, e.subject); break;
-    case EventType::batch_end: on_batch_end(e.replica, e.subject); break;
+    case EventType::request_arrival:
+      on_request_arrival(e.subject);
+      break;
+    case EventType::global_schedule:
+      on_global_schedule();
+      break;
+    case EventType::replica_schedule:
+      on_replica_schedule(e.replica);
+      break;
+    case EventType::batch_stage_arrival:
+      on_batch_stage_arrival(e.replica, e.stage, e.subject);
+      break;
+    case EventType::replica_stage_schedule:
+      on_replica_stage_schedule(e.replica, e.stage);
+      break;
+    case EventType::batch_stage_end:
+      on_batch_stage_end(e.replica, e.stage, e.subject);
+      break;
+    case EventType::batch_end:
+      on_batch_end(e.replica, e.subject);
+      break;
   }
 }
 

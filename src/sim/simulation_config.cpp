@@ -31,7 +31,8 @@ config::SettingGroup<SimulationConfig> declare() {
   g.nest(&S::scheduler, scheduler_settings());
   g.nest(&S::workload, workload::workload_settings());
   g.nest(&S::predictor, predict::predictor_settings());
-  g.add(&S::time_limit_s, "time-limit", Identity::config(), "stop after this much simulated time (0: run to completion)")
+  g.add(&S::time_limit_s, "time-limit", Identity::config(),
+        "stop after this much simulated time (0: run to completion)")
       .non_negative()
       .unit("s")
       .topic("General");
@@ -44,7 +45,8 @@ config::SettingGroup<SimulationConfig> declare() {
       .non_negative()
       .unit("s")
       .internal();
-  g.add(&S::record_trace, "chrome-trace", Identity::none(), "also write chrome_trace.json (one span per batch and stage)")
+  g.add(&S::record_trace, "chrome-trace", Identity::none(),
+        "also write chrome_trace.json (one span per batch and stage)")
       .topic("General");
   return g;
 }
@@ -108,8 +110,8 @@ SimulationSetup plan_simulation(const SimulationConfig& config, const spec::Spec
   setup.gpu = catalog.gpu(config.gpu, "gpu");
   setup.node = catalog.node(config.node, "node");
   if (setup.node.gpu != setup.gpu.name)
-    throw InputError::setting("node", "node '" + setup.node.name + "' holds " + setup.node.gpu + " GPUs, not " +
-                                          setup.gpu.name);
+    throw InputError::setting(
+        "node", "node '" + setup.node.name + "' holds " + setup.node.gpu + " GPUs, not " + setup.gpu.name);
   schedulers.check("replica-scheduler", config.scheduler.replica_scheduler);
   builtin_global_schedulers().check("global-scheduler", config.scheduler.global_scheduler);
   predict::builtin_operator_time_models().check("predictor", config.predictor.name);

@@ -21,32 +21,49 @@ SimulationSummary summarize(const Simulation& sim) {
   s.hit_time_limit = sim.hit_time_limit();
   s.predictor_out_of_grid_lookups = sim.predictor().operators().out_of_grid_lookups();
 
-  const char* names[] = {"e2e_time", "e2e_time_normalized", "execution_time", "execution_time_normalized",
-                         "model_execution_time", "model_execution_time_normalized", "preemption_time",
-                         "scheduling_delay", "execution_plus_preemption_time",
-                         "execution_plus_preemption_time_normalized", "ttft",
+  const char* names[] = {"e2e_time",
+                         "e2e_time_normalized",
+                         "execution_time",
+                         "execution_time_normalized",
+                         "model_execution_time",
+                         "model_execution_time_normalized",
+                         "preemption_time",
+                         "scheduling_delay",
+                         "execution_plus_preemption_time",
+                         "execution_plus_preemption_time_normalized",
+                         "ttft",
                          "prefill_time_execution_plus_preemption",
                          "prefill_time_execution_plus_preemption_normalized",
-                         "decode_time_execution_plus_preemption_normalized", "num_prefill_tokens",
-                         "num_decode_tokens", "pd_ratio", "num_restarts"};
+                         "decode_time_execution_plus_preemption_normalized",
+                         "num_prefill_tokens",
+                         "num_decode_tokens",
+                         "pd_ratio",
+                         "num_restarts"};
   constexpr size_t kSeries = sizeof(names) / sizeof(names[0]);
   std::vector<std::vector<double>> series(kSeries);
   int64_t output_tokens = 0;
   for (RequestId id : metrics.completed()) {
     const auto& r = sim.requests()[static_cast<size_t>(id)];
     const auto m = derive_request_metrics(r);
-    const double values[kSeries] = {m.e2e_time, m.e2e_time_normalized, m.execution_time,
-                                    m.execution_time_normalized, m.model_execution_time,
-                                    m.model_execution_time_normalized, m.preemption_time, m.scheduling_delay,
-                                    m.execution_plus_preemption_time, m.execution_plus_preemption_time_normalized,
-                                    m.ttft, m.prefill_time_execution_plus_preemption,
-                                    m.prefill_time_execution_plus_preemption_normalized,
-                                    m.decode_time_execution_plus_preemption_normalized,
-                                    static_cast<double>(r.original_prefill_tokens),
-                                    static_cast<double>(r.original_decode_tokens),
-                                    static_cast<double>(r.original_prefill_tokens) /
-                                        static_cast<double>(r.original_decode_tokens),
-                                    static_cast<double>(r.num_restarts)};
+    const double values[kSeries] = {
+        m.e2e_time,
+        m.e2e_time_normalized,
+        m.execution_time,
+        m.execution_time_normalized,
+        m.model_execution_time,
+        m.model_execution_time_normalized,
+        m.preemption_time,
+        m.scheduling_delay,
+        m.execution_plus_preemption_time,
+        m.execution_plus_preemption_time_normalized,
+        m.ttft,
+        m.prefill_time_execution_plus_preemption,
+        m.prefill_time_execution_plus_preemption_normalized,
+        m.decode_time_execution_plus_preemption_normalized,
+        static_cast<double>(r.original_prefill_tokens),
+        static_cast<double>(r.original_decode_tokens),
+        static_cast<double>(r.original_prefill_tokens) / static_cast<double>(r.original_decode_tokens),
+        static_cast<double>(r.num_restarts)};
     for (size_t k = 0; k < kSeries; ++k) series[k].push_back(values[k]);
     s.num_restarts += r.num_restarts;
     output_tokens += r.original_decode_tokens;

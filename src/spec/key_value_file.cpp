@@ -9,9 +9,7 @@
 
 namespace infersweep::spec {
 
-KeyValueFile KeyValueFile::read(const std::string& path) {
-  return parse(io::read_file_bytes(path), path);
-}
+KeyValueFile KeyValueFile::read(const std::string& path) { return parse(io::read_file_bytes(path), path); }
 
 KeyValueFile KeyValueFile::parse(const std::string& text, const std::string& source_name) {
   KeyValueFile file;
@@ -26,15 +24,13 @@ KeyValueFile KeyValueFile::parse(const std::string& text, const std::string& sou
     if (content.empty()) continue;
     const auto eq = content.find('=');
     if (eq == std::string_view::npos)
-      throw InputError::in_file(source_name, line, "", "expected 'key = value', got '" +
-                                                           std::string(content) + "'");
+      throw InputError::in_file(source_name, line, "", "expected 'key = value', got '" + std::string(content) + "'");
     const std::string key(trim(content.substr(0, eq)));
     const std::string value(trim(content.substr(eq + 1)));
     if (key.empty()) throw InputError::in_file(source_name, line, "", "missing key before '='");
     if (file.entries_.count(key))
       throw InputError::in_file(source_name, line, key,
-                                "repeated key (first given on line " +
-                                    std::to_string(file.entries_[key].line) + ")");
+                                "repeated key (first given on line " + std::to_string(file.entries_[key].line) + ")");
     file.entries_[key] = Entry{value, line};
   }
   return file;
@@ -76,9 +72,7 @@ bool KeyValueFile::boolean(const std::string& key) {
   return parse_bool(e.value, where(key, e));
 }
 
-bool KeyValueFile::boolean_or(const std::string& key, bool fallback) {
-  return has(key) ? boolean(key) : fallback;
-}
+bool KeyValueFile::boolean_or(const std::string& key, bool fallback) { return has(key) ? boolean(key) : fallback; }
 
 std::vector<KeyValueFile::Line> KeyValueFile::lines() const {
   std::vector<Line> out;

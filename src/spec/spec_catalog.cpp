@@ -27,8 +27,7 @@ std::vector<std::string> spec_files(const fs::path& dir) {
   std::vector<std::string> files;
   if (!fs::is_directory(dir)) return files;
   for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file() && entry.path().extension() == ".ini")
-      files.push_back(entry.path().string());
+    if (entry.is_regular_file() && entry.path().extension() == ".ini") files.push_back(entry.path().string());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -64,19 +63,20 @@ ModelSpec read_model_spec(const std::string& path) {
   m.max_position_embeddings = file.integer("max_position_embeddings");
   file.reject_unused();
   m.source_file = path;
-  for (const auto& [key, value] :
-       {std::pair<const char*, int64_t>{"num_layers", m.num_layers},
-        {"num_q_heads", m.num_q_heads}, {"num_kv_heads", m.num_kv_heads},
-        {"hidden_size", m.hidden_size}, {"mlp_hidden_size", m.mlp_hidden_size},
-        {"vocab_size", m.vocab_size}, {"max_position_embeddings", m.max_position_embeddings}})
+  for (const auto& [key, value] : {std::pair<const char*, int64_t>{"num_layers", m.num_layers},
+                                   {"num_q_heads", m.num_q_heads},
+                                   {"num_kv_heads", m.num_kv_heads},
+                                   {"hidden_size", m.hidden_size},
+                                   {"mlp_hidden_size", m.mlp_hidden_size},
+                                   {"vocab_size", m.vocab_size},
+                                   {"max_position_embeddings", m.max_position_embeddings}})
     require_positive(path, key, static_cast<double>(value));
   if (m.hidden_size % m.num_q_heads != 0)
     throw InputError::in_file(path, 0, "hidden_size", "must be a multiple of num_q_heads");
   if (m.num_q_heads % m.num_kv_heads != 0)
     throw InputError::in_file(path, 0, "num_kv_heads", "must divide num_q_heads");
   if (m.norm != "rms_norm" && m.norm != "layer_norm")
-    throw InputError::in_file(path, 0, "norm", "expected rms_norm or layer_norm, got '" +
-                                                   m.norm + "'");
+    throw InputError::in_file(path, 0, "norm", "expected rms_norm or layer_norm, got '" + m.norm + "'");
   return m;
 }
 
@@ -127,9 +127,9 @@ template <class Spec>
 void add_unique(std::map<std::string, Spec>& specs, Spec spec, const char* kind) {
   const auto existing = specs.find(spec.name);
   if (existing != specs.end())
-    throw InputError::in_file(spec.source_file, 0, "name",
-                              std::string(kind) + " '" + spec.name + "' is already defined in " +
-                                  existing->second.source_file);
+    throw InputError::in_file(
+        spec.source_file, 0, "name",
+        std::string(kind) + " '" + spec.name + "' is already defined in " + existing->second.source_file);
   specs.emplace(spec.name, std::move(spec));
 }
 
@@ -140,8 +140,7 @@ void SpecCatalog::add_gpu(GpuSpec gpu) { add_unique(gpus_, std::move(gpu), "GPU"
 void SpecCatalog::add_node(NodeSpec node) { add_unique(nodes_, std::move(node), "node"); }
 
 SpecCatalog SpecCatalog::load(const std::string& data_dir) {
-  if (!fs::is_directory(data_dir))
-    throw InputError::setting("data-dir", "'" + data_dir + "' is not a directory");
+  if (!fs::is_directory(data_dir)) throw InputError::setting("data-dir", "'" + data_dir + "' is not a directory");
   SpecCatalog catalog;
   const fs::path root(data_dir);
   for (const auto& path : spec_files(root / "models")) catalog.add_model(read_model_spec(path));
@@ -150,8 +149,7 @@ SpecCatalog SpecCatalog::load(const std::string& data_dir) {
   for (const auto& [name, node] : catalog.nodes_)
     if (!catalog.gpus_.count(node.gpu))
       throw InputError::in_file(node.source_file, 0, "gpu",
-                                "unknown GPU '" + node.gpu + "' (known: " +
-                                    known_names(catalog.gpus_) + ")");
+                                "unknown GPU '" + node.gpu + "' (known: " + known_names(catalog.gpus_) + ")");
   return catalog;
 }
 
@@ -163,8 +161,7 @@ const ModelSpec& SpecCatalog::model(const std::string& name, const std::string& 
     const std::string short_name = lower(slash == std::string::npos ? full : full.substr(slash + 1));
     if (short_name == wanted || lower(full) == wanted) return spec;
   }
-  throw InputError::setting(option, "unknown model '" + name + "' (known: " +
-                                       known_names(models_) + ")");
+  throw InputError::setting(option, "unknown model '" + name + "' (known: " + known_names(models_) + ")");
 }
 
 const GpuSpec& SpecCatalog::gpu(const std::string& name, const std::string& option) const {
@@ -174,8 +171,7 @@ const GpuSpec& SpecCatalog::gpu(const std::string& name, const std::string& opti
 
 const NodeSpec& SpecCatalog::node(const std::string& name, const std::string& option) const {
   if (auto it = nodes_.find(name); it != nodes_.end()) return it->second;
-  throw InputError::setting(option, "unknown node '" + name + "' (known: " +
-                                       known_names(nodes_) + ")");
+  throw InputError::setting(option, "unknown node '" + name + "' (known: " + known_names(nodes_) + ")");
 }
 
 std::string resolve_data_dir(const std::string& explicit_dir) {

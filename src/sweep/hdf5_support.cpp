@@ -108,9 +108,12 @@ Handle column_type(const table::ColumnSpec& spec) {
       check(H5Tset_cset(t.get(), H5T_CSET_UTF8), "string type of " + spec.name);
       return t;
     }
-    case table::ColumnKind::int64: return Handle(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
-    case table::ColumnKind::float64: return Handle(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
-    case table::ColumnKind::boolean: return bool_type();
+    case table::ColumnKind::int64:
+      return Handle(H5Tcopy(H5T_NATIVE_INT64), H5Tclose);
+    case table::ColumnKind::float64:
+      return Handle(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
+    case table::ColumnKind::boolean:
+      return bool_type();
     case table::ColumnKind::enumeration: {
       Handle t(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
       for (size_t code = 0; code < spec.labels.size(); ++code) {
@@ -195,7 +198,9 @@ herr_t collect_attribute(hid_t loc, const char* name, const H5A_info_t*, void* o
   table::Field f;
   f.name = name;
   switch (H5Tget_class(type.get())) {
-    case H5T_STRING: f.value = read_text_attribute(attr.get(), type.get()); break;
+    case H5T_STRING:
+      f.value = read_text_attribute(attr.get(), type.get());
+      break;
     case H5T_INTEGER: {
       int64_t v = 0;
       if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) return -1;
@@ -215,7 +220,8 @@ herr_t collect_attribute(hid_t loc, const char* name, const H5A_info_t*, void* o
       f.value = v != 0;
       break;
     }
-    default: return 0;
+    default:
+      return 0;
   }
   fields->push_back(std::move(f));
   return 0;
@@ -226,8 +232,7 @@ herr_t collect_attribute(hid_t loc, const char* name, const H5A_info_t*, void* o
 std::vector<table::Field> read_attributes(hid_t loc) {
   std::vector<table::Field> fields;
   hsize_t position = 0;
-  check(H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, &position, collect_attribute, &fields),
-        "read attributes");
+  check(H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, &position, collect_attribute, &fields), "read attributes");
   return fields;
 }
 

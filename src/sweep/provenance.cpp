@@ -31,9 +31,7 @@ std::string utc_now_iso8601() {
   return text;
 }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string mpi_library_version() {
   char version[MPI_MAX_LIBRARY_VERSION_STRING];

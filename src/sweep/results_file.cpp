@@ -16,10 +16,14 @@ namespace infersweep::sweep {
 
 const char* to_string(SweepState state) {
   switch (state) {
-    case SweepState::running: return "running";
-    case SweepState::complete: return "complete";
-    case SweepState::stopped: return "stopped";
-    case SweepState::failed: return "failed";
+    case SweepState::running:
+      return "running";
+    case SweepState::complete:
+      return "complete";
+    case SweepState::stopped:
+      return "stopped";
+    case SweepState::failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -59,18 +63,19 @@ h5::Handle progress_type(bool state_as_enum = true) {
 
 size_t element_size(const table::ColumnSpec& spec) {
   switch (spec.kind) {
-    case table::ColumnKind::text: return spec.text_width;
+    case table::ColumnKind::text:
+      return spec.text_width;
     case table::ColumnKind::boolean:
-    case table::ColumnKind::enumeration: return 1;
-    default: return 8;
+    case table::ColumnKind::enumeration:
+      return 1;
+    default:
+      return 8;
   }
 }
 
 // About 16 KiB per chunk: chunks are stored uncompressed and allocated whole, so small
 // sweeps stay small; appends touch only the last chunk.
-hsize_t chunk_rows(const table::ColumnSpec& spec) {
-  return std::clamp<hsize_t>(16384 / element_size(spec), 32, 16384);
-}
+hsize_t chunk_rows(const table::ColumnSpec& spec) { return std::clamp<hsize_t>(16384 / element_size(spec), 32, 16384); }
 
 // The column's values in the memory layout of its file type (text: fixed-width, NUL-padded,
 // cut at a UTF-8 character boundary when too long).
@@ -122,8 +127,8 @@ std::vector<Handle> create_table(hid_t file, const std::string& name, const tabl
     Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     check(H5Pset_chunk(dcpl.get(), 1, &chunk), what);
     const auto type = h5::column_type(spec);
-    Handle dataset(check_id(H5Dcreate2(group.get(), spec.name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                       dcpl.get(), H5P_DEFAULT),
+    Handle dataset(check_id(H5Dcreate2(group.get(), spec.name.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(),
+                                       H5P_DEFAULT),
                             what),
                    H5Dclose);
     h5::write_attribute(dataset.get(), {"units", spec.units});
@@ -161,9 +166,15 @@ table::ColumnTable read_table(hid_t file, const std::string& name, int64_t rows,
     }
     Handle type(H5Dget_type(dataset.get()), H5Tclose);
     switch (H5Tget_class(type.get())) {
-      case H5T_STRING: spec.kind = table::ColumnKind::text, spec.text_width = H5Tget_size(type.get()); break;
-      case H5T_INTEGER: spec.kind = table::ColumnKind::int64; break;
-      case H5T_FLOAT: spec.kind = table::ColumnKind::float64; break;
+      case H5T_STRING:
+        spec.kind = table::ColumnKind::text, spec.text_width = H5Tget_size(type.get());
+        break;
+      case H5T_INTEGER:
+        spec.kind = table::ColumnKind::int64;
+        break;
+      case H5T_FLOAT:
+        spec.kind = table::ColumnKind::float64;
+        break;
       case H5T_ENUM: {
         // FALSE/TRUE is a boolean column; any other enum type names its values.
         auto labels = h5::enum_labels(type.get());
@@ -175,7 +186,8 @@ table::ColumnTable read_table(hid_t file, const std::string& name, int64_t rows,
         }
         break;
       }
-      default: throw InputError(path + ": " + name + "/" + column + ": unexpected element type");
+      default:
+        throw InputError(path + ": " + name + "/" + column + ": unexpected element type");
     }
     schema.push_back(spec);
     datasets.push_back(std::move(dataset));
@@ -255,9 +267,9 @@ ResultsFileContents read_results_file(const std::string& path) {
     Handle record(check_id(H5Dget_type(progress.get()), "type of /progress"), H5Tclose);
     const int state = H5Tget_member_index(record.get(), "state");
     const bool state_as_enum = state < 0 || H5Tget_member_class(record.get(), static_cast<unsigned>(state)) == H5T_ENUM;
-    check(H5Dread(progress.get(), progress_type(state_as_enum).get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                  &contents.progress),
-          "read /progress");
+    check(
+        H5Dread(progress.get(), progress_type(state_as_enum).get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &contents.progress),
+        "read /progress");
     if (h5::has_link(file.get(), "runs")) {
       const auto runs = h5::open_group(file.get(), "runs");
       for (const auto& name : h5::child_names(runs.get()))
@@ -285,9 +297,9 @@ struct ResultsFileWriter::Impl {
     const auto group = h5::open_group(file.get(), table);
     datasets.clear();
     for (const auto& spec : schema)
-      datasets.emplace_back(check_id(H5Dopen2(group.get(), spec.name.c_str(), H5P_DEFAULT),
-                                     "open column " + table + "/" + spec.name),
-                            H5Dclose);
+      datasets.emplace_back(
+          check_id(H5Dopen2(group.get(), spec.name.c_str(), H5P_DEFAULT), "open column " + table + "/" + spec.name),
+          H5Dclose);
   }
 
   void write_progress(SweepProgress p) {
@@ -374,7 +386,8 @@ ResultsFileWriter::~ResultsFileWriter() = default;
 int64_t ResultsFileWriter::results_rows() const { return impl_->results_rows; }
 int64_t ResultsFileWriter::probes_rows() const { return impl_->probes_rows; }
 
-void ResultsFileWriter::append(const table::ColumnTable& results, const table::ColumnTable& probes, SweepProgress progress) {
+void ResultsFileWriter::append(const table::ColumnTable& results, const table::ColumnTable& probes,
+                               SweepProgress progress) {
   auto& m = *impl_;
   m.append_columns(m.results, m.results_schema, results, m.results_rows);
   m.append_columns(m.probes, m.probes_schema, probes, m.probes_rows);

@@ -33,10 +33,18 @@ std::vector<table::Field> decode_row(BinaryReader& in, const table::Schema& sche
     const auto expected = static_cast<uint64_t>(schema[c].kind);  // text, int64, float64, boolean, enumeration
     if (tag != expected) throw std::runtime_error("field '" + schema[c].name + "' has the wrong type");
     switch (schema[c].kind) {
-      case table::ColumnKind::text: row[c].value = in.str(); break;
-      case table::ColumnKind::int64: row[c].value = in.i64(); break;
-      case table::ColumnKind::float64: row[c].value = in.f64(); break;
-      case table::ColumnKind::boolean: row[c].value = in.u64() != 0; break;
+      case table::ColumnKind::text:
+        row[c].value = in.str();
+        break;
+      case table::ColumnKind::int64:
+        row[c].value = in.i64();
+        break;
+      case table::ColumnKind::float64:
+        row[c].value = in.f64();
+        break;
+      case table::ColumnKind::boolean:
+        row[c].value = in.u64() != 0;
+        break;
       case table::ColumnKind::enumeration: {
         const auto code = in.i64();
         if (code < 0 || static_cast<size_t>(code) >= schema[c].labels.size())

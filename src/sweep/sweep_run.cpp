@@ -20,8 +20,8 @@
 #include "infersweep/sweep/bundle_planner.hpp"
 #include "infersweep/sweep/dispatch.hpp"
 #include "infersweep/sweep/provenance.hpp"
-#include "infersweep/sweep/resume_plan.hpp"
 #include "infersweep/sweep/results_file.hpp"
+#include "infersweep/sweep/resume_plan.hpp"
 #include "infersweep/sweep/row_codec.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
 #include "infersweep/sweep/sweep_stop.hpp"
@@ -65,7 +65,8 @@ double expected_cost(const search::SearchUnit& unit) {
   const double stages = 1 + 0.25 * static_cast<double>(unit.labels.pp - 1);
   const auto& scheduler = unit.simulation.scheduler.replica_scheduler;
   const auto& schedulers = sim::builtin_replica_schedulers();
-  const double weight = schedulers.contains(scheduler) ? schedulers.traits("replica-scheduler", scheduler).relative_cost : 1;
+  const double weight =
+      schedulers.contains(scheduler) ? schedulers.traits("replica-scheduler", scheduler).relative_cost : 1;
   return requests * stages * weight;
 }
 
@@ -114,9 +115,14 @@ class FileResultSink : public ResultSink {
  public:
   FileResultSink(ResultsFileWriter& writer, SweepProgress progress, double flush_interval_s, std::ostream* log,
                  int64_t to_search, double progress_interval_s)
-      : writer_(writer), progress_(progress), flush_interval_s_(flush_interval_s),
-        results_(results_schema()), probes_(probes_schema()), status_column_(results_.column_index("status")),
-        meter_(log, "sweep", to_search, progress_interval_s), last_flush_(Clock::now()) {}
+      : writer_(writer),
+        progress_(progress),
+        flush_interval_s_(flush_interval_s),
+        results_(results_schema()),
+        probes_(probes_schema()),
+        status_column_(results_.column_index("status")),
+        meter_(log, "sweep", to_search, progress_interval_s),
+        last_flush_(Clock::now()) {}
 
   // Returns whether the row is a failure (failed or timeout).
   bool add_row(const std::vector<table::Field>& row) {
@@ -223,7 +229,12 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
     if (!error.empty()) throw InputError(error);
     return 1;
   };
-  if (!on_every_rank(comm, rank, [&] { if (rank == 0) grid_text = io::read_file_bytes(o.run.grid); }, error))
+  if (!on_every_rank(
+          comm, rank,
+          [&] {
+            if (rank == 0) grid_text = io::read_file_bytes(o.run.grid);
+          },
+          error))
     return fail();
   broadcast_text(comm, grid_text);
   if (!on_every_rank(
@@ -244,8 +255,9 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
           comm, rank,
           [&] {
             if (ids != rank0_ids)
-              throw InputError("the grid enumerates to other configs here than on rank 0: are the trace, data or "
-                               "profiling files the same on every node?");
+              throw InputError(
+                  "the grid enumerates to other configs here than on rank 0: are the trace, data or "
+                  "profiling files the same on every node?");
           },
           error))
     return fail();
@@ -337,8 +349,8 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
     std::cerr << "infersweep sweep: error: " << e.what() << "\n";
     try {
       sink.finish(SweepState::failed);
-      writer->close({{"end_time", utc_now_iso8601()}, {"exit_state", std::string("failed")},
-                     {"error", std::string(e.what())}});
+      writer->close(
+          {{"end_time", utc_now_iso8601()}, {"exit_state", std::string("failed")}, {"error", std::string(e.what())}});
     } catch (const std::exception& e2) {
       std::cerr << "infersweep sweep: could not close " << o.out << ": " << e2.what() << "\n";
     }

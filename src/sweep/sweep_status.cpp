@@ -72,7 +72,8 @@ std::string describe_sweep(const std::string& path, const ResultsFileContents& c
   else
     out << to_string(state) << " at " << attribute(latest, "end_time") << "\n";
 
-  const double share = p.grid_configs > 0 ? 100.0 * static_cast<double>(p.grid_done) / static_cast<double>(p.grid_configs) : 100;
+  const double share =
+      p.grid_configs > 0 ? 100.0 * static_cast<double>(p.grid_done) / static_cast<double>(p.grid_configs) : 100;
   const double rate = elapsed > 0 ? static_cast<double>(p.done_this_run) / elapsed : 0;
   out << "configs: " << p.grid_done << "/" << p.grid_configs << " done (" << fixed(share, 1) << "%), " << p.grid_failed
       << " failed or timed out; this run: " << p.done_this_run << " in "

@@ -12,11 +12,16 @@ namespace {
 
 ColumnTable::Column empty_column(ColumnKind kind) {
   switch (kind) {
-    case ColumnKind::text: return std::vector<std::string>{};
-    case ColumnKind::int64: return std::vector<int64_t>{};
-    case ColumnKind::float64: return std::vector<double>{};
-    case ColumnKind::boolean: return std::vector<uint8_t>{};
-    case ColumnKind::enumeration: return std::vector<int8_t>{};
+    case ColumnKind::text:
+      return std::vector<std::string>{};
+    case ColumnKind::int64:
+      return std::vector<int64_t>{};
+    case ColumnKind::float64:
+      return std::vector<double>{};
+    case ColumnKind::boolean:
+      return std::vector<uint8_t>{};
+    case ColumnKind::enumeration:
+      return std::vector<int8_t>{};
   }
   throw std::logic_error("unknown column kind");
 }
@@ -53,11 +58,16 @@ std::string escape_cell(const std::string& text) {
 
 const char* to_string(ColumnKind kind) {
   switch (kind) {
-    case ColumnKind::text: return "text";
-    case ColumnKind::int64: return "int64";
-    case ColumnKind::float64: return "float64";
-    case ColumnKind::boolean: return "boolean";
-    case ColumnKind::enumeration: return "enum";
+    case ColumnKind::text:
+      return "text";
+    case ColumnKind::int64:
+      return "int64";
+    case ColumnKind::float64:
+      return "float64";
+    case ColumnKind::boolean:
+      return "boolean";
+    case ColumnKind::enumeration:
+      return "enum";
   }
   return "unknown";
 }

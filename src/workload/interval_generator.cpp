@@ -19,8 +19,7 @@ class StaticIntervalGenerator : public IntervalGenerator {
 // would raise the real rate by about 5 %.
 class PoissonIntervalGenerator : public IntervalGenerator {
  public:
-  explicit PoissonIntervalGenerator(const WorkloadConfig& c)
-      : rng_(c.seed, "interval.poisson"), qps_(c.qps) {}
+  explicit PoissonIntervalGenerator(const WorkloadConfig& c) : rng_(c.seed, "interval.poisson"), qps_(c.qps) {}
   std::optional<double> next() override { return rng_.exponential(qps_); }
 
  private:
@@ -52,8 +51,7 @@ class TraceIntervalGenerator : public IntervalGenerator {
       const double t = table.as_double(row, col);
       if (row > 0) {
         if (t < previous)
-          throw InputError::in_file(table.path(), table.line_of(row), "arrived_at",
-                                    "timestamps must not decrease");
+          throw InputError::in_file(table.path(), table.line_of(row), "arrived_at", "timestamps must not decrease");
         intervals_.push_back((t - previous) * c.time_scale);
       }
       previous = t;
@@ -73,22 +71,25 @@ class TraceIntervalGenerator : public IntervalGenerator {
 
 IntervalGeneratorRegistry make_interval_generator_registry() {
   IntervalGeneratorRegistry registry("interval generator");
-  registry.add("static", [](const WorkloadConfig&) { return std::make_unique<StaticIntervalGenerator>(); },
-               {{},
-                {},
-                [](const WorkloadConfig& c) {
-                  if (c.duration_s > 0)
-                    throw InputError::setting("duration",
-                                              "cannot bound a static (all at t=0) workload; use --num-requests");
-                }},
-               "every request arrives at t = 0");
-  registry.add("poisson", [](const WorkloadConfig& c) { return std::make_unique<PoissonIntervalGenerator>(c); },
-               {{"qps"}, {}, nullptr}, "exponential inter-arrival times at the given rate");
-  registry.add("gamma", [](const WorkloadConfig& c) { return std::make_unique<GammaIntervalGenerator>(c); },
-               {{"qps", "gamma-cv"}, {}, nullptr}, "gamma inter-arrival times: bursty when the CV is above 1");
-  registry.add("trace", [](const WorkloadConfig& c) { return std::make_unique<TraceIntervalGenerator>(c); },
-               {{"interval-trace-file", "time-scale"}, {"interval-trace-file"}, nullptr},
-               "inter-arrival times of a trace's arrived_at column");
+  registry.add(
+      "static", [](const WorkloadConfig&) { return std::make_unique<StaticIntervalGenerator>(); },
+      {{},
+       {},
+       [](const WorkloadConfig& c) {
+         if (c.duration_s > 0)
+           throw InputError::setting("duration", "cannot bound a static (all at t=0) workload; use --num-requests");
+       }},
+      "every request arrives at t = 0");
+  registry.add(
+      "poisson", [](const WorkloadConfig& c) { return std::make_unique<PoissonIntervalGenerator>(c); },
+      {{"qps"}, {}, nullptr}, "exponential inter-arrival times at the given rate");
+  registry.add(
+      "gamma", [](const WorkloadConfig& c) { return std::make_unique<GammaIntervalGenerator>(c); },
+      {{"qps", "gamma-cv"}, {}, nullptr}, "gamma inter-arrival times: bursty when the CV is above 1");
+  registry.add(
+      "trace", [](const WorkloadConfig& c) { return std::make_unique<TraceIntervalGenerator>(c); },
+      {{"interval-trace-file", "time-scale"}, {"interval-trace-file"}, nullptr},
+      "inter-arrival times of a trace's arrived_at column");
   return registry;
 }
 

@@ -31,8 +31,7 @@ TokenCounts split_total(int64_t total, double ratio) {
 
 class FixedLengthGenerator : public LengthGenerator {
  public:
-  explicit FixedLengthGenerator(const WorkloadConfig& c)
-      : counts_{c.fixed_prefill_tokens, c.fixed_decode_tokens} {}
+  explicit FixedLengthGenerator(const WorkloadConfig& c) : counts_{c.fixed_prefill_tokens, c.fixed_decode_tokens} {}
   TokenCounts next() override { return counts_; }
 
  private:
@@ -42,11 +41,9 @@ class FixedLengthGenerator : public LengthGenerator {
 class UniformLengthGenerator : public LengthGenerator {
  public:
   explicit UniformLengthGenerator(const WorkloadConfig& c)
-      : rng_(c.seed, "length.uniform"), min_(c.min_tokens), max_(c.max_tokens),
-        ratio_(c.prefill_to_decode_ratio) {}
+      : rng_(c.seed, "length.uniform"), min_(c.min_tokens), max_(c.max_tokens), ratio_(c.prefill_to_decode_ratio) {}
   TokenCounts next() override {
-    const auto total = static_cast<int64_t>(rng_.uniform(static_cast<double>(min_),
-                                                         static_cast<double>(max_) + 1.0));
+    const auto total = static_cast<int64_t>(rng_.uniform(static_cast<double>(min_), static_cast<double>(max_) + 1.0));
     return split_total(std::min(total, max_), ratio_);
   }
 
@@ -61,8 +58,12 @@ class UniformLengthGenerator : public LengthGenerator {
 class ZipfLengthGenerator : public LengthGenerator {
  public:
   explicit ZipfLengthGenerator(const WorkloadConfig& c)
-      : rng_(c.seed, "length.zipf"), min_(c.min_tokens), max_(c.max_tokens),
-        ratio_(c.prefill_to_decode_ratio), theta_(c.zipf_theta), scramble_(c.zipf_scramble),
+      : rng_(c.seed, "length.zipf"),
+        min_(c.min_tokens),
+        max_(c.max_tokens),
+        ratio_(c.prefill_to_decode_ratio),
+        theta_(c.zipf_theta),
+        scramble_(c.zipf_scramble),
         seed_(c.seed) {
     n_ = max_ - min_ + 1;
     for (int64_t i = 1; i <= n_; ++i) zetan_ += std::pow(static_cast<double>(i), -theta_);
@@ -111,13 +112,13 @@ class TraceLengthGenerator : public LengthGenerator {
                                             static_cast<int64_t>(row.decode * c.decode_scale), c.max_tokens));
     if (counts_.empty()) throw InputError::in_file(path_, 0, "", "trace has no rows");
     RandomStream rng(c.seed, "length.trace_shuffle");
-    for (size_t i = counts_.size() - 1; i > 0; --i)
-      std::swap(counts_[i], counts_[rng.uniform_index(i + 1)]);
+    for (size_t i = counts_.size() - 1; i > 0; --i) std::swap(counts_[i], counts_[rng.uniform_index(i + 1)]);
   }
   TokenCounts next() override {
     if (next_ >= counts_.size())
-      throw InputError::in_file(path_, 0, "", "trace has only " + std::to_string(counts_.size()) +
-                                                  " rows, fewer than the requests asked for");
+      throw InputError::in_file(
+          path_, 0, "",
+          "trace has only " + std::to_string(counts_.size()) + " rows, fewer than the requests asked for");
     return counts_[next_++];
   }
 
@@ -151,26 +152,29 @@ LengthGeneratorRegistry make_length_generator_registry() {
     if (c.min_tokens > c.max_tokens)
       throw InputError::setting("min-tokens", "must be at most --max-tokens (" + std::to_string(c.max_tokens) + ")");
   };
-  registry.add("fixed", [](const WorkloadConfig& c) { return std::make_unique<FixedLengthGenerator>(c); },
-               {{"prefill-tokens", "decode-tokens"},
-                {},
-                [](const WorkloadConfig& c) {
-                  if (c.fixed_prefill_tokens + c.fixed_decode_tokens > c.max_tokens)
-                    throw InputError::setting("prefill-tokens",
-                                              "prompt + output (" +
-                                                  std::to_string(c.fixed_prefill_tokens + c.fixed_decode_tokens) +
-                                                  ") exceeds --max-tokens (" + std::to_string(c.max_tokens) + ")");
-                }},
-               "every request has the same prompt and output length");
-  registry.add("uniform", [](const WorkloadConfig& c) { return std::make_unique<UniformLengthGenerator>(c); },
-               {{"min-tokens", "prefill-decode-ratio"}, {}, min_within_max},
-               "total lengths uniform in [min, max], split by the prompt:output ratio");
-  registry.add("zipf", [](const WorkloadConfig& c) { return std::make_unique<ZipfLengthGenerator>(c); },
-               {{"min-tokens", "prefill-decode-ratio", "zipf-theta", "zipf-scramble"}, {}, min_within_max},
-               "total lengths Zipf-distributed over [min, max]");
-  registry.add("trace", [](const WorkloadConfig& c) { return std::make_unique<TraceLengthGenerator>(c); },
-               {{"length-trace-file", "prefill-scale", "decode-scale"}, {"length-trace-file"}, nullptr},
-               "prompt and output lengths drawn from a trace without replacement");
+  registry.add(
+      "fixed", [](const WorkloadConfig& c) { return std::make_unique<FixedLengthGenerator>(c); },
+      {{"prefill-tokens", "decode-tokens"},
+       {},
+       [](const WorkloadConfig& c) {
+         if (c.fixed_prefill_tokens + c.fixed_decode_tokens > c.max_tokens)
+           throw InputError::setting(
+               "prefill-tokens", "prompt + output (" + std::to_string(c.fixed_prefill_tokens + c.fixed_decode_tokens) +
+                                     ") exceeds --max-tokens (" + std::to_string(c.max_tokens) + ")");
+       }},
+      "every request has the same prompt and output length");
+  registry.add(
+      "uniform", [](const WorkloadConfig& c) { return std::make_unique<UniformLengthGenerator>(c); },
+      {{"min-tokens", "prefill-decode-ratio"}, {}, min_within_max},
+      "total lengths uniform in [min, max], split by the prompt:output ratio");
+  registry.add(
+      "zipf", [](const WorkloadConfig& c) { return std::make_unique<ZipfLengthGenerator>(c); },
+      {{"min-tokens", "prefill-decode-ratio", "zipf-theta", "zipf-scramble"}, {}, min_within_max},
+      "total lengths Zipf-distributed over [min, max]");
+  registry.add(
+      "trace", [](const WorkloadConfig& c) { return std::make_unique<TraceLengthGenerator>(c); },
+      {{"length-trace-file", "prefill-scale", "decode-scale"}, {"length-trace-file"}, nullptr},
+      "prompt and output lengths drawn from a trace without replacement");
   return registry;
 }
 

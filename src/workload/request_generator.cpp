@@ -25,10 +25,8 @@ class SyntheticRequestGenerator : public RequestGenerator {
   explicit SyntheticRequestGenerator(const WorkloadConfig& c) : config_(c) {}
 
   std::vector<RequestSpec> generate() override {
-    auto intervals = builtin_interval_generators().create("interval-generator",
-                                                               config_.interval_generator, config_);
-    auto lengths = builtin_length_generators().create("length-generator",
-                                                           config_.length_generator, config_);
+    auto intervals = builtin_interval_generators().create("interval-generator", config_.interval_generator, config_);
+    auto lengths = builtin_length_generators().create("length-generator", config_.length_generator, config_);
     std::vector<RequestSpec> requests;
     double now = 0;
     const bool by_duration = config_.duration_s > 0;
@@ -38,8 +36,7 @@ class SyntheticRequestGenerator : public RequestGenerator {
       if (!interval) {
         if (by_duration) break;
         throw InputError::setting("interval-trace-file",
-                                 "trace has fewer arrivals than --num-requests (" +
-                                     std::to_string(count) + ")");
+                                  "trace has fewer arrivals than --num-requests (" + std::to_string(count) + ")");
       }
       now += *interval;
       if (by_duration && now >= config_.duration_s) break;
@@ -69,9 +66,8 @@ class TraceReplayRequestGenerator : public RequestGenerator {
     size_t rows = table.num_rows();
     if (config_.num_requests) {
       if (static_cast<size_t>(*config_.num_requests) > rows)
-        throw InputError::setting("num-requests", "trace " + config_.trace_file + " has only " +
-                                                     std::to_string(rows) + " rows, asked for " +
-                                                     std::to_string(*config_.num_requests));
+        throw InputError::setting("num-requests", "trace " + config_.trace_file + " has only " + std::to_string(rows) +
+                                                      " rows, asked for " + std::to_string(*config_.num_requests));
       rows = static_cast<size_t>(*config_.num_requests);
     }
     std::vector<RequestSpec> requests;
@@ -104,13 +100,14 @@ class TraceReplayRequestGenerator : public RequestGenerator {
 
 RequestGeneratorRegistry make_request_generator_registry() {
   RequestGeneratorRegistry registry("request generator");
-  registry.add("synthetic", [](const WorkloadConfig& c) { return std::make_unique<SyntheticRequestGenerator>(c); },
-               {{"duration", "length-generator", "interval-generator"}, {}, nullptr},
-               "lengths and arrivals from a length and an interval generator");
-  registry.add("trace_replay",
-               [](const WorkloadConfig& c) { return std::make_unique<TraceReplayRequestGenerator>(c); },
-               {{"trace-file", "prefill-scale", "decode-scale", "time-scale"}, {"trace-file"}, nullptr},
-               "a trace's rows as they are: arrival, prompt and output");
+  registry.add(
+      "synthetic", [](const WorkloadConfig& c) { return std::make_unique<SyntheticRequestGenerator>(c); },
+      {{"duration", "length-generator", "interval-generator"}, {}, nullptr},
+      "lengths and arrivals from a length and an interval generator");
+  registry.add(
+      "trace_replay", [](const WorkloadConfig& c) { return std::make_unique<TraceReplayRequestGenerator>(c); },
+      {{"trace-file", "prefill-scale", "decode-scale", "time-scale"}, {"trace-file"}, nullptr},
+      "a trace's rows as they are: arrival, prompt and output");
   return registry;
 }
 

@@ -29,12 +29,13 @@ std::function<std::string()> read_by(const std::string& setting) {
 }
 
 config::SettingGroup<WorkloadConfig> declare() {
-  using config::IdForm;
   using config::Identity;
+  using config::IdForm;
   using W = WorkloadConfig;
   config::SettingGroup<W> g("Workload");
-  g.add(&W::generator, "request-generator", Identity::config(), "where requests come from")
-      .plugins([] { return builtin_request_generators().names(); });
+  g.add(&W::generator, "request-generator", Identity::config(), "where requests come from").plugins([] {
+    return builtin_request_generators().names();
+  });
   g.add(&W::num_requests, "num-requests", Identity::config(), "requests to generate")
       .at_least(1)
       .default_note("128 (synthetic), every row (trace_replay)");
@@ -51,8 +52,14 @@ config::SettingGroup<WorkloadConfig> declare() {
   g.add(&W::length_generator, "length-generator", Identity::config(), "how prompt and output lengths are drawn")
       .applies_to(read_by("length-generator"))
       .plugins([] { return builtin_length_generators().names(); });
-  g.add(&W::fixed_prefill_tokens, "prefill-tokens", Identity::config(), "prompt tokens").at_least(1).unit("tokens").applies_to(read_by("prefill-tokens"));
-  g.add(&W::fixed_decode_tokens, "decode-tokens", Identity::config(), "output tokens").at_least(1).unit("tokens").applies_to(read_by("decode-tokens"));
+  g.add(&W::fixed_prefill_tokens, "prefill-tokens", Identity::config(), "prompt tokens")
+      .at_least(1)
+      .unit("tokens")
+      .applies_to(read_by("prefill-tokens"));
+  g.add(&W::fixed_decode_tokens, "decode-tokens", Identity::config(), "output tokens")
+      .at_least(1)
+      .unit("tokens")
+      .applies_to(read_by("decode-tokens"));
   g.add(&W::min_tokens, "min-tokens", Identity::config(), "smallest total length")
       .at_least(2)
       .unit("tokens")
@@ -60,7 +67,10 @@ config::SettingGroup<WorkloadConfig> declare() {
   g.add(&W::prefill_to_decode_ratio, "prefill-decode-ratio", Identity::config(), "prompt:output ratio")
       .positive()
       .applies_to(read_by("prefill-decode-ratio"));
-  g.add(&W::zipf_theta, "zipf-theta", Identity::config(), "skew").greater_than(0).below(1).applies_to(read_by("zipf-theta"));
+  g.add(&W::zipf_theta, "zipf-theta", Identity::config(), "skew")
+      .greater_than(0)
+      .below(1)
+      .applies_to(read_by("zipf-theta"));
   g.add(&W::zipf_scramble, "zipf-scramble", Identity::config(), "scatter popular lengths over the range")
       .bool_as_digit()
       .applies_to(read_by("zipf-scramble"));
@@ -70,8 +80,12 @@ config::SettingGroup<WorkloadConfig> declare() {
       .applies_to(read_by("length-trace-file"))
       .id_form(IdForm::file_content);
   g.not_a_setting(&W::length_trace_rows, "the parsed rows of length_trace_file, shared by the probes of a search");
-  g.add(&W::prefill_scale, "prefill-scale", Identity::config(), "multiply prompt lengths").positive().applies_to(read_by("prefill-scale"));
-  g.add(&W::decode_scale, "decode-scale", Identity::config(), "multiply output lengths").positive().applies_to(read_by("decode-scale"));
+  g.add(&W::prefill_scale, "prefill-scale", Identity::config(), "multiply prompt lengths")
+      .positive()
+      .applies_to(read_by("prefill-scale"));
+  g.add(&W::decode_scale, "decode-scale", Identity::config(), "multiply output lengths")
+      .positive()
+      .applies_to(read_by("decode-scale"));
   g.add(&W::interval_generator, "interval-generator", Identity::config(), "how arrivals are spaced")
       .applies_to(read_by("interval-generator"))
       .plugins([] { return builtin_interval_generators().names(); });
@@ -79,14 +93,14 @@ config::SettingGroup<WorkloadConfig> declare() {
   g.add(&W::gamma_cv, "gamma-cv", Identity::config(), "coefficient of variation of inter-arrival times")
       .positive()
       .applies_to(read_by("gamma-cv"));
-  g.add(&W::interval_trace_file, "interval-trace-file", Identity::config(),
-        "CSV with arrived_at (seconds)")
+  g.add(&W::interval_trace_file, "interval-trace-file", Identity::config(), "CSV with arrived_at (seconds)")
       .path()
       .applies_to(read_by("interval-trace-file"))
       .id_form(IdForm::file_content);
-  g.add(&W::time_scale, "time-scale", Identity::config(), "multiply arrival times").positive().applies_to(read_by("time-scale"));
-  g.add(&W::trace_file, "trace-file", Identity::config(),
-        "CSV with arrived_at, num_prefill_tokens, num_decode_tokens")
+  g.add(&W::time_scale, "time-scale", Identity::config(), "multiply arrival times")
+      .positive()
+      .applies_to(read_by("time-scale"));
+  g.add(&W::trace_file, "trace-file", Identity::config(), "CSV with arrived_at, num_prefill_tokens, num_decode_tokens")
       .path()
       .applies_to(read_by("trace-file"))
       .id_form(IdForm::file_content);

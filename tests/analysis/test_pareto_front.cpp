@@ -2,9 +2,9 @@
 // the near-front tolerance and the SLO filter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <algorithm>
 #include <random>
 
 #include "infersweep/analysis/pareto_front.hpp"
@@ -97,9 +97,9 @@ ConfigCandidate config(const std::string& id, double qps_per_dollar, double ttft
 
 TEST(BestUnderSlos, TakesTheMostQpsPerDollarAmongConfigsMeetingBothSlos) {
   const SloLimits slos{2.0, 0.2};
-  const std::vector<ConfigCandidate> c{config("a", 3.0, 2.5, 0.1),   // misses TTFT
-                                       config("b", 2.9, 1.0, 0.3),   // misses TBT
-                                       config("c", 2.0, 2.0, 0.2),   // on both limits: meets them
+  const std::vector<ConfigCandidate> c{config("a", 3.0, 2.5, 0.1),  // misses TTFT
+                                       config("b", 2.9, 1.0, 0.3),  // misses TBT
+                                       config("c", 2.0, 2.0, 0.2),  // on both limits: meets them
                                        config("d", 1.0, 0.5, 0.05)};
   EXPECT_FALSE(meets_slos(c[0], slos));
   EXPECT_FALSE(meets_slos(c[1], slos));

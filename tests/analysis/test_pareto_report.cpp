@@ -29,18 +29,12 @@ table::ColumnSpec column(const std::string& name, table::ColumnKind kind) {
 
 table::ColumnTable table_of(const std::vector<Row>& rows) {
   using table::ColumnKind;
-  table::ColumnTable t({column("config_id", ColumnKind::text),
-                        column("status", ColumnKind::text),
-                        column("model", ColumnKind::text),
-                        column("trace", ColumnKind::text),
-                        column("device", ColumnKind::text),
-                        column("tp", ColumnKind::int64),
-                        column("gpus", ColumnKind::int64),
-                        column("capacity_qps", ColumnKind::float64),
-                        column("qps_per_dollar", ColumnKind::float64),
-                        column("dollars_per_hour", ColumnKind::float64),
-                        column("ttft_p90", ColumnKind::float64),
-                        column("tbt_p99", ColumnKind::float64)});
+  table::ColumnTable t({column("config_id", ColumnKind::text), column("status", ColumnKind::text),
+                        column("model", ColumnKind::text), column("trace", ColumnKind::text),
+                        column("device", ColumnKind::text), column("tp", ColumnKind::int64),
+                        column("gpus", ColumnKind::int64), column("capacity_qps", ColumnKind::float64),
+                        column("qps_per_dollar", ColumnKind::float64), column("dollars_per_hour", ColumnKind::float64),
+                        column("ttft_p90", ColumnKind::float64), column("tbt_p99", ColumnKind::float64)});
   for (const auto& r : rows)
     t.append({{"config_id", r.id},
               {"status", r.status},

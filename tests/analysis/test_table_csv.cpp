@@ -56,9 +56,7 @@ TEST(TableCsv, ReadsEachKindAsDeclared) {
   EXPECT_EQ(t.text("message")[1], "too big, by far");
 }
 
-TEST(TableCsv, AHeaderOnlyFileIsAnEmptyTable) {
-  EXPECT_EQ(parse(kHeader).rows(), 0u);
-}
+TEST(TableCsv, AHeaderOnlyFileIsAnEmptyTable) { EXPECT_EQ(parse(kHeader).rows(), 0u); }
 
 TEST(TableCsv, AWrongHeaderNamesTheFileLineAndColumn) {
   const auto renamed = error_of("config_id,state,tp,capacity_qps,stopped_early,message\n");

@@ -25,11 +25,18 @@ struct Silence {
 TEST(PredictorCommand, SimulatesLlama70bOnH100Tp4Pp2WithTheLearnedPredictor) {
   test_support::TempDir dir;
   Silence quiet;
-  const std::vector<std::string> args{"--model=Llama-2-70b-hf", "--gpu=h100", "--tp=4", "--pp=2",
-                                      "--predictor=learned", "--profiling-dir=" + test_support::profiling_dir(),
+  const std::vector<std::string> args{"--model=Llama-2-70b-hf",
+                                      "--gpu=h100",
+                                      "--tp=4",
+                                      "--pp=2",
+                                      "--predictor=learned",
+                                      "--profiling-dir=" + test_support::profiling_dir(),
                                       "--predictor-cache-dir=" + test_support::predictor_cache_dir(),
-                                      "--num-requests=64", "--qps=1", "--output-dir=" + dir.file("out"),
-                                      "--data-dir=" + test_support::data_dir(), "--quiet"};
+                                      "--num-requests=64",
+                                      "--qps=1",
+                                      "--output-dir=" + dir.file("out"),
+                                      "--data-dir=" + test_support::data_dir(),
+                                      "--quiet"};
   ASSERT_EQ(cli::run_simulate(args), 0);
   const auto summary = io::read_file_bytes(dir.file("out/summary.json"));
   EXPECT_NE(summary.find("\"predictor\": \"learned\""), std::string::npos) << summary.substr(0, 400);
@@ -40,11 +47,15 @@ TEST(PredictorCommand, SimulatesLlama70bOnH100Tp4Pp2WithTheLearnedPredictor) {
 TEST(PredictorCommand, SmallGridMakesOffGridLookupsVisibleInTheSummary) {
   test_support::TempDir dir;
   Silence quiet;
-  const std::vector<std::string> args{"--predictor=learned", "--profiling-dir=" + test_support::profiling_dir(),
+  const std::vector<std::string> args{"--predictor=learned",
+                                      "--profiling-dir=" + test_support::profiling_dir(),
                                       "--predictor-cache-dir=" + test_support::predictor_cache_dir(),
-                                      "--prediction-max-tokens-per-request=256", "--predictor-k-folds=3",
-                                      "--num-requests=16", "--output-dir=" + dir.file("out"),
-                                      "--data-dir=" + test_support::data_dir(), "--quiet"};
+                                      "--prediction-max-tokens-per-request=256",
+                                      "--predictor-k-folds=3",
+                                      "--num-requests=16",
+                                      "--output-dir=" + dir.file("out"),
+                                      "--data-dir=" + test_support::data_dir(),
+                                      "--quiet"};
   ASSERT_EQ(cli::run_simulate(args), 0);
   const auto summary = io::read_file_bytes(dir.file("out/summary.json"));
   EXPECT_EQ(summary.find("\"predictor_out_of_grid_lookups\": 0"), std::string::npos);
@@ -54,10 +65,14 @@ TEST(PredictorCommand, SmallGridMakesOffGridLookupsVisibleInTheSummary) {
 TEST(PredictorCommand, ReportWritesOneCsvRowPerOperator) {
   test_support::TempDir dir;
   Silence quiet;
-  const std::vector<std::string> args{"report", "--model=Llama-2-7b-hf", "--gpu=a100", "--tp=2",
+  const std::vector<std::string> args{"report",
+                                      "--model=Llama-2-7b-hf",
+                                      "--gpu=a100",
+                                      "--tp=2",
                                       "--profiling-dir=" + test_support::profiling_dir(),
                                       "--predictor-cache-dir=" + test_support::predictor_cache_dir(),
-                                      "--data-dir=" + test_support::data_dir(), "--output=" + dir.file("r.csv")};
+                                      "--data-dir=" + test_support::data_dir(),
+                                      "--output=" + dir.file("r.csv")};
   ASSERT_EQ(cli::run_predictor(args), 0);
   const auto csv = io::read_file_bytes(dir.file("r.csv"));
   for (const char* op : {"attn_pre_proj,", "mlp_up_proj,", "add,", "all_reduce,", "roofline_calibration,"})

@@ -3,11 +3,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "../search/search_test_support.hpp"
 #include "infersweep/cli/search_command.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/io/file_bytes.hpp"
-#include "../search/search_test_support.hpp"
 
 using namespace infersweep;
 using infersweep::test_support::TempDir;

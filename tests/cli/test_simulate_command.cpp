@@ -40,7 +40,7 @@ std::string error_of(std::vector<std::string> args) {
 TEST(SimulateCommand, SameSeedGivesByteIdenticalOutputs) {
   TempDir a, b, c;
   const std::vector<std::string> common{"--num-requests=200", "--length-generator=uniform", "--qps=3",
-                                        "--replicas=2", "--global-scheduler=random", "--chrome-trace"};
+                                        "--replicas=2",       "--global-scheduler=random",  "--chrome-trace"};
   auto with_dir = [&](const TempDir& d, std::vector<std::string> extra) {
     auto args = common;
     args.push_back("--output-dir=" + d.path.string());
@@ -108,7 +108,8 @@ TEST(SimulateCommand, BadInputsGiveOneLineErrorsNamingWhatIsWrong) {
       {{"--qps=-1"}, "option --qps: must be a finite number > 0, got -1"},
       {{"--replica-scheduler=lightllm", "--pp=2"}, "option --pp: lightllm does not support pipeline parallelism"},
       {{"--length-generator=trace", "--length-trace-file=/no/such.csv"}, "/no/such.csv: cannot open file"},
-      {{"--prefill-tokens=4000", "--decode-tokens=512"}, "option --prefill-tokens: prompt + output (4512) exceeds --max-tokens (4096)"},
+      {{"--prefill-tokens=4000", "--decode-tokens=512"},
+       "option --prefill-tokens: prompt + output (4512) exceeds --max-tokens (4096)"},
       {{"--gpu=h100", "--node=a100_dgx"}, "option --node: node 'a100_dgx' holds a100 GPUs, not h100"},
       {{"--replica-scheduler=vllm", "--max-tokens-in-batch=1024"},
        "option --max-tokens-in-batch: 1024 is below --max-tokens (4096)"},
@@ -121,8 +122,8 @@ TEST(SimulateCommand, BadInputsGiveOneLineErrorsNamingWhatIsWrong) {
     auto with_dir = args;
     with_dir.push_back("--output-dir=" + d.path.string());
     const auto message = error_of(with_dir);
-    EXPECT_EQ(message.rfind(expected, 0), 0u) << "args: " << args.front() << "\n got: " << message
-                                               << "\n want prefix: " << expected;
+    EXPECT_EQ(message.rfind(expected, 0), 0u)
+        << "args: " << args.front() << "\n got: " << message << "\n want prefix: " << expected;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
 }

@@ -87,8 +87,9 @@ TEST(SettingDeclarations, IdentitiesChangeExactlyWithTheSettingsMarkedForThem) {
       const auto after = identities_of(changed_config);
       // A scheduler decides the predictor only through the traits it reads.
       const bool decides_predictor =
-          id.in_predictor_id() || (s.name() == "replica-scheduler" &&
-                                   token_grid_spans_batch(value) != token_grid_spans_batch(base.scheduler.replica_scheduler));
+          id.in_predictor_id() ||
+          (s.name() == "replica-scheduler" &&
+           token_grid_spans_batch(value) != token_grid_spans_batch(base.scheduler.replica_scheduler));
       SCOPED_TRACE(s.name() + " = " + value);
       EXPECT_EQ(after.settings != before.settings, id.affects_results());
       EXPECT_EQ(after.config_id != before.config_id, id.in_config_id());

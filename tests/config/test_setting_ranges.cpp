@@ -132,9 +132,7 @@ TEST(SettingRanges, OptionFilesRejectEveryBadValueWithFileAndLine) {
 
 // The error of the small grid with `extra` lines at its end.
 std::string grid_error(const std::string& extra) {
-  return input_error_of([&] {
-    search::parse_grid_text(grid_without_sections() + extra, "g.yaml", ".");
-  });
+  return input_error_of([&] { search::parse_grid_text(grid_without_sections() + extra, "g.yaml", "."); });
 }
 
 TEST(SettingRanges, GridSectionsRejectEveryBadValueNamingFileLineAndKey) {
@@ -168,8 +166,7 @@ TEST(SettingRanges, SchedulerEntriesRejectEveryBadValueOfTheSettingsTheyRead) {
         const auto at = text.find("schedulers:\n") + std::string("schedulers:\n").size();
         text.insert(at, entry + "    " + s.spec().grid_key + ": \"" + bad + "\"\n");
         const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 2;
-        const auto message =
-            input_error_of([&] { search::parse_grid_text(text, "g.yaml", "."); });
+        const auto message = input_error_of([&] { search::parse_grid_text(text, "g.yaml", "."); });
         const auto where = "g.yaml:" + std::to_string(line) + ": schedulers." + s.spec().grid_key + ": ";
         EXPECT_TRUE(starts_with(message, where)) << message << "\nwant: " << where;
         ++cases;

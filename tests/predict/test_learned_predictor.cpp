@@ -2,8 +2,8 @@
 // lookups, measured attention and the calibrated roofline fallback.
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "infersweep/common/error.hpp"
@@ -190,9 +190,8 @@ TEST(LearnedPredictor, OffGridLookupsAreExtrapolatedAndCounted) {
   EXPECT_EQ(model.out_of_grid_lookups(), 1);
   EXPECT_GT(at_2048, 2.0 * at_512);
   // Against the measurement at 2048 tokens (mlp_up_proj median, Llama-2-7b, a100, TP 1).
-  const auto sets = read_mlp_profile(c.config.learned.profiling_dir +
-                                         "/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv",
-                                     c.model, 1);
+  const auto sets =
+      read_mlp_profile(c.config.learned.profiling_dir + "/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv", c.model, 1);
   double measured = 0;
   for (Eigen::Index i = 0; i < sets[2].size(); ++i)
     if (sets[2].features(i, 0) == 2048) measured = sets[2].target(i);
@@ -239,8 +238,8 @@ TEST(LearnedPredictor, RooflineCalibrationFitsTheGpusGemms) {
   EXPECT_GT(calibration.rows, 20000);
   EXPECT_LT(calibration.gemm_mape, 10.0);
   const auto& p = calibration.parameters;
-  for (double v : {p.compute_efficiency, p.memory_efficiency, p.attention_compute_efficiency,
-                   p.attention_memory_efficiency}) {
+  for (double v :
+       {p.compute_efficiency, p.memory_efficiency, p.attention_compute_efficiency, p.attention_memory_efficiency}) {
     EXPECT_GT(v, 0.0);
     EXPECT_LE(v, 1.0);
   }
@@ -251,8 +250,9 @@ TEST(LearnedPredictor, RooflineCalibrationFitsTheGpusGemms) {
   // Held-out attention: the calibrated roofline's error is measured (reported in docs).
   PredictorContext calibrated = context("Llama-2-70b-hf", "a100", 2);
   calibrated.config.roofline = p;
-  const auto check = check_roofline_attention(
-      read_attention_profile(test_support::legacy_attention_file(), calibrated.model, 2, 16), RooflineModel(calibrated));
+  const auto check =
+      check_roofline_attention(read_attention_profile(test_support::legacy_attention_file(), calibrated.model, 2, 16),
+                               RooflineModel(calibrated));
   EXPECT_GT(check.decode_rows, 10000);
   EXPECT_LT(check.decode_mape, 50.0);
   EXPECT_LT(check.prefill_mape, 75.0);

@@ -72,8 +72,8 @@ TEST(ProfilingData, MlpFeatureAndTargetMatchTheFile) {
 
 TEST(ProfilingData, ShapeFilterRejectsAnotherModelsFile) {
   // phi-2's file holds none of Llama-2-7b's rows.
-  const auto message = error_of(
-      [&] { read_mlp_profile(mlp_path("a100", "microsoft/phi-2"), catalog().model("Llama-2-7b-hf"), 1); });
+  const auto message =
+      error_of([&] { read_mlp_profile(mlp_path("a100", "microsoft/phi-2"), catalog().model("Llama-2-7b-hf"), 1); });
   EXPECT_NE(message.find("phi-2/mlp.csv"), std::string::npos) << message;
   EXPECT_NE(message.find("n_embd == 4096"), std::string::npos) << message;
   EXPECT_NE(message.find("the file has"), std::string::npos) << message;
@@ -97,8 +97,8 @@ TEST(ProfilingData, BrokenMlpFilesNameFileLineAndColumn) {
 
   // A non-numeric cell of a column the model learns from, in a selected row (line 2, TP 1).
   const auto columns = io::CsvTable::parse(header + "\n", "header").header();
-  const auto target = static_cast<size_t>(
-      std::find(columns.begin(), columns.end(), "time_stats.mlp_up_proj.median") - columns.begin());
+  const auto target =
+      static_cast<size_t>(std::find(columns.begin(), columns.end(), "time_stats.mlp_up_proj.median") - columns.begin());
   size_t start = header_end + 1;
   for (size_t i = 0; i < target; ++i) start = text.find(',', start) + 1;
   auto bad_cell = text;
@@ -159,8 +159,7 @@ TEST(ProfilingData, AttentionSplitsDecodeAndPrefillRowsOfOneShape) {
   const auto model = catalog().model("Llama-2-70b-hf");
   const auto profile = read_attention_profile(test_support::legacy_attention_file(), model, 2, 16);
   EXPECT_EQ(profile.decode.feature_names, (std::vector<std::string>{"batch_size", "kv_cache_size"}));
-  EXPECT_EQ(profile.prefill.feature_names,
-            (std::vector<std::string>{"kv_cache_size", "prefill_chunk_size_squared"}));
+  EXPECT_EQ(profile.prefill.feature_names, (std::vector<std::string>{"kv_cache_size", "prefill_chunk_size_squared"}));
   EXPECT_GT(profile.decode.size(), 10000);
   EXPECT_GT(profile.prefill.size(), 4000);
   EXPECT_EQ(profile.kv_cache_save.size(), 0);  // the legacy file does not measure it
@@ -170,11 +169,13 @@ TEST(ProfilingData, AttentionSplitsDecodeAndPrefillRowsOfOneShape) {
     EXPECT_GT(c, 0);
   }
   // Only TP 2 and block size 16 exist for this shape.
-  EXPECT_NE(error_of([&] { read_attention_profile(test_support::legacy_attention_file(), model, 4, 16); })
-                .find("num_tensor_parallel_workers == 4"),
+  EXPECT_NE(error_of([&] {
+              read_attention_profile(test_support::legacy_attention_file(), model, 4, 16);
+            }).find("num_tensor_parallel_workers == 4"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { read_attention_profile(test_support::legacy_attention_file(), model, 2, 32); })
-                .find("block_size == 32"),
+  EXPECT_NE(error_of([&] {
+              read_attention_profile(test_support::legacy_attention_file(), model, 2, 32);
+            }).find("block_size == 32"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
               read_attention_profile(test_support::legacy_attention_file(), catalog().model("Llama-2-7b-hf"), 2, 16);
@@ -189,8 +190,9 @@ TEST(ProfilingData, CpuOverheadRowsOfOneModelAndTp) {
   EXPECT_EQ(sets[0].op, "schedule");
   EXPECT_GT(sets[0].size(), 3);
   EXPECT_EQ(sets[0].feature_names, std::vector<std::string>{"batch_size"});
-  EXPECT_NE(error_of([&] { read_cpu_overhead_profile(path, catalog().model("CodeLlama-34b-Instruct-hf"), 3); })
-                .find("tensor_parallel_degree == 3"),
+  EXPECT_NE(error_of([&] {
+              read_cpu_overhead_profile(path, catalog().model("CodeLlama-34b-Instruct-hf"), 3);
+            }).find("tensor_parallel_degree == 3"),
             std::string::npos);
 }
 

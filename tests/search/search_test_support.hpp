@@ -14,9 +14,13 @@ inline std::string small_grid_text(const std::string& extra = "", int64_t num_re
          "    identifier: meta-llama/Llama-2-7b-hf\n"
          "traces:\n"
          "  - name: conv\n"
-         "    trace_file: " + vidur_trace("splitwise_conv.csv") + "\n"
+         "    trace_file: " +
+         vidur_trace("splitwise_conv.csv") +
+         "\n"
          "    max_seq_len: 4096\n"
-         "    num_requests: " + std::to_string(num_requests) + "\n"
+         "    num_requests: " +
+         std::to_string(num_requests) +
+         "\n"
          "    start_qps: 4\n"
          "clusters:\n"
          "  - device: a100\n"
@@ -29,7 +33,8 @@ inline std::string small_grid_text(const std::string& extra = "", int64_t num_re
          "pp_dimensions: [1, 2]\n"
          "batch_sizes: [64]\n"
          "predictor:\n"
-         "  name: roofline\n" + extra;
+         "  name: roofline\n" +
+         extra;
 }
 
 inline search::GridSpec small_grid(const std::string& extra = "", int64_t num_requests = 400) {

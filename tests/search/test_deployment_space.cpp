@@ -28,8 +28,8 @@ search::SearchUnit one_unit(const std::string& model, const std::string& device,
   return units.at(0);
 }
 
-std::string skip_reason(const std::string& model, const std::string& device, int64_t num_gpus, int64_t tp,
-                        int64_t pp, const std::string& extra = "", const std::string& predictor = "roofline") {
+std::string skip_reason(const std::string& model, const std::string& device, int64_t num_gpus, int64_t tp, int64_t pp,
+                        const std::string& extra = "", const std::string& predictor = "roofline") {
   return one_unit(model, device, num_gpus, tp, pp, extra, predictor).skip_reason;
 }
 
@@ -125,8 +125,8 @@ TEST(DeploymentSpace, ConfigIdsAreStableDistinctAndFollowTheSettings) {
   }
   EXPECT_EQ(ids.size(), a.size());
   // A changed setting changes the id: the SLO, the request count.
-  const auto slo = search::enumerate_grid(test_support::small_grid("search:\n  scheduling_delay_slo: 2\n"),
-                                          test_support::catalog());
+  const auto slo =
+      search::enumerate_grid(test_support::small_grid("search:\n  scheduling_delay_slo: 2\n"), test_support::catalog());
   const auto fewer = search::enumerate_grid(test_support::small_grid("", 300), test_support::catalog());
   EXPECT_NE(slo[0].config_id, a[0].config_id);
   EXPECT_NE(fewer[0].config_id, a[0].config_id);

@@ -74,11 +74,14 @@ TEST(GridSpec, ErrorsNameFileLineAndKey) {
             "g.yaml:17: tp_dimensions: must be at least 1, got 0");
   EXPECT_EQ(error_of(replace(text, "tp_dimensions: [1, 2]", "tp_dimensions: [2, 2]")),
             "g.yaml:17: tp_dimensions: lists 2 twice");
-  EXPECT_EQ(error_of(replace(text, "    chunk_size: 512\n", "")), "g.yaml:15: schedulers.chunk_size: missing (required for sarathi)");
+  EXPECT_EQ(error_of(replace(text, "    chunk_size: 512\n", "")),
+            "g.yaml:15: schedulers.chunk_size: missing (required for sarathi)");
   EXPECT_EQ(error_of(replace(text, "scheduler: vllm", "scheduler: vllmx")).substr(0, 57),
             "g.yaml:14: schedulers.scheduler: unknown scheduler 'vllmx");
-  EXPECT_EQ(error_of(replace(text, "batch_sizes: [64]\n", "")), "g.yaml:1: batch_sizes: missing (required): a list such as [1, 2]");
-  EXPECT_EQ(error_of(replace(text, "    start_qps: 4\n", "    start_qps: 0\n")), "g.yaml:9: traces.start_qps: must be positive");
+  EXPECT_EQ(error_of(replace(text, "batch_sizes: [64]\n", "")),
+            "g.yaml:1: batch_sizes: missing (required): a list such as [1, 2]");
+  EXPECT_EQ(error_of(replace(text, "    start_qps: 4\n", "    start_qps: 0\n")),
+            "g.yaml:9: traces.start_qps: must be positive");
   EXPECT_EQ(error_of(replace(text, "models:\n", "modles:\n")).substr(0, 36), "g.yaml:1: modles: unknown key (expec");
   EXPECT_EQ(error_of(text + "search:\n  scheduling_delay_quantile: 1.5\n"),
             "g.yaml:23: search.scheduling_delay_quantile: must be a finite number in [0, 1], got 1.5");
@@ -93,7 +96,8 @@ TEST(GridSpec, MissingTraceFileSaysWhereItLooked) {
 
 TEST(GridSpec, RelativeTraceFilesResolveNextToTheGridThenInTheTraceDirectory) {
   test_support::TempDir dir;
-  auto text = replace(test_support::small_grid_text(), test_support::vidur_trace("splitwise_conv.csv"), "splitwise_conv.csv");
+  auto text =
+      replace(test_support::small_grid_text(), test_support::vidur_trace("splitwise_conv.csv"), "splitwise_conv.csv");
   const auto path = dir.file("grid.yaml");
   std::ofstream(path) << text;
   search::GridPaths paths;
@@ -134,7 +138,8 @@ TEST(GridSpec, SchedulerEntriesTakeOnlyTheSettingsTheirSchedulerReads) {
             "max_tokens_in_batch)");
   // A setting the scheduler reads reaches its configs; max_tokens_in_batch defaults to max_seq_len.
   const auto grid = search::parse_grid_text(
-      replace(text, "  - scheduler: vllm\n", "  - scheduler: vllm\n    watermark_blocks_fraction: 0.05\n"), "g.yaml", ".");
+      replace(text, "  - scheduler: vllm\n", "  - scheduler: vllm\n    watermark_blocks_fraction: 0.05\n"), "g.yaml",
+      ".");
   EXPECT_DOUBLE_EQ(grid.schedulers[0].values.watermark_blocks_fraction, 0.05);
   EXPECT_TRUE(grid.schedulers[0].sets("watermark-blocks-fraction"));
   EXPECT_FALSE(grid.schedulers[0].sets("max-tokens-in-batch"));

@@ -12,7 +12,8 @@ using namespace infersweep;
 namespace {
 
 // Every deterministic field of every result and probe, as text (wall time left out).
-std::string fingerprint(const std::vector<search::SearchUnit>& units, const std::vector<search::ConfigResult>& results) {
+std::string fingerprint(const std::vector<search::SearchUnit>& units,
+                        const std::vector<search::ConfigResult>& results) {
   std::ostringstream out;
   for (size_t i = 0; i < units.size(); ++i) {
     for (const auto& f : search::result_fields(units[i], results[i]))

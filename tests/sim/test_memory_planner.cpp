@@ -9,7 +9,8 @@ using namespace infersweep::sim;
 
 namespace {
 MemoryPlan plan(const std::string& model, const std::string& gpu, int64_t tp, int64_t pp, KvAccounting a) {
-  return plan_memory(test_support::catalog().model(model), test_support::catalog().gpu(gpu), {tp, pp}, 4096, 16, 0.1, a);
+  return plan_memory(test_support::catalog().model(model), test_support::catalog().gpu(gpu), {tp, pp}, 4096, 16, 0.1,
+                     a);
 }
 }  // namespace
 

@@ -78,7 +78,7 @@ TEST(VllmScheduler, PrefillBatchesArePaddedToTheTokenBudgetAndDecodesWaitForThem
   // 2 x 1000 fits 4096; with the 3000-token prompt, 3 x 3000 does not.
   const auto first = h.schedule();
   EXPECT_EQ(contents(first), (Contents{{0, 1000}, {1, 1000}}));
-  EXPECT_TRUE(h.schedule().empty());  // one stage: one batch in flight
+  EXPECT_TRUE(h.schedule().empty());                  // one stage: one batch in flight
   EXPECT_EQ(h.scheduler->blocks().allocated(), 126);  // ceil(1000/16) each
   h.finish(first);
   // 300 - 126 - 188 blocks is below the watermark (int(0.01 x 300) = 3): decode instead.
@@ -121,7 +121,7 @@ TEST(SarathiScheduler, ChunksPromptsAndCountsDecodesAgainstTheBudget) {
   h.arrive(0);
   h.arrive(1);
   const auto b1 = h.schedule();
-  EXPECT_EQ(contents(b1), (Contents{{0, 512}}));  // no budget left for request 1
+  EXPECT_EQ(contents(b1), (Contents{{0, 512}}));         // no budget left for request 1
   EXPECT_EQ(h.scheduler->blocks().allocated(), 63 + 0);  // whole prompt reserved at admission
   h.finish(b1);
   const auto b2 = h.schedule();

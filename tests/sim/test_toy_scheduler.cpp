@@ -42,8 +42,9 @@ class OneAtATimeScheduler : public ReplicaScheduler {
 void add_one_at_a_time_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
   traits.pipeline_parallel = false;
-  registry.add("one_at_a_time", [](const ReplicaSchedulerContext& c) { return std::make_unique<OneAtATimeScheduler>(c); },
-               traits, "one request at a time, first come first served");
+  registry.add(
+      "one_at_a_time", [](const ReplicaSchedulerContext& c) { return std::make_unique<OneAtATimeScheduler>(c); },
+      traits, "one request at a time, first come first served");
 }
 
 ReplicaSchedulerRegistry registry_with_toy() {

@@ -62,8 +62,9 @@ TEST(SpecFiles, BadFilesAreReportedWithFileLineAndKey) {
       EXPECT_EQ(std::string(e.what()), path + message);
     }
   };
-  const std::string good = "name = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\n"
-                           "price_per_hour = 1\nprice_source = s\nprice_date = d\n";
+  const std::string good =
+      "name = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\n"
+      "price_per_hour = 1\nprice_source = s\nprice_date = d\n";
   expect_error(good + "colour = red\n", ":8: colour: unknown key");
   expect_error("name = x\nfp16_tflops = fast\n", ":2: fp16_tflops: expected a finite number, got 'fast'");
   expect_error("name = x\nname = y\n", ":2: name: repeated key (first given on line 1)");

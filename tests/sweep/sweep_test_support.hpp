@@ -9,19 +9,19 @@
 #include <map>
 #include <string>
 
-#include "infersweep/table/column_table.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
+#include "infersweep/table/column_table.hpp"
 
 namespace infersweep::test_support {
 
 inline std::vector<table::Field> result_row(const std::string& id, const std::string& status, int64_t run,
-                                             double capacity) {
+                                            double capacity) {
   search::SearchUnit unit;
   unit.config_id = id;
   unit.labels.model = "llama";
   search::ConfigResult r;
-  r.status = status == "ok" ? search::ConfigStatus::ok
-             : status == "failed" ? search::ConfigStatus::failed
+  r.status = status == "ok"        ? search::ConfigStatus::ok
+             : status == "failed"  ? search::ConfigStatus::failed
              : status == "timeout" ? search::ConfigStatus::timeout
                                    : search::ConfigStatus::skipped;
   r.outcome.capacity_qps = capacity;

@@ -7,11 +7,11 @@
 #include <set>
 #include <sstream>
 
+#include "generated_docs.hpp"
 #include "infersweep/search/result_row.hpp"
 #include "infersweep/sweep/results_file.hpp"
 #include "infersweep/sweep/resume_plan.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
-#include "generated_docs.hpp"
 #include "sweep/sweep_test_support.hpp"
 #include "test_support.hpp"
 
@@ -172,7 +172,6 @@ TEST(Declarations, AFileWithATextStatusColumnReadsAndResumesByName) {
 // INFERSWEEP_UPDATE_DOCS=1 to rewrite them after changing a declaration.
 TEST(Declarations, DocsColumnTablesAreGeneratedFromTheDeclaration) {
   test_support::expect_generated_tables(
-      "docs/sweep.md",
-      {{"/results", markdown_table(results_schema())}, {"/probes", markdown_table(probes_schema())}},
+      "docs/sweep.md", {{"/results", markdown_table(results_schema())}, {"/probes", markdown_table(probes_schema())}},
       "tests/sweep/test_declarations.cpp");
 }

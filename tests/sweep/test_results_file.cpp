@@ -1,12 +1,12 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -70,7 +70,7 @@ TEST(ResultsFile, WhatIsWrittenIsReadBackWithSchemaUnitsAndProvenance) {
   EXPECT_EQ(c.results.text("config_id")[1], "00000000000000bb");
   EXPECT_EQ(c.results.enum_names("status")[2], "skipped");
   EXPECT_DOUBLE_EQ(c.results.float64("capacity_qps")[0], 1.5);
-  EXPECT_TRUE(std::isnan(c.results.float64("capacity_qps")[1]));  // only ok rows have a capacity
+  EXPECT_TRUE(std::isnan(c.results.float64("capacity_qps")[1]));   // only ok rows have a capacity
   EXPECT_EQ(c.results.text("message")[1], std::string(399, 'x'));  // cut before the 2-byte character
   EXPECT_EQ(c.results.schema()[c.results.column_index("ttft_p90")].units, "s");
   EXPECT_EQ(c.probes.boolean("passed")[0], 1);
@@ -174,8 +174,11 @@ TEST(ResumePlan, KeepsTheLatestRowPerIdAndItsProbesAndRetriesFailuresOnRequest) 
   c.progress.run = 2;
   c.runs = {{{"run", int64_t{1}}}, {{"run", int64_t{2}}}};
   Batch rows;
-  rows.add("000000000000000a", "failed", 1).add("000000000000000b", "ok", 1).add("000000000000000a", "ok", 2, 3)
-      .add("000000000000000c", "timeout", 2, 1).add("00000000000000ff", "ok", 2);
+  rows.add("000000000000000a", "failed", 1)
+      .add("000000000000000b", "ok", 1)
+      .add("000000000000000a", "ok", 2, 3)
+      .add("000000000000000c", "timeout", 2, 1)
+      .add("00000000000000ff", "ok", 2);
   c.results = rows.results;
   c.probes = rows.probes;
 
@@ -190,7 +193,7 @@ TEST(ResumePlan, KeepsTheLatestRowPerIdAndItsProbesAndRetriesFailuresOnRequest) 
 
   const auto keep = plan_resume(&c, units, false);
   EXPECT_EQ(keep.run, 3);
-  EXPECT_EQ(keep.results.rows(), 4u);  // a (run 2), b, c, ff: one row per id
+  EXPECT_EQ(keep.results.rows(), 4u);             // a (run 2), b, c, ff: one row per id
   EXPECT_EQ(keep.probes.rows(), 3u + 2 + 1 + 2);  // a's run-2 probes only
   EXPECT_EQ(keep.to_search, (std::vector<size_t>{3}));
   EXPECT_EQ(keep.to_record_skipped, (std::vector<size_t>{4}));
@@ -203,7 +206,6 @@ TEST(ResumePlan, KeepsTheLatestRowPerIdAndItsProbesAndRetriesFailuresOnRequest) 
   EXPECT_EQ(retry.results.rows(), 3u);
   EXPECT_EQ(retry.to_search, (std::vector<size_t>{2, 3}));
   EXPECT_EQ(retry.grid_failed, 0);
-  EXPECT_EQ(std::count(retry.probes.text("config_id").begin(), retry.probes.text("config_id").end(),
-                       "000000000000000c"),
-            0);
+  EXPECT_EQ(
+      std::count(retry.probes.text("config_id").begin(), retry.probes.text("config_id").end(), "000000000000000c"), 0);
 }

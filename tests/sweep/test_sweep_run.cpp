@@ -1,6 +1,5 @@
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -163,7 +162,8 @@ TEST(SweepStop, DurationsInTheFormsJobScriptsUse) {
   EXPECT_DOUBLE_EQ(parse_duration("11:30:00", "d"), 41400);
   EXPECT_DOUBLE_EQ(parse_duration("30:00", "d"), 1800);
   EXPECT_DOUBLE_EQ(parse_duration("1-00:00:10", "d"), 86410);
-  for (const char* bad : {"", "soon", "0", "-5", "5x", "1:2:3:4"}) EXPECT_THROW(parse_duration(bad, "d"), InputError) << bad;
+  for (const char* bad : {"", "soon", "0", "-5", "5x", "1:2:3:4"})
+    EXPECT_THROW(parse_duration(bad, "d"), InputError) << bad;
 }
 
 TEST(SweepStop, AStopFileOrAPassedDeadlineGivesAReason) {

@@ -4,9 +4,9 @@
 #include <limits>
 
 #include "infersweep/sweep/bundle_planner.hpp"
-#include "infersweep/table/column_table.hpp"
 #include "infersweep/sweep/row_codec.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
+#include "infersweep/table/column_table.hpp"
 
 using namespace infersweep;
 using namespace infersweep::sweep;
@@ -120,9 +120,9 @@ TEST(SweepSchema, EveryColumnHasADescriptionAndRowsMatchTheSchema) {
   EXPECT_EQ(t.enum_names("status")[0], "timeout");
   EXPECT_EQ(t.int64("run")[0], 3);
   EXPECT_EQ(t.int64("rank")[0], 2);
-  for (const char* name : {"capacity_qps", "ttft_p90", "tbt_p99", "e2e_p99", "scheduling_delay_p99",
-                           "mfu_mean_percent", "memory_usage_mean_percent", "batch_size_mean", "num_probes",
-                           "qps_per_dollar", "gpus", "dollars_per_hour", "wall_s", "message"})
+  for (const char* name : {"capacity_qps", "ttft_p90", "tbt_p99", "e2e_p99", "scheduling_delay_p99", "mfu_mean_percent",
+                           "memory_usage_mean_percent", "batch_size_mean", "num_probes", "qps_per_dollar", "gpus",
+                           "dollars_per_hour", "wall_s", "message"})
     EXPECT_TRUE(t.has_column(name)) << name;
   EXPECT_EQ(t.schema()[t.column_index("ttft_p90")].units, "s");
   EXPECT_TRUE(is_execution_column("wall_s"));
@@ -150,7 +150,7 @@ TEST(BundlePlanner, HandsOutEveryTaskOnceInOrderWithShrinkingBundles) {
 }
 
 TEST(BundlePlanner, SizeRuleIsGuidedAndBoundedByTheRanksThreads) {
-  EXPECT_EQ(BundlePlanner::bundle_size(10000, 4, 1), 16u);   // capped
+  EXPECT_EQ(BundlePlanner::bundle_size(10000, 4, 1), 16u);    // capped
   EXPECT_EQ(BundlePlanner::bundle_size(10000, 4, 64), 256u);  // 4 x threads
   EXPECT_EQ(BundlePlanner::bundle_size(100, 4, 1), 4u);       // ceil(100 / 32)
   EXPECT_EQ(BundlePlanner::bundle_size(100, 80, 64), 64u);    // never below the rank's threads

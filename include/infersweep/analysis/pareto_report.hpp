@@ -15,9 +15,9 @@ namespace infersweep::analysis {
 
 struct ParetoOptions {
   SloLimits slos;
-  double tolerance = 0.1;                           // "near": within 10 % of a front point
-  std::vector<std::string> by{"model", "trace"};    // grouping columns; empty: one group
-  bool list_all = false;                            // list every config, not only the notable ones
+  double tolerance = 0.1;                         // "near": within 10 % of a front point
+  std::vector<std::string> by{"model", "trace"};  // grouping columns; empty: one group
+  bool list_all = false;                          // list every config, not only the notable ones
 };
 
 enum class FrontRole { none, near, on };
@@ -34,13 +34,13 @@ struct AnalysedConfig {
 };
 
 struct ParetoGroup {
-  std::vector<table::Field> key;      // one field per grouping column
-  int64_t rows = 0;                    // configs of the group, any status
-  int64_t not_ok = 0;                  // skipped, failed or timed out
-  std::vector<AnalysedConfig> configs; // the ok ones, by config id
-  std::optional<size_t> best;          // index into configs
-  std::vector<size_t> ttft_front;      // indices into configs, by increasing TTFT p90
-  std::vector<size_t> tbt_front;       // ... by increasing TBT p99
+  std::vector<table::Field> key;        // one field per grouping column
+  int64_t rows = 0;                     // configs of the group, any status
+  int64_t not_ok = 0;                   // skipped, failed or timed out
+  std::vector<AnalysedConfig> configs;  // the ok ones, by config id
+  std::optional<size_t> best;           // index into configs
+  std::vector<size_t> ttft_front;       // indices into configs, by increasing TTFT p90
+  std::vector<size_t> tbt_front;        // ... by increasing TBT p99
   int64_t meeting_slos() const;
 };
 

@@ -15,8 +15,8 @@ namespace infersweep::cli {
 // The grid-run settings and `own` from `args`; nullopt when --help was asked for (and printed).
 template <class Own>
 std::optional<search::GridRunSettings> parse_grid_run_options(const std::vector<std::string>& args,
-                                                               const std::string& caption,
-                                                               const config::SettingGroup<Own>& own_settings, Own& own) {
+                                                              const std::string& caption,
+                                                              const config::SettingGroup<Own>& own_settings, Own& own) {
   search::GridRunSettings run;
   OptionSections sections;
   sections.section("Grid").add_options()("help,h", "show this help");

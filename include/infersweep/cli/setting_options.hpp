@@ -47,8 +47,9 @@ void describe_settings(OptionSections& sections, const config::SettingGroup<S>& 
     const auto help = setting_help(spec, default_text);
     const auto option = spec.short_name ? spec.name + "," + spec.short_name : spec.name;
     if (spec.kind == config::Kind::text_list) {
-      sections.section(spec.topic).add_options()(
-          option.c_str(), po::value<std::vector<std::string>>()->composing()->value_name("NAME"), help.c_str());
+      sections.section(spec.topic)
+          .add_options()(option.c_str(), po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
+                         help.c_str());
       continue;
     }
     auto* value = po::value<std::string>()->value_name(value_name(spec));
@@ -60,15 +61,16 @@ void describe_settings(OptionSections& sections, const config::SettingGroup<S>& 
 // Stores into `target` the settings given in `vm`, in declaration order, each parsed and
 // checked by its declaration. Returns the names of those given.
 template <class S>
-std::set<std::string> apply_settings(const boost::program_options::variables_map& vm, const config::SettingGroup<S>& group,
-                                     S& target) {
+std::set<std::string> apply_settings(const boost::program_options::variables_map& vm,
+                                     const config::SettingGroup<S>& group, S& target) {
   std::set<std::string> given;
   for (const auto& s : group.settings()) {
     const auto it = vm.find(s.name());
     if (it == vm.end() || it->second.defaulted()) continue;
     if (s.spec().kind == config::Kind::text_list) {
       std::string joined;
-      for (const auto& item : it->second.template as<std::vector<std::string>>()) joined += (joined.empty() ? "" : ",") + item;
+      for (const auto& item : it->second.template as<std::vector<std::string>>())
+        joined += (joined.empty() ? "" : ",") + item;
       s.assign(target, joined);
     } else {
       s.assign(target, it->second.template as<std::string>());

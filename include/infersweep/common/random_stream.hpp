@@ -16,10 +16,10 @@ class RandomStream {
   RandomStream(uint64_t seed, std::string_view purpose);
 
   uint64_t next_u64();
-  double uniform01();                        // [0, 1), 53 random bits
-  double uniform(double low, double high);   // [low, high)
-  uint64_t uniform_index(uint64_t n);        // [0, n), unbiased
-  double exponential(double rate);           // mean 1/rate
+  double uniform01();                       // [0, 1), 53 random bits
+  double uniform(double low, double high);  // [low, high)
+  uint64_t uniform_index(uint64_t n);       // [0, n), unbiased
+  double exponential(double rate);          // mean 1/rate
   double standard_normal();
   double gamma(double shape, double scale);  // mean shape*scale
 

@@ -57,8 +57,8 @@ class PluginRegistry {
   // Throws InputError about `setting_name` for an unknown name, listing the known ones.
   void check(const std::string& setting_name, const std::string& name) const {
     if (!contains(name))
-      throw InputError::setting(setting_name, "unknown " + kind_ + " '" + name +
-                                                  "' (expected one of: " + names_joined() + ")");
+      throw InputError::setting(setting_name,
+                                "unknown " + kind_ + " '" + name + "' (expected one of: " + names_joined() + ")");
   }
 
   const Entry& entry(const std::string& setting_name, const std::string& name) const {

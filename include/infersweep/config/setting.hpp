@@ -56,7 +56,7 @@ const char* to_string(Kind kind);
 
 // The declared facts of one setting, apart from where its value lives.
 struct SettingSpec {
-  std::string name;   // long option name: --name on the command line, `name = value` in option files
+  std::string name;      // long option name: --name on the command line, `name = value` in option files
   char short_name = 0;   // one-letter command-line alias, if any
   std::string key;       // identity-text key (default: name with '-' as '_')
   std::string grid_key;  // key in a grid file's section (default: name with '-' as '_')
@@ -97,7 +97,7 @@ struct SettingSpec {
 // A declared setting of a struct R: its spec and typed access erased to text.
 template <class R>
 struct Setting {
-  std::shared_ptr<SettingSpec> spec_ptr;  // shared with the functions below, which read it
+  std::shared_ptr<SettingSpec> spec_ptr;                  // shared with the functions below, which read it
   std::function<std::string(const R&)> text;              // the value as identity text
   std::function<void(R&, const std::string&)> assign;     // parse, check and store, or throw
   std::function<void(const R&)> check;                    // range/choice check of the stored value
@@ -138,7 +138,7 @@ class SettingGroup {
   // Members of S accounted for by add, nest or not_a_setting (a test compares it with S's fields).
   size_t fields_declared() const { return fields_declared_; }
   const Setting<S>* find(const std::string& name) const;  // by name or key
-  const Setting<S>& at(const std::string& name) const;   // throws std::out_of_range
+  const Setting<S>& at(const std::string& name) const;    // throws std::out_of_range
 
  private:
   std::string topic_;

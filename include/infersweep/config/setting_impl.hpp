@@ -48,7 +48,9 @@ struct Codec<int64_t> {
     detail::check_number(static_cast<double>(v), t, s);
     return v;
   }
-  static void check(int64_t v, const SettingSpec& s) { detail::check_number(static_cast<double>(v), std::to_string(v), s); }
+  static void check(int64_t v, const SettingSpec& s) {
+    detail::check_number(static_cast<double>(v), std::to_string(v), s);
+  }
   static int64_t other(int64_t v, const SettingSpec& s) {
     return static_cast<int64_t>(detail::other_number(static_cast<double>(v), s, true));
   }
@@ -95,7 +97,9 @@ struct Codec<std::optional<int64_t>> {
   static std::string format(const std::optional<int64_t>& v, const SettingSpec&) {
     return v ? std::to_string(*v) : std::string("default");
   }
-  static std::optional<int64_t> parse(const std::string& t, const SettingSpec& s) { return Codec<int64_t>::parse(t, s); }
+  static std::optional<int64_t> parse(const std::string& t, const SettingSpec& s) {
+    return Codec<int64_t>::parse(t, s);
+  }
   static void check(const std::optional<int64_t>& v, const SettingSpec& s) {
     if (v) Codec<int64_t>::check(*v, s);
   }
@@ -168,29 +172,59 @@ class SettingGroup<S>::Builder {
  public:
   Builder(SettingGroup* group, size_t index) : group_(group), index_(index) {}
 
-  Builder& key(std::string k) { return edit([&](SettingSpec& s) { s.key = std::move(k); }); }
-  Builder& short_name(char c) { return edit([&](SettingSpec& s) { s.short_name = c; }); }
-  Builder& grid_key(std::string k) { return edit([&](SettingSpec& s) { s.grid_key = std::move(k); }); }
-  Builder& path() { return edit([](SettingSpec& s) { s.is_path = true; }); }
+  Builder& key(std::string k) {
+    return edit([&](SettingSpec& s) { s.key = std::move(k); });
+  }
+  Builder& short_name(char c) {
+    return edit([&](SettingSpec& s) { s.short_name = c; });
+  }
+  Builder& grid_key(std::string k) {
+    return edit([&](SettingSpec& s) { s.grid_key = std::move(k); });
+  }
+  Builder& path() {
+    return edit([](SettingSpec& s) { s.is_path = true; });
+  }
   Builder& plugins(std::function<std::vector<std::string>()> names) {
     return edit([&](SettingSpec& s) { s.plugins = std::move(names), s.may_be_empty = false; });
   }
   Builder& applies_to(std::function<std::string()> names) {
     return edit([&](SettingSpec& s) { s.applies_to = std::move(names); });
   }
-  Builder& unit(std::string u) { return edit([&](SettingSpec& s) { s.unit = std::move(u); }); }
-  Builder& topic(std::string t) { return edit([&](SettingSpec& s) { s.topic = std::move(t); }); }
-  Builder& id_form(IdForm f) { return edit([&](SettingSpec& s) { s.id_form = f; }); }
-  Builder& internal() { return edit([](SettingSpec& s) { s.on_command_line = false; }); }
-  Builder& bool_as_digit() { return edit([](SettingSpec& s) { s.bool_as_digit = true; }); }
-  Builder& default_note(std::string n) { return edit([&](SettingSpec& s) { s.default_note = std::move(n); }); }
-  Builder& at_least(double v) { return edit([&](SettingSpec& s) { s.min = v; }); }
-  Builder& greater_than(double v) { return edit([&](SettingSpec& s) { s.min = v, s.min_exclusive = true; }); }
-  Builder& at_most(double v) { return edit([&](SettingSpec& s) { s.max = v; }); }
-  Builder& below(double v) { return edit([&](SettingSpec& s) { s.max = v, s.max_exclusive = true; }); }
+  Builder& unit(std::string u) {
+    return edit([&](SettingSpec& s) { s.unit = std::move(u); });
+  }
+  Builder& topic(std::string t) {
+    return edit([&](SettingSpec& s) { s.topic = std::move(t); });
+  }
+  Builder& id_form(IdForm f) {
+    return edit([&](SettingSpec& s) { s.id_form = f; });
+  }
+  Builder& internal() {
+    return edit([](SettingSpec& s) { s.on_command_line = false; });
+  }
+  Builder& bool_as_digit() {
+    return edit([](SettingSpec& s) { s.bool_as_digit = true; });
+  }
+  Builder& default_note(std::string n) {
+    return edit([&](SettingSpec& s) { s.default_note = std::move(n); });
+  }
+  Builder& at_least(double v) {
+    return edit([&](SettingSpec& s) { s.min = v; });
+  }
+  Builder& greater_than(double v) {
+    return edit([&](SettingSpec& s) { s.min = v, s.min_exclusive = true; });
+  }
+  Builder& at_most(double v) {
+    return edit([&](SettingSpec& s) { s.max = v; });
+  }
+  Builder& below(double v) {
+    return edit([&](SettingSpec& s) { s.max = v, s.max_exclusive = true; });
+  }
   Builder& positive() { return greater_than(0); }
   Builder& non_negative() { return at_least(0); }
-  Builder& non_empty() { return edit([](SettingSpec& s) { s.may_be_empty = false; }); }
+  Builder& non_empty() {
+    return edit([](SettingSpec& s) { s.may_be_empty = false; });
+  }
   // A closed set of names, checked here; plug-in names are checked by their registries instead.
   Builder& choices(std::function<std::vector<std::string>()> names) {
     return edit([&](SettingSpec& s) { s.choices = std::move(names), s.may_be_empty = false; });
@@ -208,8 +242,8 @@ class SettingGroup<S>::Builder {
 
 template <class S>
 template <class T>
-typename SettingGroup<S>::template Builder<T> SettingGroup<S>::add(T S::*field, std::string name,
-                                                                    Identity identity, std::string help) {
+typename SettingGroup<S>::template Builder<T> SettingGroup<S>::add(T S::*field, std::string name, Identity identity,
+                                                                   std::string help) {
   using C = typename CodecOf<T>::type;
   auto spec = std::make_shared<SettingSpec>();
   spec->name = std::move(name);

@@ -26,8 +26,8 @@ struct LearnedPredictorInputs {
   std::string cpu_overhead_file;  // empty: not modelled
   std::vector<std::string> calibration_files;
   bool multi_node = false;
-  int64_t max_tokens = 0;         // token-grid range (x batch size for orca)
-  std::string settings;           // canonical text of every setting that shapes the grids
+  int64_t max_tokens = 0;  // token-grid range (x batch size for orca)
+  std::string settings;    // canonical text of every setting that shapes the grids
 
   std::vector<std::string> files() const;
 };

@@ -46,12 +46,11 @@ struct AttentionProfile {
   TrainingSet prefill;
   TrainingSet kv_cache_save;  // empty when the file does not measure it
 };
-AttentionProfile read_attention_profile(const std::string& path, const spec::ModelSpec& model,
-                                        int64_t tensor_parallel, int64_t block_size);
+AttentionProfile read_attention_profile(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel,
+                                        int64_t block_size);
 
 // all_reduce.csv rows with num_workers == devices_per_node == TP; feature num_tokens = size/(2h).
-TrainingSet read_all_reduce_profile(const std::string& path, const spec::ModelSpec& model,
-                                    int64_t tensor_parallel);
+TrainingSet read_all_reduce_profile(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel);
 // send_recv.csv rows between nodes (devices_per_node 1) or within one (2); same feature.
 TrainingSet read_send_recv_profile(const std::string& path, const spec::ModelSpec& model, bool multi_node);
 
@@ -68,7 +67,7 @@ struct ProfilingPaths {
   std::string all_reduce;
   std::string send_recv;
 };
-ProfilingPaths profiling_paths(const std::string& profiling_dir, const std::string& gpu,
-                               const std::string& model_name, const std::string& node);
+ProfilingPaths profiling_paths(const std::string& profiling_dir, const std::string& gpu, const std::string& model_name,
+                               const std::string& node);
 
 }  // namespace infersweep::predict

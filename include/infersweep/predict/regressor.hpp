@@ -12,14 +12,14 @@
 namespace infersweep::predict {
 
 struct RegressorSpec {
-  std::string family;        // registry name
-  int degree = 1;            // polynomial: total degree of the monomials
-  int max_depth = 6;         // trees
-  int num_trees = 100;       // boosted: rounds; forest: trees in the one round
+  std::string family;   // registry name
+  int degree = 1;       // polynomial: total degree of the monomials
+  int max_depth = 6;    // trees
+  int num_trees = 100;  // boosted: rounds; forest: trees in the one round
   double learning_rate = 0.1;
-  double subsample = 0.8;    // forest: rows drawn per tree
+  double subsample = 0.8;       // forest: rows drawn per tree
   double min_child_weight = 1;  // trees: fewest rows per leaf (squared error: hessian 1 per row)
-  bool log_target = true;    // trees: learn log(ms), so relative errors weigh equally
+  bool log_target = true;       // trees: learn log(ms), so relative errors weigh equally
 
   std::string label() const;  // e.g. "polynomial(degree=3)"
 };

@@ -13,7 +13,7 @@ namespace infersweep::predict {
 
 struct RooflineCalibration {
   RooflineParameters parameters;
-  double gemm_mape = 0;   // percent, over the rows fitted
+  double gemm_mape = 0;  // percent, over the rows fitted
   int64_t rows = 0;
   std::vector<std::string> sources;
 };

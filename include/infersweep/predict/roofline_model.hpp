@@ -30,8 +30,8 @@ class RooflineModel : public OperatorTimeModel {
   double kernel_ms(double flops, double bytes, double compute_eff, double memory_eff) const;
 
   RooflineParameters params_;
-  double peak_flops_;       // FLOP/s
-  double bandwidth_;        // bytes/s
+  double peak_flops_;               // FLOP/s
+  double bandwidth_;                // bytes/s
   double h_, hd_, qh_, kvh_, mlp_;  // of spec::DeviceShape
   bool gated_;
   int64_t tp_;

@@ -46,7 +46,7 @@ struct ProbeRecord {
   double ttft_p50 = 0, ttft_p90 = 0, ttft_p99 = 0;
   double tbt_p50 = 0, tbt_p90 = 0, tbt_p99 = 0;
   double e2e_p50 = 0, e2e_p90 = 0, e2e_p99 = 0;
-  double mfu_mean_percent = 0;           // mean over replicas and stages, time-weighted
+  double mfu_mean_percent = 0;  // mean over replicas and stages, time-weighted
   double busy_mean_percent = 0;
   double memory_usage_mean_percent = 0;  // KV blocks in use, mean over replicas
   double batch_size_mean = 0;

@@ -6,9 +6,9 @@
 namespace infersweep::search {
 
 struct DeploymentCost {
-  int64_t gpus = 0;               // replicas x TP x PP
-  double dollars_per_hour = 0;    // gpus x price per GPU-hour
-  double qps_per_dollar = 0;      // capacity QPS / dollars_per_hour
+  int64_t gpus = 0;             // replicas x TP x PP
+  double dollars_per_hour = 0;  // gpus x price per GPU-hour
+  double qps_per_dollar = 0;    // capacity QPS / dollars_per_hour
   double capacity_per_replica = 0;
 };
 

@@ -32,8 +32,8 @@ struct DeploymentLabels {
 };
 
 struct SearchUnit {
-  int64_t index = 0;      // position in the enumeration: the row order of every output
-  std::string config_id;  // 16 hex digits
+  int64_t index = 0;        // position in the enumeration: the row order of every output
+  std::string config_id;    // 16 hex digits
   std::string skip_reason;  // empty: runnable
   DeploymentLabels labels;
   double price_per_gpu_hour = 0;

@@ -46,9 +46,9 @@ struct GridCluster {
 // those the scheduler's traits list). max_tokens_in_batch defaults to max_seq_len, as Vidur.
 struct GridScheduler {
   using SchedulerSetting = config::Setting<sim::SchedulerConfig>;
-  std::string scheduler;  // replica scheduler name
+  std::string scheduler;                                                  // replica scheduler name
   std::vector<std::pair<const SchedulerSetting*, std::string>> settings;  // declaration order
-  sim::SchedulerConfig values;  // defaults with the entry's settings applied
+  sim::SchedulerConfig values;                                            // defaults with the entry's settings applied
   int64_t line = 0;
 
   bool sets(const std::string& name) const;

@@ -42,7 +42,7 @@ struct SearchRunOptions {
   int threads = 0;                   // 0: OpenMP's default (OMP_NUM_THREADS or all cores)
   std::ostream* progress = nullptr;  // progress lines; null: silent
   double progress_interval_s = 5;
-  double config_wall_limit_s = 0;    // per-config wall-clock budget (0: none)
+  double config_wall_limit_s = 0;  // per-config wall-clock budget (0: none)
 };
 
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,

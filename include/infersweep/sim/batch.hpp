@@ -38,7 +38,7 @@ struct Batch {
   predict::BatchTiming timing;
   double stage_flops = 0;  // work of one pipeline stage, for MFU; set with timing
   bool finished = false;   // left the last stage
-  int64_t group = -1;  // static-batching group (FasterTransformer), else -1
+  int64_t group = -1;      // static-batching group (FasterTransformer), else -1
 
   int64_t decode_tokens() const { return total_tokens - prefill_tokens; }
   size_t size() const { return request_ids.size(); }

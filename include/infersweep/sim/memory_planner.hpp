@@ -25,25 +25,23 @@ struct ParallelismConfig {
 const config::SettingGroup<ParallelismConfig>& parallelism_settings();
 
 struct MemoryPlan {
-  int64_t parameters_per_device = 0;   // spec::DeviceShape::parameters
+  int64_t parameters_per_device = 0;  // spec::DeviceShape::parameters
   double parameter_bytes = 0;
-  double available_bytes = 0;          // device memory minus the safety margin
-  double kv_bytes_per_request = 0;     // per device, for max_tokens, under the chosen accounting
-  int64_t max_batch_size = 0;          // requests per micro-batch that memory allows
-  int64_t max_request_slots = 0;       // requests resident in the replica
-  int64_t blocks_per_request = 0;      // max_tokens / block_size
+  double available_bytes = 0;       // device memory minus the safety margin
+  double kv_bytes_per_request = 0;  // per device, for max_tokens, under the chosen accounting
+  int64_t max_batch_size = 0;       // requests per micro-batch that memory allows
+  int64_t max_request_slots = 0;    // requests resident in the replica
+  int64_t blocks_per_request = 0;   // max_tokens / block_size
   int64_t num_blocks = 0;
 };
 
 // Throws InputError when the model does not fit (no room for even one request per micro-batch)
 // or the parallelism does not divide the model.
-MemoryPlan plan_memory(const spec::ModelSpec& model, const spec::GpuSpec& gpu,
-                       const ParallelismConfig& parallel, int64_t max_tokens, int64_t block_size,
-                       double memory_margin_fraction, KvAccounting accounting);
+MemoryPlan plan_memory(const spec::ModelSpec& model, const spec::GpuSpec& gpu, const ParallelismConfig& parallel,
+                       int64_t max_tokens, int64_t block_size, double memory_margin_fraction, KvAccounting accounting);
 
 // The parallelism checks alone, with the option named in each error.
-void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& node,
-                          const ParallelismConfig& parallel);
+void validate_parallelism(const spec::ModelSpec& model, const spec::NodeSpec& node, const ParallelismConfig& parallel);
 
 }  // namespace infersweep::sim
 

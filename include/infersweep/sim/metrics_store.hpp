@@ -60,9 +60,7 @@ class MetricsStore {
   int64_t num_stages() const { return num_stages_; }
 
  private:
-  size_t index(int32_t replica, int32_t stage) const {
-    return static_cast<size_t>(replica * num_stages_ + stage);
-  }
+  size_t index(int32_t replica, int32_t stage) const { return static_cast<size_t>(replica * num_stages_ + stage); }
 
   int64_t num_replicas_, num_stages_;
   bool record_trace_;

@@ -18,7 +18,7 @@ struct ReplicaSchedulerContext {
   SchedulerConfig config;
   MemoryPlan memory;
   int64_t num_stages = 1;
-  int64_t max_tokens = 4096;         // per request, prompt + output
+  int64_t max_tokens = 4096;                 // per request, prompt + output
   std::vector<Request>* requests = nullptr;  // owned by the simulation, indexed by id
 };
 
@@ -45,12 +45,8 @@ class ReplicaScheduler {
   Request& request(RequestId id) { return (*requests_)[static_cast<size_t>(id)]; }
   const Request& request(RequestId id) const { return (*requests_)[static_cast<size_t>(id)]; }
   // Whole prompt until the prefill is done, then one token.
-  int64_t next_num_tokens(const Request& r) const {
-    return r.is_prefill_complete ? 1 : r.num_prefill_tokens;
-  }
-  int64_t blocks_for_tokens(int64_t tokens) const {
-    return (tokens + config_.block_size - 1) / config_.block_size;
-  }
+  int64_t next_num_tokens(const Request& r) const { return r.is_prefill_complete ? 1 : r.num_prefill_tokens; }
+  int64_t blocks_for_tokens(int64_t tokens) const { return (tokens + config_.block_size - 1) / config_.block_size; }
   // Restart a request and put it at the head of the queue with its blocks freed.
   void preempt(RequestId id);
   // The common end of an iteration: completed requests free their blocks, the others go back
@@ -69,7 +65,6 @@ class ReplicaScheduler {
   std::vector<Request>* requests_;
   int64_t running_batches_ = 0;
 
-
  protected:
   void batch_finished() { --running_batches_; }
 };
@@ -77,11 +72,11 @@ class ReplicaScheduler {
 // What the rest of the program knows about a replica scheduler without constructing one. The
 // validity rules, the grid, the predictor and the sweep's planner read these, never the name.
 struct ReplicaSchedulerTraits {
-  bool kv_in_tokens = false;          // KV counted per token: block size 1 unless set (LightLLM)
-  bool pipeline_parallel = true;      // runs with PP > 1
-  bool whole_prompt_batches = false;  // prompts go whole into one batch under max_tokens_in_batch
+  bool kv_in_tokens = false;            // KV counted per token: block size 1 unless set (LightLLM)
+  bool pipeline_parallel = true;        // runs with PP > 1
+  bool whole_prompt_batches = false;    // prompts go whole into one batch under max_tokens_in_batch
   bool token_grid_spans_batch = false;  // an iteration can hold max_tokens x batch size tokens (Orca)
-  double relative_cost = 3;           // simulation cost per request relative to Sarathi-Serve's
+  double relative_cost = 3;             // simulation cost per request relative to Sarathi-Serve's
   // Scheduler settings (by name) it reads beyond the common ones; a grid entry may set only
   // these, and must set those in `grid_requires`.
   std::vector<std::string> settings;

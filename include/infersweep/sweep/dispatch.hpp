@@ -37,15 +37,15 @@ class StopCondition {
 };
 
 struct DispatchOptions {
-  int prefetch = 2;             // bundles a rank holds at once (running + waiting)
-  double drain_timeout_s = 120; // after a stop, how long in-flight bundles may take
+  int prefetch = 2;              // bundles a rank holds at once (running + waiting)
+  double drain_timeout_s = 120;  // after a stop, how long in-flight bundles may take
   double stop_poll_s = 0.2;
 };
 
 struct DispatchReport {
   int64_t tasks_total = 0, tasks_dispatched = 0, tasks_completed = 0, bundles = 0;
-  std::string stop_reason;      // empty unless stopped before every task ran
-  bool drained = true;          // false: in-flight bundles were still running at the bound
+  std::string stop_reason;  // empty unless stopped before every task ran
+  bool drained = true;      // false: in-flight bundles were still running at the bound
   std::vector<int64_t> tasks_per_rank;
   std::vector<int> threads_per_rank;
 };

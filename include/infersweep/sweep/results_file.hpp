@@ -23,23 +23,23 @@ enum class SweepState : int64_t { running = 0, complete = 1, stopped = 2, failed
 const char* to_string(SweepState state);
 
 struct SweepProgress {
-  int64_t run = 0;             // this run's number (1 for the first)
-  int64_t results_rows = 0;    // committed rows of /results
-  int64_t probes_rows = 0;     // committed rows of /probes
-  int64_t grid_configs = 0;    // configs of the grid this run sweeps
-  int64_t grid_done = 0;       // ... with a row in the file
-  int64_t grid_failed = 0;     // ... whose row is failed or timeout
-  int64_t done_this_run = 0;   // rows this run added
-  int64_t state = 0;           // SweepState
-  double start_unix = 0;       // when this run started (seconds since the epoch)
-  double heartbeat_unix = 0;   // last time the writer committed or said it was alive
+  int64_t run = 0;            // this run's number (1 for the first)
+  int64_t results_rows = 0;   // committed rows of /results
+  int64_t probes_rows = 0;    // committed rows of /probes
+  int64_t grid_configs = 0;   // configs of the grid this run sweeps
+  int64_t grid_done = 0;      // ... with a row in the file
+  int64_t grid_failed = 0;    // ... whose row is failed or timeout
+  int64_t done_this_run = 0;  // rows this run added
+  int64_t state = 0;          // SweepState
+  double start_unix = 0;      // when this run started (seconds since the epoch)
+  double heartbeat_unix = 0;  // last time the writer committed or said it was alive
 };
 
 struct ResultsFileContents {
-  std::vector<table::Field> attributes;                 // root attributes
-  std::vector<std::vector<table::Field>> runs;          // /runs/*, in run order
+  std::vector<table::Field> attributes;         // root attributes
+  std::vector<std::vector<table::Field>> runs;  // /runs/*, in run order
   SweepProgress progress;
-  table::ColumnTable results, probes;                    // committed rows only
+  table::ColumnTable results, probes;  // committed rows only
 };
 
 // Reads a sweep file, finished, stopped, killed or still being written (SWMR read).

@@ -16,12 +16,12 @@ namespace infersweep::sweep {
 
 struct ResumePlan {
   int64_t run = 1;
-  table::ColumnTable results, probes;              // carried over (current schema)
+  table::ColumnTable results, probes;  // carried over (current schema)
   std::vector<std::vector<table::Field>> earlier_runs;
-  std::vector<size_t> to_search;                   // positions in `units`: runnable, not done
-  std::vector<size_t> to_record_skipped;           // positions in `units`: not runnable, not done
-  int64_t grid_done = 0, grid_failed = 0;          // of `units`, rows carried over
-  int64_t retried = 0;                             // failed/timeout rows dropped to run again
+  std::vector<size_t> to_search;           // positions in `units`: runnable, not done
+  std::vector<size_t> to_record_skipped;   // positions in `units`: not runnable, not done
+  int64_t grid_done = 0, grid_failed = 0;  // of `units`, rows carried over
+  int64_t retried = 0;                     // failed/timeout rows dropped to run again
 };
 
 // `existing` is null for a new file.

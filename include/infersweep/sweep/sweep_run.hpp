@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "infersweep/search/grid_run_settings.hpp"
 #include "infersweep/search/deployment_space.hpp"
+#include "infersweep/search/grid_run_settings.hpp"
 #include "infersweep/search/grid_spec.hpp"
 
 namespace infersweep::sweep {

@@ -29,9 +29,9 @@ struct ColumnSpec {
 
   std::string name;
   ColumnKind kind = ColumnKind::float64;
-  std::string units;        // "s", "1/s", "%", "$/h", ... or "" for none
+  std::string units;  // "s", "1/s", "%", "$/h", ... or "" for none
   std::string description;
-  size_t text_width = 0;    // text: bytes stored per value (fixed-length strings in the file)
+  size_t text_width = 0;            // text: bytes stored per value (fixed-length strings in the file)
   std::vector<std::string> labels;  // enumeration: the name of each code, from 0
 };
 
@@ -46,8 +46,8 @@ std::string markdown_table(const Schema& schema);
 
 class ColumnTable {
  public:
-  using Column = std::variant<std::vector<std::string>, std::vector<int64_t>, std::vector<double>,
-                              std::vector<uint8_t>, std::vector<int8_t>>;
+  using Column = std::variant<std::vector<std::string>, std::vector<int64_t>, std::vector<double>, std::vector<uint8_t>,
+                              std::vector<int8_t>>;
 
   ColumnTable() = default;
   explicit ColumnTable(Schema schema);

@@ -27,11 +27,11 @@ struct WorkloadConfig {
   std::string length_generator = "fixed";  // fixed | uniform | zipf | trace
   int64_t fixed_prefill_tokens = 2048;
   int64_t fixed_decode_tokens = 512;
-  int64_t min_tokens = 1024;               // uniform, zipf
-  double prefill_to_decode_ratio = 20.0;   // uniform, zipf
+  int64_t min_tokens = 1024;              // uniform, zipf
+  double prefill_to_decode_ratio = 20.0;  // uniform, zipf
   double zipf_theta = 0.6;
   bool zipf_scramble = false;
-  std::string length_trace_file;           // trace length generator
+  std::string length_trace_file;  // trace length generator
   // The rows of length_trace_file when the caller has read them already (read_length_trace),
   // so that many workloads drawn from one trace parse it once; null: the file is read.
   std::shared_ptr<const std::vector<TokenCounts>> length_trace_rows;

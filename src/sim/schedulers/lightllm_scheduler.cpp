@@ -104,8 +104,9 @@ class LightLlmScheduler : public ReplicaScheduler {
       if (!batch.empty()) return batch;
     }
     if (!blocks_.can_allocate(static_cast<int64_t>(running_.size())))
-      throw SimulationError("lightllm: KV cache exhausted by running decodes on replica; LightLLM's "
-                            "scheduler has no preemption for this case");
+      throw SimulationError(
+          "lightllm: KV cache exhausted by running decodes on replica; LightLLM's "
+          "scheduler has no preemption for this case");
     ++waiting_iters_;
     return decode_batch();
   }
@@ -125,8 +126,9 @@ void add_lightllm_scheduler(ReplicaSchedulerRegistry& registry) {
   traits.pipeline_parallel = false;
   traits.whole_prompt_batches = true;
   traits.settings = {"max-tokens-in-batch", "max-waiting-iters"};
-  registry.add("lightllm", [](const ReplicaSchedulerContext& c) { return std::make_unique<LightLlmScheduler>(c); },
-               traits, "LightLLM: token-granular KV with admission by estimated peak demand");
+  registry.add(
+      "lightllm", [](const ReplicaSchedulerContext& c) { return std::make_unique<LightLlmScheduler>(c); }, traits,
+      "LightLLM: token-granular KV with admission by estimated peak demand");
 }
 
 }  // namespace infersweep::sim

@@ -41,8 +41,9 @@ class OrcaScheduler : public ReplicaScheduler {
 void add_orca_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
   traits.token_grid_spans_batch = true;
-  registry.add("orca", [](const ReplicaSchedulerContext& c) { return std::make_unique<OrcaScheduler>(c); },
-               traits, "Orca: iteration-level batching with KV reserved for the whole request");
+  registry.add(
+      "orca", [](const ReplicaSchedulerContext& c) { return std::make_unique<OrcaScheduler>(c); }, traits,
+      "Orca: iteration-level batching with KV reserved for the whole request");
 }
 
 }  // namespace infersweep::sim

@@ -55,9 +55,8 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   }
 
   void sort_running_by_arrival() {
-    std::stable_sort(running_.begin(), running_.end(), [this](RequestId a, RequestId b) {
-      return request(a).arrived_at < request(b).arrived_at;
-    });
+    std::stable_sort(running_.begin(), running_.end(),
+                     [this](RequestId a, RequestId b) { return request(a).arrived_at < request(b).arrived_at; });
   }
 
   int64_t max_micro_batch_size_;

@@ -84,8 +84,9 @@ void add_sarathi_scheduler(ReplicaSchedulerRegistry& registry) {
   traits.relative_cost = 1;
   traits.settings = {"watermark-blocks-fraction", "chunk-size"};
   traits.grid_requires = {"chunk-size"};
-  registry.add("sarathi", [](const ReplicaSchedulerContext& c) { return std::make_unique<SarathiScheduler>(c); },
-               traits, "Sarathi-Serve: decodes and prompt chunks share one token budget per iteration");
+  registry.add(
+      "sarathi", [](const ReplicaSchedulerContext& c) { return std::make_unique<SarathiScheduler>(c); }, traits,
+      "Sarathi-Serve: decodes and prompt chunks share one token budget per iteration");
 }
 
 }  // namespace infersweep::sim

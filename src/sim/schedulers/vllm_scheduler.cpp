@@ -49,8 +49,9 @@ void add_vllm_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
   traits.whole_prompt_batches = true;
   traits.settings = {"watermark-blocks-fraction", "max-tokens-in-batch"};
-  registry.add("vllm", [](const ReplicaSchedulerContext& c) { return std::make_unique<VllmScheduler>(c); },
-               traits, "vLLM (v0): whole-prompt prefill batches, then decode batches");
+  registry.add(
+      "vllm", [](const ReplicaSchedulerContext& c) { return std::make_unique<VllmScheduler>(c); }, traits,
+      "vLLM (v0): whole-prompt prefill batches, then decode batches");
 }
 
 }  // namespace infersweep::sim

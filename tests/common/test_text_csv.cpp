@@ -25,6 +25,13 @@ TEST(Text, FormatDoubleRoundTrips) {
   EXPECT_EQ(format_double(4096.0), "4096");
 }
 
+TEST(Text, FormatCountGroupsThousands) {
+  EXPECT_EQ(format_count(0), "0");
+  EXPECT_EQ(format_count(999), "999");
+  EXPECT_EQ(format_count(4096), "4,096");
+  EXPECT_EQ(format_count(-1234567), "-1,234,567");
+}
+
 TEST(CsvTable, ReadsHeaderRowsAndQuotedCells) {
   const auto t = io::CsvTable::parse("a,b,c\n1,\"x,y\",3\n\n4,5,6\n", "mem.csv");
   ASSERT_EQ(t.num_rows(), 2u);

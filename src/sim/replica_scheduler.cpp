@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "schedulers/builtin_schedulers.hpp"
 
 namespace infersweep::sim {
@@ -26,6 +27,18 @@ std::vector<BatchDraft> ReplicaScheduler::on_schedule() {
     ++running_batches_;
   }
   return drafts;
+}
+
+std::string ReplicaScheduler::admission_shortfall(RequestId id) const {
+  const Request& r = request(id);
+  return "the scheduler forms no batch for its " + format_count(r.num_prefill_tokens) +
+         "-token prompt on an empty replica of " + format_count(blocks_.num_blocks()) + " KV blocks of " +
+         format_count(config_.block_size) + " tokens";
+}
+
+std::string ReplicaScheduler::reservation_shortfall() const {
+  return "it reserves " + format_count(max_blocks_per_sequence_) + " blocks (" + format_count(max_tokens_) +
+         " tokens, the maximal length); " + format_count(blocks_.free_blocks()) + " are free";
 }
 
 void ReplicaScheduler::preempt(RequestId id) {
@@ -57,6 +70,22 @@ ReplicaSchedulerRegistry make_replica_scheduler_registry() {
 const ReplicaSchedulerRegistry& builtin_replica_schedulers() {
   static const ReplicaSchedulerRegistry registry = make_replica_scheduler_registry();
   return registry;
+}
+
+std::string admission_refusal(const ReplicaSchedulerRegistry& registry, const ReplicaSchedulerContext& context,
+                              int64_t prompt_tokens, int64_t output_tokens) {
+  std::vector<Request> requests(1);
+  Request& r = requests.front();
+  r.num_prefill_tokens = r.original_prefill_tokens = prompt_tokens;
+  r.num_decode_tokens = r.original_decode_tokens = output_tokens;
+  ReplicaSchedulerContext probe = context;
+  probe.requests = &requests;
+  const auto scheduler = registry.create("replica-scheduler", probe.config.replica_scheduler, probe);
+  scheduler->add_request(r.id);
+  for (const BatchDraft& draft : scheduler->on_schedule())
+    for (RequestId id : draft.request_ids)
+      if (id == r.id) return "";
+  return scheduler->admission_shortfall(r.id);
 }
 
 void apply_scheduler_traits(SchedulerConfig& c, bool block_size_given, const ReplicaSchedulerRegistry& registry) {

@@ -1,6 +1,9 @@
 #include "infersweep/sim/simulation_config.hpp"
 
+#include <utility>
+
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/config/identity.hpp"
 #include "infersweep/sim/global_scheduler.hpp"
 #include "infersweep/workload/request_generator.hpp"
@@ -98,6 +101,43 @@ predict::PredictorContext predictor_context(const SimulationSetup& setup) {
   return context_of(setup.config, setup.model, setup.gpu, setup.node, *setup.replica_schedulers);
 }
 
+namespace {
+
+ReplicaSchedulerContext empty_replica(const SimulationSetup& setup) {
+  ReplicaSchedulerContext context;
+  context.config = setup.config.scheduler;
+  context.memory = setup.memory;
+  context.num_stages = setup.config.parallel.pipeline_parallel;
+  context.max_tokens = setup.config.workload.max_tokens;
+  return context;
+}
+
+}  // namespace
+
+std::string admission_refusal(const SimulationSetup& setup, int64_t prompt_tokens, int64_t output_tokens) {
+  const std::string reason =
+      admission_refusal(*setup.replica_schedulers, empty_replica(setup), prompt_tokens, output_tokens);
+  if (reason.empty()) return reason;
+  return "a " + format_count(prompt_tokens + output_tokens) + "-token request (" + format_count(prompt_tokens) +
+         " prompt + " + format_count(output_tokens) + " output tokens) can never be admitted by " +
+         setup.config.scheduler.replica_scheduler + ": " + reason;
+}
+
+namespace {
+
+// The scheduler must admit, on an empty replica, the worst requests of the workload: the longest
+// prompt (max_tokens - 1 with one output token) and, for rules that count the output too, an
+// even split and the longest output.
+void check_admission(const SimulationSetup& setup) {
+  const int64_t m = setup.config.workload.max_tokens;
+  const std::pair<int64_t, int64_t> shapes[] = {{m - 1, 1}, {m / 2, m - m / 2}, {1, m - 1}};
+  for (const auto& [prompt, output] : shapes)
+    if (const auto reason = admission_refusal(setup, prompt, output); !reason.empty())
+      throw InputError::setting("max-tokens", reason);
+}
+
+}  // namespace
+
 SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
                                 const ReplicaSchedulerRegistry& schedulers) {
   // Every range first, so that an error names the setting that is out of range rather than a
@@ -124,6 +164,7 @@ SimulationSetup plan_simulation(const SimulationConfig& config, const spec::Spec
     throw InputError::setting("num-blocks", std::to_string(blocks) + " KV blocks cannot hold one " +
                                                 std::to_string(config.workload.max_tokens) + "-token request (" +
                                                 std::to_string(setup.memory.blocks_per_request) + " blocks)");
+  check_admission(setup);
   workload::validate_workload(config.workload);
   return setup;
 }

@@ -3,6 +3,7 @@
 // (Vidur's base_replica_scheduler.py). Concrete policies are registered by name.
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "infersweep/common/registry.hpp"
@@ -38,6 +39,10 @@ class ReplicaScheduler {
   bool is_empty() const { return queue_.empty() && blocks_.num_holders() == 0; }
   const KvBlockManager& blocks() const { return blocks_; }
   double memory_usage_percent() const { return blocks_.usage_percent(); }
+  // Why queued request `id` is not admitted on this replica as it stands, in sizes: what it
+  // needs and what the admission rule allows. Asked of an empty replica that formed no batch for
+  // it; schedulers word it next to their own admission rule.
+  virtual std::string admission_shortfall(RequestId id) const;
 
  protected:
   virtual BatchDraft next_batch() = 0;
@@ -47,6 +52,8 @@ class ReplicaScheduler {
   // Whole prompt until the prefill is done, then one token.
   int64_t next_num_tokens(const Request& r) const { return r.is_prefill_complete ? 1 : r.num_prefill_tokens; }
   int64_t blocks_for_tokens(int64_t tokens) const { return (tokens + config_.block_size - 1) / config_.block_size; }
+  // The shortfall of schedulers that reserve max_blocks_per_sequence_ per admitted request.
+  std::string reservation_shortfall() const;
   // Restart a request and put it at the head of the queue with its blocks freed.
   void preempt(RequestId id);
   // The common end of an iteration: completed requests free their blocks, the others go back
@@ -89,6 +96,14 @@ using ReplicaSchedulerRegistry =
 ReplicaSchedulerRegistry make_replica_scheduler_registry();
 // The built-in schedulers, built once.
 const ReplicaSchedulerRegistry& builtin_replica_schedulers();
+
+// Asks the scheduler itself whether a lone request of `prompt_tokens` + `output_tokens` is
+// admitted on an empty replica of `context` (its memory plan, settings and stages; its request
+// list is not used): the scheduler is built, given the request, and asked for its first
+// batches. Returns an empty string if the request is admitted, else the scheduler's
+// admission_shortfall.
+std::string admission_refusal(const ReplicaSchedulerRegistry& registry, const ReplicaSchedulerContext& context,
+                              int64_t prompt_tokens, int64_t output_tokens);
 
 // Settings a scheduler's traits imply when they were not given: LightLLM's block size of 1.
 void apply_scheduler_traits(SchedulerConfig& config, bool block_size_given,

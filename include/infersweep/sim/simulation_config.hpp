@@ -72,6 +72,11 @@ predict::PredictorContext predictor_context(const SimulationConfig& config, cons
 SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
                                 const ReplicaSchedulerRegistry& schedulers = builtin_replica_schedulers());
 
+// Why a lone request of these sizes can never be admitted by the setup's replica scheduler (see
+// sim::admission_refusal), as a sentence naming the request's sizes; empty if it is admitted.
+// plan_simulation requires it empty for the workload's worst requests.
+std::string admission_refusal(const SimulationSetup& setup, int64_t prompt_tokens, int64_t output_tokens);
+
 // plan_simulation, then the requests. Throws InputError naming the setting or file at fault.
 SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
                                    const ReplicaSchedulerRegistry& schedulers = builtin_replica_schedulers());

@@ -3,6 +3,7 @@
 // max_tokens and released when the whole group is done. (Vidur drops requests that finish
 // early from the follow-up batch and never frees their blocks; here the group keeps track.)
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "builtin_schedulers.hpp"
@@ -14,6 +15,7 @@ namespace {
 class FasterTransformerScheduler : public ReplicaScheduler {
  public:
   using ReplicaScheduler::ReplicaScheduler;
+  std::string admission_shortfall(RequestId) const override { return reservation_shortfall(); }
 
   void on_batch_end(const Batch& batch) override {
     batch_finished();

@@ -3,10 +3,12 @@
 // every max_waiting_iters decode iterations.
 #include <algorithm>
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "builtin_schedulers.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 
 namespace infersweep::sim {
 
@@ -24,6 +26,15 @@ class LightLlmScheduler : public ReplicaScheduler {
 
   void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
+  std::string admission_shortfall(RequestId id) const override {
+    std::vector<TokenEstimate> estimates;
+    for (RequestId running : running_) estimates.push_back(estimate(request(running)));
+    estimates.push_back(estimate(request(id)));
+    return "its estimated peak demand is " + format_count(peak_demand(estimates)) +
+           " KV tokens, and admission needs it below the replica's " + format_count(blocks_.num_blocks()) +
+           "-token cache";
+  }
+
  protected:
   TokenEstimate estimate(const Request& r) const {
     TokenEstimate e;
@@ -40,16 +51,21 @@ class LightLlmScheduler : public ReplicaScheduler {
 
   // Peak future KV tokens if all listed requests decode to the end together, the ones with the
   // most remaining tokens outliving the others.
-  bool admit(const Request& r) {
-    estimates_.push_back(estimate(r));
-    std::stable_sort(estimates_.begin(), estimates_.end(),
+  static int64_t peak_demand(std::vector<TokenEstimate>& estimates) {
+    std::stable_sort(estimates.begin(), estimates.end(),
                      [](const TokenEstimate& a, const TokenEstimate& b) { return a.remaining > b.remaining; });
     int64_t cumulative = 0, need = 0;
-    for (size_t i = 0; i < estimates_.size(); ++i) {
-      cumulative += estimates_[i].processed;
-      need = std::max(need, estimates_[i].remaining * static_cast<int64_t>(i + 1) + cumulative);
+    for (size_t i = 0; i < estimates.size(); ++i) {
+      cumulative += estimates[i].processed;
+      need = std::max(need, estimates[i].remaining * static_cast<int64_t>(i + 1) + cumulative);
     }
-    return need < blocks_.num_blocks();
+    return need;
+  }
+  bool within_cache(int64_t need) const { return need < blocks_.num_blocks(); }
+
+  bool admit(const Request& r) {
+    estimates_.push_back(estimate(r));
+    return within_cache(peak_demand(estimates_));
   }
 
   void allocate_request(RequestId id) {

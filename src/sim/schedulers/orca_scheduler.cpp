@@ -1,6 +1,7 @@
 // Orca: iteration-level batching of whole prompts and decodes together, with a static KV
 // reservation of max_tokens per admitted request.
 #include <deque>
+#include <string>
 
 #include "builtin_schedulers.hpp"
 
@@ -13,6 +14,7 @@ class OrcaScheduler : public ReplicaScheduler {
   using ReplicaScheduler::ReplicaScheduler;
 
   void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
+  std::string admission_shortfall(RequestId) const override { return reservation_shortfall(); }
 
  protected:
   BatchDraft next_batch() override {

@@ -4,7 +4,9 @@
 // admitted only while a watermark of free blocks remains.
 #include <algorithm>
 #include <deque>
+#include <string>
 
+#include "infersweep/common/text.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
 
 namespace infersweep::sim {
@@ -19,12 +21,20 @@ class PagedReplicaScheduler : public ReplicaScheduler {
 
   void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
+  std::string admission_shortfall(RequestId id) const override {
+    const auto& r = request(id);
+    return "its " + format_count(r.num_prefill_tokens) + "-token prompt needs " +
+           format_count(blocks_for_tokens(r.num_prefill_tokens)) + " blocks of " + format_count(config_.block_size) +
+           " tokens; " + format_count(admissible_blocks()) + " of the " + format_count(blocks_.free_blocks()) +
+           " free are admissible after the watermark of " + format_count(watermark_blocks_);
+  }
+
  protected:
+  // Blocks a new request may take: the free ones less the watermark.
+  int64_t admissible_blocks() const { return blocks_.free_blocks() - watermark_blocks_; }
+
   bool can_allocate_request(RequestId id) const {
-    if (!blocks_.holds(id)) {
-      const auto& r = request(id);
-      return blocks_.free_blocks() - blocks_for_tokens(r.num_prefill_tokens) >= watermark_blocks_;
-    }
+    if (!blocks_.holds(id)) return blocks_for_tokens(request(id).num_prefill_tokens) <= admissible_blocks();
     return blocks_.free_blocks() >= 1;  // vLLM keeps one block free for a running request
   }
 

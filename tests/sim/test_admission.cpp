@@ -1,0 +1,56 @@
+// Admission of a maximal-length request: the validity rule asks the scheduler itself.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "infersweep/common/error.hpp"
+#include "infersweep/sim/replica_scheduler.hpp"
+#include "test_support.hpp"
+
+using namespace infersweep;
+using namespace infersweep::sim;
+
+namespace {
+
+SimulationConfig qwen_72b_tp2(const std::string& scheduler) {
+  SimulationConfig c;
+  c.model = "Qwen-72B";
+  c.gpu = "a100";
+  c.node = default_node(c.gpu);
+  c.parallel.tensor_parallel = 2;
+  c.scheduler.replica_scheduler = scheduler;
+  apply_scheduler_traits(c.scheduler, false);
+  return c;
+}
+
+std::string plan_error(const SimulationConfig& c) {
+  try {
+    plan_simulation(c, test_support::catalog());
+  } catch (const InputError& e) {
+    return e.message();
+  }
+  return "";
+}
+
+TEST(Admission, TheWatermarkRefusesAReplicaWithRoomForExactlyOneMaximalRequest) {
+  // Qwen-72B at TP2 on an A100 leaves 256 blocks: one 4,096-token request, and no watermark.
+  const auto message = plan_error(qwen_72b_tp2("vllm"));
+  EXPECT_NE(message.find("a 4,096-token request (4,095 prompt + 1 output tokens) can never be admitted by vllm"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("needs 256 blocks of 16 tokens; 254 of the 256 free are admissible after the watermark of 2"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(plan_error(qwen_72b_tp2("sarathi")).find("watermark"), std::string::npos);
+  // LightLLM's estimate must stay below the cache; Orca and FasterTransformer reserve exactly it.
+  EXPECT_NE(plan_error(qwen_72b_tp2("lightllm")).find("below the replica's 4,096-token cache"), std::string::npos);
+  EXPECT_EQ(plan_error(qwen_72b_tp2("orca")), "");
+  EXPECT_EQ(plan_error(qwen_72b_tp2("faster_transformer")), "");
+  // Without a watermark vLLM admits it.
+  auto c = qwen_72b_tp2("vllm");
+  c.scheduler.watermark_blocks_fraction = 0;
+  EXPECT_EQ(plan_error(c), "");
+}
+
+}  // namespace

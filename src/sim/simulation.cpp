@@ -90,8 +90,18 @@ void Simulation::run() {
     for (const auto& r : requests_) incomplete += r.completed ? 0 : 1;
     if (incomplete > 0)
       throw SimulationError(std::to_string(incomplete) + " of " + std::to_string(requests_.size()) +
-                            " requests can never complete: the scheduler stalled with work left");
+                            " requests can never complete: the scheduler stalled with work left" + stall_cause());
   }
+}
+
+std::string Simulation::stall_cause() const {
+  for (const auto& r : requests_) {
+    if (r.completed || r.admitted()) continue;
+    const std::string reason = admission_refusal(setup_, r.original_prefill_tokens, r.original_decode_tokens);
+    if (!reason.empty())
+      return "; the first request that can never be admitted is request " + std::to_string(r.id) + ", " + reason;
+  }
+  return "";
 }
 
 void Simulation::handle(const Event& e) {

@@ -1,4 +1,5 @@
-// Admission of a maximal-length request: the validity rule asks the scheduler itself.
+// Admission of a maximal-length request: the validity rule asks the scheduler itself, and a
+// stalled simulation names the request that can never be admitted.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -51,6 +52,33 @@ TEST(Admission, TheWatermarkRefusesAReplicaWithRoomForExactlyOneMaximalRequest) 
   auto c = qwen_72b_tp2("vllm");
   c.scheduler.watermark_blocks_fraction = 0;
   EXPECT_EQ(plan_error(c), "");
+}
+
+TEST(Admission, AStalledSimulationNamesTheFirstRequestThatCanNeverBeAdmitted) {
+  SimulationConfig c;
+  c.workload.num_requests = 3;
+  c.workload.fixed_prefill_tokens = 2000;
+  c.workload.fixed_decode_tokens = 10;
+  auto setup = prepare_simulation(c, test_support::catalog());
+  // A replica too small for the workload, set past the validity rules.
+  setup.config.scheduler.num_blocks = 100;
+  const auto predictor = test_support::make_predictor(setup);
+  Simulation simulation(setup, predictor);
+  try {
+    simulation.run();
+    FAIL() << "the simulation should stall";
+  } catch (const SimulationError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("3 of 3 requests can never complete"), std::string::npos) << message;
+    EXPECT_NE(message.find("the first request that can never be admitted is request 0, a 2,010-token request "
+                           "(2,000 prompt + 10 output tokens)"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("its 2,000-token prompt needs 125 blocks of 16 tokens; 99 of the 100 free are admissible "
+                           "after the watermark of 1"),
+              std::string::npos)
+        << message;
+  }
 }
 
 }  // namespace

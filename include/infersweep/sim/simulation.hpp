@@ -4,6 +4,7 @@
 // Simulation owns all of its state, so any number can run at once in one process.
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "infersweep/predict/execution_time_predictor.hpp"
@@ -56,6 +57,9 @@ class Simulation {
   Batch& batch(BatchId id) { return batches_[static_cast<size_t>(id - first_live_batch_)]; }
   double stage_flops(const Batch& b) const;
   void release_finished_batches();
+  // After a stall: the first request never admitted that its scheduler can never admit, with
+  // its sizes and what the replica admits ("; the first request ..."), or empty.
+  std::string stall_cause() const;
 
   SimulationSetup setup_;
   const predict::ExecutionTimePredictor& predictor_;

@@ -11,13 +11,7 @@ namespace {
 
 // The built-in replica schedulers whose traits list `setting`, for help.
 std::function<std::string()> read_by(const std::string& setting) {
-  return [setting] {
-    std::string out;
-    for (const auto* e : builtin_replica_schedulers().entries())
-      if (std::count(e->traits.settings.begin(), e->traits.settings.end(), setting))
-        out += (out.empty() ? "" : ", ") + e->name;
-    return out;
-  };
+  return [setting] { return builtin_replica_schedulers().names_reading(setting); };
 }
 
 config::SettingGroup<SchedulerConfig> declare() {

@@ -15,10 +15,7 @@ std::function<std::string()> read_by(const std::string& setting) {
   return [setting] {
     std::string out;
     const auto scan = [&](const auto& registry, const char* option) {
-      std::string names;
-      for (const auto* e : registry.entries())
-        if (std::count(e->traits.settings.begin(), e->traits.settings.end(), setting))
-          names += (names.empty() ? "" : ", ") + e->name;
+      const auto names = registry.names_reading(setting);
       if (!names.empty()) out += (out.empty() ? "" : "; ") + std::string(option) + " " + names;
     };
     scan(builtin_request_generators(), "--request-generator");

@@ -4,6 +4,7 @@
 // rest of the program needs to know about it without constructing one). Each family builds
 // its registry with an explicit make_*_registry() function, and keeps the built-in one in a
 // function-local static (built once, read-only after), instead of static initialisers.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,6 +45,16 @@ class PluginRegistry {
   std::string names_joined() const {
     std::string out;
     for (const auto& entry : entries_) out += (out.empty() ? "" : ", ") + entry.first;
+    return out;
+  }
+
+  // Names of the entries whose traits list `setting` among the settings they read, comma-separated
+  // (for traits with a `settings` list).
+  std::string names_reading(const std::string& setting) const {
+    std::string out;
+    for (const auto& [name, entry] : entries_)
+      if (std::find(entry.traits.settings.begin(), entry.traits.settings.end(), setting) != entry.traits.settings.end())
+        out += (out.empty() ? "" : ", ") + name;
     return out;
   }
 

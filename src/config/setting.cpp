@@ -4,26 +4,6 @@
 
 namespace infersweep::config {
 
-const char* to_string(Kind kind) {
-  switch (kind) {
-    case Kind::boolean:
-      return "boolean";
-    case Kind::integer:
-      return "integer";
-    case Kind::unsigned_integer:
-      return "unsigned integer";
-    case Kind::number:
-      return "number";
-    case Kind::text:
-      return "text";
-    case Kind::optional_integer:
-      return "optional integer";
-    case Kind::text_list:
-      return "list";
-  }
-  return "?";
-}
-
 namespace {
 
 std::string join(const std::vector<std::string>& names) {

@@ -52,7 +52,6 @@ enum class IdForm {
 };
 
 enum class Kind { boolean, integer, unsigned_integer, number, text, optional_integer, text_list };
-const char* to_string(Kind kind);
 
 // The declared facts of one setting, apart from where its value lives.
 struct SettingSpec {

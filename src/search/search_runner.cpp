@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -77,6 +78,17 @@ ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& ca
   return r;
 }
 
+int thread_count(int64_t requested, std::ostream* note) {
+  if (requested > 0) return static_cast<int>(requested);
+  const int available = std::max(1, omp_get_num_procs());
+  const int wanted = omp_get_max_threads();
+  if (wanted <= available) return std::max(1, wanted);
+  if (note)
+    *note << "threads: OpenMP asks for " << wanted << " threads (OMP_NUM_THREADS?) but " << available
+          << " processor" << (available > 1 ? "s are" : " is") << " available; using " << available << "\n";
+  return available;
+}
+
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,
                                        PredictorPool& pool, const SearchRunOptions& options) {
   std::vector<ConfigResult> results(units.size());
@@ -87,7 +99,7 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
     else
       results[i] = run_unit_search(units[i], catalog, pool);
   }
-  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  const int threads = thread_count(options.threads, options.progress);
   // Build every distinct predictor first, in parallel: neighbouring configs (same deployment,
   // another batch size or scheduler) share one, and threads starting on them would otherwise
   // wait on a single build. A build error is kept in the pool and fails those searches.

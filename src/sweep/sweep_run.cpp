@@ -262,7 +262,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
           error))
     return fail();
 
-  const int threads = o.run.threads > 0 ? static_cast<int>(o.run.threads) : omp_get_max_threads();
+  const int threads = search::thread_count(o.run.threads, rank == 0 ? log : nullptr);
   std::vector<int> threads_per_rank(static_cast<size_t>(size));
   MPI_Gather(&threads, 1, MPI_INT, threads_per_rank.data(), 1, MPI_INT, 0, comm);
   const bool rank0_works = o.rank0_works || size == 1;

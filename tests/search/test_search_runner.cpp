@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <sstream>
 
 #include "infersweep/search/probe_runner.hpp"
@@ -118,4 +120,19 @@ TEST(SearchRunner, TimeLimitedProbeCountsWaitingRequestsAtTheirWaitSoFar) {
   EXPECT_GT(p.num_arrived, 300);
   EXPECT_GT(p.scheduling_delay_at_slo_quantile, 5.0);
   EXPECT_LE(p.scheduling_delay_at_slo_quantile, p.simulated_s);
+}
+
+// OMP_NUM_THREADS=100000 once made the OpenMP runtime crash inside the parallel region.
+TEST(SearchRunner, AnOpenMpDefaultBeyondTheProcessorsIsReducedWithANote) {
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(100000);
+  std::ostringstream note;
+  EXPECT_EQ(search::thread_count(0, &note), omp_get_num_procs());
+  EXPECT_NE(note.str().find("asks for 100000 threads"), std::string::npos) << note.str();
+  auto units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  units.resize(1);
+  const auto results = run(units, 0);
+  omp_set_num_threads(before);
+  EXPECT_EQ(results[0].status, search::ConfigStatus::ok) << results[0].message;
+  EXPECT_EQ(search::thread_count(3, &note), 3);  // an explicit request is honoured
 }

@@ -45,6 +45,12 @@ struct SearchRunOptions {
   double config_wall_limit_s = 0;  // per-config wall-clock budget (0: none)
 };
 
+// The threads a grid run uses. An explicit request (capped by its declaration) is honoured;
+// the default is OpenMP's (OMP_NUM_THREADS or every core) but never more than the processors
+// this process may run on, since an environment asking for 100,000 threads makes the OpenMP
+// runtime fail instead of merely oversubscribe. What was reduced is said on `note`.
+int thread_count(int64_t requested, std::ostream* note);
+
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,
                                        PredictorPool& pool, const SearchRunOptions& options);
 

@@ -12,6 +12,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/config/identity.hpp"
+#include "infersweep/config/output_location.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/sim/simulation_config.hpp"
@@ -34,7 +35,7 @@ config::SettingGroup<ReportOptions> declare_report_options() {
   g.add(&ReportOptions::data_dir, "data-dir", Identity::none(), "directory with models/, gpus/, nodes/ specs")
       .path()
       .default_note("$INFERSWEEP_DATA_DIR or the shipped data/");
-  g.add(&ReportOptions::output, "output", Identity::none(), "CSV file to write the same report to").path();
+  g.add(&ReportOptions::output, "output", Identity::none(), "CSV file to write the same report to").output_file();
   g.add(&ReportOptions::all_candidates, "all-candidates", Identity::none(), "also print every candidate's CV MAPE");
   return g;
 }
@@ -77,6 +78,7 @@ int report(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
   apply_settings(vm, report_settings, o);
+  config::check_output_locations(report_settings, o);
   const auto given = apply_settings(vm, sim::simulation_settings(), config);
   if (!given.count("node")) config.node = sim::default_node(config.gpu);
   config::check_settings(sim::simulation_settings(), config);

@@ -6,6 +6,7 @@
 
 #include "infersweep/cli/grid_run_options.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/config/output_location.hpp"
 #include "infersweep/io/search_report.hpp"
 #include "infersweep/search/deployment_space.hpp"
 #include "infersweep/search/grid_run_settings.hpp"
@@ -31,7 +32,7 @@ const config::SettingGroup<SearchOutputs>& search_output_settings() {
     config::SettingGroup<SearchOutputs> g("Output");
     g.add(&SearchOutputs::output_dir, "output-dir", Identity::none(),
           "where capacity.csv, probes.csv and capacity.json go")
-        .path();
+        .output_dir();
     g.add(&SearchOutputs::top, "top", Identity::none(), "configs shown per model and trace").at_least(1);
     g.add(&SearchOutputs::dry_run, "dry-run", Identity::none(),
           "enumerate and validate the grid, print what would run, run nothing");
@@ -59,6 +60,7 @@ int run_search(const std::vector<std::string>& args) {
       search_output_settings(), out);
   if (!parsed) return 0;
   const auto& run = *parsed;
+  if (!out.dry_run) config::check_output_locations(search_output_settings(), out);
 
   const auto grid = run.read_grid();
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(run.data_dir));

@@ -7,6 +7,7 @@
 
 #include "infersweep/cli/setting_options.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/config/output_location.hpp"
 #include "infersweep/io/simulation_report.hpp"
 #include "infersweep/predict/execution_time_predictor.hpp"
 #include "infersweep/sim/simulation.hpp"
@@ -27,7 +28,7 @@ config::SettingGroup<SimulateOutputs> declare_outputs() {
       .default_note("$INFERSWEEP_DATA_DIR or the shipped data/");
   g.add(&SimulateOutputs::output_dir, "output-dir", Identity::none(),
         "where summary.json, request_metrics.csv and chrome_trace.json go")
-      .path();
+      .output_dir();
   g.add(&SimulateOutputs::quiet, "quiet", Identity::none(), "print only the output paths").short_name('q');
   return g;
 }
@@ -85,6 +86,7 @@ int run_simulate(const std::vector<std::string>& args) {
     std::cout << options.help_text;
     return 0;
   }
+  config::check_output_locations(simulate_output_settings(), options.outputs);
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(options.outputs.data_dir));
   const auto setup = sim::prepare_simulation(options.config, catalog);
 

@@ -8,6 +8,7 @@
 #include "infersweep/cli/command_line.hpp"
 #include "infersweep/cli/grid_run_options.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/config/output_location.hpp"
 #include "infersweep/search/grid_run_settings.hpp"
 #include "infersweep/sweep/provenance.hpp"
 #include "infersweep/sweep/results_file.hpp"
@@ -37,7 +38,8 @@ const config::SettingGroup<SweepOutputs>& sweep_output_settings() {
     using config::Identity;
     using S = SweepOutputs;
     config::SettingGroup<S> g("Sweep file");
-    g.add(&S::out, "out", Identity::none(), "results file (HDF5; docs/sweep.md); an existing one is resumed").path();
+    g.add(&S::out, "out", Identity::none(), "results file (HDF5; docs/sweep.md); an existing one is resumed")
+        .output_file();
     g.add(&S::stop_file, "stop-file", Identity::none(), "stop dispatching once this file exists and exit 3")
         .path()
         .default_note("<out>.STOP");
@@ -83,6 +85,7 @@ int run_sweep_command(const std::vector<std::string>& args, const std::string& c
       sweep_output_settings(), out);
   if (!run) return 0;
   if (out.out.empty()) throw InputError::setting("out", "required: the results file, e.g. results.h5");
+  config::check_output_locations(sweep_output_settings(), out);
   sweep::SweepOptions o;
   o.command_line = command_line;
   o.run = *run;

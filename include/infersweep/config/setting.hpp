@@ -51,6 +51,9 @@ enum class IdForm {
   file_content,  // a path, by its file name and a hash of its content
 };
 
+// What a path setting names, so that every place a command writes is checked before it works.
+enum class PathUse { input, output_file, output_dir };
+
 enum class Kind { boolean, integer, unsigned_integer, number, text, optional_integer, text_list };
 
 // The declared facts of one setting, apart from where its value lives.
@@ -67,6 +70,7 @@ struct SettingSpec {
   Kind kind = Kind::text;
   bool on_command_line = true;  // false: set by the program itself (e.g. a probe's early stop)
   bool is_path = false;         // a file or directory (a grid resolves it against its own folder)
+  PathUse path_use = PathUse::input;
   bool bool_as_digit = false;   // identity text 0/1 instead of true/false (kept for stable ids)
   // Numbers: the accepted range (always finite). Integers use the same bounds.
   double min = -std::numeric_limits<double>::infinity();

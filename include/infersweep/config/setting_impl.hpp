@@ -184,6 +184,14 @@ class SettingGroup<S>::Builder {
   Builder& path() {
     return edit([](SettingSpec& s) { s.is_path = true; });
   }
+  // A file the command writes (checked up front by check_output_locations).
+  Builder& output_file() {
+    return edit([](SettingSpec& s) { s.is_path = true, s.path_use = PathUse::output_file; });
+  }
+  // A directory the command writes into, created if missing (checked up front likewise).
+  Builder& output_dir() {
+    return edit([](SettingSpec& s) { s.is_path = true, s.path_use = PathUse::output_dir; });
+  }
   Builder& plugins(std::function<std::vector<std::string>()> names) {
     return edit([&](SettingSpec& s) { s.plugins = std::move(names), s.may_be_empty = false; });
   }

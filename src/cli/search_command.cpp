@@ -65,6 +65,7 @@ int run_search(const std::vector<std::string>& args) {
   const auto grid = run.read_grid();
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(run.data_dir));
   const auto units = search::enumerate_grid(grid, catalog, run.filter());
+  search::check_grid_memory(units, search::thread_count(run.threads, nullptr));
   int64_t runnable = 0;
   for (const auto& u : units) runnable += u.runnable() ? 1 : 0;
   if (!run.quiet) {

@@ -7,9 +7,11 @@
 
 #include "infersweep/cli/setting_options.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/system_memory.hpp"
 #include "infersweep/config/output_location.hpp"
 #include "infersweep/io/simulation_report.hpp"
 #include "infersweep/predict/execution_time_predictor.hpp"
+#include "infersweep/sim/run_footprint.hpp"
 #include "infersweep/sim/simulation.hpp"
 #include "infersweep/sim/simulation_summary.hpp"
 
@@ -88,6 +90,8 @@ int run_simulate(const std::vector<std::string>& args) {
   }
   config::check_output_locations(simulate_output_settings(), options.outputs);
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(options.outputs.data_dir));
+  if (const auto available = available_memory_bytes())
+    sim::check_footprint_fits(sim::estimate_footprint(options.config), options.config, *available);
   const auto setup = sim::prepare_simulation(options.config, catalog);
 
   const auto predictor_start = std::chrono::steady_clock::now();

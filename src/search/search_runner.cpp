@@ -6,9 +6,12 @@
 #include <chrono>
 #include <set>
 
+#include "infersweep/common/error.hpp"
+#include "infersweep/common/system_memory.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/search/probe_runner.hpp"
 #include "infersweep/search/progress_meter.hpp"
+#include "infersweep/sim/run_footprint.hpp"
 
 namespace infersweep::search {
 
@@ -84,9 +87,31 @@ int thread_count(int64_t requested, std::ostream* note) {
   const int wanted = omp_get_max_threads();
   if (wanted <= available) return std::max(1, wanted);
   if (note)
-    *note << "threads: OpenMP asks for " << wanted << " threads (OMP_NUM_THREADS?) but " << available
-          << " processor" << (available > 1 ? "s are" : " is") << " available; using " << available << "\n";
+    *note << "threads: OpenMP asks for " << wanted << " threads (OMP_NUM_THREADS?) but " << available << " processor"
+          << (available > 1 ? "s are" : " is") << " available; using " << available << "\n";
   return available;
+}
+
+void check_grid_memory(const std::vector<SearchUnit>& units, int threads, int64_t available_bytes) {
+  const SearchUnit* largest = nullptr;
+  sim::RunFootprint most;
+  int64_t runnable = 0;
+  for (const auto& u : units) {
+    if (!u.runnable()) continue;
+    ++runnable;
+    const auto f = sim::estimate_footprint(u.simulation);
+    if (!largest || f.bytes > most.bytes) largest = &u, most = f;
+  }
+  if (!largest) return;
+  try {
+    sim::check_footprint_fits(most, largest->simulation, available_bytes, std::min<int64_t>(threads, runnable));
+  } catch (const InputError& e) {
+    throw InputError("config " + largest->config_id + ": " + e.message());
+  }
+}
+
+void check_grid_memory(const std::vector<SearchUnit>& units, int threads) {
+  if (const auto available = available_memory_bytes()) check_grid_memory(units, threads, *available);
 }
 
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,

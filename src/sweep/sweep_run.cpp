@@ -244,6 +244,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
             grid = o.run.parse_grid(grid_text, base.empty() ? "." : base);
             catalog.emplace(spec::SpecCatalog::load(spec::resolve_data_dir(o.run.data_dir)));
             units = search::enumerate_grid(grid, *catalog, o.run.filter());
+            search::check_grid_memory(units, search::thread_count(o.run.threads, nullptr));
           },
           error))
     return fail();

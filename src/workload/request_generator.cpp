@@ -1,6 +1,10 @@
 #include "infersweep/workload/request_generator.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <vector>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/config/identity.hpp"
@@ -11,8 +15,6 @@
 namespace infersweep::workload {
 
 namespace {
-
-constexpr int64_t kDefaultSyntheticRequests = 128;
 
 void sort_by_arrival(std::vector<RequestSpec>& requests) {
   std::stable_sort(requests.begin(), requests.end(),
@@ -96,17 +98,43 @@ class TraceReplayRequestGenerator : public RequestGenerator {
   WorkloadConfig config_;
 };
 
+// Lines of a text file (rows plus header: an upper bound on its rows); 0 if it cannot be read,
+// which the generator itself reports.
+int64_t count_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  int64_t lines = 0;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    lines += std::count(buffer.data(), buffer.data() + in.gcount(), '\n');
+  }
+  return lines + 1;
+}
+
+// A Poisson count over a duration exceeds its mean by 6 standard deviations with probability
+// about 1e-9, so mean + 6 sd (+16 for tiny means) is a safe upper estimate.
+int64_t synthetic_request_count(const WorkloadConfig& c) {
+  if (c.duration_s <= 0) return c.num_requests.value_or(kDefaultSyntheticRequests);
+  if (c.interval_generator == "trace") return count_lines(c.interval_trace_file);
+  const double mean = c.qps * c.duration_s;
+  const double bound = mean + 6 * std::sqrt(mean) + 16;
+  return bound >= 9e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(bound);
+}
+
 }  // namespace
 
 RequestGeneratorRegistry make_request_generator_registry() {
   RequestGeneratorRegistry registry("request generator");
   registry.add(
       "synthetic", [](const WorkloadConfig& c) { return std::make_unique<SyntheticRequestGenerator>(c); },
-      {{"duration", "length-generator", "interval-generator"}, {}, nullptr},
+      {{"duration", "length-generator", "interval-generator"}, {}, nullptr, synthetic_request_count},
       "lengths and arrivals from a length and an interval generator");
   registry.add(
       "trace_replay", [](const WorkloadConfig& c) { return std::make_unique<TraceReplayRequestGenerator>(c); },
-      {{"trace-file", "prefill-scale", "decode-scale", "time-scale"}, {"trace-file"}, nullptr},
+      {{"trace-file", "prefill-scale", "decode-scale", "time-scale"},
+       {"trace-file"},
+       nullptr,
+       [](const WorkloadConfig& c) { return c.num_requests.value_or(count_lines(c.trace_file)); }},
       "a trace's rows as they are: arrival, prompt and output");
   return registry;
 }
@@ -130,6 +158,11 @@ void check_plugin(const Registry& registry, const std::string& setting, const st
 }
 
 }  // namespace
+
+int64_t expected_request_count(const WorkloadConfig& c) {
+  const auto& count = builtin_request_generators().traits("request-generator", c.generator).request_count;
+  return count ? count(c) : c.num_requests.value_or(kDefaultSyntheticRequests);
+}
 
 void validate_workload(const WorkloadConfig& c) {
   config::check_settings(workload_settings(), c);

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
-
 #include <omp.h>
 
 #include <sstream>
 
+#include "infersweep/common/error.hpp"
 #include "infersweep/search/probe_runner.hpp"
 #include "infersweep/search/result_row.hpp"
 #include "infersweep/search/search_runner.hpp"
@@ -135,4 +135,19 @@ TEST(SearchRunner, AnOpenMpDefaultBeyondTheProcessorsIsReducedWithANote) {
   omp_set_num_threads(before);
   EXPECT_EQ(results[0].status, search::ConfigStatus::ok) << results[0].message;
   EXPECT_EQ(search::thread_count(3, &note), 3);  // an explicit request is honoured
+}
+
+TEST(SearchRunner, AGridWhoseLargestRunsCannotFitSideBySideIsRefusedNamingTheConfig) {
+  auto units = search::enumerate_grid(test_support::small_grid("", 400), test_support::catalog());
+  const int64_t gigabyte = 1'000'000'000;
+  EXPECT_NO_THROW(search::check_grid_memory(units, 2, gigabyte));
+  units[3].simulation.workload.num_requests = 10'000'000;  // 4.8 GB per run
+  try {
+    search::check_grid_memory(units, 2, 8 * gigabyte);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.message().find("config " + units[3].config_id), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("for 2 runs at once"), std::string::npos) << e.message();
+  }
+  EXPECT_NO_THROW(search::check_grid_memory(units, 1, 8 * gigabyte));
 }

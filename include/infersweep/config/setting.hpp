@@ -71,7 +71,7 @@ struct SettingSpec {
   bool on_command_line = true;  // false: set by the program itself (e.g. a probe's early stop)
   bool is_path = false;         // a file or directory (a grid resolves it against its own folder)
   PathUse path_use = PathUse::input;
-  bool bool_as_digit = false;   // identity text 0/1 instead of true/false (kept for stable ids)
+  bool bool_as_digit = false;  // identity text 0/1 instead of true/false (kept for stable ids)
   // Numbers: the accepted range (always finite). Integers use the same bounds.
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();

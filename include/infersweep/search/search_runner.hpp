@@ -51,6 +51,12 @@ struct SearchRunOptions {
 // runtime fail instead of merely oversubscribe. What was reduced is said on `note`.
 int thread_count(int64_t requested, std::ostream* note);
 
+// Refuses (InputError) a grid whose largest simulation, run on `threads` threads at once,
+// needs more memory than `available_bytes` (see sim::estimate_footprint).
+void check_grid_memory(const std::vector<SearchUnit>& units, int threads, int64_t available_bytes);
+// The same against this process's available memory, if it can be known.
+void check_grid_memory(const std::vector<SearchUnit>& units, int threads);
+
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,
                                        PredictorPool& pool, const SearchRunOptions& options);
 

@@ -20,6 +20,9 @@ const RequestGeneratorRegistry& builtin_request_generators();  // built once
 // Checks every option of the workload (names, ranges) without reading any file.
 void validate_workload(const WorkloadConfig& config);
 
+// How many requests the workload will have (see WorkloadPluginTraits::request_count).
+int64_t expected_request_count(const WorkloadConfig& config);
+
 // Validates the config, then runs the generator it names.
 std::vector<RequestSpec> generate_requests(const WorkloadConfig& config);
 

@@ -17,6 +17,9 @@ struct TokenCounts {
   int64_t decode = 0;
 };
 
+// Requests of a synthetic workload given neither a count nor a duration (Vidur's default).
+inline constexpr int64_t kDefaultSyntheticRequests = 128;
+
 struct WorkloadConfig {
   std::string generator = "synthetic";  // synthetic | trace_replay
   std::optional<int64_t> num_requests;  // synthetic: 128 if unset; trace_replay: every row
@@ -56,6 +59,9 @@ struct WorkloadPluginTraits {
   std::vector<std::string> settings;
   std::vector<std::string> required;
   std::function<void(const WorkloadConfig&)> validate;  // may be empty
+  // Request generators: how many requests generate() makes, known without making them (an
+  // upper estimate where chance decides), so that a run too large to fit is refused up front.
+  std::function<int64_t(const WorkloadConfig&)> request_count = nullptr;
 };
 
 struct RequestSpec {

@@ -155,6 +155,13 @@ SimulationSetup plan_simulation(const SimulationConfig& config, const spec::Spec
   schedulers.check("replica-scheduler", config.scheduler.replica_scheduler);
   builtin_global_schedulers().check("global-scheduler", config.scheduler.global_scheduler);
   predict::builtin_operator_time_models().check("predictor", config.predictor.name);
+  // A request longer than the model's positions is one the model cannot serve; Vidur does not
+  // check it, but every request it replays fits max_tokens, so refusing the cap keeps parity.
+  if (setup.model.max_position_embeddings > 0 && config.workload.max_tokens > setup.model.max_position_embeddings)
+    throw InputError::setting("max-tokens", std::to_string(config.workload.max_tokens) + "-token requests exceed " +
+                                                setup.model.name + "'s " +
+                                                std::to_string(setup.model.max_position_embeddings) +
+                                                " positions (max_position_embeddings)");
   validate_parallelism(setup.model, setup.node, config.parallel);
   validate_scheduler(config.scheduler, config.parallel.pipeline_parallel, config.workload.max_tokens, schedulers);
   setup.memory = plan_memory(setup.model, setup.gpu, config.parallel, config.workload.max_tokens,

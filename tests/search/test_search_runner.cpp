@@ -151,3 +151,17 @@ TEST(SearchRunner, AGridWhoseLargestRunsCannotFitSideBySideIsRefusedNamingTheCon
   }
   EXPECT_NO_THROW(search::check_grid_memory(units, 1, 8 * gigabyte));
 }
+
+TEST(SearchRunner, AGridAskingForMoreTokensThanTheModelHasPositionsSkipsThoseConfigsSayingWhy) {
+  auto grid_text = test_support::small_grid_text();
+  const auto at = grid_text.find("max_seq_len: 4096");
+  ASSERT_NE(at, std::string::npos) << grid_text;
+  grid_text.replace(at, 17, "max_seq_len: 8192");
+  const auto units =
+      search::enumerate_grid(search::parse_grid_text(grid_text, "grid.yaml", "."), test_support::catalog());
+  ASSERT_FALSE(units.empty());
+  for (const auto& u : units) {
+    EXPECT_FALSE(u.runnable());
+    EXPECT_NE(u.skip_reason.find("4096 positions (max_position_embeddings)"), std::string::npos) << u.skip_reason;
+  }
+}

@@ -82,3 +82,18 @@ TEST(Admission, AStalledSimulationNamesTheFirstRequestThatCanNeverBeAdmitted) {
 }
 
 }  // namespace
+
+TEST(Admission, RequestsLongerThanTheModelsPositionsAreRefused) {
+  SimulationConfig c;  // Llama-2-7b: 4,096 positions
+  c.workload.max_tokens = 8192;
+  EXPECT_NE(plan_error(c).find("8192-token requests exceed meta-llama/Llama-2-7b-hf's 4096 positions"),
+            std::string::npos)
+      << plan_error(c);
+  c.workload.max_tokens = 4096;
+  EXPECT_EQ(plan_error(c), "");
+  c.model = "phi-2";  // 2,048 positions
+  EXPECT_NE(plan_error(c).find("2048 positions"), std::string::npos);
+  c.workload.max_tokens = 2048;
+  c.workload.fixed_prefill_tokens = 1024;
+  EXPECT_EQ(plan_error(c), "");
+}

@@ -11,8 +11,11 @@ pandas so that both answer config for config the same on the same file (a test c
 - the best config meets both SLOs (TTFT p90 and TBT p99 at capacity, limits inclusive, a
   missing metric never meets one) and has the most QPS per dollar; ties go to more capacity,
   then fewer GPUs, then the smaller config id;
-- only configs with status "ok" take part; within a group configs are taken in config-id order,
-  so nothing depends on the order in which ranks wrote the rows."""
+- only configs with status "ok" take part, and of those only the ones whose capacity_caveat is
+  "none" (unless include_caveats); within a group configs are taken in config-id order, so
+  nothing depends on the order in which ranks wrote the rows;
+- rows of different workloads (the workload_id column) never share a group, even under one key
+  of `by`: a file whose grid changed between runs holds both."""
 
 import dataclasses
 import math
@@ -88,6 +91,9 @@ class ParetoGroup:
     best: object              # config id of the best config under the SLOs, or None
     ttft_front: list          # config ids on the TTFT p90 front, by increasing TTFT p90
     tbt_front: list           # config ids on the TBT p99 front, by increasing TBT p99
+    with_caveat: int = 0      # ok, but left out for a capacity caveat
+    workload_id: str = ""     # of every row of the group ("" when the results have no such column)
+    workloads_under_key: int = 1  # groups sharing this key, one per workload
 
     @property
     def meeting_slos(self):
@@ -113,21 +119,26 @@ def _roles(configs, metric, tolerance):
     return roles, [configs["config_id"].iloc[i] for i in front]
 
 
-def _analyse_group(key, rows, slos, tolerance):
-    ok = rows[rows["status"] == "ok"].sort_values("config_id", kind="stable").reset_index(drop=True)
+def _analyse_group(key, rows, slos, tolerance, include_caveats):
+    ok = rows[rows["status"] == "ok"]
+    with_caveat = 0
+    if "capacity_caveat" in rows.columns and not include_caveats:
+        with_caveat = int((ok["capacity_caveat"] != "none").sum())
+        ok = ok[ok["capacity_caveat"] == "none"]
+    ok = ok.sort_values("config_id", kind="stable").reset_index(drop=True)
     ok["meets_slos"] = [meets_slos(q, t, b, slos) for q, t, b in zip(ok["qps_per_dollar"], ok["ttft_p90"], ok["tbt_p99"])]
     best_label = best_under_slos(ok, slos)
     ok["best"] = [label == best_label for label in ok.index]
     ok["ttft_p90_front"], ttft_front = _roles(ok, "ttft_p90", tolerance)
     ok["tbt_p99_front"], tbt_front = _roles(ok, "tbt_p99", tolerance)
-    return ParetoGroup(key=key, rows=len(rows), not_ok=len(rows) - len(ok), configs=ok,
+    return ParetoGroup(key=key, rows=len(rows), not_ok=len(rows) - len(ok) - with_caveat, configs=ok,
                        best=None if best_label is None else ok.loc[best_label, "config_id"],
-                       ttft_front=ttft_front, tbt_front=tbt_front)
+                       ttft_front=ttft_front, tbt_front=tbt_front, with_caveat=with_caveat)
 
 
-def analyse(results, slos=SloLimits(), tolerance=0.1, by=("model", "trace")):
-    """Per group of `by` columns (none: one group), in key order: the best config, the fronts
-    and the near configs. Raises ValueError for a missing column."""
+def analyse(results, slos=SloLimits(), tolerance=0.1, by=("model", "trace"), include_caveats=False):
+    """Per group of `by` columns (none: one group) and workload, in key order: the best config,
+    the fronts and the near configs. Raises ValueError for a missing column."""
     by = list(by)
     missing = [c for c in REQUIRED_COLUMNS + by if c not in results.columns]
     if missing:
@@ -135,14 +146,23 @@ def analyse(results, slos=SloLimits(), tolerance=0.1, by=("model", "trace")):
     for name in by:
         if results[name].dtype.kind not in "iuO":
             raise ValueError(f"by: '{name}' is not a text or integer column of the results")
-    if not by:
-        return [_analyse_group({}, results, slos, tolerance)] if len(results) else []
+    if not len(results):
+        return []
+    workload = "workload_id" if "workload_id" in results.columns else None
+    grouper = by + ([workload] if workload else [])
     groups = []
+    if not grouper:
+        return [_analyse_group({}, results, slos, tolerance, include_caveats)]
     # A one-column grouper is given as a name, so that pandas yields plain values as keys.
-    grouper = by[0] if len(by) == 1 else by
-    for values, rows in sorted(results.groupby(grouper, sort=False), key=lambda item: item[0]):
+    items = results.groupby(grouper[0] if len(grouper) == 1 else grouper, sort=False)
+    for values, rows in sorted(items, key=lambda item: item[0] if isinstance(item[0], tuple) else (item[0],)):
         values = values if isinstance(values, tuple) else (values,)
-        groups.append(_analyse_group(dict(zip(by, values)), rows, slos, tolerance))
+        group = _analyse_group(dict(zip(by, values[:len(by)])), rows, slos, tolerance, include_caveats)
+        if workload:
+            group.workload_id = values[-1]
+        groups.append(group)
+    for group in groups:
+        group.workloads_under_key = sum(1 for g in groups if g.key == group.key)
     return groups
 
 

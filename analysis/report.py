@@ -49,14 +49,17 @@ def sweep_line(sweep):
     return f"{line}; {p['results_rows']} result rows, {p['probes_rows']} probes"
 
 
-def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1):
+def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1, include_caveats=False):
     """Writes the figures and summary.md into out_dir; returns the file names written."""
     sweep = load(path)
     os.makedirs(out_dir, exist_ok=True)
-    groups = analyse(sweep.results, slos, tolerance)
+    groups = analyse(sweep.results, slos, tolerance, include_caveats=include_caveats)
     written, sections, best_rows, cost_rows = [], [], [], []
     for group in groups:
         model, trace = group.key["model"], group.key["trace"]
+        # Two workloads under one model and trace (the grid changed between runs) get apart.
+        if group.workloads_under_key > 1:
+            trace = f"{trace} (workload {group.workload_id})"
         title = f"{model} on {trace}"
         best = group.best_row
         cost_rows.append({"model": model, "trace": trace, "best": best})
@@ -68,8 +71,12 @@ def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1):
         else:
             best_rows.append([model, trace, "none meets the SLOs", "", "", "", "", "", ""])
         section = [f"## {title}", "",
-                   f"{len(group.configs)} configs with a capacity ({group.not_ok} skipped, failed or timed out), "
-                   f"{group.meeting_slos} {'meets' if group.meeting_slos == 1 else 'meet'} the SLOs.", ""]
+                   f"{len(group.configs)} configs with a capacity ({group.not_ok} skipped, failed or timed out"
+                   + (f"; {group.with_caveat} with a capacity caveat left out" if group.with_caveat else "")
+                   + f"), {group.meeting_slos} {'meets' if group.meeting_slos == 1 else 'meet'} the SLOs.", ""]
+        if group.workloads_under_key > 1:
+            section += [f"{group.workloads_under_key} workloads share this model and trace (trace content, request "
+                        "count or SLOs differ: the grid changed between runs?); each is analysed apart.", ""]
         if len(group.configs):
             pareto_png = save(plots.pareto_figure(group, slos, tolerance, title), out_dir,
                               f"pareto_{file_stem(model, trace)}.png")
@@ -127,6 +134,8 @@ def main(argv=None):
     parser.add_argument("--slo-ttft-p90", type=float, default=2.0, help="seconds (default 2.0)")
     parser.add_argument("--slo-tbt-p99", type=float, default=0.2, help="seconds (default 0.2)")
     parser.add_argument("--tolerance", type=float, default=0.1, help="near a front: within this share (default 0.1)")
+    parser.add_argument("--include-caveats", action="store_true",
+                        help="let configs whose capacity has a caveat (capacity_caveat) take part")
     args = parser.parse_args(argv)
     if not args.slo_ttft_p90 > 0 or not args.slo_tbt_p99 > 0:
         parser.error("SLOs must be positive numbers of seconds")
@@ -140,7 +149,8 @@ def main(argv=None):
     else:
         out_dir = re.sub(r"\.h5$", "", args.results) + "-report"
     try:
-        written = write_report(args.results, out_dir, SloLimits(args.slo_ttft_p90, args.slo_tbt_p99), args.tolerance)
+        written = write_report(args.results, out_dir, SloLimits(args.slo_ttft_p90, args.slo_tbt_p99), args.tolerance,
+                               args.include_caveats)
     except (FileNotFoundError, ValueError) as error:
         print(f"analysis.report: error: {error}", file=sys.stderr)
         return 1

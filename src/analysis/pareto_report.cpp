@@ -85,9 +85,15 @@ ParetoGroup analyse_group(std::vector<table::Field> key, const std::vector<size_
   g.rows = static_cast<int64_t>(rows.size());
   // A text or an enumeration column: compared by its text either way.
   const size_t status = results.column_index("status");
+  const bool has_caveats = results.has_column("capacity_caveat");
   for (size_t r : rows) {
     if (table::field_text(results.field(status, r)) != "ok") {
       ++g.not_ok;
+      continue;
+    }
+    if (has_caveats && !options.include_caveats &&
+        table::field_text(results.field(results.column_index("capacity_caveat"), r)) != "none") {
+      ++g.with_caveat;
       continue;
     }
     AnalysedConfig c;
@@ -112,10 +118,20 @@ ParetoGroup analyse_group(std::vector<table::Field> key, const std::vector<size_
 }
 
 std::string key_text(const ParetoGroup& g) {
-  if (g.key.empty()) return "all configs";
   std::string text;
   for (const auto& f : g.key) text += (text.empty() ? "" : " ") + f.name + "=" + table::field_text(f);
+  if (text.empty()) text = "all configs";
+  if (g.workloads_under_key > 1) text += " workload=" + g.workload_id;
   return text;
+}
+
+// Which runs of a sweep wrote a group's rows ("" for tables without a run column).
+std::string runs_text(const table::ColumnTable& results, const std::vector<size_t>& rows) {
+  if (!results.has_column("run") || rows.empty()) return "";
+  const auto& run = results.int64("run");
+  int64_t first = run[rows.front()], last = first;
+  for (size_t r : rows) first = std::min(first, run[r]), last = std::max(last, run[r]);
+  return first == last ? "run " + std::to_string(first) : "runs " + std::to_string(first) + "-" + std::to_string(last);
 }
 
 std::string shortest(double v, const char* unit) {
@@ -159,18 +175,25 @@ std::vector<ParetoGroup> analyse_pareto(const table::ColumnTable& results, const
   check_columns(results, options);
   std::vector<size_t> key_columns;
   for (const auto& name : options.by) key_columns.push_back(results.column_index(name));
-  // std::variant orders values of one type naturally, so integer keys sort as numbers.
-  std::map<std::vector<table::Field::Value>, std::vector<size_t>> rows_by_key;
+  const bool has_workloads = results.has_column("workload_id");
+  // std::variant orders values of one type naturally, so integer keys sort as numbers; the
+  // workload id, last, splits a key whose rows measured different workloads.
+  std::map<std::pair<std::vector<table::Field::Value>, std::string>, std::vector<size_t>> rows_by_key;
   for (size_t r = 0; r < results.rows(); ++r) {
     std::vector<table::Field::Value> key;
     for (size_t c : key_columns) key.push_back(results.field(c, r).value);
-    rows_by_key[key].push_back(r);
+    rows_by_key[{key, has_workloads ? results.text("workload_id")[r] : std::string()}].push_back(r);
   }
+  std::map<std::vector<table::Field::Value>, int64_t> workloads_per_key;
+  for (const auto& entry : rows_by_key) ++workloads_per_key[entry.first.first];
   std::vector<ParetoGroup> groups;
   for (const auto& [values, rows] : rows_by_key) {
     std::vector<table::Field> key;
-    for (size_t k = 0; k < values.size(); ++k) key.push_back({options.by[k], values[k]});
+    for (size_t k = 0; k < values.first.size(); ++k) key.push_back({options.by[k], values.first[k]});
     groups.push_back(analyse_group(std::move(key), rows, results, options));
+    groups.back().workload_id = values.second;
+    groups.back().workloads_under_key = workloads_per_key[values.first];
+    groups.back().runs = runs_text(results, rows);
   }
   return groups;
 }
@@ -202,7 +225,13 @@ void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::Col
   for (const auto& g : groups) {
     out << "\n" << key_text(g) << ": " << g.configs.size() << " configs with a capacity";
     if (g.not_ok > 0) out << " (" << g.not_ok << " more skipped, failed or timed out)";
+    if (g.with_caveat > 0)
+      out << " (" << g.with_caveat << " more with a capacity caveat, left out: --include-caveats takes them in)";
     out << ", " << g.meeting_slos() << (g.meeting_slos() == 1 ? " meets" : " meet") << " the SLOs\n";
+    if (g.workloads_under_key > 1)
+      out << "note: " << g.workloads_under_key << " workloads share this key (trace content, request count or SLOs "
+          << "differ; the grid changed between runs?), each analysed apart; this one's rows"
+          << (g.runs.empty() ? "" : " come from " + g.runs) << "\n";
     if (g.best) {
       const auto& b = g.configs[*g.best];
       std::snprintf(line, sizeof line,
@@ -285,6 +314,9 @@ void write_pareto_json(const std::vector<ParetoGroup>& groups, const table::Colu
     json.end_object();
     json.value("configs", g.rows);
     json.value("not_ok", g.not_ok);
+    json.value("with_caveat", g.with_caveat);
+    json.value("workload_id", g.workload_id);
+    json.value("workloads_under_key", g.workloads_under_key);
     json.value("with_capacity", static_cast<int64_t>(g.configs.size()));
     json.value("meeting_slos", g.meeting_slos());
     if (g.best)

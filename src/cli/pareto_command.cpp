@@ -73,6 +73,8 @@ const config::SettingGroup<ParetoSettings>& pareto_settings() {
         .non_negative()
         .below(1);
     g.add(&P::all, "all", Identity::none(), "list every config with a capacity, not only those on or near a front");
+    g.add(&P::include_caveats, "include-caveats", Identity::none(),
+          "let configs whose capacity has a caveat (capacity_caveat: iteration_limit, workload_bound) take part");
     g.add(&P::format, "format", Identity::none(), "output format").choices([] {
       return std::vector<std::string>{"table", "csv", "json"};
     });
@@ -106,6 +108,7 @@ int run_pareto_command(const std::vector<std::string>& args) {
   options.slos.tbt_p99_s = settings.slo_tbt_p99_s;
   options.tolerance = settings.tolerance;
   options.list_all = settings.all;
+  options.include_caveats = settings.include_caveats;
   options.by = parse_by(settings.by);
 
   const auto& file = settings.file;

@@ -139,13 +139,18 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
                         std::ostream& out, int top) {
   std::map<std::pair<std::string, std::string>, std::vector<size_t>> groups;
   int64_t skipped = 0, failed = 0, ok = 0;
+  std::map<std::pair<std::string, std::string>, int64_t> with_caveat;
   for (size_t i = 0; i < units.size(); ++i) {
     const auto& r = results[i];
     if (r.status == search::ConfigStatus::skipped) ++skipped;
     if (r.status == search::ConfigStatus::failed) ++failed;
     if (r.status != search::ConfigStatus::ok) continue;
     ++ok;
-    groups[{units[i].labels.model, units[i].labels.trace}].push_back(i);
+    // A capacity with a caveat is no candidate for "best" (search::CapacityCaveat).
+    if (r.outcome.caveat != search::CapacityCaveat::none)
+      ++with_caveat[{units[i].labels.model, units[i].labels.trace}];
+    else
+      groups[{units[i].labels.model, units[i].labels.trace}].push_back(i);
   }
   char line[320];
   for (auto& [key, rows] : groups) {
@@ -155,7 +160,10 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
     });
     out << "\n"
         << key.first << " on " << key.second << ": best " << std::min<size_t>(rows.size(), static_cast<size_t>(top))
-        << " of " << rows.size() << " configs by QPS per dollar\n";
+        << " of " << rows.size() << " configs by QPS per dollar";
+    if (const auto caveats = with_caveat[key]; caveats > 0)
+      out << " (" << caveats << " more with a capacity caveat left out: see capacity_caveat)";
+    out << "\n";
     std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-14s %5s %9s %8s %8s %9s %9s %6s  %s\n", "gpu", "tp", "pp",
                   "repl", "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "mfu%",
                   "config_id");
@@ -173,6 +181,10 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
       out << line;
     }
   }
+  for (const auto& [key, caveats] : with_caveat)
+    if (!groups.count(key))
+      out << "\n" << key.first << " on " << key.second << ": every capacity (" << caveats
+          << ") has a caveat (see capacity_caveat in capacity.csv)\n";
   out << "\n"
       << units.size() << " configs: " << ok << " searched, " << skipped << " skipped, " << failed << " failed\n";
 }

@@ -79,6 +79,27 @@ void judge_probe(ProbeRecord& p, const SloSettings& slo) {
   p.passed = violated.empty();
 }
 
+const char* to_string(CapacityCaveat caveat) {
+  switch (caveat) {
+    case CapacityCaveat::iteration_limit:
+      return "iteration_limit";
+    case CapacityCaveat::workload_bound:
+      return "workload_bound";
+    case CapacityCaveat::none:
+      break;
+  }
+  return "none";
+}
+
+CapacityCaveat capacity_caveat(const CapacityOutcome& outcome, bool converged, const SloSettings& slo) {
+  if (outcome.best_probe < 0) return CapacityCaveat::none;
+  const auto& p = outcome.probes[static_cast<size_t>(outcome.best_probe)];
+  const double arrival_span_s = static_cast<double>(p.num_arrived) / p.qps;
+  if (arrival_span_s < slo.scheduling_delay_max_s || arrival_span_s < p.e2e_p50) return CapacityCaveat::workload_bound;
+  if (!converged) return CapacityCaveat::iteration_limit;
+  return CapacityCaveat::none;
+}
+
 CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const ProbeOracle& probe) {
   if (!(start_qps > 0) || !std::isfinite(start_qps))
     throw InputError("a capacity search needs a positive, finite start_qps, got " + format_double(start_qps));
@@ -86,8 +107,9 @@ CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const
   CapacityOutcome out;
   double left = 0, right = 2 * start_qps, qps = 0;
   double lowest_failing = 4294967296.0;  // 2^32, as Vidur
+  const auto closed = [&] { return std::abs(left - right) < s.granularity_percent * qps / 100; };
   for (int64_t i = 0; i < s.max_iterations; ++i) {
-    if (std::abs(left - right) < s.granularity_percent * qps / 100) break;
+    if (closed()) break;
     qps = (left + right) / 2;
     auto record = probe(qps);
     record.qps = qps;
@@ -108,6 +130,7 @@ CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const
       lowest_failing = std::min(lowest_failing, qps);
     }
   }
+  out.caveat = capacity_caveat(out, closed(), s.slo);
   return out;
 }
 

@@ -98,16 +98,27 @@ std::string grid_rule_violation(const GridModel& m, const GridCluster& c, const 
 
 }  // namespace
 
-std::string SearchUnit::canonical() const {
+config::FileIdentity SearchUnit::file_identity() const {
   // Paths differ between machines: traces are identified by their content, other files by
   // their names, and the shipped profiling data by the engine version (config::IdForm).
-  const auto file_identity = [this](const std::string& path) {
+  return [this](const std::string& path) {
     return path == simulation.workload.length_trace_file ? trace_identity : file_content_identity(path);
   };
+}
+
+std::string SearchUnit::canonical() const {
   std::string text = std::string("engine_version = ") + engine_version() + "\n";
   text += "trace = " + labels.trace + "\n";
   text += "start_qps = " + format_double(labels.start_qps) + "\n";
-  text += config::config_id_text(sim::simulation_settings(), simulation, file_identity);
+  text += config::config_id_text(sim::simulation_settings(), simulation, file_identity());
+  text += settings.canonical();
+  return text;
+}
+
+std::string SearchUnit::workload_canonical() const {
+  std::string text = std::string("engine_version = ") + engine_version() + "\n";
+  text += "trace = " + labels.trace + "\n";
+  text += config::config_id_text(workload::workload_settings(), simulation.workload, file_identity());
   text += settings.canonical();
   return text;
 }
@@ -207,6 +218,9 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
                 predict::ContentHash id;
                 id.add(u.canonical());
                 u.config_id = id.hex().substr(0, 16);
+                predict::ContentHash workload_id;
+                workload_id.add(u.workload_canonical());
+                u.workload_id = workload_id.hex().substr(0, 16);
                 u.skip_reason = grid_rule_violation(m, c, u.labels);
                 if (u.runnable()) u.skip_reason = runtime_check(u);
                 units.push_back(std::move(u));

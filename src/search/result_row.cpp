@@ -58,6 +58,10 @@ const Schema kConfigColumns{
     {"model", ColumnKind::text, "", "model name as the grid gives it"},
     {"model_identifier", ColumnKind::text, "", "model spec identifier (data/models)"},
     {"trace", ColumnKind::text, "", "trace name as the grid gives it"},
+    {"workload_id", ColumnKind::text, "",
+     "16 hex digits hashing the workload (trace content, lengths, request count) and the search settings (SLOs): "
+     "capacities compare only within one",
+     16},
     {"device", ColumnKind::text, "", "GPU SKU"},
     {"node", ColumnKind::text, "", "node spec (GPUs per node and interconnect)"},
     {"cluster_gpus", ColumnKind::int64, "GPUs", "GPUs in the cluster the replicas are carved from"},
@@ -79,6 +83,15 @@ const Schema kConfigColumns{
     {"dollars_per_hour", ColumnKind::float64, "$/h", "gpus x price_per_gpu_hour"},
     {"capacity_per_replica", ColumnKind::float64, "1/s", "capacity_qps divided by replicas"},
     {"num_probes", ColumnKind::int64, "", "simulations the capacity search ran"},
+    // The names follow CapacityCaveat's values.
+    {"capacity_caveat",
+     ColumnKind::enumeration,
+     "",
+     "none, iteration_limit (the search stopped at max_iterations with its bracket open) or workload_bound (at "
+     "capacity the arrivals span less than the delay SLO or the median latency: the workload's size, not the "
+     "deployment, bounds it); fronts and best choices leave such configs out unless asked",
+     0,
+     {"none", "iteration_limit", "workload_bound"}},
 };
 
 const Schema kResultTailColumns{
@@ -152,6 +165,7 @@ std::vector<Field> result_fields(const SearchUnit& u, const ConfigResult& r) {
       {"model", l.model},
       {"model_identifier", l.model_identifier},
       {"trace", l.trace},
+      {"workload_id", u.workload_id},
       {"device", l.device},
       {"node", l.node},
       {"cluster_gpus", l.cluster_gpus},
@@ -173,6 +187,8 @@ std::vector<Field> result_fields(const SearchUnit& u, const ConfigResult& r) {
       {"dollars_per_hour", static_cast<double>(l.gpus()) * u.price_per_gpu_hour},
       {"capacity_per_replica", ok ? r.cost.capacity_per_replica : kNone},
       {"num_probes", static_cast<int64_t>(r.outcome.probes.size())},
+      {"capacity_caveat", table::EnumValue{static_cast<int64_t>(ok ? r.outcome.caveat : CapacityCaveat::none),
+                                           to_string(ok ? r.outcome.caveat : CapacityCaveat::none)}},
   };
   add_probe_metrics(f, r.at_capacity());
   f.push_back({"wall_s", r.wall_s});

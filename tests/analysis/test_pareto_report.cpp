@@ -226,3 +226,72 @@ TEST(ParetoReport, TableMarksTheBestAndSaysWhenNothingMeetsTheSlos) {
 
 }  // namespace
 }  // namespace infersweep::analysis
+
+namespace infersweep::analysis {
+namespace {
+
+// kRows' m1/chat configs, with a workload id and a capacity caveat per row added.
+table::ColumnTable with_workloads_and_caveats(const std::vector<std::pair<std::string, std::string>>& per_row) {
+  const auto base = table_of({kRows[0], kRows[1], kRows[2], kRows[4]});
+  auto schema = base.schema();
+  schema.push_back(column("workload_id", table::ColumnKind::text));
+  schema.push_back(column("capacity_caveat", table::ColumnKind::text));
+  table::ColumnTable t(schema);
+  for (size_t r = 0; r < base.rows(); ++r) {
+    std::vector<table::Field> row;
+    for (size_t c = 0; c < base.schema().size(); ++c) row.push_back(base.field(c, r));
+    row.push_back({"workload_id", per_row[r].first});
+    row.push_back({"capacity_caveat", per_row[r].second});
+    t.append(row);
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST(ParetoReport, ConfigsWithACapacityCaveatAreLeftOutUnlessAskedFor) {
+  // e (5 QPS/$, on the TTFT front) is workload-bound: without it, a leads the TTFT front.
+  const auto t = with_workloads_and_caveats({{"w", "none"}, {"w", "none"}, {"w", "none"}, {"w", "workload_bound"}});
+  ParetoOptions options;
+  const auto groups = analyse_pareto(t, options);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].with_caveat, 1);
+  EXPECT_EQ(groups[0].configs.size(), 3u);
+  for (const auto& c : groups[0].configs) EXPECT_NE(c.candidate.config_id, "e");
+  std::ostringstream printed;
+  print_pareto_table(groups, t, options, printed);
+  EXPECT_NE(printed.str().find("(1 more with a capacity caveat, left out: --include-caveats takes them in)"),
+            std::string::npos)
+      << printed.str();
+  options.include_caveats = true;
+  const auto all = analyse_pareto(t, options);
+  EXPECT_EQ(all[0].with_caveat, 0);
+  EXPECT_EQ(all[0].configs.size(), 4u);
+  EXPECT_EQ(all[0].configs[all[0].ttft_front[0]].candidate.config_id, "e");
+}
+
+TEST(ParetoReport, RowsOfTwoWorkloadsUnderOneKeyAreAnalysedApartAndSaidSo) {
+  // The grid changed between runs: a and b measured one workload, c and e another.
+  const auto t = with_workloads_and_caveats({{"w1", "none"}, {"w1", "none"}, {"w2", "none"}, {"w2", "none"}});
+  ParetoOptions options;
+  const auto groups = analyse_pareto(t, options);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].workload_id, "w1");
+  EXPECT_EQ(groups[1].workload_id, "w2");
+  for (const auto& g : groups) {
+    EXPECT_EQ(g.rows, 2);
+    EXPECT_EQ(g.workloads_under_key, 2);
+  }
+  EXPECT_EQ(groups[0].best.has_value() ? groups[0].configs[*groups[0].best].candidate.config_id : "", "a");
+  std::ostringstream printed;
+  print_pareto_table(groups, t, options, printed);
+  EXPECT_NE(printed.str().find("model=m1 trace=chat workload=w2: 2 configs"), std::string::npos) << printed.str();
+  EXPECT_NE(printed.str().find("note: 2 workloads share this key"), std::string::npos) << printed.str();
+  // One workload: no split, no note.
+  const auto one = analyse_pareto(
+      with_workloads_and_caveats({{"w1", "none"}, {"w1", "none"}, {"w1", "none"}, {"w1", "none"}}), options);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].workloads_under_key, 1);
+}
+
+}  // namespace infersweep::analysis

@@ -147,3 +147,43 @@ TEST(DeploymentCost, CountsEveryGpuOfEveryReplica) {
   EXPECT_THROW(search::deployment_cost(1, 1, 1, 0, 1), InputError);
   EXPECT_THROW(search::deployment_cost(0, 1, 1, 1, 1), InputError);
 }
+
+namespace {
+
+// monotone_oracle with `requests` arrivals per probe and a median latency of `e2e_p50` seconds.
+search::ProbeOracle sized_oracle(double capacity, int64_t requests, double e2e_p50 = 1.0) {
+  return [=](double qps) {
+    auto p = monotone_oracle(capacity)(qps);
+    p.num_arrived = requests;
+    p.e2e_p50 = e2e_p50;
+    return p;
+  };
+}
+
+}  // namespace
+
+TEST(CapacitySearch, ASearchBoundedByTheSystemHasNoCaveat) {
+  const auto out = search::search_capacity(4, {}, sized_oracle(10, 400));  // arrivals span ~40 s at capacity
+  EXPECT_NEAR(out.capacity_qps, 10, 0.3);
+  EXPECT_EQ(out.caveat, search::CapacityCaveat::none);
+}
+
+TEST(CapacitySearch, ArrivalsSpanningLessThanTheDelaySloOrTheLatencyMakeItWorkloadBound) {
+  // 20 requests at 10 QPS arrive within 2 s: the whole workload drains inside the 5 s SLO.
+  EXPECT_EQ(search::search_capacity(4, {}, sized_oracle(10, 20)).caveat, search::CapacityCaveat::workload_bound);
+  // 400 requests span 40 s, but each takes a minute: the probe never reaches a steady state.
+  EXPECT_EQ(search::search_capacity(4, {}, sized_oracle(10, 400, 60)).caveat,
+            search::CapacityCaveat::workload_bound);
+  EXPECT_STREQ(search::to_string(search::CapacityCaveat::workload_bound), "workload_bound");
+}
+
+TEST(CapacitySearch, ABracketStillOpenAtTheIterationLimitIsMarked) {
+  search::SearchSettings settings;
+  settings.max_iterations = 4;  // the bracket grows x4 per pass: still open after 4 probes
+  const auto out = search::search_capacity(4, settings, sized_oracle(1e6, int64_t{1} << 40));
+  EXPECT_EQ(out.probes.size(), 4u);
+  EXPECT_EQ(out.caveat, search::CapacityCaveat::iteration_limit);
+  settings.max_iterations = 20;
+  EXPECT_EQ(search::search_capacity(4, settings, sized_oracle(10, int64_t{1} << 40)).caveat,
+            search::CapacityCaveat::none);
+}

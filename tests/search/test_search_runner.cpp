@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
+
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
@@ -164,4 +166,25 @@ TEST(SearchRunner, AGridAskingForMoreTokensThanTheModelHasPositionsSkipsThoseCon
     EXPECT_FALSE(u.runnable());
     EXPECT_NE(u.skip_reason.find("4096 positions (max_position_embeddings)"), std::string::npos) << u.skip_reason;
   }
+}
+
+TEST(SearchRunner, AProbeOfAFewRequestsThatDrainAsABurstIsMarkedWorkloadBound) {
+  // 8 requests arrive within well under the 5 s delay SLO at any capacity worth the name.
+  auto units = search::enumerate_grid(test_support::small_grid("", 8), test_support::catalog());
+  units.resize(2);
+  const auto results = run(units, 2);
+  for (size_t i = 0; i < units.size(); ++i) {
+    ASSERT_EQ(results[i].status, search::ConfigStatus::ok) << results[i].message;
+    EXPECT_EQ(results[i].outcome.caveat, search::CapacityCaveat::workload_bound) << results[i].outcome.capacity_qps;
+    const auto fields = search::result_fields(units[i], results[i]);
+    const auto caveat =
+        std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.name == "capacity_caveat"; });
+    ASSERT_NE(caveat, fields.end());
+    EXPECT_EQ(table::field_text(*caveat), "workload_bound");
+  }
+  // As many requests as the shipped quick grid's: long enough for the deployment to bound it.
+  auto long_units = search::enumerate_grid(test_support::small_grid("", 2000), test_support::catalog());
+  long_units.resize(2);
+  const auto normal = run(long_units, 2);
+  for (const auto& r : normal) EXPECT_EQ(r.outcome.caveat, search::CapacityCaveat::none) << r.config_id;
 }

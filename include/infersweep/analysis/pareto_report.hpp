@@ -2,7 +2,11 @@
 // `infersweep pareto`'s analysis of a sweep's results table: per group of configs (by default
 // each model and trace), the best config under the SLOs by QPS per dollar, the Pareto fronts
 // of QPS per dollar against TTFT p90 and against TBT p99, and the configs near either front.
-// Only configs with status ok take part; every result is independent of row order.
+// Only configs with status ok take part, and of those only the ones without a capacity caveat
+// (search::CapacityCaveat) unless asked. Rows of different workloads (the workload_id column:
+// trace content, request count, SLOs) never share a group, even under one key: a file whose
+// grid changed between runs holds both, and their capacities measured different things.
+// Every result is independent of row order.
 #include <optional>
 #include <ostream>
 #include <string>
@@ -18,6 +22,7 @@ struct ParetoOptions {
   double tolerance = 0.1;                         // "near": within 10 % of a front point
   std::vector<std::string> by{"model", "trace"};  // grouping columns; empty: one group
   bool list_all = false;                          // list every config, not only the notable ones
+  bool include_caveats = false;                   // let configs with a capacity caveat take part
 };
 
 enum class FrontRole { none, near, on };
@@ -37,6 +42,10 @@ struct ParetoGroup {
   std::vector<table::Field> key;        // one field per grouping column
   int64_t rows = 0;                     // configs of the group, any status
   int64_t not_ok = 0;                   // skipped, failed or timed out
+  int64_t with_caveat = 0;              // ok, but left out for a capacity caveat
+  std::string workload_id;              // of every row of the group ("" when the table has no such column)
+  int64_t workloads_under_key = 1;      // groups that share this key, one per workload
+  std::string runs;                     // which runs of a sweep wrote its rows, e.g. "runs 1-2" ("": unknown)
   std::vector<AnalysedConfig> configs;  // the ok ones, by config id
   std::optional<size_t> best;           // index into configs
   std::vector<size_t> ttft_front;       // indices into configs, by increasing TTFT p90

@@ -17,6 +17,7 @@ struct ParetoSettings {
   std::string by = "model,trace";
   double tolerance = 0.1;
   bool all = false;
+  bool include_caveats = false;
   std::string format = "table";
 };
 

@@ -56,11 +56,29 @@ struct ProbeRecord {
   bool stopped_early = false;
 };
 
+// Why a capacity may say more about the search or the workload than about the deployment.
+// Such configs are kept out of fronts and best choices unless a report is asked to include
+// them, since they once topped a Pareto front with 56,173 QPS on 8 GPUs.
+enum class CapacityCaveat {
+  none,
+  // The search used max_iterations probes and its bracket was still open.
+  iteration_limit,
+  // At capacity the probe's arrivals span less time than the scheduling-delay SLO or the
+  // median end-to-end latency: the whole workload can queue and drain within the SLO, so the
+  // capacity measures the number of requests, not the deployment's throughput.
+  workload_bound,
+};
+const char* to_string(CapacityCaveat caveat);  // "none", "iteration_limit", "workload_bound"
+
 struct CapacityOutcome {
   double capacity_qps = 0;  // 0 when no probe passed
   int64_t best_probe = -1;  // index into probes of the probe at capacity, -1 if none
   std::vector<ProbeRecord> probes;
+  CapacityCaveat caveat = CapacityCaveat::none;
 };
+
+// The caveat of a search that ended (`converged`: its bracket closed within the granularity).
+CapacityCaveat capacity_caveat(const CapacityOutcome& outcome, bool converged, const SloSettings& slo);
 
 // Decides pass/fail of a probe from its measurements and fills `passed` and `violated`.
 void judge_probe(ProbeRecord& probe, const SloSettings& slo);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/config/identity.hpp"
 #include "infersweep/search/capacity_search.hpp"
 #include "infersweep/search/grid_spec.hpp"
 #include "infersweep/sim/simulation_config.hpp"
@@ -34,6 +35,7 @@ struct DeploymentLabels {
 struct SearchUnit {
   int64_t index = 0;        // position in the enumeration: the row order of every output
   std::string config_id;    // 16 hex digits
+  std::string workload_id;  // 16 hex digits: what capacities are comparable under (see workload_canonical)
   std::string skip_reason;  // empty: runnable
   DeploymentLabels labels;
   double price_per_gpu_hour = 0;
@@ -45,6 +47,12 @@ struct SearchUnit {
   // The text the id hashes: engine version, every simulation setting (the trace by content,
   // not by path; QPS left out) and the search settings.
   std::string canonical() const;
+  // The part of canonical() that is not the deployment: the workload (the trace by content)
+  // and the search settings. Rows of two workload ids measured different things.
+  std::string workload_canonical() const;
+
+ private:
+  config::FileIdentity file_identity() const;
 };
 
 // Which rows of the grid to enumerate; empty lists keep everything.

@@ -28,6 +28,8 @@ def test_python_and_cpp_agree(sweep_file, options, python_options):
         assert cpp["key"] == {k: (v.item() if hasattr(v, "item") else v) for k, v in py.key.items()}
         assert (cpp["configs"], cpp["not_ok"], cpp["with_capacity"], cpp["meeting_slos"]) == (
             py.rows, py.not_ok, len(py.configs), py.meeting_slos)
+        assert (cpp["with_caveat"], cpp["workload_id"], cpp["workloads_under_key"]) == (
+            py.with_caveat, py.workload_id, py.workloads_under_key)
         assert cpp["best"] == py.best
         assert cpp["ttft_p90_front"] == py.ttft_front
         assert cpp["tbt_p99_front"] == py.tbt_front

@@ -125,3 +125,24 @@ def test_listing_is_best_first_and_only_notable_configs():
     chat = analysis.analyse(table(ROWS))[2]
     assert list(analysis.listed_configs(chat)["config_id"]) == ["e", "b", "a"]
     assert list(analysis.listed_configs(chat, list_all=True)["config_id"]) == ["e", "b", "a", "c"]
+
+
+def test_capacity_caveats_are_left_out_unless_included():
+    frame = table(ROWS)
+    frame["capacity_caveat"] = ["none"] * len(frame)
+    frame.loc[frame["config_id"] == "e", "capacity_caveat"] = "workload_bound"
+    chat = analysis.analyse(frame)[2]
+    assert (chat.rows, chat.not_ok, chat.with_caveat, len(chat.configs)) == (5, 1, 1, 3)
+    assert "e" not in list(chat.configs["config_id"]) and chat.ttft_front[0] != "e"
+    chat = analysis.analyse(frame, include_caveats=True)[2]
+    assert (chat.with_caveat, len(chat.configs), chat.ttft_front) == (0, 4, ["e"])
+
+
+def test_two_workloads_under_one_key_are_analysed_apart():
+    frame = table(ROWS)
+    frame["workload_id"] = "w1"
+    frame.loc[frame["config_id"].isin(["c", "e"]), "workload_id"] = "w2"
+    groups = analysis.analyse(frame)
+    assert [(tuple(g.key.values()), g.workload_id, g.workloads_under_key) for g in groups] == [
+        (("m0", "chat"), "w1", 1), (("m1", "arxiv"), "w1", 1), (("m1", "chat"), "w1", 2), (("m1", "chat"), "w2", 2)]
+    assert (groups[2].rows, groups[3].rows) == (3, 2)

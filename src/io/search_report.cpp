@@ -183,7 +183,8 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
   }
   for (const auto& [key, caveats] : with_caveat)
     if (!groups.count(key))
-      out << "\n" << key.first << " on " << key.second << ": every capacity (" << caveats
+      out << "\n"
+          << key.first << " on " << key.second << ": every capacity (" << caveats
           << ") has a caveat (see capacity_caveat in capacity.csv)\n";
   out << "\n"
       << units.size() << " configs: " << ok << " searched, " << skipped << " skipped, " << failed << " failed\n";

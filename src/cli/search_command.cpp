@@ -41,14 +41,44 @@ const config::SettingGroup<SearchOutputs>& search_output_settings() {
   return group;
 }
 
-// The distinct skip reasons with their counts, most frequent first.
-void print_skip_reasons(const std::vector<search::SearchUnit>& units, std::ostream& out) {
-  std::map<std::string, int64_t> counts;
-  for (const auto& u : units)
-    if (!u.runnable()) ++counts[u.skip_reason];
-  std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (const auto& [reason, count] : sorted) out << "  skipped " << count << " x: " << reason << "\n";
+// What the grid holds, counted as its units go by: how many, how many run, why the others skip.
+struct GridCount {
+  int64_t configs = 0, runnable = 0;
+  std::map<std::string, int64_t> skip_reasons;
+
+  void add(const search::SearchUnit& u) {
+    ++configs;
+    if (u.runnable())
+      ++runnable;
+    else
+      ++skip_reasons[u.skip_reason];
+  }
+
+  // The totals, then the distinct skip reasons with their counts, most frequent first.
+  void print(const std::string& grid, std::ostream& out) const {
+    out << grid << ": " << configs << " configs, " << runnable << " to search, " << configs - runnable
+        << " skipped\n";
+    std::vector<std::pair<std::string, int64_t>> sorted(skip_reasons.begin(), skip_reasons.end());
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (const auto& [reason, count] : sorted) out << "  skipped " << count << " x: " << reason << "\n";
+  }
+};
+
+// --dry-run: lists the runnable configs as the grid enumerates them, keeping none, so that a
+// grid of millions of configs is checked in constant memory.
+void list_grid(const search::GridSpec& grid, const spec::SpecCatalog& catalog, const search::GridRunSettings& run) {
+  GridCount count;
+  search::GridFootprint footprint;
+  search::for_each_grid_unit(grid, catalog, run.filter(), [&](search::SearchUnit&& u) {
+    count.add(u);
+    footprint.add(u);
+    if (u.runnable())
+      std::cout << u.config_id << "  " << u.labels.model << " " << u.labels.trace << " " << u.labels.device << " tp"
+                << u.labels.tp << " pp" << u.labels.pp << " x" << u.labels.replicas << " " << u.labels.scheduler
+                << " bsz" << u.labels.batch_size_cap << "\n";
+  });
+  footprint.check(search::thread_count(run.threads, nullptr));
+  if (!run.quiet) count.print(run.grid, std::cerr);
 }
 
 }  // namespace
@@ -64,22 +94,16 @@ int run_search(const std::vector<std::string>& args) {
 
   const auto grid = run.read_grid();
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(run.data_dir));
+  if (out.dry_run) {
+    list_grid(grid, catalog, run);
+    return 0;
+  }
   const auto units = search::enumerate_grid(grid, catalog, run.filter());
   search::check_grid_memory(units, search::thread_count(run.threads, nullptr));
-  int64_t runnable = 0;
-  for (const auto& u : units) runnable += u.runnable() ? 1 : 0;
   if (!run.quiet) {
-    std::cerr << run.grid << ": " << units.size() << " configs, " << runnable << " to search, "
-              << units.size() - static_cast<size_t>(runnable) << " skipped\n";
-    print_skip_reasons(units, std::cerr);
-  }
-  if (out.dry_run) {
-    for (const auto& u : units)
-      if (u.runnable())
-        std::cout << u.config_id << "  " << u.labels.model << " " << u.labels.trace << " " << u.labels.device << " tp"
-                  << u.labels.tp << " pp" << u.labels.pp << " x" << u.labels.replicas << " " << u.labels.scheduler
-                  << " bsz" << u.labels.batch_size_cap << "\n";
-    return 0;
+    GridCount count;
+    for (const auto& u : units) count.add(u);
+    count.print(run.grid, std::cerr);
   }
 
   search::PredictorPool pool;

@@ -123,7 +123,8 @@ std::string SearchUnit::workload_canonical() const {
   return text;
 }
 
-std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalog& catalog, const GridFilter& filter) {
+void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const GridFilter& filter,
+                        const std::function<void(SearchUnit&&)>& visit) {
   // Grid-level errors first, with the line of the entry at fault.
   for (const auto& m : g.models) {
     try {
@@ -201,7 +202,7 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
     }
   };
 
-  std::vector<SearchUnit> units;
+  int64_t index = 0;
   for (const auto& m : g.models) {
     if (!keep(filter.models, m.name) && !keep(filter.models, m.identifier)) continue;
     for (size_t ti = 0; ti < g.traces.size(); ++ti) {
@@ -213,7 +214,7 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
             for (const int64_t pp : g.pp_dimensions)
               for (const int64_t bs : g.batch_sizes) {
                 auto u = make_unit(g, catalog, m, g.traces[ti], c, s, tp, pp, bs);
-                u.index = static_cast<int64_t>(units.size());
+                u.index = index++;
                 u.trace_identity = trace_identity[ti];
                 predict::ContentHash id;
                 id.add(u.canonical());
@@ -223,11 +224,16 @@ std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalo
                 u.workload_id = workload_id.hex().substr(0, 16);
                 u.skip_reason = grid_rule_violation(m, c, u.labels);
                 if (u.runnable()) u.skip_reason = runtime_check(u);
-                units.push_back(std::move(u));
+                visit(std::move(u));
               }
       }
     }
   }
+}
+
+std::vector<SearchUnit> enumerate_grid(const GridSpec& g, const spec::SpecCatalog& catalog, const GridFilter& filter) {
+  std::vector<SearchUnit> units;
+  for_each_grid_unit(g, catalog, filter, [&](SearchUnit&& u) { units.push_back(std::move(u)); });
   return units;
 }
 

@@ -11,7 +11,6 @@
 #include "infersweep/common/text.hpp"
 #include "infersweep/search/probe_runner.hpp"
 #include "infersweep/search/progress_meter.hpp"
-#include "infersweep/sim/run_footprint.hpp"
 
 namespace infersweep::search {
 
@@ -92,26 +91,36 @@ int thread_count(int64_t requested, std::ostream* note) {
   return available;
 }
 
-void check_grid_memory(const std::vector<SearchUnit>& units, int threads, int64_t available_bytes) {
-  const SearchUnit* largest = nullptr;
-  sim::RunFootprint most;
-  int64_t runnable = 0;
-  for (const auto& u : units) {
-    if (!u.runnable()) continue;
-    ++runnable;
-    const auto f = sim::estimate_footprint(u.simulation);
-    if (!largest || f.bytes > most.bytes) largest = &u, most = f;
-  }
-  if (!largest) return;
+void GridFootprint::add(const SearchUnit& unit) {
+  if (!unit.runnable()) return;
+  ++runnable_;
+  const auto f = sim::estimate_footprint(unit.simulation);
+  if (runnable_ == 1 || f.bytes > most_.bytes) largest_id_ = unit.config_id, largest_ = unit.simulation, most_ = f;
+}
+
+void GridFootprint::check(int threads, int64_t available_bytes) const {
+  if (runnable_ == 0) return;
   try {
-    sim::check_footprint_fits(most, largest->simulation, available_bytes, std::min<int64_t>(threads, runnable));
+    sim::check_footprint_fits(most_, largest_, available_bytes, std::min<int64_t>(threads, runnable_));
   } catch (const InputError& e) {
-    throw InputError("config " + largest->config_id + ": " + e.message());
+    throw InputError("config " + largest_id_ + ": " + e.message());
   }
 }
 
+void GridFootprint::check(int threads) const {
+  if (const auto available = available_memory_bytes()) check(threads, *available);
+}
+
+void check_grid_memory(const std::vector<SearchUnit>& units, int threads, int64_t available_bytes) {
+  GridFootprint footprint;
+  for (const auto& u : units) footprint.add(u);
+  footprint.check(threads, available_bytes);
+}
+
 void check_grid_memory(const std::vector<SearchUnit>& units, int threads) {
-  if (const auto available = available_memory_bytes()) check_grid_memory(units, threads, *available);
+  GridFootprint footprint;
+  for (const auto& u : units) footprint.add(u);
+  footprint.check(threads);
 }
 
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,

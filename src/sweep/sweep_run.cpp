@@ -46,7 +46,9 @@ void broadcast_text(MPI_Comm comm, std::string& text) {
 }
 
 // Runs `step` on every rank; if it fails anywhere, every rank leaves: the failing ones with
-// their error (prefixed by the rank on workers), the others quietly with exit code 1.
+// their error (prefixed by the rank on workers), the others quietly with exit code 1. What
+// fails on rank 0 is said by rank 0 alone: a bad grid fails on every rank alike, and N copies
+// of one message, interleaved, help nobody.
 template <class Step>
 bool on_every_rank(MPI_Comm comm, int rank, Step step, std::string& error) {
   try {
@@ -54,7 +56,11 @@ bool on_every_rank(MPI_Comm comm, int rank, Step step, std::string& error) {
   } catch (const std::exception& e) {
     error = rank == 0 ? e.what() : "rank " + std::to_string(rank) + ": " + e.what();
   }
-  return all_ranks_ok(comm, error.empty());
+  if (all_ranks_ok(comm, error.empty())) return true;
+  int rank0_failed = rank == 0 && !error.empty() ? 1 : 0;
+  MPI_Bcast(&rank0_failed, 1, MPI_INT, 0, comm);
+  if (rank0_failed && rank != 0) error.clear();
+  return false;
 }
 
 // Cost estimate for longest-first ordering, fitted on vidur-default's wall times: searches

@@ -146,3 +146,16 @@ TEST(DeploymentSpace, ConfigIdsDependOnTraceContentNotItsPath) {
   const auto changed = search::enumerate_grid(search::parse_grid_text(text, "g.yaml", "."), test_support::catalog());
   EXPECT_NE(changed[0].config_id, base[0].config_id);
 }
+
+TEST(DeploymentSpace, StreamingTheGridVisitsTheSameUnitsInTheSameOrderAsEnumerating) {
+  const auto grid = test_support::small_grid();
+  const auto units = search::enumerate_grid(grid, test_support::catalog());
+  std::vector<std::string> streamed;
+  search::for_each_grid_unit(grid, test_support::catalog(), {}, [&](search::SearchUnit&& u) {
+    EXPECT_EQ(u.index, static_cast<int64_t>(streamed.size()));
+    streamed.push_back(u.config_id + " " + u.workload_id + " " + u.skip_reason);
+  });
+  ASSERT_EQ(streamed.size(), units.size());
+  for (size_t i = 0; i < units.size(); ++i)
+    EXPECT_EQ(streamed[i], units[i].config_id + " " + units[i].workload_id + " " + units[i].skip_reason);
+}

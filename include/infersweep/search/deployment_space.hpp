@@ -4,6 +4,7 @@
 // plain data (it can be shipped to another process), and its id is a hash of its canonical
 // form and the engine version, stable across runs, machines and thread counts.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -65,5 +66,9 @@ struct GridFilter {
 // are well-formed but cannot run are returned as skipped units.
 std::vector<SearchUnit> enumerate_grid(const GridSpec& grid, const spec::SpecCatalog& catalog,
                                        const GridFilter& filter = {});
+// The same units, handed to `visit` one at a time in enumeration order and not kept, so that a
+// grid of millions of configs can be listed or counted in constant memory.
+void for_each_grid_unit(const GridSpec& grid, const spec::SpecCatalog& catalog, const GridFilter& filter,
+                        const std::function<void(SearchUnit&&)>& visit);
 
 }  // namespace infersweep::search

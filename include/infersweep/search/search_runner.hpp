@@ -11,6 +11,7 @@
 #include "infersweep/search/deployment_cost.hpp"
 #include "infersweep/search/deployment_space.hpp"
 #include "infersweep/search/predictor_pool.hpp"
+#include "infersweep/sim/run_footprint.hpp"
 
 namespace infersweep::search {
 
@@ -51,10 +52,24 @@ struct SearchRunOptions {
 // runtime fail instead of merely oversubscribe. What was reduced is said on `note`.
 int thread_count(int64_t requested, std::ostream* note);
 
-// Refuses (InputError) a grid whose largest simulation, run on `threads` threads at once,
-// needs more memory than `available_bytes` (see sim::estimate_footprint).
+// The memory a grid's searches need: its largest simulation (sim::estimate_footprint), as
+// units stream past, times the threads that run such simulations at once.
+class GridFootprint {
+ public:
+  void add(const SearchUnit& unit);
+  // Refuses (InputError naming the config) what needs more than `available_bytes`.
+  void check(int threads, int64_t available_bytes) const;
+  // The same against this process's available memory, if it can be known.
+  void check(int threads) const;
+
+ private:
+  std::string largest_id_;
+  sim::SimulationConfig largest_;
+  sim::RunFootprint most_;
+  int64_t runnable_ = 0;
+};
+
 void check_grid_memory(const std::vector<SearchUnit>& units, int threads, int64_t available_bytes);
-// The same against this process's available memory, if it can be known.
 void check_grid_memory(const std::vector<SearchUnit>& units, int threads);
 
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,

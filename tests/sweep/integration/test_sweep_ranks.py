@@ -11,6 +11,17 @@ import sweeptest as st
 
 
 class SweepAcrossRanks(unittest.TestCase):
+    def test_a_grid_error_is_said_once_whatever_the_ranks(self):
+        grid = st.work_path("broken.yaml")
+        with open(grid, "w") as f:
+            f.write("models: [\n")
+        out = st.fresh(st.work_path("broken.h5"))
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        done = subprocess.run([st.MPIEXEC, "-n", "2", st.INFERSWEEP, "sweep", "--grid", grid, "--out", out], env=env,
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertEqual(done.stderr.count("broken.yaml:2"), 1, done.stderr)
+
     def test_one_two_and_three_ranks_and_search_agree(self):
         sets = {}
         for ranks in (1, 2, 3):

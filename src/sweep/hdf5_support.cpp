@@ -10,12 +10,17 @@ namespace infersweep::sweep::h5 {
 namespace {
 
 // HDF5 1.10 leaks internal blocks after a metadata read fails its checksum, and then prints
-// "infinite loop closing library" and its package list when it shuts down at exit, after the
-// error message of our own. The process frees everything as it ends anyway, and every file is
-// closed explicitly (Handle), so the library's exit-time shutdown is not needed. This must run
-// before the first HDF5 call, hence a static object.
+// "infinite loop closing library" and its package list when it shuts down, after the error
+// message of our own. The process frees everything as it ends anyway, and every file is
+// closed explicitly (Handle), so the library's shutdown is not needed: neither at exit
+// (H5dont_atexit, which must precede the first HDF5 call) nor at MPI_Finalize (a parallel
+// build registers that shutdown when it starts after MPI_Init, so it starts before main).
+// Hence a static object: library set-up, not state of ours.
 struct NoShutdownAtExit {
-  NoShutdownAtExit() { H5dont_atexit(); }
+  NoShutdownAtExit() {
+    H5dont_atexit();
+    H5open();
+  }
 } const no_shutdown_at_exit;
 
 }  // namespace

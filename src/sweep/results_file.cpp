@@ -336,13 +336,13 @@ bool mentions(const std::string& text, std::initializer_list<const char*> words)
 }
 
 // The one line for a file that HDF5 opens or reads only in part, saying the way out.
-InputError unreadable(const std::string& path, const std::string& detail) {
-  if (mentions(detail, {"already open for write", "consistency flags"}))
-    return InputError(path + ": marked as still open for writing by a process that is gone (HDF5 status flag; " +
-                      detail + "); if no sweep is writing it, clear the mark with `h5clear -s " + path +
-                      "` and run again");
-  return InputError(path + ": damaged or truncated HDF5 file (" + detail +
-                    "); its rows cannot be read: move it aside and start a fresh sweep");
+[[noreturn]] void throw_unreadable(const std::string& path, const std::string& detail) {
+  if (mentions(detail, {"already open for write", "consistency flags", "not already open for SWMR writing"}))
+    throw StaleWritingMark(path + ": marked as still open for writing by a process that is gone (HDF5 status flag; " +
+                           detail + "); if no sweep is writing it, clear the mark with `h5clear -s " + path +
+                           "` and run again (a resume clears it itself)");
+  throw InputError(path + ": damaged or truncated HDF5 file (" + detail +
+                   "); its rows cannot be read: move it aside and start a fresh sweep");
 }
 
 Handle open_for_reading(const std::string& path) {
@@ -362,7 +362,7 @@ Handle open_for_reading(const std::string& path) {
   file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (file.valid()) return file;
   const auto plain_error = h5::take_error_text();
-  throw unreadable(path, plain_error.empty() ? swmr_error : plain_error);
+  throw_unreadable(path, plain_error.empty() ? swmr_error : plain_error);
 }
 
 ResultsFileContents read_contents(const std::string& path) {
@@ -371,7 +371,7 @@ ResultsFileContents read_contents(const std::string& path) {
   if (!h5::has_link(file.get(), "progress") || !h5::has_link(file.get(), "results") ||
       !h5::has_link(file.get(), "probes")) {
     const auto detail = h5::take_error_text();
-    if (!detail.empty()) throw unreadable(path, detail);
+    if (!detail.empty()) throw_unreadable(path, detail);
     throw InputError(path + ": not an infersweep sweep file (no /progress, /results or /probes)");
   }
   try {
@@ -405,7 +405,7 @@ ResultsFileContents read_contents(const std::string& path) {
     // Damage shows as a failed checksum or an address past the end; any other failure is a
     // file of another layout.
     if (mentions(e.what(), {"checksum", "truncated", "addr", "eoa", "eof", "signature", "unable to load"}))
-      throw unreadable(path, e.what());
+      throw_unreadable(path, e.what());
     throw InputError(path + ": not an infersweep sweep file (" + e.what() + ")");
   }
 }
@@ -425,6 +425,16 @@ ResultsFileContents read_results_file(const std::string& path) {
       pause *= 2;
     }
   }
+}
+
+void clear_writing_mark(const std::string& path) {
+  h5::QuietErrors quiet;
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  // The property h5clear -s sets: the file-access list declares it, under this name.
+  hbool_t clear = true;
+  check(H5Pset(fapl.get(), "clear_status_flags", &clear), "clear the status flag of " + path);
+  Handle file(check_id(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()), "clear the status flag of " + path), H5Fclose);
+  file.close("close " + path);
 }
 
 std::string describe_damaged_rows(const ResultsFileContents& contents) {
@@ -521,6 +531,7 @@ ResultsFileWriter::ResultsFileWriter(const std::string& path, const table::Colum
   m.probes_schema = probes.schema();
   const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
   require_room_for_copy(path);
+  h5::QuietErrors quiet;
   try {
     {
       const auto fapl = file_access_latest();
@@ -585,6 +596,7 @@ int64_t ResultsFileWriter::probes_rows() const { return impl_->probes_rows; }
 void ResultsFileWriter::append(const table::ColumnTable& results, const table::ColumnTable& probes,
                                SweepProgress progress) {
   auto& m = *impl_;
+  h5::QuietErrors quiet;  // a failure becomes one line (with the system's reason), not HDF5's stack
   try {
     append_and_commit(results, probes, progress);
   } catch (const std::exception& e) {
@@ -605,7 +617,14 @@ void ResultsFileWriter::append_and_commit(const table::ColumnTable& results, con
   m.write_progress(progress);
 }
 
-void ResultsFileWriter::write_progress(SweepProgress progress) { impl_->write_progress(progress); }
+void ResultsFileWriter::write_progress(SweepProgress progress) {
+  h5::QuietErrors quiet;
+  try {
+    impl_->write_progress(progress);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(impl_->path + ": " + e.what());
+  }
+}
 
 void ResultsFileWriter::append_uncommitted_for_test(const table::ColumnTable& results) {
   auto& m = *impl_;
@@ -615,6 +634,7 @@ void ResultsFileWriter::append_uncommitted_for_test(const table::ColumnTable& re
 
 void ResultsFileWriter::close(const std::vector<table::Field>& end) {
   auto& m = *impl_;
+  h5::QuietErrors quiet;
   m.results.clear();
   m.probes.clear();
   m.progress.close("close /progress");

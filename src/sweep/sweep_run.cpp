@@ -259,7 +259,15 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
             lock.emplace(o.out);
             std::optional<ResultsFileContents> existing;
             if (std::filesystem::exists(o.out)) {
-              existing = read_results_file(o.out);
+              try {
+                existing = read_results_file(o.out);
+              } catch (const StaleWritingMark&) {
+                // A sweep killed while it recorded its end: every row is committed, and no
+                // other writer holds the lock (taken above).
+                clear_writing_mark(o.out);
+                if (log) *log << "sweep: cleared the writing mark a killed sweep left on " << o.out << "\n";
+                existing = read_results_file(o.out);
+              }
               if (log && !existing->rows_checked)
                 *log << "sweep: " << o.out << " has no row checksums (written before them); its rows are carried "
                      << "over unchecked and get checksums now\n";

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/common/error.hpp"
 #include "infersweep/table/column_table.hpp"
 
 namespace infersweep::sweep {
@@ -51,11 +52,21 @@ struct ResultsFileContents {
   bool rows_checked = true;            // false: the file has no checksums (written before them)
 };
 
+// The file still carries the mark of a writer that opened it outside SWMR mode (the end of a
+// run records its end time that way) and was killed before it closed it. Readers refuse it;
+// only a process that holds the writer lock (a resume) may clear the mark.
+class StaleWritingMark : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 // Reads a sweep file, finished, stopped, killed or still being written (SWMR read).
 // Throws InputError, as one line naming the path and the way out, when the file is missing,
 // is not a sweep file, or is damaged or truncated beyond its rows (within about a second:
 // HDF5's metadata retries are bounded).
 ResultsFileContents read_results_file(const std::string& path);
+// Clears the mark (what `h5clear -s` does). Only for a writer that holds the lock.
+void clear_writing_mark(const std::string& path);
 // "3 damaged rows (checksum differs) left out: results 2 (row 4 config ..., ...); probes 1 (...)"
 // on one line; empty when none.
 std::string describe_damaged_rows(const ResultsFileContents& contents);

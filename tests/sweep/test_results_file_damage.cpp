@@ -138,3 +138,19 @@ TEST(ResultsFileDamage, AResumeOfAReadOnlyFileIsRefused) {
     EXPECT_NE(std::string(e.what()).find("read-only"), std::string::npos) << e.what();
   }
 }
+
+// Deleting <out>.lock let a second sweep in; the lock on the results file itself still holds.
+// (Open-file-description locks conflict between two descriptions of one process too.)
+TEST(ResultsFileDamage, ASecondWriterIsRefusedAfterTheLockFileIsDeleted) {
+  test_support::TempDir dir;
+  const auto path = (dir.path / "r.h5").string();
+  write_file(path, {1.0});
+  WriterLock first(path);
+  ASSERT_TRUE(std::filesystem::remove(path + ".lock"));
+  try {
+    WriterLock second(path);
+    FAIL() << "two writers hold one results file";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("another sweep is writing " + path), std::string::npos) << e.what();
+  }
+}

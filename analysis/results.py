@@ -148,23 +148,31 @@ def _hdf5_library():
     return None
 
 
-def _open_swmr(path):
-    """h5py.File for SWMR reading with bounded metadata retries (h5py has no setting for them:
-    the HDF5 call is made on its file-access list directly)."""
-    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
-    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+def _bound_metadata_attempts(fapl):
+    """Sets METADATA_READ_ATTEMPTS on an h5py file-access list; False where that cannot be done
+    (h5py has no setting for it: the HDF5 call is made through the library h5py loaded)."""
     library = _hdf5_library()
     if library is None:
-        # No way to bound the retries: a plain open first finds damaged metadata at once (it
-        # fails on a file in SWMR-write mode, which the SWMR open below then reads).
+        return False
+    try:
+        function = library.H5Pset_metadata_read_attempts
+    except AttributeError:
+        return False
+    function.argtypes = [ctypes.c_int64, ctypes.c_uint]
+    return function(fapl.id, METADATA_READ_ATTEMPTS) >= 0
+
+
+def _open_swmr(path):
+    """h5py.File for SWMR reading, with bounded metadata retries."""
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    if not _bound_metadata_attempts(fapl):
+        # Without bounded retries, a plain open first finds damaged metadata at once; it fails
+        # on a file in SWMR-write mode, which the SWMR open below then reads.
         try:
             return h5py.File(path, "r")
         except OSError:
             pass
-    else:
-        library.H5Pset_metadata_read_attempts.argtypes = [ctypes.c_int64, ctypes.c_uint]
-        if library.H5Pset_metadata_read_attempts(fapl.id, METADATA_READ_ATTEMPTS) < 0:
-            raise OSError("cannot bound HDF5's metadata read attempts")
     return h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl))
 
 

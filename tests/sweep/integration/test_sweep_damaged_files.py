@@ -170,7 +170,7 @@ class DamagedFiles(unittest.TestCase):
         flip_byte(path, offset + 6, 0x40)
         status = subprocess.run([st.INFERSWEEP, "status", path], capture_output=True, text=True, timeout=BOUND_S)
         self.assertEqual(status.returncode, 0, status.stderr)
-        self.assertIn(f"1 damaged row", status.stdout)
+        self.assertIn("1 damaged row", status.stdout)
         self.assertIn(config, status.stdout)
         pareto = subprocess.run([st.INFERSWEEP, "pareto", path, "--all", "--format", "csv"], capture_output=True,
                                 text=True, timeout=BOUND_S)

@@ -90,13 +90,37 @@ class FaultInjection(unittest.TestCase):
                 self.assertEqual(len(stderr.strip().splitlines()), 1, f"{what}: {stderr}")
         os.remove(copy)
 
+    def check_damaged_row_reported(self, out, kill, rows):
+        """A byte of a random committed row changed in a copy: status names the row's config."""
+        copy = os.path.join(self.dir, f"row-{kill}.h5")
+        shutil.copy(out, copy)
+        with analysis_results._open_swmr(copy) as f:
+            columns = [c.decode() if isinstance(c, bytes) else c for c in f["results"].attrs["columns"]]
+            column = self.random.choice(columns)
+            row = self.random.randrange(rows)
+            dataset = f["results"][column]
+            chunk_rows = dataset.chunks[0]
+            info = dataset.id.get_chunk_info_by_coord((row // chunk_rows * chunk_rows,))
+            offset = info.byte_offset + (row % chunk_rows) * dataset.dtype.itemsize
+            config = f["results"]["config_id"][row].decode()
+        with open(copy, "r+b") as f:
+            f.seek(offset)
+            value = f.read(1)[0]
+            f.seek(offset)
+            f.write(bytes([value ^ 0x01]))
+        code, stdout, stderr = bounded([st.INFERSWEEP, "status", copy])
+        self.assertEqual(code, 0, stderr)
+        self.assertIn("1 damaged row", stdout, f"{column} of row {row} changed")
+        self.assertIn(config, stdout)
+        os.remove(copy)
+
     def test_random_kills_lose_and_duplicate_nothing(self):
         out = st.fresh(os.path.join(self.dir, "killed.h5"))
         grid = st.GRID
         env = dict(os.environ, OMP_NUM_THREADS="1")
         seen = {}
         complete = False
-        kinds = {"while searching or resuming": 0, "after the final commit": 0, "after the run ended": 0}
+        kinds = {"while searching or resuming": 0, "after the final commit": 0, "not killed: the run had ended": 0}
         kill = 0
         for attempt in range(3 * KILLS):
             if kill == KILLS:
@@ -119,7 +143,7 @@ class FaultInjection(unittest.TestCase):
                 # Once every config is in, a resume copies the file and closes within a second.
                 time.sleep(self.random.uniform(0.05, 0.4 if complete else 1.5))
             if job.poll() is not None:
-                kind = "after the run ended"
+                kind = "not killed: the run had ended"
             kinds[kind] += 1
             if job.poll() is None:
                 st.kill_job(job, out)
@@ -138,6 +162,8 @@ class FaultInjection(unittest.TestCase):
                 self.assertEqual(rows.get(config), values, f"kill {kill}: committed row {config} lost or changed")
             seen = rows
             self.check_reader_on_copy(out, kill)
+            if rows:
+                self.check_damaged_row_reported(out, kill, len(rows))
         self.assertEqual(kill, KILLS, f"only {kill} runs were still running when killed")
         print(f"fault injection: kills {kinds}, {len(seen)} rows committed before the last run", flush=True)
 

@@ -14,6 +14,7 @@
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/sweep/results_file.hpp"
+#include "infersweep/sweep/resume_plan.hpp"
 #include "infersweep/sweep/writer_lock.hpp"
 #include "sweep/sweep_test_support.hpp"
 #include "test_support.hpp"
@@ -153,4 +154,24 @@ TEST(ResultsFileDamage, ASecondWriterIsRefusedAfterTheLockFileIsDeleted) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("another sweep is writing " + path), std::string::npos) << e.what();
   }
+}
+
+TEST(ResultsFileDamage, AResumeRunsAgainAConfigWhoseProbeRowIsDamaged) {
+  ResultsFileContents c;
+  c.progress.run = 1;
+  table::ColumnTable results(results_schema()), probes(probes_schema());
+  for (const std::string id : {"000000000000000a", "000000000000000b"}) {
+    results.append(result_row(id, "ok", 1, 2.0));
+    probes.append(probe_row(id, 0, 1, 0.5));
+  }
+  c.results = results;
+  c.probes = probes;
+  c.damaged = {{"probes", 2, "000000000000000b"}};  // b's second probe was left out by the reader
+  search::SearchUnit a, b;
+  a.config_id = "000000000000000a";
+  b.config_id = "000000000000000b";
+  const auto plan = plan_resume(&c, {a, b}, false);
+  EXPECT_EQ(plan.to_search, (std::vector<size_t>{1}));
+  EXPECT_EQ(plan.results.text("config_id"), (std::vector<std::string>{"000000000000000a"}));
+  EXPECT_EQ(plan.probes.text("config_id"), (std::vector<std::string>{"000000000000000a"}));
 }

@@ -3,13 +3,17 @@ probes.csv and capacity.json in its --output-dir), into pandas.
 
 A sweep file is opened for SWMR reading, so a file that a sweep is still writing, or one left by
 a killed sweep, reads too. Only committed rows are returned: the /progress record says how many
-rows of /results and /probes are complete, and anything past them is ignored.
+rows of /results and /probes are complete, and anything past them is ignored. Each stored row
+carries a checksum (column row_checksum, FNV-1a over the row's other columns as stored); rows
+whose checksum differs are left out and listed in SweepFile.damaged. A damaged, truncated or
+foreign file raises ValueError with one line naming the path, within about a second.
 
 A search's CSV files are typed by the column declarations that capacity.json carries, so that
 their tables have the dtypes of a sweep file's: text and status as str, integers as int64,
 booleans as bool, and NaN where a number's cell is empty. They lack the sweep's execution
 columns `run` and `rank`."""
 
+import ctypes
 import csv
 import dataclasses
 import json
@@ -21,6 +25,11 @@ import numpy as np
 import pandas as pd
 
 STATES = {0: "running", 1: "complete", 2: "stopped", 3: "failed"}  # files whose state is a plain integer
+CHECKSUM_COLUMN = "row_checksum"  # declared in src/sweep/sweep_schema.cpp
+# HDF5 retries a metadata read whose checksum fails (an SWMR reader may catch the writer
+# mid-flush) 100 times by default, with doubling pauses: hours on a damaged file. As in
+# src/sweep/results_file.cpp, 25 attempts cover a flush and fail a damaged file at once.
+METADATA_READ_ATTEMPTS = 25
 
 
 @dataclasses.dataclass
@@ -33,6 +42,8 @@ class SweepFile:
     runs: list                  # provenance of every run (first run and each resume), in order
     progress: dict              # the /progress record, plus "state_name"
     source: str = "sweep"       # "sweep" (an .h5 file) or "search" (a search's output)
+    damaged: list = dataclasses.field(default_factory=list)  # (table, row, config_id) of rows left out
+    checked: bool = True        # False: the file has no row checksums (written before them)
 
     @property
     def units(self):
@@ -59,14 +70,48 @@ def _enum_names(dtype):
     return {code: name for name, code in members.items()} if members else None
 
 
-def _read_table(group, rows):
-    """The first `rows` rows of a column group, columns in the file's order, with units."""
+FNV_OFFSET = np.uint64(14695981039346656037)
+FNV_PRIME = np.uint64(1099511628211)
+
+
+def row_checksums(raw_columns):
+    """FNV-1a (64 bits) of each row over the bytes of `raw_columns` (numpy arrays as h5py reads
+    them: fixed-width bytes, native numbers, one-byte enums and booleans), as an int64 array:
+    what src/sweep/row_checksum.cpp computes."""
+    rows = len(raw_columns[0]) if raw_columns else 0
+    hashes = np.full(rows, FNV_OFFSET, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for values in raw_columns:
+            data = np.ascontiguousarray(values)
+            as_bytes = data.view(np.uint8).reshape(rows, data.dtype.itemsize) if rows else data
+            for b in range(data.dtype.itemsize if rows else 0):
+                hashes = (hashes ^ as_bytes[:, b].astype(np.uint64)) * FNV_PRIME
+    return hashes.view(np.int64)
+
+
+def _read_table(group, rows, table, damaged):
+    """The first `rows` rows of a column group, columns in the file's order, with units; rows
+    whose checksum differs are left out and appended to `damaged`. Returns (table, checked)."""
     names = [_text(n) for n in group.attrs["columns"]] if "columns" in group.attrs else sorted(group)
-    columns, units, descriptions = {}, {}, {}
+    checked = bool(names) and names[-1] == CHECKSUM_COLUMN
+    raw = {}
     for name in names:
         dataset = group[name]
         dataset.refresh()  # a no-op on a finished file; picks up new extents while a sweep writes
-        values = dataset[:rows]
+        if dataset.shape[0] < rows:
+            raise ValueError(f"{table}/{name} has {dataset.shape[0]} rows, {rows} are committed")
+        raw[name] = dataset[:rows]
+    keep = np.ones(rows, dtype=bool)
+    if checked:
+        names = names[:-1]
+        keep = row_checksums([raw[n] for n in names]) == raw[CHECKSUM_COLUMN]
+        ids = raw.get("config_id")
+        for row in np.flatnonzero(~keep):
+            damaged.append((table, int(row), _text(ids[row]).rstrip("\0") if ids is not None else ""))
+    columns, units, descriptions = {}, {}, {}
+    for name in names:
+        dataset = group[name]
+        values = raw[name][keep]
         names = _enum_names(dataset.dtype)
         if names is not None:  # an enum column (status): its names, as the file gives them
             values = np.array([names.get(int(v), f"unknown ({int(v)})") for v in values], dtype=object)
@@ -75,10 +120,69 @@ def _read_table(group, rows):
         columns[name] = values
         units[name] = _text(dataset.attrs.get("units", ""))
         descriptions[name] = _text(dataset.attrs.get("description", ""))
-    table = pd.DataFrame(columns, columns=names)
-    table.attrs["units"] = units
-    table.attrs["descriptions"] = descriptions
-    return table
+    frame = pd.DataFrame(columns, columns=names)
+    frame.attrs["units"] = units
+    frame.attrs["descriptions"] = descriptions
+    return frame, checked
+
+
+def describe_damaged(damaged):
+    """One line naming the rows left out for a differing checksum ("" when none)."""
+    if not damaged:
+        return ""
+    named = ", ".join(f"{table} row {row} config {config or '?'}" for table, row, config in damaged[:10])
+    more = ", ..." if len(damaged) > 10 else ""
+    return f"{len(damaged)} damaged row{'s' if len(damaged) != 1 else ''} (checksum differs) left out: {named}{more}"
+
+
+def _hdf5_library():
+    """The HDF5 library h5py loaded (found among the process's mappings), or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1]
+                if "libhdf5" in os.path.basename(path) and "_hl" not in os.path.basename(path):
+                    return ctypes.CDLL(path)
+    except OSError:
+        pass
+    return None
+
+
+def _bound_metadata_attempts(fapl):
+    """Sets METADATA_READ_ATTEMPTS on an h5py file-access list; False where that cannot be done
+    (h5py has no setting for it: the HDF5 call is made through the library h5py loaded)."""
+    library = _hdf5_library()
+    if library is None:
+        return False
+    try:
+        function = library.H5Pset_metadata_read_attempts
+    except AttributeError:
+        return False
+    function.argtypes = [ctypes.c_int64, ctypes.c_uint]
+    return function(fapl.id, METADATA_READ_ATTEMPTS) >= 0
+
+
+def _open_swmr(path):
+    """h5py.File for SWMR reading, with bounded metadata retries."""
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    if not _bound_metadata_attempts(fapl):
+        # Without bounded retries, a plain open first finds damaged metadata at once; it fails
+        # on a file in SWMR-write mode, which the SWMR open below then reads.
+        try:
+            return h5py.File(path, "r")
+        except OSError:
+            pass
+    return h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl))
+
+
+def _unreadable(path, error):
+    text = " ".join(str(error).split())
+    if any(m in text for m in ("already open for write", "consistency flags", "not already open for SWMR writing")):
+        return ValueError(f"{path}: marked as still open for writing by a process that is gone (HDF5 status flag; "
+                          f"{text}); if no sweep is writing it, clear the mark with `h5clear -s {path}` and retry")
+    return ValueError(f"{path}: not an infersweep sweep file (damaged or truncated HDF5 file: {text}); its rows "
+                      f"cannot be read: move it aside and start a fresh sweep")
 
 
 def search_capacity_csv(path):
@@ -219,23 +323,38 @@ def load(path):
         return load_search(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
+    if not h5py.is_hdf5(path):
+        raise ValueError(f"{path}: not an infersweep sweep file (not an HDF5 file)")
     try:
-        handle = h5py.File(path, "r", libver="latest", swmr=True)
-    except OSError as error:
-        raise ValueError(f"{path}: not an HDF5 file that can be read ({error})") from error
+        handle = _open_swmr(path)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise _unreadable(path, error) from None
     with handle as f:
-        if "progress" not in f or "results" not in f or "probes" not in f:
-            raise ValueError(f"{path}: not an infersweep sweep file (no /progress, /results or /probes)")
-        f["progress"].refresh()
-        record = f["progress"][0]
-        progress = {name: _text(record[name]) for name in record.dtype.names}
-        states = _enum_names(record.dtype.fields["state"][0]) or STATES
-        progress["state_name"] = states.get(int(progress["state"]), f"unknown ({progress['state']})")
-        results = _read_table(f["results"], int(progress["results_rows"]))
-        probes = _read_table(f["probes"], int(progress["probes_rows"]))
-        attributes = {k: _text(v) for k, v in f.attrs.items()}
-        runs = [{k: _text(v) for k, v in f["runs"][name].attrs.items()} for name in sorted(f.get("runs", {}))]
-    return SweepFile(path=path, results=results, probes=probes, attributes=attributes, runs=runs, progress=progress)
+        try:
+            if "progress" not in f or "results" not in f or "probes" not in f:
+                raise ValueError(f"{path}: not an infersweep sweep file (no /progress, /results or /probes)")
+            return _read_sweep(path, f)
+        except (OSError, RuntimeError) as error:
+            raise _unreadable(path, error) from None
+        except ValueError:
+            raise
+        except (KeyError, TypeError, IndexError, AttributeError) as error:
+            raise ValueError(f"{path}: not an infersweep sweep file ({type(error).__name__}: {error})") from None
+
+
+def _read_sweep(path, f):
+    f["progress"].refresh()
+    record = f["progress"][0]
+    progress = {name: _text(record[name]) for name in record.dtype.names}
+    states = _enum_names(record.dtype.fields["state"][0]) or STATES
+    progress["state_name"] = states.get(int(progress["state"]), f"unknown ({progress['state']})")
+    damaged = []
+    results, results_checked = _read_table(f["results"], int(progress["results_rows"]), "results", damaged)
+    probes, probes_checked = _read_table(f["probes"], int(progress["probes_rows"]), "probes", damaged)
+    attributes = {k: _text(v) for k, v in f.attrs.items()}
+    runs = [{k: _text(v) for k, v in f["runs"][name].attrs.items()} for name in sorted(f.get("runs", {}))]
+    return SweepFile(path=path, results=results, probes=probes, attributes=attributes, runs=runs, progress=progress,
+                     damaged=damaged, checked=results_checked and probes_checked)
 
 
 def load_results(path):

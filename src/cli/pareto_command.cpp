@@ -122,6 +122,11 @@ int run_pareto_command(const std::vector<std::string>& args) {
     summary = csv + ": search output, " + std::to_string(rows) + " configs";
   } else {
     auto contents = sweep::read_results_file(file);
+    if (!contents.damaged.empty())
+      std::cerr << "infersweep pareto: warning: " << file << ": " << sweep::describe_damaged_rows(contents) << "\n";
+    if (!contents.rows_checked)
+      std::cerr << "infersweep pareto: warning: " << file
+                << " has no row checksums (written before them); rows unchecked\n";
     const auto& p = contents.progress;
     const std::string state = sweep::state_in_brief(p, sweep::probe_writer(file));
     header = {{"file", file},

@@ -1,8 +1,29 @@
 #include "hdf5_support.hpp"
 
+#include <cctype>
+#include <cstring>
+#include <regex>
 #include <stdexcept>
 
 namespace infersweep::sweep::h5 {
+
+namespace {
+
+// HDF5 1.10 leaks internal blocks after a metadata read fails its checksum, and then prints
+// "infinite loop closing library" and its package list when it shuts down, after the error
+// message of our own. The process frees everything as it ends anyway, and every file is
+// closed explicitly (Handle), so the library's shutdown is not needed: neither at exit
+// (H5dont_atexit, which must precede the first HDF5 call) nor at MPI_Finalize (a parallel
+// build registers that shutdown when it starts after MPI_Init, so it starts before main).
+// Hence a static object: library set-up, not state of ours.
+struct NoShutdownAtExit {
+  NoShutdownAtExit() {
+    H5dont_atexit();
+    H5open();
+  }
+} const no_shutdown_at_exit;
+
+}  // namespace
 
 Handle& Handle::operator=(Handle&& o) noexcept {
   if (this != &o) {
@@ -28,19 +49,48 @@ void Handle::close(const std::string& what) {
 
 namespace {
 
-herr_t innermost_message(unsigned, const H5E_error2_t* error, void* out) {
-  auto* text = static_cast<std::string*>(out);
-  if (text->empty() && error->desc) *text = error->desc;
+struct StackSummary {
+  std::string innermost;
+  int os_error = 0;  // the errno a file driver recorded, if any
+};
+
+herr_t summarise(unsigned, const H5E_error2_t* error, void* out) {
+  auto* summary = static_cast<StackSummary*>(out);
+  if (!error->desc) return 0;
+  if (summary->innermost.empty()) summary->innermost = error->desc;
+  // The file drivers put the system's error number in the text ("errno = 28, ..."), and the
+  // innermost entry is often a generic "file write failed" above it.
+  static const std::regex errno_text(R"(errno = (\d+))");
+  std::cmatch m;
+  if (summary->os_error == 0 && std::regex_search(error->desc, m, errno_text)) summary->os_error = std::stoi(m[1]);
   return 0;
+}
+
+std::string os_error_text(int code) {
+  std::string text = std::strerror(code);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
 }
 
 }  // namespace
 
+std::string take_error_text() {
+  StackSummary summary;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, summarise, &summary);
+  H5Eclear2(H5E_DEFAULT);
+  // Say what the system said: a full disk must read as one, not as "file write failed" (the
+  // driver's own text, with times and addresses, is left out).
+  std::string detail = summary.innermost;
+  if (summary.innermost.find("errno = ") != std::string::npos)
+    detail = os_error_text(summary.os_error);
+  else if (summary.os_error != 0)
+    detail = os_error_text(summary.os_error) + " (" + detail + ")";
+  return detail;
+}
+
 void check(herr_t status, const std::string& what) {
   if (status >= 0) return;
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_message, &detail);
-  H5Eclear2(H5E_DEFAULT);
+  const auto detail = take_error_text();
   throw std::runtime_error(what + (detail.empty() ? std::string() : ": " + detail));
 }
 

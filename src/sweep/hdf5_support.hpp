@@ -34,8 +34,11 @@ class Handle {
   Closer closer_ = nullptr;
 };
 
-// Throws std::runtime_error("<what>: <HDF5's innermost message>") when `status` is negative.
+// Throws std::runtime_error("<what>: <HDF5's innermost message>") when `status` is negative;
+// where a file driver recorded the system's error (a full disk), its text instead.
 void check(herr_t status, const std::string& what);
+// The same message for the error stack as it stands, which it then clears.
+std::string take_error_text();
 hid_t check_id(hid_t id, const std::string& what);
 
 // Silences HDF5's own error printing for the life of the object (errors become exceptions).

@@ -1,5 +1,6 @@
 #include "infersweep/sweep/results_file.hpp"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,10 +8,14 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "hdf5_support.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/sweep/row_checksum.hpp"
+#include "infersweep/sweep/sweep_schema.hpp"
+#include "infersweep/sweep/writer_lock.hpp"
 
 namespace infersweep::sweep {
 
@@ -100,8 +105,7 @@ std::string packed(const table::ColumnSpec& spec, const table::ColumnTable::Colu
       column);
 }
 
-void write_rows(hid_t dataset, const table::ColumnSpec& spec, const table::ColumnTable::Column& column, hsize_t first,
-                hsize_t count) {
+void write_bytes(hid_t dataset, const table::ColumnSpec& spec, const std::string& bytes, hsize_t first, hsize_t count) {
   if (count == 0) return;
   const std::string what = "write column " + spec.name;
   const hsize_t total = first + count;
@@ -110,16 +114,39 @@ void write_rows(hid_t dataset, const table::ColumnSpec& spec, const table::Colum
   check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &count, nullptr), what);
   Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
   const auto type = h5::column_type(spec);
-  const auto bytes = packed(spec, column);
   check(H5Dwrite(dataset, type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, bytes.data()), what);
+}
+
+// The columns a table has in the file: its own, then the row checksum.
+table::Schema stored_schema(const table::Schema& schema) {
+  auto stored = schema;
+  stored.push_back(row_checksum_column());
+  return stored;
+}
+
+// Writes `rows` from row `first` on into the table's datasets (in stored_schema order), each
+// row with its checksum.
+void write_table_rows(const std::vector<Handle>& datasets, const table::Schema& schema, const table::ColumnTable& rows,
+                      hsize_t first) {
+  if (rows.schema().size() != schema.size() || datasets.size() != schema.size() + 1)
+    throw std::logic_error("rows do not match the file's columns");
+  const hsize_t count = rows.rows();
+  RowChecksums checksums(count);
+  for (size_t c = 0; c < schema.size(); ++c) {
+    const auto bytes = packed(schema[c], rows.column(c));
+    checksums.add_column(bytes, element_size(schema[c]));
+    write_bytes(datasets[c].get(), schema[c], bytes, first, count);
+  }
+  const auto& values = checksums.values();
+  write_bytes(datasets.back().get(), row_checksum_column(),
+              std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(int64_t)), first, count);
 }
 
 std::vector<Handle> create_table(hid_t file, const std::string& name, const table::ColumnTable& table) {
   const auto group = h5::create_group(file, name);
   std::vector<std::string> names;
   std::vector<Handle> datasets;
-  for (size_t c = 0; c < table.schema().size(); ++c) {
-    const auto& spec = table.schema()[c];
+  for (const auto& spec : stored_schema(table.schema())) {
     names.push_back(spec.name);
     const std::string what = "create column " + name + "/" + spec.name;
     const hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = chunk_rows(spec);
@@ -133,10 +160,10 @@ std::vector<Handle> create_table(hid_t file, const std::string& name, const tabl
                    H5Dclose);
     h5::write_attribute(dataset.get(), {"units", spec.units});
     h5::write_attribute(dataset.get(), {"description", spec.description});
-    write_rows(dataset.get(), spec, table.column(c), 0, table.rows());
     datasets.push_back(std::move(dataset));
   }
   h5::write_text_list_attribute(group.get(), "columns", names);
+  write_table_rows(datasets, table.schema(), table, 0);
   return datasets;
 }
 
@@ -152,7 +179,15 @@ Handle file_access_latest() {
   return fapl;
 }
 
-table::ColumnTable read_table(hid_t file, const std::string& name, int64_t rows, const std::string& path) {
+struct TableRead {
+  table::ColumnTable table;      // the committed rows that are intact, without the checksum column
+  std::vector<int64_t> damaged;  // committed rows whose checksum differs
+  std::vector<std::string> damaged_ids;
+  bool checked = false;  // whether the file stores row checksums
+};
+
+TableRead read_table(hid_t file, const std::string& name, int64_t rows, const std::string& path) {
+  if (rows < 0) throw InputError(path + ": /progress counts " + std::to_string(rows) + " rows of /" + name);
   const auto group = h5::open_group(file, name);
   table::Schema schema;
   std::vector<Handle> datasets;
@@ -192,8 +227,8 @@ table::ColumnTable read_table(hid_t file, const std::string& name, int64_t rows,
     schema.push_back(spec);
     datasets.push_back(std::move(dataset));
   }
-  table::ColumnTable table(schema);
   const auto count = static_cast<hsize_t>(rows);
+  std::vector<std::string> bytes(schema.size());
   for (size_t c = 0; c < schema.size(); ++c) {
     const auto& spec = schema[c];
     const std::string what = "read column " + name + "/" + spec.name;
@@ -203,31 +238,68 @@ table::ColumnTable read_table(hid_t file, const std::string& name, int64_t rows,
     if (extent < count)
       throw InputError(path + ": " + name + "/" + spec.name + " has " + std::to_string(extent) + " rows, " +
                        std::to_string(rows) + " are committed");
+    bytes[c].assign(count * element_size(spec), '\0');
     if (count == 0) continue;
     const hsize_t first = 0;
     check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &count, nullptr), what);
     Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
     const auto type = h5::column_type(spec);
-    std::string bytes(count * element_size(spec), '\0');
-    check(H5Dread(datasets[c].get(), type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, bytes.data()),
+    check(H5Dread(datasets[c].get(), type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, bytes[c].data()),
           what);
+  }
+
+  // The checksum column is checked and dropped: rows whose checksum differs are left out.
+  TableRead read;
+  const auto& checksum = row_checksum_column();
+  const bool checked = !schema.empty() && schema.back().name == checksum.name && schema.back().kind == checksum.kind;
+  read.checked = checked;
+  std::vector<size_t> kept;
+  if (checked) {
+    schema.pop_back();
+    RowChecksums expected(count);
+    for (size_t c = 0; c < schema.size(); ++c) expected.add_column(bytes[c], element_size(schema[c]));
+    const auto* stored = reinterpret_cast<const int64_t*>(bytes.back().data());
+    const auto id = std::find_if(schema.begin(), schema.end(), [](const auto& s) { return s.name == "config_id"; });
+    for (size_t i = 0; i < count; ++i) {
+      int64_t value = 0;
+      std::memcpy(&value, stored + i, sizeof value);
+      if (value == expected.values()[i]) {
+        kept.push_back(i);
+        continue;
+      }
+      read.damaged.push_back(static_cast<int64_t>(i));
+      if (id != schema.end() && id->kind == table::ColumnKind::text) {
+        const char* p = bytes[static_cast<size_t>(id - schema.begin())].data() + i * id->text_width;
+        read.damaged_ids.emplace_back(p, strnlen(p, id->text_width));
+      } else {
+        read.damaged_ids.emplace_back();
+      }
+    }
+  } else {
+    for (size_t i = 0; i < count; ++i) kept.push_back(i);
+  }
+
+  table::ColumnTable table(schema);
+  for (size_t c = 0; c < schema.size(); ++c) {
+    const auto& spec = schema[c];
+    const size_t size = element_size(spec);
     std::visit(
         [&](auto& values) {
           using T = typename std::decay_t<decltype(values)>::value_type;
-          values.resize(count);
-          if constexpr (std::is_same_v<T, std::string>) {
-            for (size_t i = 0; i < count; ++i) {
-              const char* p = bytes.data() + i * spec.text_width;
-              values[i].assign(p, strnlen(p, spec.text_width));
-            }
-          } else {
-            std::memcpy(values.data(), bytes.data(), bytes.size());
+          values.resize(kept.size());
+          for (size_t k = 0; k < kept.size(); ++k) {
+            const char* p = bytes[c].data() + kept[k] * size;
+            if constexpr (std::is_same_v<T, std::string>)
+              values[k].assign(p, strnlen(p, spec.text_width));
+            else
+              std::memcpy(&values[k], p, sizeof(T));
           }
         },
         table.column(c));
   }
   table.set_rows_from_columns();
-  return table;
+  read.table = std::move(table);
+  return read;
 }
 
 // A reader that opens the file while it is not in SWMR-write mode (the moment the writer
@@ -248,17 +320,60 @@ hid_t open_when_unlocked(const std::string& path, unsigned flags, hid_t fapl, co
   return check_id(H5Fopen(path.c_str(), flags, fapl), what);
 }
 
-}  // namespace
+// Under SWMR a reader may catch the writer mid-flush, so HDF5 retries a metadata read whose
+// checksum fails; its default of 100 attempts with doubling pauses takes hours on a damaged
+// file. 25 attempts take some tens of milliseconds, longer than a flush.
+constexpr unsigned kMetadataReadAttempts = 25;
 
-ResultsFileContents read_results_file(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
+Handle reader_access() {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  check(H5Pset_metadata_read_attempts(fapl.get(), kMetadataReadAttempts), "file access properties");
+  return fapl;
+}
+
+bool mentions(const std::string& text, std::initializer_list<const char*> words) {
+  return std::any_of(words.begin(), words.end(), [&](const char* w) { return text.find(w) != std::string::npos; });
+}
+
+// The one line for a file that HDF5 opens or reads only in part, saying the way out.
+[[noreturn]] void throw_unreadable(const std::string& path, const std::string& detail) {
+  if (mentions(detail, {"already open for write", "consistency flags", "not already open for SWMR writing"}))
+    throw StaleWritingMark(path + ": marked as still open for writing by a process that is gone (HDF5 status flag; " +
+                           detail + "); if no sweep is writing it, clear the mark with `h5clear -s " + path +
+                           "` and run again (a resume clears it itself)");
+  throw InputError(path + ": damaged or truncated HDF5 file (" + detail +
+                   "); its rows cannot be read: move it aside and start a fresh sweep");
+}
+
+Handle open_for_reading(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) throw InputError(path + ": no such file");
+  if (std::filesystem::is_directory(path, error))
+    throw InputError(path + ": not an infersweep sweep file (a directory)");
   h5::QuietErrors quiet;
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose);
-  if (!file.valid()) file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.valid()) throw InputError(path + ": not an HDF5 file this HDF5 library can open");
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    h5::take_error_text();
+    throw InputError(path + ": not an infersweep sweep file (not an HDF5 file)");
+  }
+  const auto fapl = reader_access();
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.get()), H5Fclose);
+  if (file.valid()) return file;
+  const auto swmr_error = h5::take_error_text();
+  file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (file.valid()) return file;
+  const auto plain_error = h5::take_error_text();
+  throw_unreadable(path, plain_error.empty() ? swmr_error : plain_error);
+}
+
+ResultsFileContents read_contents(const std::string& path) {
+  const auto file = open_for_reading(path);
+  h5::QuietErrors quiet;
   if (!h5::has_link(file.get(), "progress") || !h5::has_link(file.get(), "results") ||
-      !h5::has_link(file.get(), "probes"))
+      !h5::has_link(file.get(), "probes")) {
+    const auto detail = h5::take_error_text();
+    if (!detail.empty()) throw_unreadable(path, detail);
     throw InputError(path + ": not an infersweep sweep file (no /progress, /results or /probes)");
+  }
   try {
     ResultsFileContents contents;
     contents.attributes = h5::read_attributes(file.get());
@@ -275,18 +390,107 @@ ResultsFileContents read_results_file(const std::string& path) {
       for (const auto& name : h5::child_names(runs.get()))
         contents.runs.push_back(h5::read_attributes(h5::open_group(runs.get(), name).get()));
     }
-    contents.results = read_table(file.get(), "results", contents.progress.results_rows, path);
-    contents.probes = read_table(file.get(), "probes", contents.progress.probes_rows, path);
+    auto results = read_table(file.get(), "results", contents.progress.results_rows, path);
+    auto probes = read_table(file.get(), "probes", contents.progress.probes_rows, path);
+    contents.rows_checked = results.checked && probes.checked;
+    for (auto* t : {&results, &probes})
+      for (size_t i = 0; i < t->damaged.size(); ++i)
+        contents.damaged.push_back({t == &results ? "results" : "probes", t->damaged[i], t->damaged_ids[i]});
+    contents.results = std::move(results.table);
+    contents.probes = std::move(probes.table);
     return contents;
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
-    throw InputError(path + ": " + e.what());
+    // Damage shows as a failed checksum or an address past the end; any other failure is a
+    // file of another layout.
+    if (mentions(e.what(), {"checksum", "truncated", "addr", "eoa", "eof", "signature", "unable to load"}))
+      throw_unreadable(path, e.what());
+    throw InputError(path + ": not an infersweep sweep file (" + e.what() + ")");
   }
 }
 
+}  // namespace
+
+ResultsFileContents read_results_file(const std::string& path) {
+  // A read that races the writer's flush can fail once; a damaged file fails every time, and
+  // the retries end within about a second.
+  auto pause = std::chrono::milliseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return read_contents(path);
+    } catch (const InputError&) {
+      if (attempt == 4 || !std::filesystem::exists(path)) throw;
+      std::this_thread::sleep_for(pause);
+      pause *= 2;
+    }
+  }
+}
+
+void clear_writing_mark(const std::string& path) {
+  h5::QuietErrors quiet;
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  // The property h5clear -s sets: the file-access list declares it, under this name.
+  hbool_t clear = true;
+  check(H5Pset(fapl.get(), "clear_status_flags", &clear), "clear the status flag of " + path);
+  Handle file(check_id(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()), "clear the status flag of " + path), H5Fclose);
+  file.close("close " + path);
+}
+
+std::string describe_damaged_rows(const ResultsFileContents& contents) {
+  if (contents.damaged.empty()) return {};
+  std::map<std::string, std::vector<const DamagedRow*>> by_table;
+  for (const auto& d : contents.damaged) by_table[d.table].push_back(&d);
+  std::string text = std::to_string(contents.damaged.size()) + " damaged row" +
+                     (contents.damaged.size() == 1 ? "" : "s") + " (checksum differs) left out:";
+  constexpr size_t kNamed = 10;  // one line, however many
+  for (const auto& [table, rows] : by_table) {
+    text += " " + table + " " + std::to_string(rows.size()) + " (";
+    for (size_t i = 0; i < std::min(rows.size(), kNamed); ++i)
+      text += (i ? ", " : "") + std::string("row ") + std::to_string(rows[i]->row) + " config " +
+              (rows[i]->config_id.empty() ? "?" : rows[i]->config_id);
+    if (rows.size() > kNamed) text += ", ...";
+    text += ");";
+  }
+  text.pop_back();
+  return text;
+}
+
+namespace {
+
+// A resume writes the whole file afresh beside the old one: without room for both, it would
+// fail halfway (HDF5 then leaves the new file's id open, and the process crashes at exit).
+void require_room_for_copy(const std::string& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (error) return;  // a first run: nothing to copy
+  auto directory = std::filesystem::path(path).parent_path();
+  if (directory.empty()) directory = ".";
+  struct statvfs fs = {};
+  if (::statvfs(directory.c_str(), &fs) != 0) return;
+  const auto free_bytes = static_cast<uintmax_t>(fs.f_bavail) * fs.f_frsize;
+  constexpr uintmax_t kMargin = 1 << 20;  // the new run's first rows and HDF5's own metadata
+  if (free_bytes < size + kMargin)
+    throw InputError("cannot resume " + path + ": no space left on device for its copy (" + std::to_string(size) +
+                     " bytes needed, " + std::to_string(free_bytes) + " free in " + directory.string() + ")");
+}
+
+// Holds the write lock on the file this writer created (writer_lock.hpp).
+struct LockedFile {
+  int fd = -1;
+  LockedFile() = default;
+  LockedFile(const LockedFile&) = delete;
+  LockedFile& operator=(const LockedFile&) = delete;
+  ~LockedFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
 struct ResultsFileWriter::Impl {
   std::string path;
+  LockedFile lock;
   int64_t run = 0;
   Handle file, progress, record_type = progress_type();
   std::vector<Handle> results, probes;
@@ -296,7 +500,7 @@ struct ResultsFileWriter::Impl {
   void open_datasets(const std::string& table, const table::Schema& schema, std::vector<Handle>& datasets) {
     const auto group = h5::open_group(file.get(), table);
     datasets.clear();
-    for (const auto& spec : schema)
+    for (const auto& spec : stored_schema(schema))
       datasets.emplace_back(
           check_id(H5Dopen2(group.get(), spec.name.c_str(), H5P_DEFAULT), "open column " + table + "/" + spec.name),
           H5Dclose);
@@ -311,9 +515,7 @@ struct ResultsFileWriter::Impl {
 
   void append_columns(std::vector<Handle>& datasets, const table::Schema& schema, const table::ColumnTable& rows,
                       int64_t first) {
-    if (rows.schema().size() != schema.size()) throw std::logic_error("appended rows do not match the file's columns");
-    for (size_t c = 0; c < schema.size(); ++c)
-      write_rows(datasets[c].get(), schema[c], rows.column(c), static_cast<hsize_t>(first), rows.rows());
+    write_table_rows(datasets, schema, rows, static_cast<hsize_t>(first));
   }
 };
 
@@ -328,6 +530,8 @@ ResultsFileWriter::ResultsFileWriter(const std::string& path, const table::Colum
   m.results_schema = results.schema();
   m.probes_schema = probes.schema();
   const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  require_room_for_copy(path);
+  h5::QuietErrors quiet;
   try {
     {
       const auto fapl = file_access_latest();
@@ -367,6 +571,9 @@ ResultsFileWriter::ResultsFileWriter(const std::string& path, const table::Colum
     m.file = Handle(check_id(H5Fopen(temporary.c_str(), H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl.get()),
                              "open " + temporary + " for SWMR writing"),
                     H5Fclose);
+    bool held_elsewhere = false;
+    m.lock.fd = lock_for_writing(temporary, held_elsewhere);
+    if (m.lock.fd < 0) throw std::runtime_error("cannot lock " + temporary + ": " + std::strerror(errno));
     std::filesystem::rename(temporary, path);
   } catch (const std::exception& e) {
     m.file = Handle();
@@ -389,6 +596,17 @@ int64_t ResultsFileWriter::probes_rows() const { return impl_->probes_rows; }
 void ResultsFileWriter::append(const table::ColumnTable& results, const table::ColumnTable& probes,
                                SweepProgress progress) {
   auto& m = *impl_;
+  h5::QuietErrors quiet;  // a failure becomes one line (with the system's reason), not HDF5's stack
+  try {
+    append_and_commit(results, probes, progress);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(m.path + ": " + e.what());
+  }
+}
+
+void ResultsFileWriter::append_and_commit(const table::ColumnTable& results, const table::ColumnTable& probes,
+                                          SweepProgress progress) {
+  auto& m = *impl_;
   m.append_columns(m.results, m.results_schema, results, m.results_rows);
   m.append_columns(m.probes, m.probes_schema, probes, m.probes_rows);
   // Every column reaches the file before the record that counts its rows.
@@ -399,7 +617,14 @@ void ResultsFileWriter::append(const table::ColumnTable& results, const table::C
   m.write_progress(progress);
 }
 
-void ResultsFileWriter::write_progress(SweepProgress progress) { impl_->write_progress(progress); }
+void ResultsFileWriter::write_progress(SweepProgress progress) {
+  h5::QuietErrors quiet;
+  try {
+    impl_->write_progress(progress);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(impl_->path + ": " + e.what());
+  }
+}
 
 void ResultsFileWriter::append_uncommitted_for_test(const table::ColumnTable& results) {
   auto& m = *impl_;
@@ -409,6 +634,7 @@ void ResultsFileWriter::append_uncommitted_for_test(const table::ColumnTable& re
 
 void ResultsFileWriter::close(const std::vector<table::Field>& end) {
   auto& m = *impl_;
+  h5::QuietErrors quiet;
   m.results.clear();
   m.probes.clear();
   m.progress.close("close /progress");

@@ -25,8 +25,13 @@ ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<se
     std::map<std::string, size_t> last_row;
     for (size_t i = 0; i < r.rows(); ++i) last_row[ids[i]] = i;
     std::set<std::pair<std::string, int64_t>> kept;  // (config id, run) of carried-over rows
+    // A config with a damaged probe row lost part of its record: it runs again, as one whose
+    // result row is damaged (left out of `r` by the reader) does.
+    std::set<std::string> damaged_probes;
+    for (const auto& d : existing->damaged)
+      if (d.table == "probes") damaged_probes.insert(d.config_id);
     for (size_t i = 0; i < r.rows(); ++i) {
-      if (last_row[ids[i]] != i) continue;
+      if (last_row[ids[i]] != i || damaged_probes.count(ids[i])) continue;
       if (retry_failed && is_failure_status(status[i])) {
         ++plan.retried;
         continue;

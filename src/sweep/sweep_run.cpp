@@ -1,8 +1,6 @@
 #include "infersweep/sweep/sweep_run.hpp"
 
-#include <fcntl.h>
 #include <omp.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,6 +23,7 @@
 #include "infersweep/sweep/row_codec.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
 #include "infersweep/sweep/sweep_stop.hpp"
+#include "infersweep/sweep/writer_lock.hpp"
 
 namespace infersweep::sweep {
 
@@ -189,26 +188,6 @@ class FileResultSink : public ResultSink {
   std::map<std::string, int64_t> count_by_status_;
 };
 
-// Held for the whole run, so two sweeps never write one file; the kernel drops it when the
-// process ends, however it ends.
-class FileLock {
- public:
-  explicit FileLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw InputError("cannot create lock file " + path);
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw InputError("another sweep is writing this file (" + path + " is locked)");
-    }
-  }
-  ~FileLock() { ::close(fd_); }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
 std::string describe_counts(const std::map<std::string, int64_t>& counts) {
   std::string text;
   for (const auto& [status, n] : counts) text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + status;
@@ -276,7 +255,7 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
   if (!rank0_works) threads_per_rank[0] = 0;
 
   // Rank 0 prepares the file; the others wait for the run number (or for the word to leave).
-  std::optional<FileLock> lock;
+  std::optional<WriterLock> lock;
   std::optional<ResultsFileWriter> writer;
   ResumePlan plan;
   SweepProgress start;  // the file's progress record as this run begins
@@ -284,9 +263,25 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
           comm, rank,
           [&] {
             if (rank != 0) return;
-            lock.emplace(o.out + ".lock");
+            lock.emplace(o.out);
             std::optional<ResultsFileContents> existing;
-            if (std::filesystem::exists(o.out)) existing = read_results_file(o.out);
+            if (std::filesystem::exists(o.out)) {
+              try {
+                existing = read_results_file(o.out);
+              } catch (const StaleWritingMark&) {
+                // A sweep killed while it recorded its end: every row is committed, and no
+                // other writer holds the lock (taken above).
+                clear_writing_mark(o.out);
+                if (log) *log << "sweep: cleared the writing mark a killed sweep left on " << o.out << "\n";
+                existing = read_results_file(o.out);
+              }
+              if (log && !existing->rows_checked)
+                *log << "sweep: " << o.out << " has no row checksums (written before them); its rows are carried "
+                     << "over unchecked and get checksums now\n";
+              if (log && !existing->damaged.empty())
+                *log << "sweep: " << o.out << ": " << describe_damaged_rows(*existing) << "; their configs run again\n";
+            }
+            if (received_stop_signal()) throw InputError("stopped by a signal before the sweep began");
             plan = plan_resume(existing ? &*existing : nullptr, units, o.retry_failed);
             std::error_code ignored;
             if (std::filesystem::remove(stop_file, ignored) && log)

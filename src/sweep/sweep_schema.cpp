@@ -41,6 +41,15 @@ std::vector<table::Field> sweep_probe_row(const search::SearchUnit& unit, int64_
   return row;
 }
 
-bool is_execution_column(const std::string& name) { return name == "wall_s" || name == "run" || name == "rank"; }
+const table::ColumnSpec& row_checksum_column() {
+  static const table::ColumnSpec column{
+      "row_checksum", table::ColumnKind::int64, "",
+      "FNV-1a hash (64 bits) of the row's other columns as stored; a row whose hash differs is damaged and not used"};
+  return column;
+}
+
+bool is_execution_column(const std::string& name) {
+  return name == "wall_s" || name == "run" || name == "rank" || name == row_checksum_column().name;
+}
 
 }  // namespace infersweep::sweep

@@ -10,6 +10,7 @@
 
 #include "infersweep/search/progress_meter.hpp"
 #include "infersweep/sweep/resume_plan.hpp"
+#include "infersweep/sweep/writer_lock.hpp"
 
 namespace infersweep::sweep {
 
@@ -32,10 +33,10 @@ std::string fixed(double v, int digits) {
 WriterPresence probe_writer(const std::string& results_path) {
   const std::string lock = results_path + ".lock";
   const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return WriterPresence::absent;
+  if (fd < 0) return locked_for_writing(results_path) ? WriterPresence::writing : WriterPresence::absent;
   const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
   ::close(fd);
-  return free ? WriterPresence::absent : WriterPresence::writing;
+  return free && !locked_for_writing(results_path) ? WriterPresence::absent : WriterPresence::writing;
 }
 
 std::string state_in_brief(const SweepProgress& progress, WriterPresence writer) {
@@ -93,6 +94,8 @@ std::string describe_sweep(const std::string& path, const ResultsFileContents& c
     first = false;
   }
   out << "), " << c.probes.rows() << " probes\n";
+  if (!c.damaged.empty()) out << "damaged: " << describe_damaged_rows(c) << "; a resume runs their configs again\n";
+  if (!c.rows_checked) out << "checksums: none (the file was written before rows had them); rows are read unchecked\n";
   out << "runs:\n";
   for (const auto& r : c.runs) {
     const auto end = attribute(r, "end_time");

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/common/error.hpp"
 #include "infersweep/table/column_table.hpp"
 
 namespace infersweep::sweep {
@@ -35,16 +36,40 @@ struct SweepProgress {
   double heartbeat_unix = 0;  // last time the writer committed or said it was alive
 };
 
+// A committed row whose stored checksum differs from its contents (sweep_schema.hpp).
+struct DamagedRow {
+  std::string table;      // "results" or "probes"
+  int64_t row = 0;        // its index among the table's committed rows
+  std::string config_id;  // as stored (the damage may reach it too)
+};
+
 struct ResultsFileContents {
   std::vector<table::Field> attributes;         // root attributes
   std::vector<std::vector<table::Field>> runs;  // /runs/*, in run order
   SweepProgress progress;
-  table::ColumnTable results, probes;  // committed rows only
+  table::ColumnTable results, probes;  // committed rows that are intact, without the checksum column
+  std::vector<DamagedRow> damaged;     // committed rows left out of the tables
+  bool rows_checked = true;            // false: the file has no checksums (written before them)
+};
+
+// The file still carries the mark of a writer that opened it outside SWMR mode (the end of a
+// run records its end time that way) and was killed before it closed it. Readers refuse it;
+// only a process that holds the writer lock (a resume) may clear the mark.
+class StaleWritingMark : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 // Reads a sweep file, finished, stopped, killed or still being written (SWMR read).
-// Throws InputError when the file is missing or is not a sweep file.
+// Throws InputError, as one line naming the path and the way out, when the file is missing,
+// is not a sweep file, or is damaged or truncated beyond its rows (within about a second:
+// HDF5's metadata retries are bounded).
 ResultsFileContents read_results_file(const std::string& path);
+// Clears the mark (what `h5clear -s` does). Only for a writer that holds the lock.
+void clear_writing_mark(const std::string& path);
+// "3 damaged rows (checksum differs) left out: results 2 (row 4 config ..., ...); probes 1 (...)"
+// on one line; empty when none.
+std::string describe_damaged_rows(const ResultsFileContents& contents);
 
 class ResultsFileWriter {
  public:
@@ -73,6 +98,8 @@ class ResultsFileWriter {
   int64_t probes_rows() const;
 
  private:
+  void append_and_commit(const table::ColumnTable& results, const table::ColumnTable& probes, SweepProgress progress);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

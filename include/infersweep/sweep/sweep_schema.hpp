@@ -20,6 +20,10 @@ std::vector<table::Field> sweep_result_row(const search::SearchUnit& unit, const
 std::vector<table::Field> sweep_probe_row(const search::SearchUnit& unit, int64_t sequence,
                                           const search::ProbeRecord& probe, int64_t run);
 
+// The file's last column in both tables: a checksum of each stored row (row_checksum.hpp).
+// The file module adds and checks it; the tables above and the ones read back lack it.
+const table::ColumnSpec& row_checksum_column();
+
 // Columns that describe how a row was produced rather than what it found: excluded when two
 // sweeps are compared for identical results.
 bool is_execution_column(const std::string& name);

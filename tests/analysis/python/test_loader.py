@@ -21,7 +21,10 @@ def test_results_and_probes_are_the_committed_rows_in_file_column_order(sweep_fi
         probe_rows = int(f["progress"][0]["probes_rows"])
         raw_capacity = f["results/capacity_qps"][:rows]
         raw_ids = [v.decode() for v in f["results/config_id"][:rows]]
-    assert list(sweep.results.columns) == columns
+    # The row checksum is checked on loading and dropped: it describes the stored row, not a result.
+    assert columns[-1] == analysis.results.CHECKSUM_COLUMN
+    assert list(sweep.results.columns) == columns[:-1]
+    assert sweep.checked and sweep.damaged == []
     assert len(sweep.results) == rows == sweep.progress["grid_configs"] > 0
     assert len(sweep.probes) == probe_rows == sweep.results["num_probes"].sum()
     np.testing.assert_array_equal(sweep.results["capacity_qps"].to_numpy(), raw_capacity)

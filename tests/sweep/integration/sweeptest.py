@@ -13,7 +13,7 @@ import time
 import h5py
 import numpy as np
 
-EXECUTION_COLUMNS = {"wall_s", "run", "rank"}
+EXECUTION_COLUMNS = {"wall_s", "run", "rank", "row_checksum"}
 
 INFERSWEEP = os.environ["INFERSWEEP"]
 MPIEXEC = os.environ["MPIEXEC"]

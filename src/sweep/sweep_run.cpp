@@ -5,7 +5,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -189,9 +191,11 @@ class FileLock {
  public:
   explicit FileLock(const std::string& path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw InputError("cannot create lock file " + path);
+    if (fd_ < 0) throw InputError("cannot create lock file " + path + ": " + std::strerror(errno));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int reason = errno;
       ::close(fd_);
+      if (reason != EWOULDBLOCK) throw InputError("cannot lock " + path + ": " + std::strerror(reason));
       throw InputError("another sweep is writing this file (" + path + " is locked)");
     }
   }

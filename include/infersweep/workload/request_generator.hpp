@@ -10,7 +10,7 @@ namespace infersweep::workload {
 class RequestGenerator {
  public:
   virtual ~RequestGenerator() = default;
-  virtual std::vector<RequestSpec> generate() = 0;
+  virtual GeneratedWorkload generate() = 0;
 };
 
 using RequestGeneratorRegistry = PluginRegistry<RequestGenerator, WorkloadPluginTraits, const WorkloadConfig&>;
@@ -21,6 +21,8 @@ const RequestGeneratorRegistry& builtin_request_generators();  // built once
 void validate_workload(const WorkloadConfig& config);
 
 // Validates the config, then runs the generator it names.
+GeneratedWorkload generate_workload(const WorkloadConfig& config);
+// The same, without the notes.
 std::vector<RequestSpec> generate_requests(const WorkloadConfig& config);
 
 }  // namespace infersweep::workload

@@ -79,5 +79,20 @@ TEST(VidurTable, MissingOrAmbiguousTablesAreInputErrors) {
   }
 }
 
+TEST(VidurTable, NonPositiveOrNonFinitePredictionsAreErrorsWithTheirLine) {
+  test_support::TempDir dir;
+  for (const std::string bad : {"0", "-0.25", "nan", "inf", ""}) {
+    SCOPED_TRACE(bad);
+    const auto path = dir.file("mlp_up_proj_0123abcd_predictions.csv");
+    std::ofstream(path) << "num_tokens,prediction\n1,0.5\n2," << bad << "\n";
+    try {
+      read_prediction_table(path, "mlp_up_proj", {"num_tokens"});
+      FAIL();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ":3: column 'prediction'"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace infersweep::predict

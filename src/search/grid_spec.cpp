@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -15,6 +16,7 @@
 #include "infersweep/io/file_bytes.hpp"
 #include "infersweep/sim/global_scheduler.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
+#include "infersweep/workload/length_generator.hpp"
 
 namespace fs = std::filesystem;
 
@@ -186,6 +188,36 @@ class GridReader {
     }
   }
 
+  // yaml-cpp keeps every entry of a mapping but its lookups see only the first of a repeated
+  // key, so a repeated key would silently drop the later value: reject it at every level.
+  void reject_repeated_keys(const YAML::Node& root) const {
+    std::vector<std::pair<YAML::Node, std::string>> pending{{root, ""}};  // a stack, not recursion: no depth limit
+    // An alias shares its anchor's node: each node is checked once, by where it starts, or
+    // nested aliases would make this walk exponential.
+    std::set<std::pair<int, int>> checked;
+    while (!pending.empty()) {
+      const auto [node, field] = pending.back();
+      pending.pop_back();
+      if ((node.IsSequence() || node.IsMap()) &&
+          !checked.emplace(node.Mark().pos, static_cast<int>(node.Type())).second)
+        continue;
+      if (node.IsSequence()) {
+        for (const auto& item : node) pending.emplace_back(item, field);
+      } else if (node.IsMap()) {
+        std::map<std::string, int64_t> first_line;
+        for (const auto& entry : node) {
+          if (!entry.first.IsScalar()) fail(entry.first, field, "expected a plain key");
+          const auto key = entry.first.Scalar();
+          const int64_t line = entry.first.Mark().line + 1;
+          if (const auto [it, fresh] = first_line.emplace(key, line); !fresh)
+            fail(entry.first, join(field, key),
+                 "repeated key (first given on line " + std::to_string(it->second) + ")");
+          pending.emplace_back(entry.second, join(field, key));
+        }
+      }
+    }
+  }
+
   // The entries of a required, non-empty list of mappings.
   std::vector<YAML::Node> entries(const YAML::Node& root, const std::string& key) const {
     const auto node = root[key];
@@ -239,12 +271,18 @@ std::string default_trace_dir() {
 GridSpec parse_grid_text(const std::string& text, const std::string& source, const std::string& base_dir,
                          const GridPaths& paths) {
   GridReader r(source);
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw InputError::in_file(source, e.mark.line + 1, "yaml", e.msg);
   }
+  // A later document would be ignored: a grid is one document.
+  if (documents.size() > 1)
+    throw InputError::in_file(source, std::max(0, documents[1].Mark().line) + 1, "yaml",
+                              "a second YAML document (after '---'); a grid file holds one document");
+  const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
+  r.reject_repeated_keys(root);
   if (!root.IsMap()) throw InputError::in_file(source, 0, "grid", "expected a YAML mapping with models, traces, ...");
   r.check_keys(root,
                {"models", "traces", "clusters", "schedulers", "tp_dimensions", "pp_dimensions", "batch_sizes",
@@ -284,10 +322,14 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
     const auto file = r.text(n, "trace_file", "traces", true);
     t.trace_file = resolve_file(file, base_dir, resolved_trace_dir);
     std::error_code ec;
+    if (fs::is_directory(t.trace_file, ec))
+      r.fail(n["trace_file"], "traces.trace_file", "'" + t.trace_file + "' is a directory, expected a trace file");
     if (!fs::is_regular_file(t.trace_file, ec))
       r.fail(n["trace_file"], "traces.trace_file",
              "'" + file + "' not found (looked next to the grid file and in the trace directory '" +
                  resolved_trace_dir + "'; set trace_dir, --trace-dir or $INFERSWEEP_TRACE_DIR)");
+    // Its content is checked now, not when the first config of the grid runs it.
+    workload::read_length_trace(t.trace_file);
     t.max_seq_len = r.integer(n, "max_seq_len", "traces", false, 4096, 2);
     t.num_requests = r.integer(n, "num_requests", "traces", false, 16000, 1);
     t.start_qps = r.number(n, "start_qps", "traces", true, 1, 0);
@@ -363,6 +405,8 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
 }
 
 GridSpec read_grid_file(const std::string& path, const GridPaths& paths) {
+  if (std::error_code ec; fs::is_directory(path, ec))
+    throw InputError::setting("grid", "'" + path + "' is a directory, expected a grid file");
   const auto bytes = io::try_read_file_bytes(path);
   if (!bytes) throw InputError::setting("grid", "cannot read '" + path + "'");
   const auto base = fs::path(path).parent_path().string();

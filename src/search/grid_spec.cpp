@@ -1,5 +1,6 @@
 #include "infersweep/search/grid_spec.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
@@ -232,6 +234,31 @@ class GridReader {
   std::string source_;
 };
 
+// Where a YAML document starts, by the parser's events (nothing else is kept).
+class DocumentStart : public YAML::EventHandler {
+ public:
+  int64_t line = 0;  // 1-based; 0 when no document started
+  void OnDocumentStart(const YAML::Mark& mark) override { line = mark.line + 1; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The line where a second document starts, 0 if there is none. The parser is asked for two
+// documents at most: yaml-cpp's LoadAll can loop forever on malformed input (",,,a:\n -").
+int64_t second_document_line(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStart first, second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return 0;
+  return std::max<int64_t>(second.line, 1);
+}
+
 std::string resolve_file(const std::string& file, const std::string& base_dir, const std::string& trace_dir) {
   const fs::path p(file);
   if (p.is_absolute()) return file;
@@ -271,17 +298,18 @@ std::string default_trace_dir() {
 GridSpec parse_grid_text(const std::string& text, const std::string& source, const std::string& base_dir,
                          const GridPaths& paths) {
   GridReader r(source);
-  std::vector<YAML::Node> documents;
+  YAML::Node root;
+  int64_t second_document = 0;
   try {
-    documents = YAML::LoadAll(text);
+    root = YAML::Load(text);
+    second_document = second_document_line(text);
   } catch (const YAML::Exception& e) {
     throw InputError::in_file(source, e.mark.line + 1, "yaml", e.msg);
   }
-  // A later document would be ignored: a grid is one document.
-  if (documents.size() > 1)
-    throw InputError::in_file(source, std::max(0, documents[1].Mark().line) + 1, "yaml",
-                              "a second YAML document (after '---'); a grid file holds one document");
-  const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
+  // YAML::Load reads the first document only: a later one would be ignored.
+  if (second_document > 0)
+    throw InputError::in_file(source, second_document, "yaml",
+                              "a second YAML document; a grid file holds one document");
   r.reject_repeated_keys(root);
   if (!root.IsMap()) throw InputError::in_file(source, 0, "grid", "expected a YAML mapping with models, traces, ...");
   r.check_keys(root,
@@ -363,7 +391,7 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
       r.fail(n["scheduler"], "schedulers.scheduler",
              "unknown scheduler '" + s.scheduler + "' (expected one of: " + schedulers.names_joined() + ")");
     const auto& traits = schedulers.traits("scheduler", s.scheduler);
-    auto reads = [&traits](const std::vector<std::string>& names, const std::string& name) {
+    auto reads = [](const std::vector<std::string>& names, const std::string& name) {
       return std::find(names.begin(), names.end(), name) != names.end();
     };
     r.settings<sim::SchedulerConfig>(n, "schedulers", sim::scheduler_settings(),

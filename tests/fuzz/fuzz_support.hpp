@@ -15,15 +15,29 @@
 
 namespace infersweep::fuzz {
 
-// A folder of this process's own under $TMPDIR (or /tmp), created on first use.
-inline const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path dir = [] {
+// A folder of this process's own under $TMPDIR (or /tmp), created on first use and removed at exit.
+class ScratchDir {
+ public:
+  ScratchDir() {
     const char* tmp = std::getenv("TMPDIR");
-    auto path = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("infersweep-fuzz-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(path);
-    return path;
-  }();
-  return dir;
+    path_ = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("infersweep-fuzz-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline const std::filesystem::path& scratch_dir() {
+  static const ScratchDir dir;
+  return dir.path();
 }
 
 // Writes the input to `name` in the scratch folder and returns its path.

@@ -200,7 +200,7 @@ class DamagedInputs(unittest.TestCase):
                 ("truncated", good[:good.index(b"schedulers")], {1}, None),
                 ("binary", BINARY, {1}, None),
                 ("repeated key", good + b"batch_sizes: [16]\n", {1}, 18),
-                ("second document", good + b"---\nseed: 3\n", {1}, 19),
+                ("second document", good + b"---\nseed: 3\n", {1}, 18),
                 ("bom", BOM + good, {0}, None)]:
             with self.subTest(kind=kind):
                 grid = self.write("grid.yaml", data)

@@ -67,10 +67,12 @@ PredictionTable read_prediction_table(const std::string& path, const std::string
         throw InputError::in_file(path, table.line_of(row), key_columns[i], "expected a whole number key");
       k[i] = static_cast<int64_t>(v);
     }
+    // Zero is one of Vidur's own answers (attn_kv_cache_save without a measured column), so
+    // only negative times are refused; as_double refuses non-finite ones.
     const double ms = table.as_double(row, prediction);
-    if (!(ms > 0))
+    if (!(ms >= 0))
       throw InputError::in_file(path, table.line_of(row), "column 'prediction'",
-                                "expected a positive time in ms, got " + format_double(ms));
+                                "expected a non-negative time in ms, got " + format_double(ms));
     out.values[keys.size() == 2 ? pack(k[0], k[1]) : static_cast<uint64_t>(k[0])] = ms;
     out.max_key0 = std::max(out.max_key0, k[0]);
   }

@@ -79,9 +79,12 @@ TEST(VidurTable, MissingOrAmbiguousTablesAreInputErrors) {
   }
 }
 
-TEST(VidurTable, NonPositiveOrNonFinitePredictionsAreErrorsWithTheirLine) {
+TEST(VidurTable, NegativeOrNonFinitePredictionsAreErrorsWithTheirLine) {
   test_support::TempDir dir;
-  for (const std::string bad : {"0", "-0.25", "nan", "inf", ""}) {
+  const auto zero = dir.file("attn_kv_cache_save_0123abcd_predictions.csv");
+  std::ofstream(zero) << "num_tokens,prediction\n1,0\n2,0.0\n";  // Vidur's own tables hold zeros
+  EXPECT_EQ(read_prediction_table(zero, "attn_kv_cache_save", {"num_tokens"}).at(2, 0, false), 0.0);
+  for (const std::string bad : {"-0.25", "-1e-300", "nan", "inf", ""}) {
     SCOPED_TRACE(bad);
     const auto path = dir.file("mlp_up_proj_0123abcd_predictions.csv");
     std::ofstream(path) << "num_tokens,prediction\n1,0.5\n2," << bad << "\n";

@@ -181,6 +181,14 @@ class DamagedInputs(unittest.TestCase):
             with self.subTest(kind=kind):
                 copy = profiling_with(data)
                 self.check(report(copy), {1}, os.path.join(copy, mlp), line)
+        with self.subTest(kind="faster than the GPU's peak"):
+            up = lines[0].split(b",").index(b"time_stats.mlp_up_proj.median")
+            cells = lines[1].split(b",")
+            cells[up] = b"%.9g" % (float(cells[up]) / 1000)
+            copy = profiling_with(b"\n".join([lines[0], b",".join(cells)] + lines[2:]))
+            done = self.run_command(report(copy))
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertIn(f"warning: {os.path.join(copy, mlp)}:2: mlp_up_proj takes", done.stdout.decode())
         with self.subTest(kind="a file for the directory"):
             not_a_dir = self.write("profiling", b"")
             self.check(report(not_a_dir), {1}, not_a_dir)

@@ -10,6 +10,7 @@
 #include "infersweep/cli/simulate_command.hpp"
 #include "infersweep/cli/sweep_command.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/sweep/provenance.hpp"
 
 namespace {
@@ -61,16 +62,19 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    std::cerr << "infersweep: unknown command '" << command << "'\n" << kUsage;
+    std::cerr << "infersweep: unknown command '" << infersweep::printable(command) << "'\n" << kUsage;
     return 1;
   } catch (const infersweep::InputError& e) {
-    std::cerr << "infersweep " << command << ": error: " << infersweep::cli::describe_error(e) << "\n";
+    std::cerr << "infersweep " << infersweep::printable(command) << ": error: " << infersweep::cli::describe_error(e)
+              << "\n";
     return 1;
   } catch (const infersweep::SimulationError& e) {
-    std::cerr << "infersweep " << command << ": simulation failed: " << e.what() << "\n";
+    std::cerr << "infersweep " << infersweep::printable(command)
+              << ": simulation failed: " << infersweep::printable(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "infersweep " << command << ": internal error: " << e.what() << "\n";
+    std::cerr << "infersweep " << infersweep::printable(command)
+              << ": internal error: " << infersweep::printable(e.what()) << "\n";
     return 4;
   }
 }

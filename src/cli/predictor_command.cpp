@@ -15,6 +15,7 @@
 #include "infersweep/config/output_location.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
+#include "infersweep/predict/profile_plausibility.hpp"
 #include "infersweep/sim/simulation_config.hpp"
 #include "infersweep/spec/spec_catalog.hpp"
 
@@ -64,6 +65,20 @@ std::string percent(double v) {
   return buf;
 }
 
+// Warnings, in the report itself, about profiled rows faster than the GPU's peak allows.
+void print_implausible_times(const std::vector<predict::ImplausibleTime>& rows, const spec::GpuSpec& gpu) {
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < rows.size() && i < kShown; ++i) {
+    const auto& r = rows[i];
+    print(
+        "warning: %s:%lld: %s takes %s ms for %s tokens, faster than its FLOPs at the %s peak of %s TFLOP/s (%s ms)\n",
+        printable(r.source).c_str(), static_cast<long long>(r.line), r.op.c_str(), format_double(r.measured_ms).c_str(),
+        format_double(r.num_tokens).c_str(), gpu.name.c_str(), format_double(gpu.fp16_tflops).c_str(),
+        format_double(r.bound_ms).c_str());
+  }
+  if (rows.size() > kShown) print("warning: %zu more implausible rows\n", rows.size() - kShown);
+}
+
 int report(const std::vector<std::string>& args) {
   ReportOptions o;
   sim::SimulationConfig config;
@@ -111,6 +126,8 @@ int report(const std::vector<std::string>& args) {
         << io::csv_quote(p.chosen) << ',' << (p.selection.candidates.empty() ? "" : percent(p.selection.cv_mape)) << ','
         << p.selection.folds << ',' << io::csv_quote(candidates) << '\n';
   }
+  print_implausible_times(predict::find_implausible_times(predict::read_mlp_profile(inputs.mlp_file, c.model, tp), c),
+                          c.gpu);
   const auto& cal = state->calibration;
   const auto& rp = cal.parameters;
   print(

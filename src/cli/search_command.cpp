@@ -56,8 +56,7 @@ struct GridCount {
 
   // The totals, then the distinct skip reasons with their counts, most frequent first.
   void print(const std::string& grid, std::ostream& out) const {
-    out << grid << ": " << configs << " configs, " << runnable << " to search, " << configs - runnable
-        << " skipped\n";
+    out << grid << ": " << configs << " configs, " << runnable << " to search, " << configs - runnable << " skipped\n";
     std::vector<std::pair<std::string, int64_t>> sorted(skip_reasons.begin(), skip_reasons.end());
     std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     for (const auto& [reason, count] : sorted) out << "  skipped " << count << " x: " << reason << "\n";

@@ -109,6 +109,7 @@ int run_simulate(const std::vector<std::string>& args) {
     std::cerr << "warning: " << summary.predictor_out_of_grid_lookups
               << " operator lookups fell outside the prediction grid and were extrapolated with the polynomial "
                  "model (widen --prediction-max-* to cover them)\n";
+  for (const auto& note : workload::describe_notes(setup.workload_notes)) std::cerr << "warning: " << note << "\n";
   const auto written = io::write_simulation_outputs(simulation, summary, options.outputs.output_dir);
   if (!options.outputs.quiet) {
     io::print_summary_table(simulation, summary, std::cout);

@@ -48,7 +48,7 @@ CsvTable CsvTable::read(const std::string& path) { return parse(read_file_bytes(
 CsvTable CsvTable::parse(const std::string& text, const std::string& source_name) {
   CsvTable table;
   table.path_ = source_name;
-  std::istringstream in(text);
+  std::istringstream in(std::string(strip_utf8_bom(text)));
   std::string line;
   int64_t line_number = 0;
   while (std::getline(in, line)) {
@@ -84,8 +84,10 @@ size_t CsvTable::column(const std::string& name) const {
   throw InputError::in_file(path_, 1, "column '" + name + "'", "missing from the header (columns: " + available + ")");
 }
 
+std::string CsvTable::field(size_t column) const { return "column '" + header_[column] + "'"; }
+
 std::string CsvTable::where(size_t row, size_t column) const {
-  return path_ + ":" + std::to_string(lines_[row]) + ": column '" + header_[column] + "'";
+  return path_ + ":" + std::to_string(lines_[row]) + ": " + field(column);
 }
 
 double CsvTable::as_double(size_t row, size_t column) const {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -20,8 +22,17 @@ std::optional<std::string> try_read_file_bytes(const std::string& path) {
 }
 
 std::string read_file_bytes(const std::string& path) {
+  std::error_code ec;
+  // A directory opens as a stream on Linux and reads as nothing: name it instead.
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError::in_file(path, 0, "", "is a directory, expected a file");
+  errno = 0;
   auto bytes = try_read_file_bytes(path);
-  if (!bytes) throw InputError::in_file(path, 0, "", "cannot open file");
+  if (!bytes) {
+    const int reason = errno;
+    throw InputError::in_file(path, 0, "",
+                              "cannot open file" + (reason != 0 ? ": " + std::string(std::strerror(reason)) : ""));
+  }
   return std::move(*bytes);
 }
 

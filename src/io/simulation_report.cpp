@@ -71,6 +71,9 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
       .value("end_time_s", s.end_time_s)
       .value("hit_time_limit", s.hit_time_limit)
       .value("predictor_out_of_grid_lookups", s.predictor_out_of_grid_lookups)
+      .value("requests_cut_to_max_tokens", setup.workload_notes.cut_to_max_tokens)
+      .value("requests_reusing_length_trace", setup.workload_notes.length_trace_reused)
+      .value("out_of_order_arrivals", setup.workload_notes.out_of_order_arrivals)
       .value("completed_per_second", s.completed_per_second)
       .value("output_tokens_per_second", s.output_tokens_per_second)
       .end_object();
@@ -189,6 +192,12 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
                 static_cast<long long>(s.num_restarts), static_cast<long long>(s.num_batches), s.end_time_s,
                 s.hit_time_limit ? " (time limit reached)" : "");
   out << line;
+  if (setup.workload_notes.cut_to_max_tokens > 0) {
+    std::snprintf(line, sizeof line, "requests cut to --max-tokens %lld: %lld\n",
+                  static_cast<long long>(c.workload.max_tokens),
+                  static_cast<long long>(setup.workload_notes.cut_to_max_tokens));
+    out << line;
+  }
   std::snprintf(line, sizeof line, "%-26s %10s %10s %10s %10s %10s\n", "metric (s)", "mean", "p50", "p90", "p99",
                 "max");
   out << line;

@@ -73,11 +73,30 @@ std::vector<size_t> select_rows(const io::CsvTable& table, const std::vector<Con
   }
   if (selected.empty()) {
     std::string held;
-    for (const auto& p : present) held += "\n  " + p;
+    for (const auto& p : present) held += (held.empty() ? " " : "; ") + p;
     throw InputError::in_file(table.path(), 0, "rows",
                               "no rows with " + describe(conditions) + (held.empty() ? "" : "; the file has:" + held));
   }
   return selected;
+}
+
+// A profiled time: a median or mean in ms. Zero, negative or non-finite times cannot come from
+// a measurement and would make every prediction wrong, so they stop the read.
+double read_time(const io::CsvTable& table, size_t row, size_t column) {
+  const double ms = table.as_double(row, column);
+  if (!(ms > 0))
+    throw InputError::in_file(table.path(), table.line_of(row), table.field(column),
+                              "expected a positive time in ms, got " + format_double(ms));
+  return ms;
+}
+
+// A size feature (tokens, batch size, bytes): a count, so never negative.
+double read_size(const io::CsvTable& table, size_t row, size_t column) {
+  const double value = table.as_double(row, column);
+  if (value < 0)
+    throw InputError::in_file(table.path(), table.line_of(row), table.field(column),
+                              "expected a non-negative size, got " + format_double(value));
+  return value;
 }
 
 TrainingSet make_set(const io::CsvTable& table, const std::string& op, const std::vector<Condition>& conditions,
@@ -110,8 +129,8 @@ TrainingSet read_collective(const std::string& path, const spec::ModelSpec& mode
   auto set = make_set(table, collective, conditions, {"num_tokens"}, rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto r = static_cast<Eigen::Index>(i);
-    set.features(r, 0) = table.as_double(rows[i], size_column) / static_cast<double>(model.hidden_size) / 2.0;
-    set.target(r) = table.as_double(rows[i], target_column);
+    set.features(r, 0) = read_size(table, rows[i], size_column) / static_cast<double>(model.hidden_size) / 2.0;
+    set.target(r) = read_time(table, rows[i], target_column);
     set.lines.push_back(table.line_of(rows[i]));
   }
   return set;
@@ -156,9 +175,9 @@ std::vector<TrainingSet> read_mlp_profile(const std::string& path, const spec::M
     auto set = make_set(table, op, conditions, {"num_tokens"}, rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto r = static_cast<Eigen::Index>(i);
-      set.features(r, 0) = table.as_double(rows[i], tokens);
+      set.features(r, 0) = read_size(table, rows[i], tokens);
       const bool empty = column && trim(table.cell(rows[i], *column)).empty();
-      set.target(r) = !column || (optional && empty) ? 0.0 : table.as_double(rows[i], *column);
+      set.target(r) = !column || (optional && empty) ? 0.0 : read_time(table, rows[i], *column);
       set.lines.push_back(table.line_of(rows[i]));
     }
     sets.push_back(std::move(set));
@@ -180,7 +199,7 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
   const auto save_target = table.find_column("time_stats.attn_kv_cache_save.median");
 
   std::vector<size_t> decode_rows, prefill_rows;
-  for (auto row : rows) (table.as_double(row, chunk) == 0 ? decode_rows : prefill_rows).push_back(row);
+  for (auto row : rows) (read_size(table, row, chunk) == 0 ? decode_rows : prefill_rows).push_back(row);
   auto decode_conditions = conditions, prefill_conditions = conditions;
   decode_conditions.push_back(number("prefill_chunk_size", 0));
   prefill_conditions.push_back({"prefill_chunk_size", "> 0", Condition::Kind::text});
@@ -195,9 +214,9 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
       make_set(table, "attn_decode", decode_conditions, {"batch_size", "kv_cache_size"}, decode_rows.size());
   for (size_t i = 0; i < decode_rows.size(); ++i) {
     const auto r = static_cast<Eigen::Index>(i);
-    profile.decode.features(r, 0) = table.as_double(decode_rows[i], batch);
-    profile.decode.features(r, 1) = table.as_double(decode_rows[i], kv);
-    profile.decode.target(r) = table.as_double(decode_rows[i], decode_target);
+    profile.decode.features(r, 0) = read_size(table, decode_rows[i], batch);
+    profile.decode.features(r, 1) = read_size(table, decode_rows[i], kv);
+    profile.decode.target(r) = read_time(table, decode_rows[i], decode_target);
     profile.decode.lines.push_back(table.line_of(decode_rows[i]));
   }
   profile.prefill = make_set(table, "attn_prefill", prefill_conditions, {"kv_cache_size", "prefill_chunk_size_squared"},
@@ -205,17 +224,18 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
   for (size_t i = 0; i < prefill_rows.size(); ++i) {
     const auto r = static_cast<Eigen::Index>(i);
     const double c = table.as_double(prefill_rows[i], chunk);
-    profile.prefill.features(r, 0) = table.as_double(prefill_rows[i], kv);
+    profile.prefill.features(r, 0) = read_size(table, prefill_rows[i], kv);
     profile.prefill.features(r, 1) = c * c;
-    profile.prefill.target(r) = table.as_double(prefill_rows[i], prefill_target);
+    profile.prefill.target(r) = read_time(table, prefill_rows[i], prefill_target);
     profile.prefill.lines.push_back(table.line_of(prefill_rows[i]));
   }
   if (save_target) {
     profile.kv_cache_save = make_set(table, "attn_kv_cache_save", conditions, {"num_tokens"}, rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto r = static_cast<Eigen::Index>(i);
-      profile.kv_cache_save.features(r, 0) = std::max(table.as_double(rows[i], chunk), table.as_double(rows[i], batch));
-      profile.kv_cache_save.target(r) = table.as_double(rows[i], *save_target);
+      profile.kv_cache_save.features(r, 0) =
+          std::max(read_size(table, rows[i], chunk), read_size(table, rows[i], batch));
+      profile.kv_cache_save.target(r) = read_time(table, rows[i], *save_target);
       profile.kv_cache_save.lines.push_back(table.line_of(rows[i]));
     }
   }
@@ -252,8 +272,8 @@ std::vector<TrainingSet> read_cpu_overhead_profile(const std::string& path, cons
     auto set = make_set(table, op, conditions, {"batch_size"}, rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto r = static_cast<Eigen::Index>(i);
-      set.features(r, 0) = table.as_double(rows[i], batch);
-      set.target(r) = table.as_double(rows[i], column);
+      set.features(r, 0) = read_size(table, rows[i], batch);
+      set.target(r) = read_time(table, rows[i], column);
       set.lines.push_back(table.line_of(rows[i]));
     }
     sets.push_back(std::move(set));

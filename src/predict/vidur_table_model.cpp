@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 
@@ -40,7 +41,7 @@ std::string find_prediction_table(const std::string& dir, const std::string& op)
                                                           "' (Vidur writes these to its cache directory)");
   if (found.size() > 1) {
     std::string list;
-    for (const auto& f : found) list += "\n  " + f;
+    for (const auto& f : found) list += (list.empty() ? " " : ", ") + f;
     throw InputError::setting("prediction-table-dir", "several tables for " + op + " in '" + dir +
                                                           "'; keep the set of one configuration:" + list);
   }
@@ -66,7 +67,12 @@ PredictionTable read_prediction_table(const std::string& path, const std::string
         throw InputError::in_file(path, table.line_of(row), key_columns[i], "expected a whole number key");
       k[i] = static_cast<int64_t>(v);
     }
+    // Zero is one of Vidur's own answers (attn_kv_cache_save without a measured column), so
+    // only negative times are refused; as_double refuses non-finite ones.
     const double ms = table.as_double(row, prediction);
+    if (!(ms >= 0))
+      throw InputError::in_file(path, table.line_of(row), "column 'prediction'",
+                                "expected a non-negative time in ms, got " + format_double(ms));
     out.values[keys.size() == 2 ? pack(k[0], k[1]) : static_cast<uint64_t>(k[0])] = ms;
     out.max_key0 = std::max(out.max_key0, k[0]);
   }

@@ -1,5 +1,6 @@
 #include "infersweep/search/grid_spec.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -7,14 +8,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/io/file_bytes.hpp"
 #include "infersweep/sim/global_scheduler.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
+#include "infersweep/workload/length_generator.hpp"
 
 namespace fs = std::filesystem;
 
@@ -186,6 +190,36 @@ class GridReader {
     }
   }
 
+  // yaml-cpp keeps every entry of a mapping but its lookups see only the first of a repeated
+  // key, so a repeated key would silently drop the later value: reject it at every level.
+  void reject_repeated_keys(const YAML::Node& root) const {
+    std::vector<std::pair<YAML::Node, std::string>> pending{{root, ""}};  // a stack, not recursion: no depth limit
+    // An alias shares its anchor's node: each node is checked once, by where it starts, or
+    // nested aliases would make this walk exponential.
+    std::set<std::pair<int, int>> checked;
+    while (!pending.empty()) {
+      const auto [node, field] = pending.back();
+      pending.pop_back();
+      if ((node.IsSequence() || node.IsMap()) &&
+          !checked.emplace(node.Mark().pos, static_cast<int>(node.Type())).second)
+        continue;
+      if (node.IsSequence()) {
+        for (const auto& item : node) pending.emplace_back(item, field);
+      } else if (node.IsMap()) {
+        std::map<std::string, int64_t> first_line;
+        for (const auto& entry : node) {
+          if (!entry.first.IsScalar()) fail(entry.first, field, "expected a plain key");
+          const auto key = entry.first.Scalar();
+          const int64_t line = entry.first.Mark().line + 1;
+          if (const auto [it, fresh] = first_line.emplace(key, line); !fresh)
+            fail(entry.first, join(field, key),
+                 "repeated key (first given on line " + std::to_string(it->second) + ")");
+          pending.emplace_back(entry.second, join(field, key));
+        }
+      }
+    }
+  }
+
   // The entries of a required, non-empty list of mappings.
   std::vector<YAML::Node> entries(const YAML::Node& root, const std::string& key) const {
     const auto node = root[key];
@@ -199,6 +233,31 @@ class GridReader {
  private:
   std::string source_;
 };
+
+// Where a YAML document starts, by the parser's events (nothing else is kept).
+class DocumentStart : public YAML::EventHandler {
+ public:
+  int64_t line = 0;  // 1-based; 0 when no document started
+  void OnDocumentStart(const YAML::Mark& mark) override { line = mark.line + 1; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The line where a second document starts, 0 if there is none. The parser is asked for two
+// documents at most: yaml-cpp's LoadAll can loop forever on malformed input (",,,a:\n -").
+int64_t second_document_line(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStart first, second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return 0;
+  return std::max<int64_t>(second.line, 1);
+}
 
 std::string resolve_file(const std::string& file, const std::string& base_dir, const std::string& trace_dir) {
   const fs::path p(file);
@@ -240,11 +299,18 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
                          const GridPaths& paths) {
   GridReader r(source);
   YAML::Node root;
+  int64_t second_document = 0;
   try {
     root = YAML::Load(text);
+    second_document = second_document_line(text);
   } catch (const YAML::Exception& e) {
     throw InputError::in_file(source, e.mark.line + 1, "yaml", e.msg);
   }
+  // YAML::Load reads the first document only: a later one would be ignored.
+  if (second_document > 0)
+    throw InputError::in_file(source, second_document, "yaml",
+                              "a second YAML document; a grid file holds one document");
+  r.reject_repeated_keys(root);
   if (!root.IsMap()) throw InputError::in_file(source, 0, "grid", "expected a YAML mapping with models, traces, ...");
   r.check_keys(root,
                {"models", "traces", "clusters", "schedulers", "tp_dimensions", "pp_dimensions", "batch_sizes",
@@ -284,10 +350,14 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
     const auto file = r.text(n, "trace_file", "traces", true);
     t.trace_file = resolve_file(file, base_dir, resolved_trace_dir);
     std::error_code ec;
+    if (fs::is_directory(t.trace_file, ec))
+      r.fail(n["trace_file"], "traces.trace_file", "'" + t.trace_file + "' is a directory, expected a trace file");
     if (!fs::is_regular_file(t.trace_file, ec))
       r.fail(n["trace_file"], "traces.trace_file",
              "'" + file + "' not found (looked next to the grid file and in the trace directory '" +
                  resolved_trace_dir + "'; set trace_dir, --trace-dir or $INFERSWEEP_TRACE_DIR)");
+    // Its content is checked now, not when the first config of the grid runs it.
+    workload::read_length_trace(t.trace_file);
     t.max_seq_len = r.integer(n, "max_seq_len", "traces", false, 4096, 2);
     t.num_requests = r.integer(n, "num_requests", "traces", false, 16000, 1);
     t.start_qps = r.number(n, "start_qps", "traces", true, 1, 0);
@@ -321,7 +391,7 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
       r.fail(n["scheduler"], "schedulers.scheduler",
              "unknown scheduler '" + s.scheduler + "' (expected one of: " + schedulers.names_joined() + ")");
     const auto& traits = schedulers.traits("scheduler", s.scheduler);
-    auto reads = [&traits](const std::vector<std::string>& names, const std::string& name) {
+    auto reads = [](const std::vector<std::string>& names, const std::string& name) {
       return std::find(names.begin(), names.end(), name) != names.end();
     };
     r.settings<sim::SchedulerConfig>(n, "schedulers", sim::scheduler_settings(),
@@ -363,6 +433,8 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
 }
 
 GridSpec read_grid_file(const std::string& path, const GridPaths& paths) {
+  if (std::error_code ec; fs::is_directory(path, ec))
+    throw InputError::setting("grid", "'" + path + "' is a directory, expected a grid file");
   const auto bytes = io::try_read_file_bytes(path);
   if (!bytes) throw InputError::setting("grid", "cannot read '" + path + "'");
   const auto base = fs::path(path).parent_path().string();

@@ -179,7 +179,9 @@ SimulationSetup plan_simulation(const SimulationConfig& config, const spec::Spec
 SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
                                    const ReplicaSchedulerRegistry& schedulers) {
   auto setup = plan_simulation(config, catalog, schedulers);
-  setup.requests = workload::generate_requests(config.workload);
+  auto workload = workload::generate_workload(config.workload);
+  setup.requests = std::move(workload.requests);
+  setup.workload_notes = std::move(workload.notes);
   return setup;
 }
 

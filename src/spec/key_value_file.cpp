@@ -14,7 +14,7 @@ KeyValueFile KeyValueFile::read(const std::string& path) { return parse(io::read
 KeyValueFile KeyValueFile::parse(const std::string& text, const std::string& source_name) {
   KeyValueFile file;
   file.path_ = source_name;
-  std::istringstream in(text);
+  std::istringstream in(std::string(strip_utf8_bom(text)));
   std::string raw;
   int64_t line = 0;
   while (std::getline(in, raw)) {

@@ -59,7 +59,9 @@ WriterLock::WriterLock(const std::string& out) {
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) throw InputError("cannot create lock file " + lock + ": " + std::strerror(errno));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int reason = errno;
     ::close(lock_fd_);
+    if (reason != EWOULDBLOCK) throw InputError("cannot lock " + lock + ": " + std::strerror(reason));
     throw InputError("another sweep is writing this file (" + lock + " is locked)");
   }
   // The file itself, while it is the one under the name `out` (a writer may rename a new file

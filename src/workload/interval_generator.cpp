@@ -1,5 +1,7 @@
 #include "infersweep/workload/interval_generator.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "infersweep/common/error.hpp"
@@ -40,31 +42,42 @@ class GammaIntervalGenerator : public IntervalGenerator {
   double shape_ = 1, scale_ = 1;
 };
 
-// Intervals between successive arrival timestamps of a CSV (column arrived_at, seconds).
+// Intervals between successive arrival timestamps of a CSV (column arrived_at, seconds), taken
+// in time order like trace_replay's.
 class TraceIntervalGenerator : public IntervalGenerator {
  public:
   explicit TraceIntervalGenerator(const WorkloadConfig& c) {
     const auto table = io::CsvTable::read(c.interval_trace_file);
-    const size_t col = table.column("arrived_at");
-    double previous = 0;
+    const size_t column = table.column("arrived_at");
+    std::vector<double> times;
     for (size_t row = 0; row < table.num_rows(); ++row) {
-      const double t = table.as_double(row, col);
-      if (row > 0) {
-        if (t < previous)
-          throw InputError::in_file(table.path(), table.line_of(row), "arrived_at", "timestamps must not decrease");
-        intervals_.push_back((t - previous) * c.time_scale);
-      }
-      previous = t;
+      times.push_back(table.as_double(row, column));
+      if (row > 0 && times[row] < times[row - 1]) note_out_of_order_arrival(notes_, table.path(), table.line_of(row));
+    }
+    std::stable_sort(times.begin(), times.end());
+    for (size_t i = 1; i < times.size(); ++i) {
+      const double interval = (times[i] - times[i - 1]) * c.time_scale;
+      if (!std::isfinite(interval))
+        throw InputError::in_file(table.path(), 0, "column 'arrived_at'",
+                                  "an interval times --time-scale is not a finite number of seconds");
+      intervals_.push_back(interval);
     }
   }
   std::optional<double> next() override {
     if (next_ >= intervals_.size()) return std::nullopt;
     return intervals_[next_++];
   }
+  void add_notes(WorkloadNotes& notes) const override {
+    if (notes_.out_of_order_arrivals == 0) return;
+    notes.out_of_order_arrivals += notes_.out_of_order_arrivals;
+    notes.out_of_order_file = notes_.out_of_order_file;
+    notes.first_out_of_order_line = notes_.first_out_of_order_line;
+  }
 
  private:
   std::vector<double> intervals_;
   size_t next_ = 0;
+  WorkloadNotes notes_;
 };
 
 }  // namespace

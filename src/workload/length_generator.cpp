@@ -4,9 +4,14 @@
 #include <cmath>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/io/csv_table.hpp"
 
 namespace infersweep::workload {
+
+int64_t scale_count(int64_t count, double scale) {
+  return static_cast<int64_t>(std::min(static_cast<double>(count) * scale, static_cast<double>(kMaxRequestTokens)));
+}
 
 TokenCounts clip_proportionally(int64_t prefill, int64_t decode, int64_t max_tokens) {
   const int64_t total = prefill + decode;
@@ -101,34 +106,54 @@ class ZipfLengthGenerator : public LengthGenerator {
 };
 
 // Serves (prompt, output) pairs from a CSV in a seeded random order, each pair scaled and
-// clipped to max_tokens, without replacement.
+// clipped to max_tokens. A trace shorter than the workload is served again in the same order
+// (Vidur stops with an error there).
 class TraceLengthGenerator : public LengthGenerator {
  public:
   explicit TraceLengthGenerator(const WorkloadConfig& c) : path_(c.length_trace_file) {
     const auto rows = c.length_trace_rows ? c.length_trace_rows : read_length_trace(c.length_trace_file);
-    counts_.reserve(rows->size());
-    for (const auto& row : *rows)
-      counts_.push_back(clip_proportionally(static_cast<int64_t>(row.prefill * c.prefill_scale),
-                                            static_cast<int64_t>(row.decode * c.decode_scale), c.max_tokens));
-    if (counts_.empty()) throw InputError::in_file(path_, 0, "", "trace has no rows");
+    rows_.reserve(rows->size());
+    for (const auto& row : *rows) {
+      const int64_t p = scale_count(row.prefill, c.prefill_scale), d = scale_count(row.decode, c.decode_scale);
+      rows_.push_back({clip_proportionally(p, d, c.max_tokens), p + d > c.max_tokens});
+    }
+    if (rows_.empty()) throw InputError::in_file(path_, 0, "", "trace has no rows");
     RandomStream rng(c.seed, "length.trace_shuffle");
-    for (size_t i = counts_.size() - 1; i > 0; --i) std::swap(counts_[i], counts_[rng.uniform_index(i + 1)]);
+    for (size_t i = rows_.size() - 1; i > 0; --i) std::swap(rows_[i], rows_[rng.uniform_index(i + 1)]);
   }
   TokenCounts next() override {
-    if (next_ >= counts_.size())
-      throw InputError::in_file(
-          path_, 0, "",
-          "trace has only " + std::to_string(counts_.size()) + " rows, fewer than the requests asked for");
-    return counts_[next_++];
+    const auto& row = rows_[served_ % rows_.size()];
+    ++served_;
+    if (row.cut) ++cut_;
+    return row.counts;
+  }
+  void add_notes(WorkloadNotes& notes) const override {
+    notes.cut_to_max_tokens += cut_;
+    notes.length_trace_rows = static_cast<int64_t>(rows_.size());
+    notes.length_trace_reused += served_ > rows_.size() ? static_cast<int64_t>(served_ - rows_.size()) : 0;
   }
 
  private:
+  struct Row {
+    TokenCounts counts;
+    bool cut = false;  // longer than max_tokens before the clip
+  };
   std::string path_;
-  std::vector<TokenCounts> counts_;
-  size_t next_ = 0;
+  std::vector<Row> rows_;
+  size_t served_ = 0;
+  int64_t cut_ = 0;
 };
 
 }  // namespace
+
+int64_t read_token_count(const io::CsvTable& table, size_t row, size_t column) {
+  const int64_t count = table.as_int64(row, column);
+  if (count < 0 || count > kMaxRequestTokens)
+    throw InputError::in_file(
+        table.path(), table.line_of(row), table.field(column),
+        "expected a token count in [0, " + format_count(kMaxRequestTokens) + "], got " + std::to_string(count));
+  return count;
+}
 
 std::shared_ptr<const std::vector<TokenCounts>> read_length_trace(const std::string& path) {
   const auto table = io::CsvTable::read(path);
@@ -136,12 +161,8 @@ std::shared_ptr<const std::vector<TokenCounts>> read_length_trace(const std::str
   const size_t d_col = table.column("num_decode_tokens");
   auto rows = std::make_shared<std::vector<TokenCounts>>();
   rows->reserve(table.num_rows());
-  for (size_t row = 0; row < table.num_rows(); ++row) {
-    const int64_t p = table.as_int64(row, p_col);
-    const int64_t d = table.as_int64(row, d_col);
-    if (p < 0 || d < 0) throw InputError::in_file(path, table.line_of(row), "", "token counts must not be negative");
-    rows->push_back({p, d});
-  }
+  for (size_t row = 0; row < table.num_rows(); ++row)
+    rows->push_back({read_token_count(table, row, p_col), read_token_count(table, row, d_col)});
   if (rows->empty()) throw InputError::in_file(path, 0, "", "trace has no rows");
   return rows;
 }
@@ -174,7 +195,7 @@ LengthGeneratorRegistry make_length_generator_registry() {
   registry.add(
       "trace", [](const WorkloadConfig& c) { return std::make_unique<TraceLengthGenerator>(c); },
       {{"length-trace-file", "prefill-scale", "decode-scale"}, {"length-trace-file"}, nullptr},
-      "prompt and output lengths drawn from a trace without replacement");
+      "prompt and output lengths drawn from a trace in a seeded order, started over when it runs out");
   return registry;
 }
 

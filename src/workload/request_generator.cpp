@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/config/identity.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/workload/interval_generator.hpp"
@@ -26,7 +27,7 @@ class SyntheticRequestGenerator : public RequestGenerator {
  public:
   explicit SyntheticRequestGenerator(const WorkloadConfig& c) : config_(c) {}
 
-  std::vector<RequestSpec> generate() override {
+  GeneratedWorkload generate() override {
     auto intervals = builtin_interval_generators().create("interval-generator", config_.interval_generator, config_);
     auto lengths = builtin_length_generators().create("length-generator", config_.length_generator, config_);
     std::vector<RequestSpec> requests;
@@ -46,21 +47,25 @@ class SyntheticRequestGenerator : public RequestGenerator {
       requests.push_back({now, tokens.prefill, tokens.decode});
     }
     sort_by_arrival(requests);
-    return requests;
+    GeneratedWorkload out{std::move(requests), {}};
+    intervals->add_notes(out.notes);
+    lengths->add_notes(out.notes);
+    return out;
   }
 
  private:
   WorkloadConfig config_;
 };
 
-// Replays a trace file row by row. A request longer than max_tokens loses prompt tokens first;
-// its output is capped at max_tokens - 1 so the prompt keeps at least one token (Vidur cuts only
-// the prompt and can leave it at zero or below).
+// Replays a trace file row by row, in arrival order (rows out of order are moved into place,
+// keeping file order among equal times, and counted). A request longer than max_tokens loses
+// prompt tokens first; its output is capped at max_tokens - 1 so the prompt keeps at least one
+// token (Vidur cuts only the prompt and can leave it at zero or below).
 class TraceReplayRequestGenerator : public RequestGenerator {
  public:
   explicit TraceReplayRequestGenerator(const WorkloadConfig& c) : config_(c) {}
 
-  std::vector<RequestSpec> generate() override {
+  GeneratedWorkload generate() override {
     const auto table = io::CsvTable::read(config_.trace_file);
     const size_t a_col = table.column("arrived_at");
     const size_t p_col = table.column("num_prefill_tokens");
@@ -72,26 +77,31 @@ class TraceReplayRequestGenerator : public RequestGenerator {
                                                       " rows, asked for " + std::to_string(*config_.num_requests));
       rows = static_cast<size_t>(*config_.num_requests);
     }
-    std::vector<RequestSpec> requests;
+    GeneratedWorkload out;
+    auto& requests = out.requests;
     requests.reserve(rows);
     for (size_t row = 0; row < rows; ++row) {
-      const double arrived = table.as_double(row, a_col);
-      const int64_t p_raw = table.as_int64(row, p_col);
-      const int64_t d_raw = table.as_int64(row, d_col);
-      if (arrived < 0 || p_raw < 0 || d_raw < 0)
-        throw InputError::in_file(table.path(), table.line_of(row), "",
-                                  "arrival time and token counts must not be negative");
-      int64_t p = std::max<int64_t>(1, static_cast<int64_t>(p_raw * config_.prefill_scale));
-      int64_t d = std::max<int64_t>(1, static_cast<int64_t>(d_raw * config_.decode_scale));
+      const double arrived = table.as_double(row, a_col) * config_.time_scale;
+      if (!(arrived >= 0) || !std::isfinite(arrived))
+        throw InputError::in_file(
+            table.path(), table.line_of(row), "column 'arrived_at'",
+            "expected a finite, non-negative time (after --time-scale), got " + format_double(arrived));
+      const int64_t p_raw = read_token_count(table, row, p_col);
+      const int64_t d_raw = read_token_count(table, row, d_col);
+      int64_t p = std::max<int64_t>(1, scale_count(p_raw, config_.prefill_scale));
+      int64_t d = std::max<int64_t>(1, scale_count(d_raw, config_.decode_scale));
       if (p + d > config_.max_tokens) {
         d = std::min(d, config_.max_tokens - 1);
         p = config_.max_tokens - d;
+        ++out.notes.cut_to_max_tokens;
       }
-      requests.push_back({arrived * config_.time_scale, p, d});
+      if (!requests.empty() && arrived < requests.back().arrived_at)
+        note_out_of_order_arrival(out.notes, table.path(), table.line_of(row));
+      requests.push_back({arrived, p, d});
     }
     if (requests.empty()) throw InputError::in_file(config_.trace_file, 0, "", "trace has no rows");
     sort_by_arrival(requests);
-    return requests;
+    return out;
   }
 
  private:
@@ -176,9 +186,11 @@ void validate_workload(const WorkloadConfig& c) {
     check_plugin(builtin_interval_generators(), "interval-generator", c.interval_generator, c);
 }
 
-std::vector<RequestSpec> generate_requests(const WorkloadConfig& config) {
+GeneratedWorkload generate_workload(const WorkloadConfig& config) {
   validate_workload(config);
   return builtin_request_generators().create("request-generator", config.generator, config)->generate();
 }
+
+std::vector<RequestSpec> generate_requests(const WorkloadConfig& config) { return generate_workload(config).requests; }
 
 }  // namespace infersweep::workload

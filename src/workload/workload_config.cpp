@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "infersweep/common/text.hpp"
 #include "infersweep/workload/interval_generator.hpp"
 #include "infersweep/workload/length_generator.hpp"
 #include "infersweep/workload/request_generator.hpp"
@@ -45,20 +46,24 @@ config::SettingGroup<WorkloadConfig> declare() {
       .topic("General");
   g.add(&W::max_tokens, "max-tokens", Identity::config(), "prompt + output cap per request; also sizes the KV budget")
       .at_least(2)
+      .at_most(static_cast<double>(kMaxRequestTokens))
       .unit("tokens");
   g.add(&W::length_generator, "length-generator", Identity::config(), "how prompt and output lengths are drawn")
       .applies_to(read_by("length-generator"))
       .plugins([] { return builtin_length_generators().names(); });
   g.add(&W::fixed_prefill_tokens, "prefill-tokens", Identity::config(), "prompt tokens")
       .at_least(1)
+      .at_most(static_cast<double>(kMaxRequestTokens))
       .unit("tokens")
       .applies_to(read_by("prefill-tokens"));
   g.add(&W::fixed_decode_tokens, "decode-tokens", Identity::config(), "output tokens")
       .at_least(1)
+      .at_most(static_cast<double>(kMaxRequestTokens))
       .unit("tokens")
       .applies_to(read_by("decode-tokens"));
   g.add(&W::min_tokens, "min-tokens", Identity::config(), "smallest total length")
       .at_least(2)
+      .at_most(static_cast<double>(kMaxRequestTokens))
       .unit("tokens")
       .applies_to(read_by("min-tokens"));
   g.add(&W::prefill_to_decode_ratio, "prefill-decode-ratio", Identity::config(), "prompt:output ratio")
@@ -105,6 +110,26 @@ config::SettingGroup<WorkloadConfig> declare() {
 }
 
 }  // namespace
+
+void note_out_of_order_arrival(WorkloadNotes& notes, const std::string& file, int64_t line) {
+  if (notes.out_of_order_arrivals++ > 0) return;
+  notes.out_of_order_file = file;
+  notes.first_out_of_order_line = line;
+}
+
+std::vector<std::string> describe_notes(const WorkloadNotes& notes) {
+  std::vector<std::string> lines;
+  if (notes.out_of_order_arrivals > 0)
+    lines.push_back(notes.out_of_order_file + ":" + std::to_string(notes.first_out_of_order_line) + ": " +
+                    format_count(notes.out_of_order_arrivals) +
+                    " rows arrive before the row above them; arrivals are taken in time order");
+  if (notes.cut_to_max_tokens > 0)
+    lines.push_back(format_count(notes.cut_to_max_tokens) + " requests were cut to --max-tokens");
+  if (notes.length_trace_reused > 0)
+    lines.push_back("the length trace has " + format_count(notes.length_trace_rows) + " rows; " +
+                    format_count(notes.length_trace_reused) + " requests reuse them from the start");
+  return lines;
+}
 
 const config::SettingGroup<WorkloadConfig>& workload_settings() {
   static const auto group = declare();

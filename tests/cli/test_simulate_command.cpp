@@ -136,3 +136,31 @@ TEST(SimulateCommand, ARunTooLargeForMemoryIsRefusedBeforeItAllocates) {
   const auto duration = error_of({"--duration", "1e12"});
   EXPECT_EQ(duration.rfind("option --duration: ", 0), 0u) << duration;
 }
+
+TEST(SimulateCommand, AConfigFileWithAByteOrderMarkReadsItsFirstKey) {
+  TempDir d;
+  const auto config = d.file("excel.ini");
+  std::ofstream(config) << "\xef\xbb\xbfnum-requests = 8\r\nreplica-scheduler = vllm\r\n";
+  const auto parsed = cli::parse_simulate_options({"--config=" + config});
+  EXPECT_EQ(parsed.config.workload.num_requests, 8);
+  EXPECT_EQ(parsed.config.scheduler.replica_scheduler, "vllm");
+}
+
+TEST(SimulateCommand, CutAndReorderedTraceRowsAreCountedInTheSummaryAndWarned) {
+  TempDir d;
+  const auto trace = d.file("trace.csv");
+  std::ofstream(trace) << "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,10\n2,5000,10\n1,300,20\n";
+  std::ostringstream warnings;
+  struct Restore {
+    std::streambuf* old;
+    ~Restore() { std::cerr.rdbuf(old); }
+  } restore{std::cerr.rdbuf(warnings.rdbuf())};
+  ASSERT_EQ(run_quiet({"--request-generator=trace_replay", "--trace-file=" + trace, "--output-dir=" + d.path.string()}),
+            0);
+  const auto summary = io::read_file_bytes(d.file("summary.json"));
+  EXPECT_NE(summary.find("\"requests_cut_to_max_tokens\": 1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"out_of_order_arrivals\": 1"), std::string::npos) << summary;
+  EXPECT_NE(warnings.str().find("warning: 1 requests were cut to --max-tokens"), std::string::npos) << warnings.str();
+  EXPECT_NE(warnings.str().find("warning: " + trace + ":4: 1 rows arrive before the row above them"), std::string::npos)
+      << warnings.str();
+}

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/io/file_bytes.hpp"
 
 using namespace infersweep;
 
@@ -61,4 +64,58 @@ TEST(CsvTable, BadInputNamesFileLineAndColumn) {
     EXPECT_STREQ(e.what(), "cells.csv:1: column 'num_tokens': missing from the header (columns: a, b)");
   }
   EXPECT_THROW(io::CsvTable::read("/nonexistent/file.csv"), InputError);
+}
+
+TEST(Text, PrintableEscapesControlAndInvalidBytesAndKeepsUtf8) {
+  EXPECT_EQ(printable("plain, text"), "plain, text");
+  EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x89\xa4 \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x89\xa4 \xf0\x9f\x98\x80");
+  EXPECT_EQ(printable(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(printable("\x1b[31mred\nnext\tx\r\x7f"), "\\x1b[31mred\\nnext\\tx\\x0d\\x7f");
+  EXPECT_EQ(printable("\xff\xfe"), "\\xff\\xfe");
+  EXPECT_EQ(printable("\xc3"), "\\xc3");                    // truncated sequence
+  EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
+  EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
+}
+
+TEST(Text, InputErrorsNeverCarryRawBytes) {
+  const char raw[] = "\x1b]0;title\x07\n\xff\0tail";
+  const std::string hostile(raw, sizeof raw - 1);
+  const auto e = InputError::in_file("trace\n.csv", 3, "column '\x01'", "got '" + hostile + "'");
+  const std::string what = e.what();
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  EXPECT_EQ(what.find('\x1b'), std::string::npos) << what;
+  EXPECT_NE(what.find("tail"), std::string::npos) << what;  // a NUL does not cut the message
+  for (const unsigned char c : what) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << what;
+  EXPECT_EQ(e.file(), "trace\\n.csv");
+  try {
+    parse_int64(hostile, "x.csv:2: column 'n'");
+    FAIL();
+  } catch (const InputError& error) {
+    for (const unsigned char c : std::string(error.what())) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << error.what();
+  }
+}
+
+TEST(CsvTable, AByteOrderMarkDoesNotStickToTheFirstColumn) {
+  const auto table = io::CsvTable::parse(
+      "\xef\xbb\xbf"
+      "arrived_at,n\r\n1.5,2\r\n",
+      "excel.csv");
+  EXPECT_EQ(table.column("arrived_at"), 0u);
+  EXPECT_EQ(table.as_double(0, 0), 1.5);
+}
+
+TEST(FileBytes, ADirectoryIsNamedAsOne) {
+  const auto dir = std::filesystem::temp_directory_path().string();
+  try {
+    io::read_file_bytes(dir);
+    FAIL() << "read a directory";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + ": is a directory"), std::string::npos) << e.what();
+  }
+  try {
+    io::CsvTable::read(dir + "/no-such-infersweep-file.csv");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos) << e.what();
+  }
 }

@@ -5,8 +5,10 @@
 #include <map>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/io/file_bytes.hpp"
+#include "infersweep/predict/profile_plausibility.hpp"
 #include "infersweep/predict/profiling_data.hpp"
 #include "test_support.hpp"
 
@@ -194,6 +196,85 @@ TEST(ProfilingData, CpuOverheadRowsOfOneModelAndTp) {
               read_cpu_overhead_profile(path, catalog().model("CodeLlama-34b-Instruct-hf"), 3);
             }).find("tensor_parallel_degree == 3"),
             std::string::npos);
+}
+
+TEST(ProfilingData, TimesThatNoMeasurementGivesAreErrorsWithFileLineAndColumn) {
+  test_support::TempDir dir;
+  const auto model = catalog().model("Llama-2-7b-hf");
+  const auto text = io::read_file_bytes(mlp_path("a100", model.name));
+  const auto header = text.substr(0, text.find('\n'));
+  const auto columns = io::CsvTable::parse(header + "\n", "header").header();
+  // Replaces the cell of `column` in the first data row (line 2, a TP1 row of this model).
+  const auto with_cell = [&](const std::string& column, const std::string& value) {
+    const auto index = static_cast<size_t>(std::find(columns.begin(), columns.end(), column) - columns.begin());
+    size_t start = text.find('\n') + 1;
+    for (size_t i = 0; i < index; ++i) start = text.find(',', start) + 1;
+    auto changed = text;
+    changed.replace(start, text.find_first_of(",\n", start) - start, value);
+    return changed;
+  };
+  for (const std::string bad : {"-0.189", "0", "-0", "nan", "inf", "-1e300"}) {
+    SCOPED_TRACE(bad);
+    write_text(dir.file("mlp.csv"), with_cell("time_stats.mlp_up_proj.median", bad));
+    const auto message = error_of([&] { read_mlp_profile(dir.file("mlp.csv"), model, 1); });
+    EXPECT_NE(message.find("mlp.csv:2: column 'time_stats.mlp_up_proj.median'"), std::string::npos) << message;
+  }
+  write_text(dir.file("tokens.csv"), with_cell("num_tokens", "-4"));
+  EXPECT_NE(error_of([&] {
+              read_mlp_profile(dir.file("tokens.csv"), model, 1);
+            }).find("tokens.csv:2: column 'num_tokens': expected a non-negative size"),
+            std::string::npos);
+
+  const auto network = io::read_file_bytes(profiling_dir() + "/network/a100_pairwise_nvlink/all_reduce.csv");
+  const auto net_columns = io::CsvTable::parse(network.substr(0, network.find('\n')) + "\n", "header").header();
+  // Every all_reduce time negated, as in the reproduction: the first selected row fails.
+  const auto table = io::CsvTable::parse(network, "all_reduce.csv");
+  std::string negated = network.substr(0, network.find('\n') + 1);
+  const auto target = table.column("time_stats.all_reduce.median");
+  for (size_t row = 0; row < table.num_rows(); ++row) {
+    for (size_t c = 0; c < net_columns.size(); ++c) {
+      const auto& cell = table.cell(row, c);
+      negated += (c ? "," : "") + (c == target && !cell.empty() ? "-" + cell : io::csv_quote(cell));
+    }
+    negated += "\n";
+  }
+  write_text(dir.file("all_reduce.csv"), negated);
+  EXPECT_NE(error_of([&] {
+              read_all_reduce_profile(dir.file("all_reduce.csv"), model, 2);
+            }).find("column 'time_stats.all_reduce.median': expected a positive time in ms"),
+            std::string::npos);
+}
+
+TEST(ProfilingData, GemmTimesFasterThanThePeakAllowsAreFoundWithTheirLine) {
+  test_support::TempDir dir;
+  const auto model = catalog().model("Llama-2-7b-hf");
+  PredictorContext context;
+  context.model = model;
+  context.gpu = catalog().gpu("a100");
+  context.node = catalog().node("a100_dgx");
+  const auto path = mlp_path("a100", model.name);
+  // Vidur's own measurements are all possible.
+  EXPECT_TRUE(find_implausible_times(read_mlp_profile(path, model, 1), context).empty());
+
+  // Line 2 (a TP1 row) with its mlp_up_proj time divided by 1000.
+  const auto text = io::read_file_bytes(path);
+  const auto table = io::CsvTable::parse(text, "mlp.csv");
+  const auto column = table.column("time_stats.mlp_up_proj.median");
+  std::string changed = text.substr(0, text.find('\n') + 1);
+  for (size_t row = 0; row < table.num_rows(); ++row) {
+    for (size_t c = 0; c < table.header().size(); ++c) {
+      const auto& cell = table.cell(row, c);
+      changed += (c ? "," : "") +
+                 (row == 0 && c == column ? format_double(table.as_double(row, c) / 1000) : io::csv_quote(cell));
+    }
+    changed += "\n";
+  }
+  write_text(dir.file("mlp.csv"), changed);
+  const auto found = find_implausible_times(read_mlp_profile(dir.file("mlp.csv"), model, 1), context);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].line, 2);
+  EXPECT_EQ(found[0].op, "mlp_up_proj");
+  EXPECT_LT(found[0].measured_ms, found[0].bound_ms);
 }
 
 }  // namespace

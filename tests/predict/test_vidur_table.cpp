@@ -79,5 +79,23 @@ TEST(VidurTable, MissingOrAmbiguousTablesAreInputErrors) {
   }
 }
 
+TEST(VidurTable, NegativeOrNonFinitePredictionsAreErrorsWithTheirLine) {
+  test_support::TempDir dir;
+  const auto zero = dir.file("attn_kv_cache_save_0123abcd_predictions.csv");
+  std::ofstream(zero) << "num_tokens,prediction\n1,0\n2,0.0\n";  // Vidur's own tables hold zeros
+  EXPECT_EQ(read_prediction_table(zero, "attn_kv_cache_save", {"num_tokens"}).at(2, 0, false), 0.0);
+  for (const std::string bad : {"-0.25", "-1e-300", "nan", "inf", ""}) {
+    SCOPED_TRACE(bad);
+    const auto path = dir.file("mlp_up_proj_0123abcd_predictions.csv");
+    std::ofstream(path) << "num_tokens,prediction\n1,0.5\n2," << bad << "\n";
+    try {
+      read_prediction_table(path, "mlp_up_proj", {"num_tokens"});
+      FAIL();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ":3: column 'prediction'"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace infersweep::predict

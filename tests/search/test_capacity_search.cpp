@@ -172,8 +172,7 @@ TEST(CapacitySearch, ArrivalsSpanningLessThanTheDelaySloOrTheLatencyMakeItWorklo
   // 20 requests at 10 QPS arrive within 2 s: the whole workload drains inside the 5 s SLO.
   EXPECT_EQ(search::search_capacity(4, {}, sized_oracle(10, 20)).caveat, search::CapacityCaveat::workload_bound);
   // 400 requests span 40 s, but each takes a minute: the probe never reaches a steady state.
-  EXPECT_EQ(search::search_capacity(4, {}, sized_oracle(10, 400, 60)).caveat,
-            search::CapacityCaveat::workload_bound);
+  EXPECT_EQ(search::search_capacity(4, {}, sized_oracle(10, 400, 60)).caveat, search::CapacityCaveat::workload_bound);
   EXPECT_STREQ(search::to_string(search::CapacityCaveat::workload_bound), "workload_bound");
 }
 

@@ -144,3 +144,62 @@ TEST(GridSpec, SchedulerEntriesTakeOnlyTheSettingsTheirSchedulerReads) {
   EXPECT_TRUE(grid.schedulers[0].sets("watermark-blocks-fraction"));
   EXPECT_FALSE(grid.schedulers[0].sets("max-tokens-in-batch"));
 }
+
+TEST(GridSpec, RepeatedKeysAtAnyLevelAreErrorsWithBothLines) {
+  const auto text = test_support::small_grid_text();
+  // yaml-cpp would read the first tp_dimensions and drop the second without a word.
+  EXPECT_EQ(error_of(text + "tp_dimensions: [4]\n"), "g.yaml:22: tp_dimensions: repeated key (first given on line 17)");
+  EXPECT_EQ(error_of(replace(text, "    num_gpus: 4\n", "    num_gpus: 4\n    num_gpus: 8\n")),
+            "g.yaml:13: clusters.num_gpus: repeated key (first given on line 12)");
+  EXPECT_EQ(error_of(replace(text, "  name: roofline\n", "  name: roofline\n  name: learned\n")),
+            "g.yaml:22: predictor.name: repeated key (first given on line 21)");
+}
+
+TEST(GridSpec, ASecondYamlDocumentIsAnError) {
+  const auto text = test_support::small_grid_text();
+  EXPECT_EQ(error_of(text + "---\nseed: 3\n"),
+            "g.yaml:22: yaml: a second YAML document; a grid file holds one document");
+  // Malformed text on which yaml-cpp's LoadAll never returns.
+  EXPECT_NE(error_of(",,,,,,,,,,,models:\n  - nam").find("g.yaml:"), std::string::npos);
+  EXPECT_EQ(error_of(""), "g.yaml: grid: expected a YAML mapping with models, traces, ...");
+}
+
+TEST(GridSpec, AByteOrderMarkIsAccepted) {
+  EXPECT_EQ(search::parse_grid_text("\xef\xbb\xbf" + test_support::small_grid_text(), "g.yaml", ".").models.size(), 1u);
+}
+
+TEST(GridSpec, ATraceWithBadContentIsAnErrorWhenTheGridIsRead) {
+  test_support::TempDir dir;
+  const auto trace = dir.file("bad.csv");
+  std::ofstream(trace) << "num_prefill_tokens,num_decode_tokens\n10,5\n9223372036854775807,1\n";
+  const auto text = replace(test_support::small_grid_text(), test_support::vidur_trace("splitwise_conv.csv"), trace);
+  EXPECT_EQ(error_of(text), trace +
+                                ":3: column 'num_prefill_tokens': expected a token count in [0, 1,073,741,824], got "
+                                "9223372036854775807");
+  const auto as_dir =
+      replace(test_support::small_grid_text(), test_support::vidur_trace("splitwise_conv.csv"), dir.path.string());
+  EXPECT_NE(error_of(as_dir).find("g.yaml:6: traces.trace_file: '" + dir.path.string() + "' is a directory"),
+            std::string::npos);
+}
+
+TEST(GridSpec, AGridPathThatIsADirectoryIsNamedAsOne) {
+  test_support::TempDir dir;
+  try {
+    search::read_grid_file(dir.path.string());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
+TEST(GridSpec, NestedAliasesAreCheckedOnceEach) {
+  // Ten levels of ten aliases each: 10^10 paths, 11 nodes. A walk that follows every path hangs.
+  std::string text = "l0: &l0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+  for (int level = 1; level <= 10; ++level) {
+    const auto previous = "*l" + std::to_string(level - 1);
+    text += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i) text += (i ? ", " : "") + previous;
+    text += "]\n";
+  }
+  EXPECT_EQ(error_of(text).substr(0, 30), "g.yaml:1: l0: unknown key (exp");
+}

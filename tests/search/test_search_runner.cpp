@@ -2,7 +2,6 @@
 #include <omp.h>
 
 #include <algorithm>
-
 #include <sstream>
 
 #include "infersweep/common/error.hpp"

@@ -71,3 +71,11 @@ TEST(SpecFiles, BadFilesAreReportedWithFileLineAndKey) {
   expect_error("just words\n", ":1: expected 'key = value', got 'just words'");
   expect_error("name = x\n", ": fp16_tflops: required key is missing");
 }
+
+TEST(SpecFiles, AByteOrderMarkIsAccepted) {
+  TempDir dir;
+  const auto path = dir.file("m.ini");
+  std::ofstream(path) << "\xef\xbb\xbfname = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\n"
+                         "price_per_hour = 1\nprice_source = s\nprice_date = d\n";
+  EXPECT_EQ(spec::read_gpu_spec(path).name, "x");
+}

@@ -131,8 +131,14 @@ TEST(LengthGenerators, TraceLengthsAreClippedProportionally) {
   // The trace's mean prompt is 1154.7 tokens before clipping long rows to 4096 in total.
   EXPECT_GT(prefill_sum / r.size(), 950);
   EXPECT_LT(prefill_sum / r.size(), 1154.7);
+  // One request more than the trace has rows starts the trace over, in the same order.
   c.num_requests = 19367;
-  EXPECT_THROW(generate_requests(c), InputError);
+  const auto wrapped = generate_workload(c);
+  ASSERT_EQ(wrapped.requests.size(), 19367u);
+  EXPECT_EQ(wrapped.notes.length_trace_reused, 1);
+  for (size_t i = 0; i < r.size(); ++i) ASSERT_EQ(wrapped.requests[i].num_prefill_tokens, r[i].num_prefill_tokens);
+  EXPECT_EQ(wrapped.requests.back().num_prefill_tokens, r.front().num_prefill_tokens);
+  EXPECT_EQ(wrapped.requests.back().num_decode_tokens, r.front().num_decode_tokens);
 }
 
 TEST(LengthGenerators, TraceRowsReadOnceGiveTheSameRequestsAsTheFile) {

@@ -22,4 +22,13 @@ std::string format_double(double value);
 // A count with thousands separators, for messages: 4096 -> "4,096".
 std::string format_count(int64_t value);
 
+// The text without a leading UTF-8 byte-order mark, which spreadsheet programs write and which
+// would otherwise stick to the first column or key name.
+std::string_view strip_utf8_bom(std::string_view text);
+
+// Text safe to print in a one-line message: control bytes (NUL and newlines included), DEL and
+// bytes that are not valid UTF-8 become \xNN escapes (\n and \t stay readable as such);
+// valid UTF-8 passes through unchanged.
+std::string printable(std::string_view text);
+
 }  // namespace infersweep

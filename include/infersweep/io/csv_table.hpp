@@ -26,6 +26,8 @@ class CsvTable {
   int64_t line_of(size_t row) const { return lines_[row]; }
   double as_double(size_t row, size_t column) const;
   int64_t as_int64(size_t row, size_t column) const;
+  // How errors name a column: "column 'num_tokens'".
+  std::string field(size_t column) const;
 
  private:
   std::string where(size_t row, size_t column) const;

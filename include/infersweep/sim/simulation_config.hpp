@@ -59,6 +59,7 @@ struct SimulationSetup {
   spec::NodeSpec node;
   MemoryPlan memory;
   std::vector<workload::RequestSpec> requests;
+  workload::WorkloadNotes workload_notes;  // what generating the requests changed in the traces
 };
 
 // The predictor inputs of a setup: its specs, parallelism and predictor options.

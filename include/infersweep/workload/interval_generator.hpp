@@ -13,6 +13,8 @@ class IntervalGenerator {
   virtual ~IntervalGenerator() = default;
   // Seconds until the next arrival; nullopt when a trace is exhausted.
   virtual std::optional<double> next() = 0;
+  // Adds what this generator changed in its source (trace rows taken out of file order).
+  virtual void add_notes(WorkloadNotes& /*notes*/) const {}
 };
 
 using IntervalGeneratorRegistry = PluginRegistry<IntervalGenerator, WorkloadPluginTraits, const WorkloadConfig&>;

@@ -10,7 +10,7 @@ namespace infersweep::workload {
 class RequestGenerator {
  public:
   virtual ~RequestGenerator() = default;
-  virtual std::vector<RequestSpec> generate() = 0;
+  virtual GeneratedWorkload generate() = 0;
 };
 
 using RequestGeneratorRegistry = PluginRegistry<RequestGenerator, WorkloadPluginTraits, const WorkloadConfig&>;
@@ -24,6 +24,8 @@ void validate_workload(const WorkloadConfig& config);
 int64_t expected_request_count(const WorkloadConfig& config);
 
 // Validates the config, then runs the generator it names.
+GeneratedWorkload generate_workload(const WorkloadConfig& config);
+// The same, without the notes.
 std::vector<RequestSpec> generate_requests(const WorkloadConfig& config);
 
 }  // namespace infersweep::workload

@@ -12,6 +12,11 @@
 
 namespace infersweep::workload {
 
+// The most tokens one request may have in a trace, in --max-tokens and in any count the
+// workload settings give. Far above any model's context, it keeps every sum of a request's
+// counts, and its KV cache size in bytes, within 64-bit integers.
+constexpr int64_t kMaxRequestTokens = int64_t{1} << 30;
+
 struct TokenCounts {
   int64_t prefill = 0;
   int64_t decode = 0;
@@ -69,5 +74,26 @@ struct RequestSpec {
   int64_t num_prefill_tokens = 0;
   int64_t num_decode_tokens = 0;
 };
+
+// What generating a workload changed in its traces, for the summary and for warnings.
+struct WorkloadNotes {
+  int64_t cut_to_max_tokens = 0;      // requests whose trace lengths were cut to --max-tokens
+  int64_t length_trace_rows = 0;      // rows of the length trace (0 when none is read)
+  int64_t length_trace_reused = 0;    // draws served by starting the length trace over
+  int64_t out_of_order_arrivals = 0;  // trace rows that arrive before the row above them
+  std::string out_of_order_file;      // the trace holding them, and the first one's line
+  int64_t first_out_of_order_line = 0;
+};
+
+struct GeneratedWorkload {
+  std::vector<RequestSpec> requests;  // in arrival order
+  WorkloadNotes notes;
+};
+
+// One line per note that deserves a warning (none when nothing was changed).
+std::vector<std::string> describe_notes(const WorkloadNotes& notes);
+
+// Counts a trace row that arrives before the row above it; the first one's file and line are kept.
+void note_out_of_order_arrival(WorkloadNotes& notes, const std::string& file, int64_t line);
 
 }  // namespace infersweep::workload

@@ -13,6 +13,8 @@
 
 #include "hdf5_support.hpp"
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
+#include "infersweep/sweep/isolated_run.hpp"
 #include "infersweep/sweep/row_checksum.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
 #include "infersweep/sweep/writer_lock.hpp"
@@ -413,17 +415,41 @@ ResultsFileContents read_contents(const std::string& path) {
 }  // namespace
 
 ResultsFileContents read_results_file(const std::string& path) {
+  // Each attempt reads in a child process first (isolated_run.hpp): HDF5 may crash or loop on
+  // damaged metadata, and an error path of its own may leak. Only a file the child read whole
+  // is read here. The time limit grows with the file, which a healthy read goes through at far
+  // more than 20 MB/s.
+  std::error_code size_error;
+  const auto bytes = std::filesystem::file_size(path, size_error);
+  const double limit_s = 15 + (size_error ? 0 : static_cast<double>(bytes) / 20e6);
+  const auto trial_read = [&] {
+    try {
+      read_contents(path);
+    } catch (const StaleWritingMark& e) {
+      throw TaggedError("stale", e.what());
+    }
+  };
   // A read that races the writer's flush can fail once; a damaged file fails every time, and
   // the retries end within about a second.
   auto pause = std::chrono::milliseconds(100);
   for (int attempt = 1;; ++attempt) {
-    try {
-      return read_contents(path);
-    } catch (const InputError&) {
-      if (attempt == 4 || !std::filesystem::exists(path)) throw;
-      std::this_thread::sleep_for(pause);
-      pause *= 2;
+    const auto trial = run_isolated(trial_read, limit_s);
+    switch (trial.kind) {
+      case IsolatedOutcome::Kind::completed:
+        return read_contents(path);
+      case IsolatedOutcome::Kind::crashed:
+        throw_unreadable(path, "reading it crashed the HDF5 library: " + trial.detail);
+      case IsolatedOutcome::Kind::timed_out:
+        throw_unreadable(path, "reading it did not end within " + format_double(limit_s) + " s");
+      case IsolatedOutcome::Kind::failed:
+        if (attempt == 4 || !std::filesystem::exists(path)) {
+          if (trial.tag == "stale") throw StaleWritingMark(trial.detail);
+          throw InputError(trial.detail);
+        }
+        break;
     }
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
   }
 }
 

@@ -17,8 +17,11 @@ import ctypes
 import csv
 import dataclasses
 import json
+import math
 import os
 import re
+import signal
+import time
 
 import h5py
 import numpy as np
@@ -315,6 +318,39 @@ def load_search(path):
                      source="search")
 
 
+def _trial_read(path):
+    """Reads the sweep file in a child process first, as infersweep does (src/sweep/isolated_run.cpp):
+    HDF5 1.10 can crash or loop on damaged metadata, which would end or hang this process. Raises
+    ValueError when the child crashed or did not end in time; a child's own error is left to the
+    read in this process, which meets it again."""
+    limit_s = math.ceil(10 + os.path.getsize(path) / 20e6)
+    pid = os.fork()
+    if pid == 0:  # the child: its diagnostics are not ours to print
+        code = 0
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            _read_in_process(path)
+        except BaseException:  # noqa: B902 - any error: the parent reads again and reports it
+            code = 97
+        os._exit(code)
+    deadline = time.monotonic() + limit_s
+    pause = 0.0002
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise _unreadable(path, f"reading it did not end within {limit_s:g} s")
+        time.sleep(pause)
+        pause = min(2 * pause, 0.02)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        raise _unreadable(path, f"reading it crashed the HDF5 library: signal {number} ({signal.strsignal(number)})")
+
+
 def load(path):
     """Reads a sweep file, or a search's output directory or its capacity.csv. Raises
     FileNotFoundError when it is missing and ValueError when it is not an infersweep sweep file
@@ -325,6 +361,11 @@ def load(path):
         raise FileNotFoundError(f"{path}: no such file")
     if not h5py.is_hdf5(path):
         raise ValueError(f"{path}: not an infersweep sweep file (not an HDF5 file)")
+    _trial_read(path)
+    return _read_in_process(path)
+
+
+def _read_in_process(path):
     try:
         handle = _open_swmr(path)
     except (OSError, RuntimeError, ValueError) as error:

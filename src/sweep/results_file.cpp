@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -417,11 +418,11 @@ ResultsFileContents read_contents(const std::string& path) {
 ResultsFileContents read_results_file(const std::string& path) {
   // Each attempt reads in a child process first (isolated_run.hpp): HDF5 may crash or loop on
   // damaged metadata, and an error path of its own may leak. Only a file the child read whole
-  // is read here. The time limit grows with the file, which a healthy read goes through at far
-  // more than 20 MB/s.
+  // is read here. The time limit (10 s) grows with the file, which a healthy read goes through
+  // at far more than 20 MB/s.
   std::error_code size_error;
   const auto bytes = std::filesystem::file_size(path, size_error);
-  const double limit_s = 15 + (size_error ? 0 : static_cast<double>(bytes) / 20e6);
+  const double limit_s = std::ceil(10 + (size_error ? 0 : static_cast<double>(bytes) / 20e6));
   const auto trial_read = [&] {
     try {
       read_contents(path);

@@ -415,14 +415,14 @@ ResultsFileContents read_contents(const std::string& path) {
 
 }  // namespace
 
-ResultsFileContents read_results_file(const std::string& path) {
+ResultsFileContents read_results_file(const std::string& path, const ReadLimits& limits) {
   // Each attempt reads in a child process first (isolated_run.hpp): HDF5 may crash or loop on
   // damaged metadata, and an error path of its own may leak. Only a file the child read whole
-  // is read here. The time limit (10 s) grows with the file, which a healthy read goes through
-  // at far more than 20 MB/s.
+  // is read here. The time limit grows with the file, which a healthy read goes through at far
+  // more than 20 MB/s.
   std::error_code size_error;
   const auto bytes = std::filesystem::file_size(path, size_error);
-  const double limit_s = std::ceil(10 + (size_error ? 0 : static_cast<double>(bytes) / 20e6));
+  const double limit_s = std::ceil(limits.child_time_s + (size_error ? 0 : static_cast<double>(bytes) / 20e6));
   const auto trial_read = [&] {
     try {
       read_contents(path);
@@ -443,7 +443,7 @@ ResultsFileContents read_results_file(const std::string& path) {
       case IsolatedOutcome::Kind::timed_out:
         throw_unreadable(path, "reading it did not end within " + format_double(limit_s) + " s");
       case IsolatedOutcome::Kind::failed:
-        if (attempt == 4 || !std::filesystem::exists(path)) {
+        if (attempt >= limits.attempts || !std::filesystem::exists(path)) {
           if (trial.tag == "stale") throw StaleWritingMark(trial.detail);
           throw InputError(trial.detail);
         }

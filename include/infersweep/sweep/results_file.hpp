@@ -63,8 +63,13 @@ class StaleWritingMark : public InputError {
 // Reads a sweep file, finished, stopped, killed or still being written (SWMR read).
 // Throws InputError, as one line naming the path and the way out, when the file is missing,
 // is not a sweep file, or is damaged or truncated beyond its rows (within about a second:
-// HDF5's metadata retries are bounded).
-ResultsFileContents read_results_file(const std::string& path);
+// HDF5's metadata retries are bounded). Each attempt reads in a child process first, so that
+// a crash or an endless loop inside HDF5 on damaged metadata is reported rather than suffered.
+struct ReadLimits {
+  int attempts = 4;          // a read racing the writer's flush can fail once: retried after 0.1, 0.2, 0.4 s
+  double child_time_s = 10;  // the child's time, plus 1 s per 20 MB of file
+};
+ResultsFileContents read_results_file(const std::string& path, const ReadLimits& limits = {});
 // Clears the mark (what `h5clear -s` does). Only for a writer that holds the lock.
 void clear_writing_mark(const std::string& path);
 // "3 damaged rows (checksum differs) left out: results 2 (row 4 config ..., ...); probes 1 (...)"

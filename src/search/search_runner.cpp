@@ -118,9 +118,7 @@ void check_grid_memory(const std::vector<SearchUnit>& units, int threads, int64_
 }
 
 void check_grid_memory(const std::vector<SearchUnit>& units, int threads) {
-  GridFootprint footprint;
-  for (const auto& u : units) footprint.add(u);
-  footprint.check(threads);
+  if (const auto available = available_memory_bytes()) check_grid_memory(units, threads, *available);
 }
 
 std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, const spec::SpecCatalog& catalog,

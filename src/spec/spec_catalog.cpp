@@ -88,6 +88,7 @@ GpuSpec read_gpu_spec(const std::string& path) {
   g.fp16_tflops = file.number("fp16_tflops");
   g.memory_gib = file.number("memory_gib");
   g.memory_bandwidth_gbps = file.number("memory_bandwidth_gbps");
+  g.sm_count = file.integer("sm_count");
   g.price_per_hour = file.number("price_per_hour");
   g.price_source = file.text("price_source");
   g.price_date = file.text("price_date");
@@ -96,6 +97,7 @@ GpuSpec read_gpu_spec(const std::string& path) {
   require_positive(path, "fp16_tflops", g.fp16_tflops);
   require_positive(path, "memory_gib", g.memory_gib);
   require_positive(path, "memory_bandwidth_gbps", g.memory_bandwidth_gbps);
+  require_positive(path, "sm_count", static_cast<double>(g.sm_count));
   require_positive(path, "price_per_hour", g.price_per_hour);
   return g;
 }

@@ -63,9 +63,9 @@ TEST(SpecFiles, BadFilesAreReportedWithFileLineAndKey) {
     }
   };
   const std::string good =
-      "name = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\n"
+      "name = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\nsm_count = 1\n"
       "price_per_hour = 1\nprice_source = s\nprice_date = d\n";
-  expect_error(good + "colour = red\n", ":8: colour: unknown key");
+  expect_error(good + "colour = red\n", ":9: colour: unknown key");
   expect_error("name = x\nfp16_tflops = fast\n", ":2: fp16_tflops: expected a finite number, got 'fast'");
   expect_error("name = x\nname = y\n", ":2: name: repeated key (first given on line 1)");
   expect_error("just words\n", ":1: expected 'key = value', got 'just words'");

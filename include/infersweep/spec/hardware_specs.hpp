@@ -29,6 +29,7 @@ struct GpuSpec {
   double fp16_tflops = 0;            // dense peak
   double memory_gib = 0;             // total device memory in GiB (2^30 bytes)
   double memory_bandwidth_gbps = 0;  // HBM, GB/s (1e9 bytes/s)
+  int64_t sm_count = 0;              // streaming multiprocessors: kernels run in waves over them
   double price_per_hour = 0;         // USD per GPU-hour
   std::string price_source;
   std::string price_date;

@@ -109,6 +109,9 @@ int report(const std::vector<std::string>& args) {
   csv << "operator,source,filter,rows,chosen,cv_mape_percent,folds,candidates\n";
   print("%s on %s (TP%lld PP%lld, node %s), profiling data %s\n", c.model.name.c_str(), c.gpu.name.c_str(),
         static_cast<long long>(tp), static_cast<long long>(pp), c.node.name.c_str(), inputs.profiling_dir.c_str());
+  if (c.node.network_profile != c.node.name && (!inputs.all_reduce_file.empty() || !inputs.send_recv_file.empty()))
+    print("network times borrowed from node %s (network_profile in %s)\n", c.node.network_profile.c_str(),
+          c.node.source_file.c_str());
   print("grids %s%s\n\n", origin.from_cache ? "read from cache " : "built and cached as ",
         origin.cache_file.empty() ? "(cache off)" : origin.cache_file.c_str());
   print("%-26s %6s  %-50s %9s\n", "operator", "rows", "chosen model", "CV MAPE %");

@@ -147,7 +147,7 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
     throw InputError::setting("profiling-dir", "'" + in.profiling_dir +
                                                    "' is not a directory (expected Vidur's layout: "
                                                    "compute/<sku>/<org>/<model>/mlp.csv and network/<node>/*.csv)");
-  const auto paths = profiling_paths(in.profiling_dir, c.gpu.name, c.model.name, c.node.name);
+  const auto paths = profiling_paths(in.profiling_dir, c.gpu.name, c.model.name, c.node.network_profile);
   if (!is_file(paths.mlp))
     throw InputError::setting("profiling-dir", "no profile of " + c.model.name + " on " + c.gpu.name + ": " +
                                                    paths.mlp + " does not exist (profiled on " + c.gpu.name + ": " +

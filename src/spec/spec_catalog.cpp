@@ -112,6 +112,7 @@ NodeSpec read_node_spec(const std::string& path) {
   n.intra_node_latency_us = file.number("intra_node_latency_us");
   n.inter_node_bandwidth_gbps = file.number("inter_node_bandwidth_gbps");
   n.inter_node_latency_us = file.number("inter_node_latency_us");
+  n.network_profile = file.text_or("network_profile", n.name);
   file.reject_unused();
   n.source_file = path;
   require_positive(path, "devices_per_node", static_cast<double>(n.devices_per_node));
@@ -152,6 +153,13 @@ SpecCatalog SpecCatalog::load(const std::string& data_dir) {
     if (!catalog.gpus_.count(node.gpu))
       throw InputError::in_file(node.source_file, 0, "gpu",
                                 "unknown GPU '" + node.gpu + "' (known: " + known_names(catalog.gpus_) + ")");
+  // A borrowed network profile names a node spec, so that a misspelt name fails here rather
+  // than as a missing profiling file when a learned predictor is built.
+  for (const auto& [name, node] : catalog.nodes_)
+    if (!catalog.nodes_.count(node.network_profile))
+      throw InputError::in_file(
+          node.source_file, 0, "network_profile",
+          "unknown node '" + node.network_profile + "' (known: " + known_names(catalog.nodes_) + ")");
   return catalog;
 }
 

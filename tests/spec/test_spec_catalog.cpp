@@ -11,8 +11,8 @@ using infersweep::test_support::TempDir;
 TEST(SpecCatalog, ShipsTheModelsGpusAndNodesVidurUses) {
   const auto& c = test_support::catalog();
   EXPECT_EQ(c.models().size(), 8u);
-  EXPECT_EQ(c.gpus().size(), 3u);
-  EXPECT_EQ(c.nodes().size(), 5u);
+  EXPECT_EQ(c.gpus().size(), 4u);
+  EXPECT_EQ(c.nodes().size(), 6u);
   const auto& m = c.model("meta-llama/Llama-2-70b-hf");
   EXPECT_EQ(m.num_layers, 80);
   EXPECT_EQ(m.num_q_heads, 64);
@@ -75,7 +75,48 @@ TEST(SpecFiles, BadFilesAreReportedWithFileLineAndKey) {
 TEST(SpecFiles, AByteOrderMarkIsAccepted) {
   TempDir dir;
   const auto path = dir.file("m.ini");
-  std::ofstream(path) << "\xef\xbb\xbfname = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\n"
-                         "price_per_hour = 1\nprice_source = s\nprice_date = d\n";
+  std::ofstream(path)
+      << "\xef\xbb\xbfname = x\nfp16_tflops = 1\nmemory_gib = 1\nmemory_bandwidth_gbps = 1\nsm_count = 1\n"
+         "price_per_hour = 1\nprice_source = s\nprice_date = d\n";
   EXPECT_EQ(spec::read_gpu_spec(path).name, "x");
+}
+
+TEST(SpecCatalog, TheH200IsAHopperWithMoreAndFasterMemoryOnNodesThatBorrowTheH100sNetwork) {
+  const auto& c = test_support::catalog();
+  const auto& h200 = c.gpu("h200");
+  const auto& h100 = c.gpu("h100");
+  EXPECT_DOUBLE_EQ(h200.fp16_tflops, h100.fp16_tflops);
+  EXPECT_EQ(h200.sm_count, h100.sm_count);
+  EXPECT_DOUBLE_EQ(h200.memory_gib, 141);
+  EXPECT_DOUBLE_EQ(h200.memory_bandwidth_gbps, 4800);
+  EXPECT_GT(h200.price_per_hour, 0);
+  EXPECT_EQ(h200.price_date, "2026-09-20");
+  const auto& node = c.node("h200_dgx");
+  const auto& dgx = c.node("h100_dgx");
+  EXPECT_EQ(node.gpu, "h200");
+  EXPECT_EQ(node.network_profile, "h100_dgx");
+  EXPECT_EQ(dgx.network_profile, "h100_dgx");  // a node's own, unless it says otherwise
+  EXPECT_EQ(node.devices_per_node, dgx.devices_per_node);
+  EXPECT_DOUBLE_EQ(node.intra_node_bandwidth_gbps, dgx.intra_node_bandwidth_gbps);
+  EXPECT_DOUBLE_EQ(node.inter_node_bandwidth_gbps, dgx.inter_node_bandwidth_gbps);
+}
+
+TEST(SpecCatalog, ABorrowedNetworkProfileMustNameANode) {
+  TempDir dir;
+  std::filesystem::copy(test_support::data_dir(), dir.path, std::filesystem::copy_options::recursive);
+  const auto node = dir.file("nodes/h200_dgx.ini");
+  std::string text;
+  {
+    std::ifstream in(node);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.replace(text.find("network_profile = h100_dgx"), 26, "network_profile = h100_dxg");
+  std::ofstream(node) << text;
+  try {
+    spec::SpecCatalog::load(dir.path.string());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(node + ": network_profile: unknown node 'h100_dxg' (known: a100_dgx", 0), 0u)
+        << e.what();
+  }
 }

@@ -46,6 +46,10 @@ struct NodeSpec {
   double intra_node_latency_us = 0;
   double inter_node_bandwidth_gbps = 0;  // per GPU, per direction
   double inter_node_latency_us = 0;
+  // The node whose measured network profiles (all-reduce, send/recv) stand in for this one's:
+  // its own name unless the spec borrows another node's, such as an H200 node the H100
+  // node of the same NVLink and NVSwitch generation.
+  std::string network_profile;
   std::string source_file;
 };
 

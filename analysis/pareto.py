@@ -104,6 +104,17 @@ class ParetoGroup:
         return list(self.configs.loc[self.configs[metric + "_front"] != "", "config_id"])
 
     @property
+    def prices(self):
+        """(device, price per GPU-hour, price source) of the group's configs, each once, sorted: the
+        prices their QPS per dollar was computed from, as the rows recorded them ("" for a source
+        a file written before sources were recorded lacks). Empty for tables without prices."""
+        if not {"device", "price_per_gpu_hour"} <= set(self.configs.columns):
+            return []
+        sources = self.configs["price_source"] if "price_source" in self.configs.columns else [""] * len(self.configs)
+        return sorted({(d, float(p), s) for d, p, s in zip(self.configs["device"], self.configs["price_per_gpu_hour"],
+                                                           sources)})
+
+    @property
     def best_row(self):
         return None if self.best is None else self.configs.loc[self.configs["config_id"] == self.best].iloc[0]
 

@@ -74,6 +74,10 @@ def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1, include_caveats
                    f"{len(group.configs)} configs with a capacity ({group.not_ok} skipped, failed or timed out"
                    + (f"; {group.with_caveat} with a capacity caveat left out" if group.with_caveat else "")
                    + f"), {group.meeting_slos} {'meets' if group.meeting_slos == 1 else 'meet'} the SLOs.", ""]
+        if group.prices:
+            section += ["Priced per GPU-hour: " + "; ".join(
+                f"{device} ${price:g} ({source or 'source not recorded'})" for device, price, source in group.prices)
+                + ".", ""]
         if group.workloads_under_key > 1:
             section += [f"{group.workloads_under_key} workloads share this model and trace (trace content, request "
                         "count or SLOs differ: the grid changed between runs?); each is analysed apart.", ""]

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/io/json_writer.hpp"
 
@@ -29,6 +32,8 @@ const std::vector<std::string> kDescriptionColumns{"config_id",
                                                    "capacity_qps",
                                                    "qps_per_dollar",
                                                    "dollars_per_hour",
+                                                   "price_per_gpu_hour",
+                                                   "price_source",
                                                    "ttft_p90",
                                                    "tbt_p99"};
 
@@ -153,6 +158,26 @@ double number(const table::ColumnTable& t, const std::string& name, size_t row) 
   return std::nan("");
 }
 
+// The price of each GPU of a group's configs, with where it came from, as the rows recorded
+// them (QPS per dollar was computed from it); a GPU priced two ways has two entries.
+struct GroupPrice {
+  std::string device;
+  double per_hour = 0;
+  std::string source;
+  bool operator<(const GroupPrice& o) const {
+    return std::tie(device, per_hour, source) < std::tie(o.device, o.per_hour, o.source);
+  }
+};
+
+std::vector<GroupPrice> group_prices(const ParetoGroup& g, const table::ColumnTable& results) {
+  if (!results.has_column("device") || !results.has_column("price_per_gpu_hour")) return {};
+  std::set<GroupPrice> prices;
+  for (const auto& c : g.configs)
+    prices.insert({cell(results, "device", c.row), number(results, "price_per_gpu_hour", c.row),
+                   cell(results, "price_source", c.row)});
+  return {prices.begin(), prices.end()};
+}
+
 }  // namespace
 
 const char* to_string(FrontRole role) {
@@ -232,6 +257,9 @@ void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::Col
       out << "note: " << g.workloads_under_key << " workloads share this key (trace content, request count or SLOs "
           << "differ; the grid changed between runs?), each analysed apart; this one's rows"
           << (g.runs.empty() ? "" : " come from " + g.runs) << "\n";
+    for (const auto& p : group_prices(g, results))
+      out << "price: " << p.device << " $" << format_double(p.per_hour) << " per GPU-hour ("
+          << (p.source.empty() ? "source not recorded" : p.source) << ")\n";
     if (g.best) {
       const auto& b = g.configs[*g.best];
       std::snprintf(line, sizeof line,
@@ -323,6 +351,15 @@ void write_pareto_json(const std::vector<ParetoGroup>& groups, const table::Colu
       json.value("best", g.configs[*g.best].candidate.config_id);
     else
       json.null("best");
+    json.begin_array("prices");
+    for (const auto& p : group_prices(g, results)) {
+      json.begin_object();
+      json.value("device", p.device);
+      json.value("price_per_gpu_hour", p.per_hour);
+      json.value("price_source", p.source);
+      json.end_object();
+    }
+    json.end_array();
     ids("ttft_p90_front", g, g.ttft_front);
     ids("tbt_p99_front", g, g.tbt_front);
     std::vector<size_t> near_ttft, near_tbt;

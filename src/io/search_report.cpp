@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/common/version.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/io/file_bytes.hpp"
@@ -186,6 +187,14 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
       out << "\n"
           << key.first << " on " << key.second << ": every capacity (" << caveats
           << ") has a caveat (see capacity_caveat in capacity.csv)\n";
+  // What each GPU was priced at, and why: QPS per dollar means nothing without it.
+  std::map<std::string, std::pair<double, std::string>> prices;
+  for (const auto& u : units) prices.emplace(u.labels.device, std::make_pair(u.price_per_gpu_hour, u.price_source));
+  if (!prices.empty()) out << "\nprices per GPU-hour:\n";
+  for (const auto& [device, price] : prices) {
+    std::snprintf(line, sizeof line, "  %-6s %8s $/h  ", device.c_str(), format_double(price.first).c_str());
+    out << line << price.second << "\n";
+  }
   out << "\n"
       << units.size() << " configs: " << ok << " searched, " << skipped << " skipped, " << failed << " failed\n";
 }

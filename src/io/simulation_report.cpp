@@ -8,6 +8,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/io/json_writer.hpp"
+#include "infersweep/spec/gpu_price.hpp"
 
 namespace infersweep::io {
 
@@ -53,6 +54,8 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
       .value("cost_per_hour",
              setup.gpu.price_per_hour *
                  static_cast<double>(c.num_replicas * c.parallel.tensor_parallel * c.parallel.pipeline_parallel))
+      .value("price_per_gpu_hour", setup.gpu.price_per_hour)
+      .value("price_source", spec::spec_price(setup.gpu).source)
       .end_object();
   json.begin_object("memory_plan")
       .value("parameters_per_device", setup.memory.parameters_per_device)

@@ -21,4 +21,18 @@ DeploymentCost deployment_cost(int64_t replicas, int64_t tp, int64_t pp, double 
   return c;
 }
 
+std::map<std::string, spec::GpuPrice> grid_gpu_prices(const GridSpec& grid, const spec::SpecCatalog& catalog) {
+  std::map<std::string, spec::GpuPrice> prices;
+  for (const auto& [name, gpu] : catalog.gpus()) prices[name] = spec::spec_price(gpu);
+  for (const auto& entry : grid.prices) {
+    try {
+      catalog.gpu(entry.gpu, "prices");
+    } catch (const InputError& e) {
+      throw InputError::in_file(entry.file, entry.line, entry.field, e.message());
+    }
+    prices[entry.gpu] = entry.price;
+  }
+  return prices;
+}
+
 }  // namespace infersweep::search

@@ -10,6 +10,7 @@
 #include "infersweep/config/identity.hpp"
 #include "infersweep/predict/grid_cache.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
+#include "infersweep/search/deployment_cost.hpp"
 #include "infersweep/search/predictor_pool.hpp"
 
 namespace fs = std::filesystem;
@@ -39,7 +40,8 @@ std::string file_content_identity(const std::string& path) {
 
 // One config of the grid's product; its index, id and skip reason are set by the caller.
 SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const GridModel& m, const GridTrace& t,
-                     const GridCluster& c, const GridScheduler& s, int64_t tp, int64_t pp, int64_t batch_size) {
+                     const GridCluster& c, const GridScheduler& s, int64_t tp, int64_t pp, int64_t batch_size,
+                     const spec::GpuPrice& price) {
   SearchUnit u;
   auto& sc = u.simulation;
   sc.model = m.identifier;
@@ -65,7 +67,8 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   sc.predictor = g.predictor;
   sc.time_limit_s = g.search.time_limit_s;
   u.settings = g.search;
-  u.price_per_gpu_hour = catalog.gpu(c.device).price_per_hour;
+  u.price_per_gpu_hour = price.per_hour;
+  u.price_source = price.source;
 
   auto& l = u.labels;
   l.model = m.name;
@@ -154,6 +157,7 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
       throw InputError::in_file(g.path, c.line, "clusters.device",
                                 "GPU '" + gpu.name + "' has no price_per_hour in " + gpu.source_file);
   }
+  const auto prices = grid_gpu_prices(g, catalog);
   auto keep = [](const std::vector<std::string>& only, const std::string& name) {
     return only.empty() || contains(only, name);
   };
@@ -213,7 +217,7 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
           for (const int64_t tp : g.tp_dimensions)
             for (const int64_t pp : g.pp_dimensions)
               for (const int64_t bs : g.batch_sizes) {
-                auto u = make_unit(g, catalog, m, g.traces[ti], c, s, tp, pp, bs);
+                auto u = make_unit(g, catalog, m, g.traces[ti], c, s, tp, pp, bs, prices.at(c.device));
                 u.index = index++;
                 u.trace_identity = trace_identity[ti];
                 predict::ContentHash id;

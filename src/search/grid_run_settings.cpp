@@ -1,6 +1,8 @@
 #include "infersweep/search/grid_run_settings.hpp"
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/io/file_bytes.hpp"
+#include "infersweep/spec/gpu_price.hpp"
 
 namespace infersweep::search {
 
@@ -16,6 +18,11 @@ const config::SettingGroup<GridRunSettings>& grid_run_settings() {
     g.add(&G::trace_dir, "trace-dir", Identity::none(), "where relative trace files are found")
         .path()
         .default_note("the grid's trace_dir, $INFERSWEEP_TRACE_DIR or the build's vidur-data/processed_traces");
+    g.add(&G::gpu_prices, "gpu-prices", Identity::none(),
+          "prices per GPU-hour that replace the GPU specs' and the grid's: a file of 'gpu = USD' lines with optional "
+          "source and date (see data/README.md); recorded in every result row, never part of a config id")
+        .path()
+        .default_note("the grid's prices, else each GPU spec's price_per_hour");
     g.add(&G::models, "model", Identity::none(), "only this model of the grid (name or identifier; repeatable)");
     g.add(&G::traces, "trace", Identity::none(), "only this trace of the grid (repeatable)");
     g.add(&G::gpus, "gpu", Identity::none(), "only clusters of this GPU (repeatable)");
@@ -43,17 +50,22 @@ const config::SettingGroup<GridRunSettings>& grid_run_settings() {
 
 namespace {
 
-GridSpec with_overrides(GridSpec grid, const std::vector<std::pair<std::string, std::string>>& overrides) {
-  for (const auto& [name, value] : overrides) search_settings().at(name).assign(grid.search, value);
+GridSpec with_overrides(GridSpec grid, const GridRunSettings& run) {
+  for (const auto& [name, value] : run.search_overrides) search_settings().at(name).assign(grid.search, value);
+  if (!run.gpu_prices.empty()) {
+    const auto text = io::try_read_file_bytes(run.gpu_prices);
+    if (!text) throw InputError::setting("gpu-prices", "cannot read '" + run.gpu_prices + "'");
+    for (auto& entry : spec::parse_price_file(*text, run.gpu_prices)) grid.prices.push_back(std::move(entry));
+  }
   return grid;
 }
 
 }  // namespace
 
-GridSpec GridRunSettings::read_grid() const { return with_overrides(read_grid_file(grid, paths()), search_overrides); }
+GridSpec GridRunSettings::read_grid() const { return with_overrides(read_grid_file(grid, paths()), *this); }
 
 GridSpec GridRunSettings::parse_grid(const std::string& text, const std::string& base_dir) const {
-  return with_overrides(parse_grid_text(text, grid, base_dir, paths()), search_overrides);
+  return with_overrides(parse_grid_text(text, grid, base_dir, paths()), *this);
 }
 
 void GridRunSettings::require_grid() const {

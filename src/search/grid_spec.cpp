@@ -280,6 +280,47 @@ void require_unique(const GridReader& r, const std::vector<YAML::Node>& nodes, c
       r.fail(nodes[i], list_name, "'" + items[i] + "' appears twice; each entry needs its own name");
 }
 
+// `prices:` maps a GPU to its price per GPU-hour, or to a mapping with price_per_hour and
+// optionally source and date.
+std::vector<spec::PriceEntry> read_prices(const GridReader& r, const YAML::Node& map, const std::string& source) {
+  r.expect_map(map, "prices");
+  const auto name = fs::path(source).filename().string();
+  std::vector<spec::PriceEntry> prices;
+  for (const auto& item : map) {
+    spec::PriceEntry e;
+    e.gpu = item.first.Scalar();
+    e.file = source;
+    e.line = item.first.Mark().line + 1;
+    const auto field = "prices." + e.gpu;
+    e.field = field;
+    std::string stated;
+    if (item.second.IsMap()) {
+      r.check_keys(item.second, {"price_per_hour", "source", "date"}, field);
+      e.price.per_hour = r.number(item.second, "price_per_hour", field, true, 0, 0);
+      if (!(e.price.per_hour > 0))
+        r.fail(item.second["price_per_hour"], field + ".price_per_hour", "must be positive (USD per GPU-hour)");
+      stated = spec::describe_price_origin(r.text(item.second, "source", field, false),
+                                           r.text(item.second, "date", field, false));
+    } else {
+      const auto value = r.scalar(item.second, field);
+      try {
+        e.price.per_hour = parse_double(value, "");
+      } catch (const InputError&) {
+        e.price.per_hour = 0;
+      }
+      if (!(e.price.per_hour > 0))
+        r.fail(item.second, field,
+               "expected a positive price in USD per GPU-hour, or a mapping with price_per_hour, source and date; "
+               "got '" +
+                   value + "'");
+    }
+    e.price.source =
+        "grid " + name + ":" + std::to_string(e.line) + ": " + field + (stated.empty() ? "" : ": " + stated);
+    prices.push_back(std::move(e));
+  }
+  return prices;
+}
+
 }  // namespace
 
 bool GridScheduler::sets(const std::string& name) const {
@@ -314,7 +355,7 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
   if (!root.IsMap()) throw InputError::in_file(source, 0, "grid", "expected a YAML mapping with models, traces, ...");
   r.check_keys(root,
                {"models", "traces", "clusters", "schedulers", "tp_dimensions", "pp_dimensions", "batch_sizes",
-                "global_scheduler", "search", "predictor", "seed", "trace_dir"},
+                "global_scheduler", "search", "predictor", "seed", "trace_dir", "prices"},
                "");
   GridSpec g;
   g.path = source;
@@ -418,6 +459,7 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
            "unknown global scheduler '" + g.global_scheduler +
                "' (expected one of: " + sim::builtin_global_schedulers().names_joined() + ")");
   g.seed = static_cast<uint64_t>(r.integer(root, "seed", "", false, 42, 0));
+  if (const auto p = root["prices"]; p.IsDefined() && !p.IsNull()) g.prices = read_prices(r, p, source);
 
   auto every = [](const auto&) { return true; };
   if (const auto s = root["search"]; s.IsDefined() && !s.IsNull())

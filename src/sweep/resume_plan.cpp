@@ -3,11 +3,34 @@
 #include <map>
 #include <set>
 
+#include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/sweep/sweep_schema.hpp"
 
 namespace infersweep::sweep {
 
 bool is_failure_status(const std::string& status) { return status == "failed" || status == "timeout"; }
+
+void check_same_prices(const ResultsFileContents& existing, const std::vector<search::SearchUnit>& units,
+                       const std::string& path) {
+  const auto& r = existing.results;
+  if (!r.has_column("device") || !r.has_column("price_per_gpu_hour")) return;
+  std::map<std::string, const search::SearchUnit*> by_device;
+  for (const auto& u : units) by_device.emplace(u.labels.device, &u);
+  const auto& devices = r.text("device");
+  const auto& prices = r.float64("price_per_gpu_hour");
+  const std::vector<std::string> no_sources(r.rows());
+  const auto& sources = r.has_column("price_source") ? r.text("price_source") : no_sources;
+  for (size_t i = 0; i < r.rows(); ++i) {
+    const auto it = by_device.find(devices[i]);
+    if (it == by_device.end() || prices[i] == it->second->price_per_gpu_hour) continue;
+    const auto& unit = *it->second;
+    throw InputError("cannot resume " + path + ": its rows price " + devices[i] + " at " + format_double(prices[i]) +
+                     " $/GPU-hour (" + (sources[i].empty() ? "source not recorded" : sources[i]) + "), this run at " +
+                     format_double(unit.price_per_gpu_hour) + " (" + unit.price_source +
+                     "); resume with the prices the file was started with, or sweep into a new file");
+  }
+}
 
 ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<search::SearchUnit>& units,
                        bool retry_failed) {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/io/file_bytes.hpp"
 #include "infersweep/search/progress_meter.hpp"
 #include "infersweep/search/search_runner.hpp"
@@ -234,7 +235,8 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
           error))
     return fail();
   std::string ids;
-  for (const auto& u : units) ids += u.config_id;
+  // Prices are no part of an id: they are compared with it.
+  for (const auto& u : units) ids += u.config_id + format_double(u.price_per_gpu_hour) + u.price_source + "\n";
   std::string rank0_ids = ids;
   broadcast_text(comm, rank0_ids);
   if (!on_every_rank(
@@ -242,8 +244,8 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
           [&] {
             if (ids != rank0_ids)
               throw InputError(
-                  "the grid enumerates to other configs here than on rank 0: are the trace, data or "
-                  "profiling files the same on every node?");
+                  "the grid enumerates to other configs or prices here than on rank 0: are the trace, data, "
+                  "prices or profiling files the same on every node?");
           },
           error))
     return fail();
@@ -278,6 +280,10 @@ int run_sweep(const SweepOptions& o, MPI_Comm comm) {
               if (log && !existing->rows_checked)
                 *log << "sweep: " << o.out << " has no row checksums (written before them); its rows are carried "
                      << "over unchecked and get checksums now\n";
+              if (log && !existing->results.has_column("price_source"))
+                *log << "sweep: " << o.out << " records no price sources (written before them); its rows keep their "
+                     << "prices, without a source\n";
+              check_same_prices(*existing, units, o.out);
               if (log && !existing->damaged.empty())
                 *log << "sweep: " << o.out << ": " << describe_damaged_rows(*existing) << "; their configs run again\n";
             }

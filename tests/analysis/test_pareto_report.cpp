@@ -295,3 +295,44 @@ TEST(ParetoReport, RowsOfTwoWorkloadsUnderOneKeyAreAnalysedApartAndSaidSo) {
 }
 
 }  // namespace infersweep::analysis
+
+namespace infersweep::analysis {
+
+TEST(ParetoReport, EachGroupSaysThePricesItsQpsPerDollarCameFrom) {
+  // kRows' m1/chat configs priced as result rows record it: c from a file written before
+  // sources were recorded.
+  const auto base = table_of({kRows[0], kRows[1], kRows[2]});
+  auto schema = base.schema();
+  schema.push_back(column("price_per_gpu_hour", table::ColumnKind::float64));
+  schema.push_back(column("price_source", table::ColumnKind::text));
+  table::ColumnTable t(schema);
+  for (size_t r = 0; r < base.rows(); ++r) {
+    std::vector<table::Field> row;
+    for (size_t c = 0; c < base.schema().size(); ++c) row.push_back(base.field(c, r));
+    row.push_back({"price_per_gpu_hour", 2.0});
+    row.push_back({"price_source", std::string(r < 2 ? "prices file p.ini:3: a quote (2026-01-01)" : "")});
+    t.append(row);
+  }
+  const ParetoOptions options;
+  const auto groups = analyse_pareto(t, options);
+  std::ostringstream text, csv, json;
+  print_pareto_table(groups, t, options, text);
+  EXPECT_NE(text.str().find("\nprice: a100 $2 per GPU-hour (source not recorded)\n"
+                            "price: a100 $2 per GPU-hour (prices file p.ini:3: a quote (2026-01-01))\n"),
+            std::string::npos)
+      << text.str();
+  write_pareto_csv(groups, t, options, csv);
+  EXPECT_NE(csv.str().find(",dollars_per_hour,price_per_gpu_hour,price_source,"), std::string::npos) << csv.str();
+  EXPECT_NE(csv.str().find(",8,2,prices file p.ini:3: a quote (2026-01-01),"), std::string::npos) << csv.str();
+  write_pareto_json(groups, t, options, {}, json);
+  EXPECT_NE(json.str().find("\"prices\": [\n        {\n          \"device\": \"a100\",\n          "
+                            "\"price_per_gpu_hour\": 2,\n          \"price_source\": \"\"\n        },"),
+            std::string::npos)
+      << json.str();
+  // A table without the columns (made by hand) says nothing of prices.
+  std::ostringstream bare;
+  print_pareto_table(analyse_pareto(base, options), base, options, bare);
+  EXPECT_EQ(bare.str().find("price:"), std::string::npos) << bare.str();
+}
+
+}  // namespace infersweep::analysis

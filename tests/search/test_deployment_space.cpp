@@ -5,7 +5,11 @@
 #include <set>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/search/deployment_space.hpp"
+#include "infersweep/search/grid_run_settings.hpp"
+#include "infersweep/search/result_row.hpp"
+#include "infersweep/search/search_runner.hpp"
 #include "search_test_support.hpp"
 
 using namespace infersweep;
@@ -158,4 +162,110 @@ TEST(DeploymentSpace, StreamingTheGridVisitsTheSameUnitsInTheSameOrderAsEnumerat
   ASSERT_EQ(streamed.size(), units.size());
   for (size_t i = 0; i < units.size(); ++i)
     EXPECT_EQ(streamed[i], units[i].config_id + " " + units[i].workload_id + " " + units[i].skip_reason);
+}
+
+namespace {
+
+std::string field_text(const std::vector<table::Field>& row, const std::string& name) {
+  for (const auto& f : row)
+    if (f.name == name) return table::field_text(f);
+  return "(no field " + name + ")";
+}
+
+}  // namespace
+
+TEST(DeploymentSpace, PricesComeFromTheSpecTheGridOrAPricesFileAndNeverFromTheIds) {
+  const auto& catalog = test_support::catalog();
+  const auto shipped = search::enumerate_grid(test_support::small_grid(), catalog);
+  EXPECT_DOUBLE_EQ(shipped[0].price_per_gpu_hour, 2.21);
+  EXPECT_EQ(shipped[0].price_source,
+            "gpu spec a100.ini: CoreWeave on-demand list price, as used by Vidur's analyzer/constants.py (2024-02-07)");
+
+  const std::string grid_prices = "prices:\n  a100: 3.5\n  h100: {price_per_hour: 5, source: a quote}\n";
+  const auto by_grid = search::enumerate_grid(test_support::small_grid(grid_prices), catalog);
+  EXPECT_DOUBLE_EQ(by_grid[0].price_per_gpu_hour, 3.5);
+  EXPECT_EQ(by_grid[0].price_source, "grid small.yaml:23: prices.a100");
+
+  test_support::TempDir dir;
+  std::ofstream(dir.file("p.ini")) << "source = list\ndate = 2026-01-01\na100 = 4\n";
+  search::GridRunSettings run;
+  run.grid = "small.yaml";
+  run.gpu_prices = dir.file("p.ini");
+  const auto by_file = search::enumerate_grid(run.parse_grid(test_support::small_grid_text(grid_prices), "."), catalog);
+  EXPECT_DOUBLE_EQ(by_file[0].price_per_gpu_hour, 4);  // the file's price beats the grid's
+  EXPECT_EQ(by_file[0].price_source, "prices file p.ini:3: list (2026-01-01)");
+
+  ASSERT_EQ(shipped.size(), by_file.size());
+  for (size_t i = 0; i < shipped.size(); ++i) {
+    EXPECT_EQ(by_grid[i].config_id, shipped[i].config_id);
+    EXPECT_EQ(by_file[i].config_id, shipped[i].config_id);
+    EXPECT_EQ(by_file[i].workload_id, shipped[i].workload_id);
+  }
+
+  // The result row records the price and its source, and QPS per dollar follows from it.
+  search::PredictorPool pool;
+  const auto result = search::run_unit_search(by_file[0], catalog, pool);
+  ASSERT_EQ(result.status, search::ConfigStatus::ok) << result.message;
+  const auto row = search::result_fields(by_file[0], result);
+  EXPECT_EQ(field_text(row, "price_per_gpu_hour"), "4");
+  EXPECT_EQ(field_text(row, "price_source"), "prices file p.ini:3: list (2026-01-01)");
+  EXPECT_DOUBLE_EQ(result.cost.dollars_per_hour, 4.0 * static_cast<double>(by_file[0].labels.gpus()));
+  EXPECT_DOUBLE_EQ(result.cost.qps_per_dollar, result.outcome.capacity_qps / result.cost.dollars_per_hour);
+}
+
+TEST(DeploymentSpace, APriceForAGpuWithoutASpecIsAnErrorAtItsLine) {
+  auto error_of = [](const std::function<search::GridSpec()>& grid) -> std::string {
+    try {
+      search::enumerate_grid(grid(), test_support::catalog());
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_EQ(error_of([] { return test_support::small_grid("prices:\n  a100: 3\n  b200: 9\n"); }),
+            "small.yaml:24: prices.b200: unknown GPU 'b200' (known: a100, a40, h100, h200)");
+  test_support::TempDir dir;
+  std::ofstream(dir.file("p.ini")) << "a100 = 3\nb200 = 9\n";
+  search::GridRunSettings run;
+  run.grid = "small.yaml";
+  run.gpu_prices = dir.file("p.ini");
+  EXPECT_EQ(error_of([&] { return run.parse_grid(test_support::small_grid_text(), "."); }),
+            dir.file("p.ini") + ":2: b200: unknown GPU 'b200' (known: a100, a40, h100, h200)");
+  run.gpu_prices = dir.file("absent.ini");
+  EXPECT_EQ(error_of([&] { return run.parse_grid(test_support::small_grid_text(), "."); }),
+            "setting gpu-prices: cannot read '" + dir.file("absent.ini") + "'");
+}
+
+TEST(DeploymentSpace, AnH200NodeReadsTheH100NodesNetworkProfiles) {
+  // A profiling directory with an H200 compute profile (an H100's, copied: only the paths
+  // matter here) and, at first, no network profiles.
+  test_support::TempDir dir;
+  const auto model_dir = dir.path / "compute" / "h200" / "meta-llama" / "Llama-2-7b-hf";
+  std::filesystem::create_directories(model_dir);
+  std::filesystem::copy_file(test_support::profiling_dir() + "/compute/h100/meta-llama/Llama-2-7b-hf/mlp.csv",
+                             model_dir / "mlp.csv");
+  const std::string text =
+      "models:\n  - identifier: meta-llama/Llama-2-7b-hf\ntraces:\n  - name: conv\n"
+      "    trace_file: " +
+      test_support::vidur_trace("splitwise_conv.csv") +
+      "\n    start_qps: 1\nclusters:\n  - device: h200\n    node: h200_dgx\n    num_gpus: 2\n"
+      "schedulers:\n  - scheduler: vllm\ntp_dimensions: [2]\npp_dimensions: [1]\n"
+      "batch_sizes: [32]\npredictor:\n  name: learned\n  profiling_dir: " +
+      dir.path.string() + "\n";
+  auto unit = [&] {
+    const auto units = search::enumerate_grid(search::parse_grid_text(text, "g.yaml", "."), test_support::catalog());
+    EXPECT_EQ(units.size(), 1u);
+    return units.at(0);
+  };
+  EXPECT_EQ(unit().skip_reason, "no profiling data: " + dir.path.string() +
+                                    "/network/h100_dgx/all_reduce.csv does not exist: TP 2 needs all-reduce times "
+                                    "measured on node h200_dgx");
+  std::filesystem::create_directories(dir.path / "network");
+  std::filesystem::create_directory_symlink(test_support::profiling_dir() + "/network/h100_dgx",
+                                            dir.path / "network" / "h100_dgx");
+  const auto runnable = unit();
+  EXPECT_EQ(runnable.skip_reason, "");
+  const auto inputs = predict::resolve_learned_inputs(
+      sim::predictor_context(sim::plan_simulation(runnable.simulation, test_support::catalog())));
+  EXPECT_EQ(inputs.all_reduce_file, dir.path.string() + "/network/h100_dgx/all_reduce.csv");
 }

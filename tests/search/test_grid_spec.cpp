@@ -203,3 +203,29 @@ TEST(GridSpec, NestedAliasesAreCheckedOnceEach) {
   }
   EXPECT_EQ(error_of(text).substr(0, 30), "g.yaml:1: l0: unknown key (exp");
 }
+
+TEST(GridSpec, PricesAreANumberOrAMappingPerGpu) {
+  const auto text = test_support::small_grid_text();
+  const auto g = search::parse_grid_text(
+      text + "prices:\n  a100: 3\n  h100:\n    price_per_hour: 5.5\n    source: a quote\n    date: 2026-01-01\n",
+      "g.yaml", ".");
+  ASSERT_EQ(g.prices.size(), 2u);
+  EXPECT_EQ(g.prices[0].gpu, "a100");
+  EXPECT_DOUBLE_EQ(g.prices[0].price.per_hour, 3);
+  EXPECT_EQ(g.prices[0].price.source, "grid g.yaml:23: prices.a100");
+  EXPECT_EQ(g.prices[1].price.source, "grid g.yaml:24: prices.h100: a quote (2026-01-01)");
+  EXPECT_DOUBLE_EQ(g.prices[1].price.per_hour, 5.5);
+  EXPECT_TRUE(search::parse_grid_text(text, "g.yaml", ".").prices.empty());
+
+  EXPECT_EQ(error_of(text + "prices:\n  a100: cheap\n"),
+            "g.yaml:23: prices.a100: expected a positive price in USD per GPU-hour, or a mapping with price_per_hour, "
+            "source and date; got 'cheap'");
+  EXPECT_EQ(error_of(text + "prices:\n  a100: -1\n"),
+            "g.yaml:23: prices.a100: expected a positive price in USD per GPU-hour, or a mapping with price_per_hour, "
+            "source and date; got '-1'");
+  EXPECT_EQ(error_of(text + "prices:\n  a100: {price_per_hour: 0}\n"),
+            "g.yaml:23: prices.a100.price_per_hour: must be positive (USD per GPU-hour)");
+  EXPECT_EQ(error_of(text + "prices:\n  a100: {price: 2}\n"),
+            "g.yaml:23: prices.a100.price: unknown key (expected one of: price_per_hour, source, date)");
+  EXPECT_EQ(error_of(text + "prices: [a100, 2]\n"), "g.yaml:22: prices: expected a mapping of keys to values");
+}

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/spec/gpu_price.hpp"
 #include "test_support.hpp"
 
 using namespace infersweep;
@@ -119,4 +120,50 @@ TEST(SpecCatalog, ABorrowedNetworkProfileMustNameANode) {
     EXPECT_EQ(std::string(e.what()).rfind(node + ": network_profile: unknown node 'h100_dxg' (known: a100_dgx", 0), 0u)
         << e.what();
   }
+}
+
+TEST(GpuPrices, TheSpecsPriceCarriesItsFileSourceAndDate) {
+  const auto p = spec::spec_price(test_support::catalog().gpu("h100"));
+  EXPECT_DOUBLE_EQ(p.per_hour, 4.25);
+  EXPECT_EQ(p.source,
+            "gpu spec h100.ini: CoreWeave on-demand list price, as used by Vidur's analyzer/constants.py (2024-02-07)");
+}
+
+TEST(GpuPrices, APricesFileStatesSourcesForTheFileOrPerGpu) {
+  const auto entries = spec::parse_price_file(
+      "# quotes\nsource = list prices\ndate = 2026-01-02\nh100 = 3.5\nh200 = 4\nh200.source = a quote\n"
+      "a100 = 1.25\na100.date = 2025-12-31\n",
+      "/some/where/p.ini");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].gpu, "h100");
+  EXPECT_DOUBLE_EQ(entries[0].price.per_hour, 3.5);
+  EXPECT_EQ(entries[0].price.source, "prices file p.ini:4: list prices (2026-01-02)");
+  EXPECT_EQ(entries[0].file, "/some/where/p.ini");
+  EXPECT_EQ(entries[0].line, 4);
+  EXPECT_EQ(entries[1].price.source, "prices file p.ini:5: a quote (2026-01-02)");
+  EXPECT_EQ(entries[2].price.source, "prices file p.ini:7: list prices (2025-12-31)");
+  EXPECT_EQ(spec::parse_price_file("a40 = 1\n", "q.ini")[0].price.source, "prices file q.ini:1");
+}
+
+TEST(GpuPrices, BadPricesFilesNameTheLineAndKey) {
+  auto error_of = [](const std::string& text) {
+    try {
+      spec::parse_price_file(text, "p.ini");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("h100 = 3\nh200 = cheap\n"),
+            "p.ini:2: h200: expected a positive price in USD per GPU-hour, got 'cheap'");
+  EXPECT_EQ(error_of("h100 = -3\n"), "p.ini:1: h100: expected a positive price in USD per GPU-hour, got '-3'");
+  EXPECT_EQ(error_of("h100 = 0\n"), "p.ini:1: h100: expected a positive price in USD per GPU-hour, got '0'");
+  EXPECT_EQ(error_of("h100 = 3\nh100.currency = EUR\n"),
+            "p.ini:2: h100.currency: unknown key (expected <gpu> = <USD per GPU-hour>, <gpu>.source, <gpu>.date, "
+            "source or date)");
+  EXPECT_EQ(error_of("h100 = 3\nh200.source = x\n"),
+            "p.ini:2: h200.source: the file gives no price for 'h200' (expected a line 'h200 = <USD per GPU-hour>')");
+  EXPECT_EQ(error_of("h100 = 3\nh100 = 4\n"), "p.ini:2: h100: repeated key (first given on line 1)");
+  EXPECT_EQ(error_of("h100 =\n"), "p.ini:1: h100: expected a value, got nothing");
+  EXPECT_EQ(error_of("source = s\n"), "p.ini: no prices (expected lines such as 'h100 = 4.25', USD per GPU-hour)");
 }

@@ -154,6 +154,70 @@ TEST(Sweep, ASecondSweepOnTheSameFileIsRefusedWhileTheFirstHoldsIt) {
   EXPECT_EQ(probe_writer(s.options.out), WriterPresence::absent);
 }
 
+TEST(Sweep, AResumeWithOtherPricesIsRefusedNamingBothAndTheSamePriceGoesOn) {
+  SmallSweep s;
+  ASSERT_EQ(s.run(), 0);
+  const auto first = s.read();
+  const std::string shipped =
+      "gpu spec a100.ini: CoreWeave on-demand list price, as used by Vidur's analyzer/constants.py (2024-02-07)";
+  for (const auto& source : first.results.text("price_source")) EXPECT_EQ(source, shipped);
+
+  const auto prices = (s.dir.path / "prices.ini").string();
+  std::ofstream(prices) << "a100 = 3\n";
+  s.options.run.gpu_prices = prices;
+  try {
+    s.run();
+    ADD_FAILURE() << "a resume at another price was let in";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot resume " + s.options.out + ": its rows price a100 at 2.21 $/GPU-hour (" +
+                                         shipped +
+                                         "), this run at 3 (prices file prices.ini:1); resume with the prices the "
+                                         "file was started with, or sweep into a new file");
+  }
+  EXPECT_EQ(s.read().progress.run, 1);  // the file is as it was
+
+  // The same price from elsewhere: the resume goes on, each row keeping its own source.
+  std::ofstream(prices) << "a100 = 2.21\n";
+  ASSERT_EQ(s.run(), 0);
+  const auto second = s.read();
+  EXPECT_EQ(second.progress.run, 2);
+  EXPECT_EQ(rows_by_key(second.results, "config_id"), rows_by_key(first.results, "config_id"));
+}
+
+TEST(Sweep, AFileWrittenBeforePriceSourcesIsResumedAndCheckedByPrice) {
+  SmallSweep s;
+  ASSERT_EQ(s.run(), 0);
+  // The same file as a sweep of before would have left it: no price_source column.
+  {
+    const auto now = s.read();
+    Schema old_schema;
+    for (const auto& spec : now.results.schema())
+      if (spec.name != "price_source") old_schema.push_back(spec);
+    ColumnTable old_results(old_schema);
+    for (size_t r = 0; r < now.results.rows(); ++r) old_results.append_from(now.results, r);
+    ResultsFileWriter writer(s.options.out, old_results, now.probes, {}, {}, now.progress);
+    writer.close({});
+  }
+  const auto old = s.read();
+  ASSERT_FALSE(old.results.has_column("price_source"));
+  ASSERT_EQ(s.run(), 0);
+  const auto resumed = s.read();
+  EXPECT_EQ(resumed.progress.done_this_run, 0);
+  for (const auto& source : resumed.results.text("price_source")) EXPECT_EQ(source, "");
+
+  const auto prices = (s.dir.path / "prices.ini").string();
+  std::ofstream(prices) << "a100 = 3\n";
+  s.options.run.gpu_prices = prices;
+  try {
+    s.run();
+    ADD_FAILURE() << "a resume at another price was let in";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("its rows price a100 at 2.21 $/GPU-hour (source not recorded), this run at 3"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(SweepStop, DurationsInTheFormsJobScriptsUse) {
   EXPECT_DOUBLE_EQ(parse_duration("600", "d"), 600);
   EXPECT_DOUBLE_EQ(parse_duration("45m", "d"), 2700);

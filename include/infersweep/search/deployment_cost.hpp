@@ -2,6 +2,12 @@
 // What a deployment costs and what it buys, as Vidur's analyzer counts it: every GPU of every
 // replica is paid for by the hour, and "QPS per dollar" is capacity per dollar-per-hour.
 #include <cstdint>
+#include <map>
+#include <string>
+
+#include "infersweep/search/grid_spec.hpp"
+#include "infersweep/spec/gpu_price.hpp"
+#include "infersweep/spec/spec_catalog.hpp"
 
 namespace infersweep::search {
 
@@ -15,5 +21,11 @@ struct DeploymentCost {
 // Throws InputError for a non-positive price or GPU count.
 DeploymentCost deployment_cost(int64_t replicas, int64_t tp, int64_t pp, double price_per_gpu_hour,
                                double capacity_qps);
+
+// The price of a GPU-hour of each GPU of `catalog` for a run of `grid`: the last of the grid's
+// price entries for it (GridSpec::prices: the grid's own, then a prices file's), else the GPU
+// spec's. Throws InputError, naming the entry's file and line, for an entry whose GPU the
+// catalog does not have.
+std::map<std::string, spec::GpuPrice> grid_gpu_prices(const GridSpec& grid, const spec::SpecCatalog& catalog);
 
 }  // namespace infersweep::search

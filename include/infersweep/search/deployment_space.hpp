@@ -39,7 +39,10 @@ struct SearchUnit {
   std::string workload_id;  // 16 hex digits: what capacities are comparable under (see workload_canonical)
   std::string skip_reason;  // empty: runnable
   DeploymentLabels labels;
+  // What a GPU-hour costs and where that figure comes from (spec/gpu_price.hpp); not part of
+  // the id, since capacity does not depend on it.
   double price_per_gpu_hour = 0;
+  std::string price_source;
   sim::SimulationConfig simulation;  // the probe QPS is filled in per probe
   std::string trace_identity;        // the trace file's base name and content hash
   SearchSettings settings;
@@ -62,8 +65,9 @@ struct GridFilter {
 };
 
 // Throws InputError (with the grid line) for what is wrong in the grid itself: an unknown
-// model, device or node, a node of another GPU type, a GPU without a price. Configurations that
-// are well-formed but cannot run are returned as skipped units.
+// model, device or node, a node of another GPU type, a GPU without a price, a price for an
+// unknown GPU. Configurations that are well-formed but cannot run are returned as skipped
+// units.
 std::vector<SearchUnit> enumerate_grid(const GridSpec& grid, const spec::SpecCatalog& catalog,
                                        const GridFilter& filter = {});
 // The same units, handed to `visit` one at a time in enumeration order and not kept, so that a

@@ -16,6 +16,7 @@ struct GridRunSettings {
   std::string grid;
   std::string data_dir;
   std::string trace_dir;
+  std::string gpu_prices;  // a prices file (spec/gpu_price.hpp): its prices beat the specs' and the grid's
   std::vector<std::string> models, traces, gpus;  // restrict the grid; empty: all of it
   int64_t threads = 0;                            // 0: $OMP_NUM_THREADS or every core
   double progress_interval_s = 10;
@@ -28,7 +29,7 @@ struct GridRunSettings {
   GridFilter filter() const { return {models, traces, gpus}; }
   // Throws InputError when no grid is named.
   void require_grid() const;
-  // The grid with the search settings given on the command line applied.
+  // The grid with the search settings and the prices given on the command line applied.
   GridSpec read_grid() const;
   GridSpec parse_grid(const std::string& text, const std::string& base_dir) const;
 };

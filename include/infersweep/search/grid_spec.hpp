@@ -11,6 +11,7 @@
 #include "infersweep/predict/operator_time_model.hpp"
 #include "infersweep/search/capacity_search.hpp"
 #include "infersweep/sim/scheduler_config.hpp"
+#include "infersweep/spec/gpu_price.hpp"
 
 namespace infersweep::search {
 
@@ -68,6 +69,10 @@ struct GridSpec {
   SearchSettings search;
   predict::PredictorConfig predictor;
   uint64_t seed = 42;
+  // Prices that replace GPU specs' own: the grid's `prices:` section, then a prices file given
+  // on the command line (GridRunSettings::gpu_prices). For a GPU listed more than once the last
+  // entry counts, so the file's price beats the grid's.
+  std::vector<spec::PriceEntry> prices;
 };
 
 struct GridPaths {

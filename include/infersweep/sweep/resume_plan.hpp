@@ -30,4 +30,12 @@ ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<se
 
 bool is_failure_status(const std::string& status);  // failed or timeout
 
+// A sweep file prices each GPU one way, since its fronts and best choices compare QPS per
+// dollar across rows. Throws InputError naming both prices and their sources when a row of
+// `existing` priced a GPU of `units` otherwise than they do; a mere change of source at the
+// same price is let through, each row keeping its own. Files written before sources were
+// recorded are checked by price alone.
+void check_same_prices(const ResultsFileContents& existing, const std::vector<search::SearchUnit>& units,
+                       const std::string& path);
+
 }  // namespace infersweep::sweep

@@ -33,6 +33,7 @@ def test_python_and_cpp_agree(sweep_file, options, python_options):
         assert (cpp["with_caveat"], cpp["workload_id"], cpp["workloads_under_key"]) == (
             py.with_caveat, py.workload_id, py.workloads_under_key)
         assert cpp["best"] == py.best
+        assert [(p["device"], p["price_per_gpu_hour"], p["price_source"]) for p in cpp["prices"]] == py.prices
         assert cpp["ttft_p90_front"] == py.ttft_front
         assert cpp["tbt_p99_front"] == py.tbt_front
         assert cpp["near_ttft_p90_front"] == py.near("ttft_p90")

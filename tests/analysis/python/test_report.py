@@ -35,6 +35,10 @@ def test_report_writes_figures_and_summary(sweep_file, out_dir):
     assert "## Best config under the SLOs" in summary
     for group in groups:
         assert group.best is not None and f"| {group.best} |" in summary
+        # The prices QPS per dollar was computed from, with their source (the test grid's GPUs
+        # are priced by their specs).
+        assert "Priced per GPU-hour: a100 $2.21 (gpu spec a100.ini: CoreWeave on-demand list price" in summary
+        assert group.prices and all(source.startswith("gpu spec ") for _, _, source in group.prices)
     for name in pngs:
         assert f"]({name})" in summary
 

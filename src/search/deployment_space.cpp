@@ -141,9 +141,19 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
     spec::NodeSpec node;
     try {
       gpu = catalog.gpu(c.device, "device");
-      node = catalog.node(c.node, "node");
     } catch (const InputError& e) {
       throw InputError::in_file(g.path, c.line, "clusters", reason_of(e));
+    }
+    try {
+      node = catalog.node(c.node, "node");
+    } catch (const InputError& e) {
+      // The default node, <device>_pairwise_nvlink, exists for some GPUs only (an H200 comes
+      // in 8-GPU nodes): say which nodes hold this one.
+      std::string holding;
+      for (const auto& [name, spec] : catalog.nodes())
+        if (spec.gpu == gpu.name) holding += (holding.empty() ? "" : ", ") + name;
+      throw InputError::in_file(g.path, c.line, "clusters.node",
+                                reason_of(e) + "; nodes of " + gpu.name + ": " + (holding.empty() ? "none" : holding));
     }
     if (node.gpu != gpu.name)
       throw InputError::in_file(g.path, c.line, "clusters.node",

@@ -106,6 +106,13 @@ TEST(DeploymentSpace, GridErrorsNameTheEntry) {
   bad_node.replace(bad_node.find("    num_gpus: 4\n"), 16, "    num_gpus: 4\n    gpus_per_node: 8\n");
   const auto node_error = enumerate_error(bad_node);
   EXPECT_EQ(node_error.rfind("g.yaml:11: clusters.gpus_per_node: 8 differs from the 4 GPUs", 0), 0u) << node_error;
+  // No h200_pairwise_nvlink exists: the error names the nodes that hold H200s.
+  auto h200 = test_support::small_grid_text();
+  h200.replace(h200.find("device: a100"), 12, "device: h200");
+  const auto h200_error = enumerate_error(h200);
+  EXPECT_EQ(h200_error.rfind("g.yaml:11: clusters.node: unknown node 'h200_pairwise_nvlink' (known: ", 0), 0u)
+      << h200_error;
+  EXPECT_NE(h200_error.find("; nodes of h200: h200_dgx"), std::string::npos) << h200_error;
 }
 
 TEST(DeploymentSpace, FilterKeepsNamedRowsAndRejectsUnknownNames) {

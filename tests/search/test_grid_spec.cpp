@@ -119,6 +119,13 @@ TEST(GridSpec, ShippedGridsParse) {
   EXPECT_EQ(vidur.tp_dimensions, (std::vector<int64_t>{1, 2, 4, 8}));
   EXPECT_EQ(vidur.pp_dimensions, (std::vector<int64_t>{1, 2, 4}));
   EXPECT_EQ(vidur.batch_sizes, (std::vector<int64_t>{32, 64, 128}));
+  ASSERT_EQ(vidur.clusters.size(), 4u);
+  EXPECT_EQ(vidur.clusters[1].device, "h200");
+  EXPECT_EQ(vidur.clusters[1].node, "h200_dgx");
+  EXPECT_EQ(vidur.clusters[1].num_gpus, 16);
+  const auto h200 = search::read_grid_file(test_support::data_dir() + "/grids/h200-vs-h100.yaml", paths);
+  EXPECT_EQ(h200.clusters.size(), 2u);
+  EXPECT_TRUE(h200.prices.empty());  // priced by the specs unless a prices file is given
 }
 
 TEST(GridSpec, UnknownPlugInNamesAreGridErrorsWithTheirLine) {

@@ -238,6 +238,14 @@ TEST(DeploymentSpace, APriceForAGpuWithoutASpecIsAnErrorAtItsLine) {
   run.gpu_prices = dir.file("p.ini");
   EXPECT_EQ(error_of([&] { return run.parse_grid(test_support::small_grid_text(), "."); }),
             dir.file("p.ini") + ":2: b200: unknown GPU 'b200' (known: a100, a40, h100, h200)");
+  // A source the sweep file would cut is refused where it is written.
+  std::ofstream(dir.file("p.ini")) << "a100 = 3\na100.source = " << std::string(300, 'x') << "\n";
+  const auto long_source = error_of([&] { return run.parse_grid(test_support::small_grid_text(), "."); });
+  EXPECT_EQ(long_source.rfind(dir.file("p.ini") + ":1: a100: the price's source as results record it takes 321 bytes, "
+                                                  "more than the 240 a result keeps",
+                              0),
+            0u)
+      << long_source;
   run.gpu_prices = dir.file("absent.ini");
   EXPECT_EQ(error_of([&] { return run.parse_grid(test_support::small_grid_text(), "."); }),
             "setting gpu-prices: cannot read '" + dir.file("absent.ini") + "'");

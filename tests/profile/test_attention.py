@@ -100,18 +100,21 @@ def fake_sdpa(with_gqa):
             attn_mask = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool).tril()
         if attn_mask is not None:
             scores = scores.masked_fill(~attn_mask, float("-inf"))
-        return torch.softmax(scores, -1) @ v
+        out = torch.softmax(scores, -1) @ v
+        # FlashAttention returns [B, L, H, D] memory viewed as [B, H, L, D]: strided, as here.
+        return out.transpose(1, 2).contiguous().transpose(1, 2)
     return sdpa
 
 
 @pytest.mark.parametrize("with_gqa", [True, False])
-def test_sdpa_kernel_passes_its_arguments_as_the_documented_semantics_need(with_gqa):
-    kernel = attention.SdpaKernel(torch)
+@pytest.mark.parametrize("portable", [True, False])
+def test_sdpa_kernel_passes_its_arguments_as_the_documented_semantics_need(with_gqa, portable):
+    kernel = attention.SdpaKernel(torch, portable=portable)
     kernel.sdpa = fake_sdpa(with_gqa)
     kernel.causal_lower_right = None  # the boolean-mask path (PyTorch 2.0 - 2.2)
     results = attention.check(torch, kernel, 8, 2, 32, torch.device("cpu"), F32, gen())
     assert all(r.passed for r in results), [r.detail for r in results]
-    assert kernel.native_gqa(torch.device("cpu"), F32) is with_gqa
+    assert kernel.native_gqa(torch.device("cpu"), F32) is (with_gqa and not portable)
 
 
 def test_sdpa_is_unavailable_without_the_function():

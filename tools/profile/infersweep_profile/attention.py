@@ -6,28 +6,36 @@ at context S; prefill q [1, Hq, C, D] (a chunk of C new tokens) against k, v [1,
 sees keys 0 .. P + i. Query head h reads KV head h // (Hq / Hkv) (grouped-query attention).
 
 A kernel's decode()/prefill() prepare everything outside the timed region (masks, expanded
-heads) and return a zero-argument callable that computes the output."""
+heads) and return a zero-argument callable that computes the output. A decode output may come
+in the kernel's own layout (query heads grouped by KV head, possibly strided);
+decode_result() turns it into [B, Hq, 1, D] for the check, outside the timed region, so that
+no copy is timed."""
 import math
 
-from .checks import KernelRejected, run_check
+from .checks import KernelRejected, random_normal, run_check
 
 
 class SdpaKernel:
     """torch.nn.functional.scaled_dot_product_attention (PyTorch >= 2.0), which dispatches to
     FlashAttention or memory-efficient attention on GPUs. Decode folds each KV head's query
     group into the query dimension, which is exact for one query per request and needs no
-    copy of K/V; prefill uses native GQA where the installed PyTorch has it (enable_gqa),
-    else K/V expanded to the query heads before timing."""
-    name = "sdpa"
+    copy of K/V. Prefill uses native GQA (enable_gqa, PyTorch >= 2.5) and the bottom-right
+    causal bias (PyTorch >= 2.3) where the installed PyTorch has them; the portable variant
+    uses neither (K/V expanded to the query heads before timing, a boolean mask), for
+    PyTorch versions where their combination fails the check."""
 
-    def __init__(self, torch):
+    def __init__(self, torch, portable=False):
         self.torch = torch
+        self.portable = portable
+        self.name = "sdpa_portable" if portable else "sdpa"
         self.sdpa = getattr(torch.nn.functional, "scaled_dot_product_attention", None)
         self._native_gqa = None
-        try:
-            from torch.nn.attention.bias import causal_lower_right  # PyTorch >= 2.3
-        except ImportError:
-            causal_lower_right = None
+        causal_lower_right = None
+        if not portable:
+            try:
+                from torch.nn.attention.bias import causal_lower_right
+            except ImportError:
+                pass
         self.causal_lower_right = causal_lower_right
 
     def unavailable(self):
@@ -36,6 +44,8 @@ class SdpaKernel:
         return None
 
     def native_gqa(self, device, dtype):
+        if self.portable:
+            return False
         if self._native_gqa is None:
             t = self.torch.zeros(1, 2, 1, 8, device=device, dtype=dtype)
             try:
@@ -56,7 +66,11 @@ class SdpaKernel:
         b, hq, _, d = q.shape
         hkv = k.shape[1]
         grouped = q.reshape(b, hkv, hq // hkv, d)
-        return lambda: self.sdpa(grouped, k, v).view(b, hq, 1, d)
+        return lambda: self.sdpa(grouped, k, v)
+
+    @staticmethod
+    def decode_result(out, q_shape):
+        return out.reshape(q_shape)
 
     def prefill(self, q, k, v):
         torch = self.torch
@@ -103,8 +117,12 @@ class MatmulSoftmaxKernel:
 
         def call():
             p = torch.softmax(torch.matmul(grouped, kt) * scale, dim=-1)
-            return torch.matmul(p, v).view(b, hq, 1, d)
+            return torch.matmul(p, v)
         return call
+
+    @staticmethod
+    def decode_result(out, q_shape):
+        return out.reshape(q_shape)
 
     def prefill(self, q, k, v):
         torch = self.torch
@@ -132,7 +150,7 @@ def allowed_keys(torch, chunk, total, device):
 
 def default_kernels(torch):
     """Candidates in order of preference."""
-    return [SdpaKernel(torch), MatmulSoftmaxKernel(torch)]
+    return [SdpaKernel(torch), SdpaKernel(torch, portable=True), MatmulSoftmaxKernel(torch)]
 
 
 def reference(torch, q, k, v):
@@ -158,12 +176,13 @@ PREFILL_CASES = ((19, 0), (19, 23))  # chunk, cached prefix
 def check(torch, kernel, q_heads, kv_heads, head_dim, device, dtype, generator):
     """Results of `kernel` against the reference on decode and prefill inputs."""
     def randn(*shape):
-        return torch.randn(*shape, generator=generator, device=device).to(dtype)
+        return random_normal(torch, shape, generator, device, dtype)
 
     results = []
     b, s = DECODE_CASE
     q, k, v = randn(b, q_heads, 1, head_dim), randn(b, kv_heads, s, head_dim), randn(b, kv_heads, s, head_dim)
-    results.append(run_check(torch, kernel.name, f"decode batch {b} context {s}", lambda: kernel.decode(q, k, v)(),
+    results.append(run_check(torch, kernel.name, f"decode batch {b} context {s}",
+                             lambda: kernel.decode_result(kernel.decode(q, k, v)(), q.shape),
                              reference(torch, q, k, v), dtype))
     for chunk, prefix in PREFILL_CASES:
         q = randn(1, q_heads, chunk, head_dim)
@@ -199,6 +218,7 @@ class KvCacheSave:
     """Writing new tokens' K and V into a paged cache at their slots (block * block_size +
     offset), as a serving engine does after the QKV projection: index_copy_ over a slot mapping."""
     name = "index_copy"
+    description = "index_copy_ of the new tokens' K and V into a paged cache at random distinct slots"
 
     def __init__(self, torch, kv_heads, head_dim, block_size, max_tokens, device, dtype, generator):
         self.torch = torch
@@ -207,8 +227,8 @@ class KvCacheSave:
         self.k_cache = torch.zeros(blocks, block_size, kv_heads, head_dim, device=device, dtype=dtype)
         self.v_cache = torch.zeros_like(self.k_cache)
         self.slots = torch.randperm(slots, generator=generator, device=device)[:max_tokens]
-        self.new_k = torch.randn(max_tokens, kv_heads, head_dim, generator=generator, device=device).to(dtype)
-        self.new_v = torch.randn(max_tokens, kv_heads, head_dim, generator=generator, device=device).to(dtype)
+        self.new_k = random_normal(torch, (max_tokens, kv_heads, head_dim), generator, device, dtype)
+        self.new_v = random_normal(torch, (max_tokens, kv_heads, head_dim), generator, device, dtype)
 
     def call(self, n):
         k_flat = self.k_cache.view(-1, *self.k_cache.shape[2:])

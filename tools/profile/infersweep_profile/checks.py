@@ -33,6 +33,15 @@ class CheckResult:
                 "max_abs_error": None if self.max_error == float("inf") else self.max_error, "detail": self.detail}
 
 
+def random_normal(torch, shape, generator, device, dtype):
+    """Standard normal values. Drawn in the target dtype on GPUs (no fp32 copy of a
+    multi-gigabyte KV buffer); on the CPU in fp32, then converted (older CPU builds cannot
+    draw half-precision values)."""
+    if device.type == "cuda":
+        return torch.randn(*shape, generator=generator, device=device, dtype=dtype)
+    return torch.randn(*shape, generator=generator, device=device).to(dtype)
+
+
 def dtype_name(torch, dtype):
     return str(dtype).replace("torch.", "")
 

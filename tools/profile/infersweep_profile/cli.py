@@ -45,12 +45,15 @@ def build_parser():
         description="Time a transformer layer's operators on this machine's GPU and write them in Vidur's profiling "
                     "layout, for infersweep's learned predictor (--profiling-dir).")
     what = p.add_argument_group("what to profile")
-    what.add_argument("--model", required=True,
+    what.add_argument("--model", required=True, metavar="NAMES",
                       help="comma-separated models of data/models by Hugging Face id or the part after '/', or 'all'")
-    what.add_argument("--tp", default="1,2,4,8", help="tensor-parallel degrees, emulated on one GPU (default 1,2,4,8)")
-    what.add_argument("--sku", required=True, help="GPU SKU name the predictor will be asked for (--gpu), e.g. h100")
-    what.add_argument("--output", required=True, help="profiling directory to write (compute/, network/, meta.json)")
-    what.add_argument("--data-dir", default=os.environ.get("INFERSWEEP_DATA_DIR") or _REPO_DATA,
+    what.add_argument("--tp", default="1,2,4,8", metavar="LIST",
+                      help="tensor-parallel degrees, emulated on one GPU (default 1,2,4,8)")
+    what.add_argument("--sku", required=True, metavar="NAME",
+                      help="GPU SKU name the predictor will be asked for (--gpu), e.g. h100")
+    what.add_argument("--output", required=True, metavar="DIR",
+                      help="profiling directory to write (compute/, network/, meta.json)")
+    what.add_argument("--data-dir", metavar="DIR", default=os.environ.get("INFERSWEEP_DATA_DIR") or _REPO_DATA,
                       help="directory with models/*.ini (default $INFERSWEEP_DATA_DIR or the repository's data/)")
     g = p.add_argument_group("grid (lists: 1,2,8 or start:stop:step, stop included)")
     g.add_argument("--grid", default="standard", choices=sorted(grids.PRESETS),
@@ -58,14 +61,15 @@ def build_parser():
                         "about 15,000), small (about 30)")
     for axis in grids.AXES:
         g.add_argument("--" + axis.replace("_", "-"), metavar="LIST", help=f"replace the preset's {axis}")
-    g.add_argument("--max-model-len", type=positive_int, default=4096,
+    g.add_argument("--max-model-len", type=positive_int, metavar="N", default=4096,
                    help="longest sequence: decode contexts below it, prefill chunk + prefix up to it (default 4096)")
-    g.add_argument("--block-size", type=positive_int, default=16,
+    g.add_argument("--block-size", type=positive_int, metavar="N", default=16,
                    help="KV-cache block size in tokens, the predictor's --block-size (default 16)")
     m = p.add_argument_group("measurement")
-    m.add_argument("--repetitions", type=positive_int, default=10, help="timed calls per point (default 10)")
-    m.add_argument("--warmup", type=positive_int, default=3, help="untimed calls before them (default 3)")
-    m.add_argument("--rotate-mb", type=non_negative_float, default=256.0,
+    m.add_argument("--repetitions", type=positive_int, metavar="N", default=10,
+                   help="timed calls per point (default 10)")
+    m.add_argument("--warmup", type=positive_int, metavar="N", default=3, help="untimed calls before them (default 3)")
+    m.add_argument("--rotate-mb", type=non_negative_float, metavar="MIB", default=256.0,
                    help="each GEMM's weights rotate over copies totalling at least this many MiB, well above the L2 "
                         "cache, so that they come from memory as in serving (default 256; 0: one copy)")
     m.add_argument("--dtype", default="auto", choices=DTYPES, help="auto: float16 on a GPU, float32 on the CPU")
@@ -73,19 +77,20 @@ def build_parser():
     m.add_argument("--elementwise", default="auto", choices=("auto", "eager"),
                    help="auto: fused kernels where installed (vLLM's) and passing the reference check, else eager "
                         "PyTorch; eager: always eager")
-    m.add_argument("--attention-kernel", default="auto", choices=("auto", "sdpa", "matmul_softmax"),
-                   help="auto: the first of sdpa, matmul_softmax that is available and passes the check")
+    m.add_argument("--attention-kernel", default="auto", choices=("auto", "sdpa", "sdpa_portable", "matmul_softmax"),
+                   help="auto: the first of sdpa, sdpa_portable, matmul_softmax that is available and passes the "
+                        "fp32 reference check")
     m.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     r = p.add_argument_group("output")
     r.add_argument("--fresh", action="store_true",
                    help="discard what an earlier run wrote to --output (its meta.json and the files it lists) "
                         "instead of resuming it")
     n = p.add_argument_group("network (collectives between GPUs)")
-    n.add_argument("--node", help="node name for network/<node>/ (a data/nodes name, e.g. h100_dgx)")
+    n.add_argument("--node", metavar="NAME", help="node name for network/<node>/ (a data/nodes name, e.g. h100_dgx)")
     n.add_argument("--network", default="auto", choices=("auto", "on", "off"),
                    help="auto: measure collectives when several GPUs are visible")
     n.add_argument("--network-only", action="store_true", help="measure collectives only")
-    n.add_argument("--network-workers", type=positive_int,
+    n.add_argument("--network-workers", type=positive_int, metavar="N",
                    help="processes to spawn (default: the visible GPUs); under torchrun its world is used")
     n.add_argument("--network-backend", choices=("nccl", "gloo"),
                    help="default nccl; gloo runs on CPUs (for testing the tool, not for profiles)")
@@ -248,6 +253,7 @@ def profile_compute(args, settings, models, tps, meta, log):
             meta["attention_checks"].append({"unit": unit, "results": checks + attn.checks})
             meta_file.record_unit(meta, unit, kernels, token.elementwise_fused, files,
                                   {"mlp": len(token.rows), "attention": len(attn.rows)})
+            meta.setdefault("kernel_details", {}).update(attn.details)
             meta_file.save(root, meta)
             done_units.add(unit)
             log(f"{model.name} TP{tp}: {len(token.rows)} mlp and {len(attn.rows)} attention rows written in "

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Callable, List
 
 from . import attention, elementwise
-from .checks import KernelRejected
+from .checks import KernelRejected, random_normal
 from .model_specs import shard as make_shard
 from .timing import measure
 from .token_ops import TokenOperators, elementwise_op, token_ops
@@ -34,6 +34,7 @@ class Measured:
     kernels: dict  # operator -> kernel name
     checks: list  # reference-check results (dicts)
     elementwise_fused: bool = True
+    details: dict = field(default_factory=dict)  # kernel name -> what it is
 
 
 def _generator(s, salt):
@@ -112,6 +113,7 @@ def profile_attention(s, model, tp, progress):
                                  gen)
     save.verify(min(max_save, 7))
     kernels = {"attn_decode": kernel.name, "attn_prefill": kernel.name, "attn_kv_cache_save": save.name}
+    details = {kernel.name: kernel.describe(s.device, s.dtype), save.name: save.description}
 
     def base(batch, chunk, kv):
         return dict(n_embd=model.hidden_size, n_q_head=model.num_q_heads, n_kv_head=model.num_kv_heads,
@@ -122,7 +124,7 @@ def profile_attention(s, model, tp, progress):
     torch, d, hq, hkv = s.torch, shard.head_dim, shard.q_heads, shard.kv_heads
 
     def randn(count):
-        return torch.randn(count, generator=gen, device=s.device).to(s.dtype)
+        return random_normal(torch, (count,), gen, s.device, s.dtype)
 
     def timed(call, op):
         return measure(s.clock, [call], s.repetitions, s.warmup).columns(op)
@@ -156,7 +158,7 @@ def profile_attention(s, model, tp, progress):
         progress.advance(f"prefill chunk {c} prefix {kv}")
     del k_buf, v_buf, q_buf, save
     _release(s)
-    return Measured(rows, kernels, checks)
+    return Measured(rows, kernels, checks, details=details)
 
 
 def _release(s):

@@ -1,7 +1,7 @@
 """The points a profile measures: token counts of the per-token operators, (batch, context)
 of decode attention, (chunk, cached prefix) of prefill attention, and message sizes of the
 collectives. Presets follow the spacing of existing profiles; each list can be overridden."""
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 MIB = 1 << 20
 
@@ -125,7 +125,3 @@ def make_grid(preset="standard", overrides=None, max_model_len=4096):
     if not grid.prefill_points():
         raise GridError(f"no prefill point has chunk + prefix <= the max model length {max_model_len}")
     return grid
-
-
-def with_max_model_len(grid, max_model_len):
-    return replace(grid, max_model_len=max_model_len)

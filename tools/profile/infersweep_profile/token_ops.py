@@ -3,6 +3,7 @@ embedding lookup and the element-wise operators, for one model shard at any toke
 import math
 
 from . import elementwise
+from .checks import random_normal
 
 # Vidur's mlp.csv columns, in its order. post_attention_layernorm is left out for models
 # without that norm (parallel attention/MLP blocks, as Vidur's phi-2 file).
@@ -48,7 +49,7 @@ class TokenOperators:
 
         def randn(*shape, scale=1.0):
             # Random, not constant, values: a GEMM over zeros draws less power and can run faster.
-            return (torch.randn(*shape, generator=generator, device=device) * scale).to(dtype)
+            return random_normal(torch, shape, generator, device, dtype) * scale
 
         def weights(rows, cols):
             # Weights as nn.Linear holds them, [out, in]; scaled so activations stay O(1).

@@ -178,8 +178,8 @@ def test_rows_measured_another_way_are_not_mixed_in(profile):
 
 
 def test_a_kernel_failing_the_reference_check_writes_no_attention_rows(tmp_path, data_dir):
-    """The only candidate is a kernel with a top-left causal mask: mlp.csv is written,
-    attention.csv is not, the exit code says so and meta.json records why."""
+    """The only candidate is a kernel with a top-left causal mask: the unit writes no rows,
+    the exit code says so and meta.json records why."""
     script = tmp_path / "wrong_kernel.py"
     script.write_text(f"""
 import sys
@@ -197,8 +197,8 @@ sys.exit(cli.main(sys.argv[1:]))
     assert done.returncode == 3, done.stderr
     assert "no attention kernel passed the fp32 reference check" in done.stderr
     directory = os.path.join(out, "compute", "a100", *TINY)
-    assert os.path.exists(os.path.join(directory, "mlp.csv"))
     assert not os.path.exists(os.path.join(directory, "attention.csv"))
+    assert not os.path.exists(os.path.join(directory, "mlp.csv"))
     meta = json.load(open(os.path.join(out, "meta.json")))
     assert meta["completed"] == []  # a rerun measures the unit again
     assert "no attention kernel passed" in meta["attention_checks"][0]["error"]

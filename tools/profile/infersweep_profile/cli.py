@@ -204,7 +204,7 @@ def open_meta(args, identity, torch, device, clock, log):
 
 def profile_compute(args, settings, models, tps, meta, log):
     """Every (model, TP) unit not completed before; returns the units whose attention kernel
-    was rejected."""
+    was rejected (they write no rows)."""
     from .compute import Progress, profile_attention, profile_token_ops, unit_points
     root = args.output
     failed = []
@@ -224,7 +224,7 @@ def profile_compute(args, settings, models, tps, meta, log):
                 log(f"{model.name} TP{tp}: already in {root}, skipped (--fresh to measure again)")
                 continue
             # Rows of units completed before stay; rows of a unit interrupted half-way go.
-            kept_tps = {str(int(u.split("tp")[-1])) for u in done_units if u.startswith(model.name + " tp")}
+            kept_tps = {str(t) for t in meta_file.completed_tps(meta, model.name)}
 
             def keep(row):
                 return row["num_tensor_parallel_workers"] in kept_tps
@@ -233,7 +233,6 @@ def profile_compute(args, settings, models, tps, meta, log):
             progress = Progress(settings, unit_points(settings.grid))
             settings.progress = log.progress(f"{model.name} TP{tp}")
             token = profile_token_ops(settings, model, tp, progress)
-            write_csv(mlp_path, mlp_columns(model), merge_rows(mlp_path, mlp_columns(model), keep, token.rows))
             checks = token.checks
             try:
                 attn = profile_attention(settings, model, tp, progress)
@@ -245,13 +244,16 @@ def profile_compute(args, settings, models, tps, meta, log):
                 meta_file.save(root, meta)
                 failed.append(unit)
                 continue
+            # A unit's rows are written together once both parts are measured, so the files
+            # always hold exactly the units meta.json lists as completed.
+            write_csv(mlp_path, mlp_columns(model), merge_rows(mlp_path, mlp_columns(model), keep, token.rows))
             write_csv(attention_path, attention_columns(),
                       merge_rows(attention_path, attention_columns(), keep, attn.rows))
             kernels = dict(token.kernels, **attn.kernels)
             files = [os.path.relpath(p, root) for p in (mlp_path, attention_path)]
             meta["attention_checks"] = [c for c in meta["attention_checks"] if c["unit"] != unit]
             meta["attention_checks"].append({"unit": unit, "results": checks + attn.checks})
-            meta_file.record_unit(meta, unit, kernels, token.elementwise_fused, files,
+            meta_file.record_unit(meta, model.name, tp, kernels, token.elementwise_fused, files,
                                   {"mlp": len(token.rows), "attention": len(attn.rows)})
             meta.setdefault("kernel_details", {}).update(attn.details)
             meta_file.save(root, meta)
@@ -370,7 +372,7 @@ def run(argv):
         log(f"network: wrote {', '.join(files)}")
 
     if failed:
-        log(f"attention rows missing (no kernel passed the reference check): {', '.join(failed)}")
+        log(f"no rows written for {', '.join(failed)}: no attention kernel passed the reference check")
         return EXIT_KERNEL_REJECTED
     log("done")
     return 0

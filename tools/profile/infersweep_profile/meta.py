@@ -130,14 +130,19 @@ def unit_key(model_name, tp):
     return f"{model_name} tp{tp}"
 
 
+def completed_tps(meta, model_name):
+    return {u["tp"] for u in meta.get("completed", []) if u.get("model") == model_name}
+
+
 def completed_units(meta):
     return {u["unit"] for u in meta.get("completed", [])}
 
 
-def record_unit(meta, unit, kernels, elementwise_fused, files, rows):
+def record_unit(meta, model_name, tp, kernels, elementwise_fused, files, rows):
+    unit = unit_key(model_name, tp)
     meta["completed"] = [u for u in meta["completed"] if u["unit"] != unit]
-    meta["completed"].append({"unit": unit, "files": files, "rows": rows, "kernels": kernels,
-                              "elementwise_fused": elementwise_fused})
+    meta["completed"].append({"unit": unit, "model": model_name, "tp": tp, "files": files, "rows": rows,
+                              "kernels": kernels, "elementwise_fused": elementwise_fused})
     merged = {}
     for u in meta["completed"]:
         for op, name in u["kernels"].items():

@@ -217,3 +217,5 @@ def test_bad_input_is_one_clear_line(tmp_path, data_dir):
     done = run_profiler("--model", "tiny-gqa", "--sku", "a100", "--output", str(tmp_path), "--data-dir", data_dir,
                         "--network", "on")
     assert done.returncode == 1 and "--node" in done.stderr
+    done = run_profiler("--sku", "a100", "--output", str(tmp_path), "--data-dir", data_dir)
+    assert done.returncode == 1 and "--model: name the models to profile" in done.stderr

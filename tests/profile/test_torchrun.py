@@ -25,7 +25,7 @@ def test_two_nodes_of_two_processes(tmp_path, data_dir):
         env = dict(os.environ, RANK=str(rank), WORLD_SIZE="4", LOCAL_WORLD_SIZE="2", LOCAL_RANK=str(rank % 2),
                    MASTER_ADDR="127.0.0.1", MASTER_PORT=port, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
         procs.append(subprocess.Popen(
-            [sys.executable, PROFILE_GPU, "--model", "tiny-gqa", "--sku", "a100", "--output", out, "--data-dir",
+            [sys.executable, PROFILE_GPU, "--sku", "a100", "--output", out, "--data-dir",
              data_dir, "--grid", "small", "--collective-sizes", "2048,65536", "--repetitions", "2", "--warmup", "1",
              "--node", "a100_dgx", "--network-backend", "gloo"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))

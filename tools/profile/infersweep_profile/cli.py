@@ -45,8 +45,9 @@ def build_parser():
         description="Time a transformer layer's operators on this machine's GPU and write them in Vidur's profiling "
                     "layout, for infersweep's learned predictor (--profiling-dir).")
     what = p.add_argument_group("what to profile")
-    what.add_argument("--model", required=True, metavar="NAMES",
-                      help="comma-separated models of data/models by Hugging Face id or the part after '/', or 'all'")
+    what.add_argument("--model", metavar="NAMES",
+                      help="comma-separated models of data/models by Hugging Face id or the part after '/', or "
+                           "'all' (required unless only collectives are measured)")
     what.add_argument("--tp", default="1,2,4,8", metavar="LIST",
                       help="tensor-parallel degrees, emulated on one GPU (default 1,2,4,8)")
     what.add_argument("--sku", required=True, metavar="NAME",
@@ -327,9 +328,12 @@ def run(argv):
 
     grid = make_grid(args)
     tps = parse_tps(args.tp)
-    models = find_models(read_models(args.data_dir), [m.strip() for m in args.model.split(",") if m.strip()])
-    if not models:
-        raise UsageError("--model: no model named")
+    models = []
+    if not args.network_only:
+        names = [m.strip() for m in (args.model or "").split(",") if m.strip()]
+        if not names:
+            raise UsageError("--model: name the models to profile (or 'all'), or pass --network-only")
+        models = find_models(read_models(args.data_dir), names)
     torch = import_torch()
     device = select_device(torch, args.device)
     dtype = select_dtype(torch, args.dtype, device)

@@ -83,6 +83,17 @@ def run_profiler(*args, timeout=300):
                           env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
 
 
+def run_in_process(*args):
+    """profile-gpu's main() in this process (no second PyTorch import): (exit code, stderr)."""
+    import contextlib
+    import io
+    from infersweep_profile import cli
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return code, err.getvalue()
+
+
 def work_dir(name):
     base = os.environ.get("WORK_DIR")
     if not base:

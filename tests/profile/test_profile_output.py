@@ -4,11 +4,12 @@ import csv
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
-from conftest import GPU_PROFILES, INFERSWEEP, TINY_GRID, VIDUR_DATA, run_profiler
+from conftest import GPU_PROFILES, INFERSWEEP, TINY_GRID, VIDUR_DATA, run_in_process, run_profiler
+from infersweep_profile import attention
+from test_attention import TopLeftCausal
 
 TINY = ("test-org", "tiny-gqa")
 PARALLEL = ("test-org", "tiny-parallel")
@@ -102,6 +103,7 @@ def test_meta_json_says_what_ran_and_how(profile):
     assert meta["device"]["type"] == "cpu" and meta["software"]["torch"] == torch.__version__
     assert meta["repetitions"] == 3 and meta["warmup"] == 1
     assert "perf_counter_ns" in meta["method"]
+    assert meta["reference_check"]["atol"] == 1e-4 and meta["reference_check"]["rtol"] == 1e-4
     assert {u["unit"] for u in meta["completed"]} == {f"test-org/{m} tp{tp}" for m in ("tiny-gqa", "tiny-parallel")
                                                        for tp in (1, 2)}
     expected = "sdpa" if hasattr(torch.nn.functional, "scaled_dot_product_attention") else "matmul_softmax"
@@ -144,16 +146,16 @@ def test_the_learned_predictor_reads_the_profile(profile, tp, tmp_path):
 
 
 def rerun(profile, *extra):
-    return run_profiler("--model", "tiny-gqa", "--tp", "1,2", "--sku", "a100", "--output", profile["dir"],
-                        "--data-dir", profile["data_dir"], *TINY_GRID, "--network", "off", *extra)
+    return run_in_process("--model", "tiny-gqa", "--tp", "1,2", "--sku", "a100", "--output", profile["dir"],
+                          "--data-dir", profile["data_dir"], *TINY_GRID, "--network", "off", *extra)
 
 
 def test_a_rerun_resumes_measuring_only_what_is_missing(profile):
     mlp_path = compute_file(profile, TINY, "mlp.csv")
     before = open(mlp_path).read()
-    done = rerun(profile)
-    assert done.returncode == 0, done.stderr
-    assert "test-org/tiny-gqa TP1: already in" in done.stderr and "TP2: already in" in done.stderr
+    code, stderr = rerun(profile)
+    assert code == 0, stderr
+    assert "test-org/tiny-gqa TP1: already in" in stderr and "TP2: already in" in stderr
     assert open(mlp_path).read() == before
 
     # As if a run had stopped while measuring TP2: its rows are in the file, but not in meta.json.
@@ -161,9 +163,9 @@ def test_a_rerun_resumes_measuring_only_what_is_missing(profile):
     meta = json.load(open(meta_path))
     meta["completed"] = [u for u in meta["completed"] if u["unit"] != "test-org/tiny-gqa tp2"]
     json.dump(meta, open(meta_path, "w"))
-    done = rerun(profile)
-    assert done.returncode == 0, done.stderr
-    assert "TP1: already in" in done.stderr and "tiny-gqa TP2: 5 mlp and 10 attention rows written" in done.stderr
+    code, stderr = rerun(profile)
+    assert code == 0, stderr
+    assert "TP1: already in" in stderr and "tiny-gqa TP2: 5 mlp and 10 attention rows written" in stderr
     after = rows(mlp_path)
     assert [r["num_tensor_parallel_workers"] for r in after] == ["1"] * 5 + ["2"] * 5  # TP1 kept, TP2 once
     assert [r for r in after if r["num_tensor_parallel_workers"] == "1"] == \
@@ -172,30 +174,20 @@ def test_a_rerun_resumes_measuring_only_what_is_missing(profile):
 
 
 def test_rows_measured_another_way_are_not_mixed_in(profile):
-    done = rerun(profile, "--repetitions", "4")
-    assert done.returncode == 1
-    assert "holds a profile with repetitions = 3, this run has 4" in done.stderr
+    code, stderr = rerun(profile, "--repetitions", "4")
+    assert code == 1
+    assert "holds a profile with repetitions = 3, this run has 4" in stderr
 
 
-def test_a_kernel_failing_the_reference_check_writes_no_attention_rows(tmp_path, data_dir):
+def test_a_kernel_failing_the_reference_check_writes_no_attention_rows(tmp_path, data_dir, monkeypatch):
     """The only candidate is a kernel with a top-left causal mask: the unit writes no rows,
     the exit code says so and meta.json records why."""
-    script = tmp_path / "wrong_kernel.py"
-    script.write_text(f"""
-import sys
-sys.path.insert(0, {os.path.join(os.path.dirname(__file__))!r})
-sys.path.insert(0, {os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'profile')!r})
-from test_attention import TopLeftCausal
-from infersweep_profile import attention, cli
-attention.default_kernels = lambda torch: [TopLeftCausal(torch)]
-sys.exit(cli.main(sys.argv[1:]))
-""")
+    monkeypatch.setattr(attention, "default_kernels", lambda torch: [TopLeftCausal(torch)])
     out = str(tmp_path / "out")
-    done = subprocess.run([sys.executable, str(script),
-                           "--model", "tiny-gqa", "--tp", "1", "--sku", "a100", "--output", out, "--data-dir",
-                           data_dir, *TINY_GRID, "--network", "off"], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 3, done.stderr
-    assert "no attention kernel passed the fp32 reference check" in done.stderr
+    code, stderr = run_in_process("--model", "tiny-gqa", "--tp", "1", "--sku", "a100", "--output", out, "--data-dir",
+                                  data_dir, *TINY_GRID, "--network", "off")
+    assert code == 3, stderr
+    assert "no attention kernel passed the fp32 reference check" in stderr
     directory = os.path.join(out, "compute", "a100", *TINY)
     assert not os.path.exists(os.path.join(directory, "attention.csv"))
     assert not os.path.exists(os.path.join(directory, "mlp.csv"))
@@ -207,15 +199,16 @@ sys.exit(cli.main(sys.argv[1:]))
 
 def test_bad_input_is_one_clear_line(tmp_path, data_dir):
     done = run_profiler("--model", "no-such-model", "--sku", "a100", "--output", str(tmp_path), "--data-dir",
-                        data_dir)
+                        data_dir)  # through the entry script
     assert done.returncode == 1
     assert done.stderr.strip() == ("profile-gpu: error: unknown model 'no-such-model' (known: test-org/tiny-parallel, "
                                    "test-org/tiny-gqa)")
-    done = run_profiler("--model", "tiny-gqa", "--sku", "a100", "--output", str(tmp_path), "--data-dir", data_dir,
-                        "--num-tokens", "1,x")
-    assert done.returncode == 1 and "--num-tokens: expected whole numbers" in done.stderr
-    done = run_profiler("--model", "tiny-gqa", "--sku", "a100", "--output", str(tmp_path), "--data-dir", data_dir,
-                        "--network", "on")
-    assert done.returncode == 1 and "--node" in done.stderr
-    done = run_profiler("--sku", "a100", "--output", str(tmp_path), "--data-dir", data_dir)
-    assert done.returncode == 1 and "--model: name the models to profile" in done.stderr
+    base = ("--sku", "a100", "--output", str(tmp_path), "--data-dir", data_dir)
+    code, stderr = run_in_process("--model", "tiny-gqa", *base, "--num-tokens", "1,x")
+    assert code == 1 and "--num-tokens: expected whole numbers" in stderr
+    code, stderr = run_in_process("--model", "tiny-gqa", *base, "--network", "on")
+    assert code == 1 and "--node" in stderr
+    code, stderr = run_in_process(*base)
+    assert code == 1 and "--model: name the models to profile" in stderr
+    code, stderr = run_in_process("--model", "tiny-gqa", "--sku", "../a100", *base[2:])
+    assert code == 1 and "--sku: expected a name of letters" in stderr

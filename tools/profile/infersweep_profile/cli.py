@@ -1,11 +1,12 @@
 """Command line of tools/profile/profile-gpu (see docs/profiler.md)."""
 import argparse
 import os
+import re
 import sys
 import time
 
 from . import grids, meta as meta_file
-from .checks import KernelRejected
+from .checks import TOLERANCES, KernelRejected
 from .layout import LayoutError, attention_columns, compute_dir, merge_rows, mlp_columns, write_csv
 from .model_specs import SpecError, find_models, read_models, tp_problem
 
@@ -98,6 +99,13 @@ def build_parser():
     return p
 
 
+def check_name(option, value):
+    """SKU and node names become directory names."""
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+        raise UsageError(f"{option}: expected a name of letters, digits, '_', '.' and '-' (it names a directory), "
+                         f"got '{value}'")
+
+
 def parse_tps(text):
     tps = grids.parse_int_list(text, "--tp")
     if any(t < 1 for t in tps):
@@ -117,14 +125,14 @@ def make_grid(args):
 class Log:
     """Progress on stderr, at most one point line every few seconds."""
 
-    def __init__(self, stream=sys.stderr, interval=5.0):
-        self.stream, self.interval = stream, interval
+    def __init__(self, stream=None, interval=5.0):
+        self.stream, self.interval = stream, interval  # stream None: sys.stderr when writing
         self.start = time.monotonic()
         self.last = 0.0
         self.said = set()
 
     def __call__(self, message):
-        print(f"[{time.monotonic() - self.start:8.1f} s] {message}", file=self.stream, flush=True)
+        print(f"[{time.monotonic() - self.start:8.1f} s] {message}", file=self.stream or sys.stderr, flush=True)
 
     def once(self, message):
         """For what repeats per unit (a kernel not used and why)."""
@@ -290,6 +298,8 @@ def run_under_torchrun(args, world_facts, log):
     rank, world, local_world = world_facts
     if not args.node:
         raise UsageError("--node is required under torchrun (the node name of network/<node>/)")
+    check_name("--sku", args.sku)
+    check_name("--node", args.node)
     grid = make_grid(args)
     backend = args.network_backend or "nccl"
     dist.init_process_group(backend, init_method="env://")
@@ -326,6 +336,8 @@ def run(argv):
     if world_facts is not None and world_facts[1] > 1:
         return run_under_torchrun(args, world_facts, log)
 
+    check_name("--sku", args.sku)
+    check_name("--node", args.node)
     grid = make_grid(args)
     tps = parse_tps(args.tp)
     models = []
@@ -346,6 +358,9 @@ def run(argv):
         raise UsageError("several GPUs are visible: name the node with --node (e.g. h100_dgx) or pass --network off")
     identity = make_identity(args, torch, device, dtype, clock, grid)
     meta = open_meta(args, identity, torch, device, clock, log)
+    atol, rtol = TOLERANCES[identity["dtype"]]
+    meta["reference_check"] = {"reference": "fp32", "passes_when": "|out - ref| <= atol + rtol * |ref| everywhere",
+                               "atol": atol, "rtol": rtol}
     meta_file.save(args.output, meta)
     log(f"profiling on {meta['device'].get('name')} ({device}, {identity['dtype']}, clock {clock.name}) into "
         f"{args.output}")

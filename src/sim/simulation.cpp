@@ -11,7 +11,8 @@ namespace infersweep::sim {
 Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTimePredictor& predictor)
     : setup_(setup),
       predictor_(predictor),
-      metrics_(setup.config.num_replicas, setup.config.parallel.pipeline_parallel, setup.config.record_trace),
+      metrics_(setup.config.num_replicas, setup.config.parallel.pipeline_parallel, setup.config.record_trace,
+               setup.gpu.fp16_tflops),
       num_stages_(setup.config.parallel.pipeline_parallel) {
   const auto& config = setup_.config;
   requests_.resize(setup_.requests.size());
@@ -50,7 +51,6 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   layers_per_stage_ = static_cast<double>(device.layers_per_stage);
   q_heads_per_device_ = static_cast<double>(device.q_heads);
   head_dim_ = static_cast<double>(device.head_dim);
-  peak_flops_ = setup_.gpu.fp16_tflops * 1e12;
 }
 
 int64_t Simulation::num_blocks_per_replica() const { return replicas_.front()->blocks().num_blocks(); }
@@ -216,7 +216,7 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   const double duration = b.timing.total_time_s(last);
   st.busy = true;
   for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
-  metrics_.on_stage_start(replica, stage, now_, b.stage_flops / duration / peak_flops_ * 100.0);
+  metrics_.on_stage_start(replica, stage, now_, b.stage_flops, duration);
   metrics_.on_stage_span({replica, stage, b.id, static_cast<int64_t>(b.size()), b.total_tokens, now_, duration});
   events_.push(now_ + duration, EventType::batch_stage_end, replica, stage, id);
 }

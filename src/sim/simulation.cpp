@@ -4,6 +4,7 @@
 #include <string>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/spec/device_shape.hpp"
 
 namespace infersweep::sim {
@@ -205,10 +206,16 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   st.fifo.pop_front();
   Batch& b = batch(id);
   if (!b.has_timing) {
-    b.timing = predictor_.predict(b.size(), [&](size_t i) {
-      const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-      return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
-    });
+    try {
+      b.timing = predictor_.predict(b.size(), [&](size_t i) {
+        const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+        return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
+      });
+    } catch (const SimulationError& e) {
+      // A lookup outside a predictor's tables names operator and key; say which batch asked.
+      throw SimulationError(std::string(e.what()) + "; at t = " + format_double(now_) + " s, while timing " +
+                            describe_batch(b, requests_));
+    }
     b.stage_flops = stage_flops(b);
     b.has_timing = true;
   }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <string>
 
 #include "infersweep/sim/simulation.hpp"
 #include "infersweep/sim/simulation_summary.hpp"
@@ -44,14 +46,20 @@ TEST_P(VidurParity, ReproducesVidursRun) {
   simulation.run();
   const auto summary = sim::summarize(simulation);
 
-  // Per request, where Vidur kept its per-request output.
+  // Per request, where Vidur kept its per-request output: per column, how many requests differ,
+  // the first of them and the largest difference.
   if (const auto vidur = read_vidur_request_metrics(run)) {
     ASSERT_EQ(summary.num_completed, static_cast<int64_t>(vidur->by_request.size()));
+    struct Mismatches {
+      int64_t count = 0;
+      std::string first;
+      double largest = 0;
+    };
+    std::map<std::string, Mismatches> mismatches;
     for (const auto& [id, columns] : vidur->by_request) {
-      SCOPED_TRACE("request " + std::to_string(id));
-      ASSERT_LT(static_cast<size_t>(id), simulation.requests().size());
+      ASSERT_LT(static_cast<size_t>(id), simulation.requests().size()) << "request " << id;
       const auto& r = simulation.requests()[static_cast<size_t>(id)];
-      ASSERT_TRUE(r.completed);
+      ASSERT_TRUE(r.completed) << "request " << id;
       const auto m = sim::derive_request_metrics(r);
       const std::pair<const char*, double> ours[] = {
           {"prefill_e2e_time", m.ttft},
@@ -64,9 +72,16 @@ TEST_P(VidurParity, ReproducesVidursRun) {
       };
       for (const auto& [column, value] : ours) {
         ASSERT_TRUE(columns.count(column)) << column;
-        EXPECT_TRUE(near_relative(value, columns.at(column), kPerRequestTolerance)) << column;
+        auto& miss = mismatches[column];
+        const auto check = near_relative(value, columns.at(column), kPerRequestTolerance);
+        if (check) continue;
+        if (miss.count++ == 0) miss.first = "request " + std::to_string(id) + ": " + check.message();
+        miss.largest = std::max(miss.largest, std::abs(value - columns.at(column)));
       }
     }
+    for (const auto& [column, miss] : mismatches)
+      EXPECT_EQ(miss.count, 0) << column << " differs for " << miss.count << " of " << vidur->by_request.size()
+                               << " requests (largest difference " << miss.largest << " s); first " << miss.first;
   }
 
   // Vidur's aggregates, for every run.

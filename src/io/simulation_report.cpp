@@ -27,6 +27,31 @@ void write_distribution(JsonWriter& json, const std::string& key, const sim::Dis
       .end_object();
 }
 
+// Figures comparable with Vidur's plots/replica_<i>[_stage_<j>]_{memory_usage,busy_time_percent,
+// mfu}.json `*_weighted_mean` values; the block's fields are those of sim::VidurUtilisation.
+void write_vidur_utilisation(JsonWriter& json, const sim::VidurUtilisation& v) {
+  json.begin_object("utilisation_vidur_conventions")
+      .value("memory_usage_percent", v.memory_usage_percent)
+      .value("busy_percent", v.busy_percent)
+      .value("mfu_percent", v.mfu_percent);
+  json.begin_array("replicas");
+  for (size_t rep = 0; rep < v.replicas.size(); ++rep) {
+    const auto& r = v.replicas[rep];
+    json.begin_object()
+        .value("replica", static_cast<int64_t>(rep))
+        .value("memory_usage_percent", r.memory_usage_percent);
+    json.begin_array("stages");
+    for (size_t st = 0; st < r.busy_percent.size(); ++st)
+      json.begin_object()
+          .value("stage", static_cast<int64_t>(st))
+          .value("busy_percent", r.busy_percent[st])
+          .value("mfu_percent", r.mfu_percent[st])
+          .end_object();
+    json.end_array().end_object();
+  }
+  json.end_array().end_object();
+}
+
 std::ofstream open_output(const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw InputError::setting("output-dir", "cannot write " + path.string());
@@ -105,6 +130,7 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
     json.end_array().end_object();
   }
   json.end_array();
+  write_vidur_utilisation(json, s.vidur_utilisation);
   json.value("config", c.canonical());
   json.end_object();
 }

@@ -25,13 +25,17 @@ RequestMetrics derive_request_metrics(const Request& r) {
   return m;
 }
 
-MetricsStore::MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace)
+MetricsStore::MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace, double fp16_tflops)
     : num_replicas_(num_replicas),
       num_stages_(num_stages),
       record_trace_(record_trace),
+      fp16_tflops_(fp16_tflops),
       memory_(static_cast<size_t>(num_replicas)),
       busy_(static_cast<size_t>(num_replicas * num_stages)),
-      mfu_(static_cast<size_t>(num_replicas * num_stages)) {}
+      mfu_(static_cast<size_t>(num_replicas * num_stages)),
+      vidur_memory_(static_cast<size_t>(num_replicas)),
+      vidur_busy_(static_cast<size_t>(num_replicas * num_stages)),
+      vidur_mfu_(static_cast<size_t>(num_replicas * num_stages)) {}
 
 void MetricsStore::on_request_arrival(const Request& r) {
   if (any_arrival_) inter_arrival_.push_back(r.arrived_at - last_arrival_);
@@ -49,16 +53,24 @@ void MetricsStore::on_batch_end(const Batch& batch, double now) {
 
 void MetricsStore::on_memory_usage(int32_t replica, double now, double percent) {
   memory_[static_cast<size_t>(replica)].record(now, percent);
+  vidur_memory_[static_cast<size_t>(replica)].record(percent);
 }
 
-void MetricsStore::on_stage_start(int32_t replica, int32_t stage, double now, double mfu_percent) {
-  busy_[index(replica, stage)].record(now, 100.0);
-  mfu_[index(replica, stage)].record(now, mfu_percent);
+void MetricsStore::on_stage_start(int32_t replica, int32_t stage, double now, double stage_flops,
+                                  double stage_seconds) {
+  const size_t i = index(replica, stage);
+  busy_[i].record(now, 100.0);
+  mfu_[i].record(now, stage_flops / stage_seconds / (fp16_tflops_ * 1e12) * 100.0);
+  vidur_busy_[i].record(now, 100.0);
+  vidur_mfu_[i].record(now, vidur_mfu_percent(stage_flops, stage_seconds, fp16_tflops_));
 }
 
 void MetricsStore::on_stage_end(int32_t replica, int32_t stage, double now) {
-  busy_[index(replica, stage)].record(now, 0.0);
-  mfu_[index(replica, stage)].record(now, 0.0);
+  const size_t i = index(replica, stage);
+  busy_[i].record(now, 0.0);
+  mfu_[i].record(now, 0.0);
+  vidur_busy_[i].record(now, 0.0);
+  vidur_mfu_[i].record(now, 0.0);
 }
 
 }  // namespace infersweep::sim

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/common/text.hpp"
 #include "infersweep/spec/device_shape.hpp"
 
 namespace infersweep::sim {
@@ -11,7 +12,8 @@ namespace infersweep::sim {
 Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTimePredictor& predictor)
     : setup_(setup),
       predictor_(predictor),
-      metrics_(setup.config.num_replicas, setup.config.parallel.pipeline_parallel, setup.config.record_trace),
+      metrics_(setup.config.num_replicas, setup.config.parallel.pipeline_parallel, setup.config.record_trace,
+               setup.gpu.fp16_tflops),
       num_stages_(setup.config.parallel.pipeline_parallel) {
   const auto& config = setup_.config;
   requests_.resize(setup_.requests.size());
@@ -50,7 +52,6 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   layers_per_stage_ = static_cast<double>(device.layers_per_stage);
   q_heads_per_device_ = static_cast<double>(device.q_heads);
   head_dim_ = static_cast<double>(device.head_dim);
-  peak_flops_ = setup_.gpu.fp16_tflops * 1e12;
 }
 
 int64_t Simulation::num_blocks_per_replica() const { return replicas_.front()->blocks().num_blocks(); }
@@ -205,10 +206,16 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   st.fifo.pop_front();
   Batch& b = batch(id);
   if (!b.has_timing) {
-    b.timing = predictor_.predict(b.size(), [&](size_t i) {
-      const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-      return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
-    });
+    try {
+      b.timing = predictor_.predict(b.size(), [&](size_t i) {
+        const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+        return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
+      });
+    } catch (const SimulationError& e) {
+      // A lookup outside a predictor's tables names operator and key; say which batch asked.
+      throw SimulationError(std::string(e.what()) + "; at t = " + format_double(now_) + " s, while timing " +
+                            describe_batch(b, requests_));
+    }
     b.stage_flops = stage_flops(b);
     b.has_timing = true;
   }
@@ -216,7 +223,7 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   const double duration = b.timing.total_time_s(last);
   st.busy = true;
   for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
-  metrics_.on_stage_start(replica, stage, now_, b.stage_flops / duration / peak_flops_ * 100.0);
+  metrics_.on_stage_start(replica, stage, now_, b.stage_flops, duration);
   metrics_.on_stage_span({replica, stage, b.id, static_cast<int64_t>(b.size()), b.total_tokens, now_, duration});
   events_.push(now_ + duration, EventType::batch_stage_end, replica, stage, id);
 }

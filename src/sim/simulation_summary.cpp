@@ -10,6 +10,35 @@ const Distribution& SimulationSummary::request_metric(const std::string& name) c
   throw std::out_of_range("no request metric named " + name);
 }
 
+namespace {
+
+VidurUtilisation summarize_vidur_utilisation(const MetricsStore& metrics) {
+  VidurUtilisation v;
+  double memory = 0, busy = 0, mfu = 0;
+  int64_t stages = 0;
+  for (int32_t rep = 0; rep < static_cast<int32_t>(metrics.num_replicas()); ++rep) {
+    VidurUtilisation::Replica r;
+    r.memory_usage_percent = metrics.vidur_memory(rep).mean();
+    memory += r.memory_usage_percent;
+    for (int32_t st = 0; st < static_cast<int32_t>(metrics.num_stages()); ++st) {
+      r.busy_percent.push_back(metrics.vidur_busy(rep, st).mean());
+      r.mfu_percent.push_back(metrics.vidur_mfu(rep, st).mean());
+      busy += r.busy_percent.back();
+      mfu += r.mfu_percent.back();
+      ++stages;
+    }
+    v.replicas.push_back(std::move(r));
+  }
+  if (!v.replicas.empty()) v.memory_usage_percent = memory / static_cast<double>(v.replicas.size());
+  if (stages > 0) {
+    v.busy_percent = busy / static_cast<double>(stages);
+    v.mfu_percent = mfu / static_cast<double>(stages);
+  }
+  return v;
+}
+
+}  // namespace
+
 SimulationSummary summarize(const Simulation& sim) {
   SimulationSummary s;
   const auto& metrics = sim.metrics();
@@ -90,6 +119,7 @@ SimulationSummary summarize(const Simulation& sim) {
     }
     s.replicas.push_back(std::move(u));
   }
+  s.vidur_utilisation = summarize_vidur_utilisation(metrics);
   return s;
 }
 

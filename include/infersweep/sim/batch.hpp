@@ -3,6 +3,7 @@
 // some tokens (a prompt chunk or one decode token).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "infersweep/predict/batch_timing.hpp"
@@ -43,5 +44,10 @@ struct Batch {
   int64_t decode_tokens() const { return total_tokens - prefill_tokens; }
   size_t size() const { return request_ids.size(); }
 };
+
+// The batch for an error message: its id, replica, size and tokens, then each request with its
+// id, the tokens it runs in this iteration (prefill or decode), its context (tokens processed
+// before) and its prompt and output lengths, as the requests stand before the batch runs.
+std::string describe_batch(const Batch& batch, const std::vector<Request>& requests);
 
 }  // namespace infersweep::sim

@@ -7,6 +7,7 @@
 #include "infersweep/sim/batch.hpp"
 #include "infersweep/sim/request.hpp"
 #include "infersweep/sim/statistics.hpp"
+#include "infersweep/sim/vidur_utilisation.hpp"
 
 namespace infersweep::sim {
 
@@ -31,14 +32,16 @@ struct StageSpan {  // one batch on one stage, for the Chrome trace
 
 class MetricsStore {
  public:
-  MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace);
+  // `fp16_tflops`: the GPU's dense peak, the denominator of MFU.
+  MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace, double fp16_tflops);
 
   void on_request_arrival(const Request& r);
   void on_request_completed(const Request& r) { completed_.push_back(r.id); }
   void on_token_gap(double seconds) { tbt_.add(seconds); }
   void on_batch_end(const Batch& batch, double now);
   void on_memory_usage(int32_t replica, double now, double percent);
-  void on_stage_start(int32_t replica, int32_t stage, double now, double mfu_percent);
+  // A stage starts a batch of `stage_flops` work that takes `stage_seconds`.
+  void on_stage_start(int32_t replica, int32_t stage, double now, double stage_flops, double stage_seconds);
   void on_stage_end(int32_t replica, int32_t stage, double now);
   void on_stage_span(const StageSpan& span) {
     if (record_trace_) spans_.push_back(span);
@@ -55,6 +58,10 @@ class MetricsStore {
   const TimeWeightedSeries& memory(int32_t replica) const { return memory_[static_cast<size_t>(replica)]; }
   const TimeWeightedSeries& busy(int32_t replica, int32_t stage) const { return busy_[index(replica, stage)]; }
   const TimeWeightedSeries& mfu(int32_t replica, int32_t stage) const { return mfu_[index(replica, stage)]; }
+  // The same three as Vidur computes them (see vidur_utilisation.hpp).
+  const VidurSampleMean& vidur_memory(int32_t replica) const { return vidur_memory_[static_cast<size_t>(replica)]; }
+  const VidurWindowMean& vidur_busy(int32_t replica, int32_t stage) const { return vidur_busy_[index(replica, stage)]; }
+  const VidurWindowMean& vidur_mfu(int32_t replica, int32_t stage) const { return vidur_mfu_[index(replica, stage)]; }
   const std::vector<StageSpan>& spans() const { return spans_; }
   int64_t num_replicas() const { return num_replicas_; }
   int64_t num_stages() const { return num_stages_; }
@@ -64,12 +71,15 @@ class MetricsStore {
 
   int64_t num_replicas_, num_stages_;
   bool record_trace_;
+  double fp16_tflops_;
   bool any_arrival_ = false;
   double last_arrival_ = 0;
   std::vector<RequestId> completed_;
   std::vector<double> inter_arrival_;
   QuantileSketch tbt_, batch_time_, batch_size_, batch_tokens_, batch_prefill_, batch_decode_;
   std::vector<TimeWeightedSeries> memory_, busy_, mfu_;
+  std::vector<VidurSampleMean> vidur_memory_;
+  std::vector<VidurWindowMean> vidur_busy_, vidur_mfu_;
   std::vector<StageSpan> spans_;
 };
 

@@ -85,7 +85,7 @@ class Simulation {
   int64_t num_delayed_ = 0;  // first scheduled later than stop_delay_threshold_s after arrival
   // For MFU: weights per GPU, and per-layer attention dims of one GPU.
   double parameters_per_device_;
-  double layers_per_stage_, q_heads_per_device_, head_dim_, peak_flops_;
+  double layers_per_stage_, q_heads_per_device_, head_dim_;
 };
 
 }  // namespace infersweep::sim

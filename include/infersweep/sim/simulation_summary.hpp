@@ -17,6 +17,24 @@ struct ReplicaUsage {
   std::vector<double> mfu_mean_percent;   // per stage
 };
 
+// Utilisation in Vidur's conventions (see vidur_utilisation.hpp), comparable one to one with
+// the `*_weighted_mean` figures of its plots/*.json: KV memory as the plain mean of its samples,
+// busy time and MFU time-weighted from a stage's first batch start to its last batch end, MFU
+// against fp16_tflops x 2^40. NaN where Vidur reports nothing (a stage that never ran).
+struct VidurUtilisation {
+  struct Replica {
+    double memory_usage_percent = 0;
+    std::vector<double> busy_percent;  // per stage
+    std::vector<double> mfu_percent;   // per stage
+  };
+  // Means over replicas (memory) and over every replica's stages (busy, MFU), the way Vidur's
+  // analyzer averages its per-replica files.
+  double memory_usage_percent = 0;
+  double busy_percent = 0;
+  double mfu_percent = 0;
+  std::vector<Replica> replicas;
+};
+
 struct SimulationSummary {
   int64_t num_requests = 0;
   int64_t num_completed = 0;
@@ -35,6 +53,7 @@ struct SimulationSummary {
   Distribution tbt;
   Distribution inter_arrival_delay;
   std::vector<ReplicaUsage> replicas;
+  VidurUtilisation vidur_utilisation;
 
   const Distribution& request_metric(const std::string& name) const;
 };

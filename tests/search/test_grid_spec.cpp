@@ -203,3 +203,15 @@ TEST(GridSpec, NestedAliasesAreCheckedOnceEach) {
   }
   EXPECT_EQ(error_of(text).substr(0, 30), "g.yaml:1: l0: unknown key (exp");
 }
+
+TEST(GridSpec, AListOfProfilingDirectoriesResolvesEachAgainstTheGridsFolder) {
+  const auto as_list = search::parse_grid_text(
+      test_support::small_grid_text("  profiling_dir: [vidur/profiling, /abs/h100, ../gpu-profiles/h200]\n"), "g.yaml",
+      "/grids/here");
+  const std::vector<std::string> expected{"/grids/here/vidur/profiling", "/abs/h100", "/grids/gpu-profiles/h200"};
+  EXPECT_EQ(as_list.predictor.learned.profiling_dirs, expected);
+  const auto as_text = search::parse_grid_text(
+      test_support::small_grid_text("  profiling_dir: vidur/profiling, /abs/h100,../gpu-profiles/h200\n"), "g.yaml",
+      "/grids/here");
+  EXPECT_EQ(as_text.predictor.learned.profiling_dirs, expected);
+}

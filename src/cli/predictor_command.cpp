@@ -85,10 +85,12 @@ void print_implausible_times(const std::vector<predict::ImplausibleTime>& rows, 
 
 std::string percent_or_dash(double v) { return std::isnan(v) ? "-" : percent(v); }
 
-table::EnumValue origin_value(const char* name) {
-  const auto& labels = predictor_report_columns()[1].labels;
-  const auto it = std::find(labels.begin(), labels.end(), name);
-  return {static_cast<int64_t>(it - labels.begin()), name};
+table::EnumValue origin_value(const std::string& name) {
+  const auto& columns = predictor_report_columns();
+  const auto origin = std::find_if(columns.begin(), columns.end(), [](const auto& c) { return c.name == "origin"; });
+  const auto it = std::find(origin->labels.begin(), origin->labels.end(), name);
+  if (it == origin->labels.end()) throw std::logic_error("predictor report: no origin named " + name);
+  return {static_cast<int64_t>(it - origin->labels.begin()), name};
 }
 
 // One row of the report's CSV, in the order of predictor_report_columns().
@@ -101,7 +103,7 @@ struct ReportRow {
   std::string candidates;
 
   std::vector<table::Field> fields() const {
-    return {{"operator", op},   {"origin", origin_value(origin.c_str())},
+    return {{"operator", op},   {"origin", origin_value(origin)},
             {"source", source}, {"basis", basis},
             {"filter", filter}, {"rows", rows},
             {"chosen", chosen}, {"cv_mape_percent", cv_mape},

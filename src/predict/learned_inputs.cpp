@@ -136,12 +136,17 @@ void resolve_mlp(const PredictorContext& c, LearnedPredictorInputs& in) {
   if (!in.any_estimated()) return;
   const auto reference = estimate_reference(in.sources, c);
   if (!reference) {
-    std::string eager_ops;
+    std::vector<std::string> eager_ops, eager_files;
     for (const auto& m : in.mlp_operators)
-      if (m.estimated) eager_ops += (eager_ops.empty() ? "" : ", ") + m.op;
+      if (m.estimated) {
+        eager_ops.push_back(m.op);
+        if (std::find(eager_files.begin(), eager_files.end(), m.file) == eager_files.end())
+          eager_files.push_back(m.file);
+      }
     throw InputError::setting(
         "profiling-dir",
-        eager_ops + " of " + c.model.name + " on " + c.gpu.name + ": only eager-PyTorch times (" + gemm->file +
+        joined(eager_ops, ", ") + " of " + c.model.name + " on " + c.gpu.name + ": only eager-PyTorch times (" +
+            joined(eager_files, ", ") +
             "), and no directory with fused kernels profiled this GPU or another GPU the specs "
             "describe, to calibrate a fused-kernel estimate on (add one, e.g. Vidur's profiling data)");
   }

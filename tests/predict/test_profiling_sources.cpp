@@ -2,6 +2,7 @@
 // kernels and their fused-kernel estimate, errors naming the directory at fault, and the grid
 // cache key. Small synthetic CSVs in a temporary directory keep these tests fast.
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -173,6 +174,18 @@ TEST(ProfilingSources, MetaJsonSaysWhetherElementwiseKernelsAreEager) {
   EXPECT_NE(bad_value.find("expected \"eager\" or \"fused\""), std::string::npos) << bad_value;
   EXPECT_NE(error_of([&] { with("{\"torch\": "); }).find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of([&] { with("[1, 2]"); }).find("expected a JSON object"), std::string::npos);
+}
+
+TEST(ProfilingSources, TheEnvironmentsDefaultIsAListToo) {
+  ::setenv("INFERSWEEP_PROFILING_DIR", "/a/profiling, /b/h100,,/c/h200", 1);
+  const auto dirs = default_profiling_dirs();
+  ::unsetenv("INFERSWEEP_PROFILING_DIR");
+  EXPECT_EQ(dirs, (std::vector<std::string>{"/a/profiling", "/b/h100", "/c/h200"}));
+  EXPECT_EQ(profiling_dirs_of(LearnedPredictorSettings{}), default_profiling_dirs());
+  EXPECT_FALSE(default_profiling_dirs().empty());  // the build's own
+  LearnedPredictorSettings given;
+  given.profiling_dirs = {"/x"};
+  EXPECT_EQ(profiling_dirs_of(given), given.profiling_dirs);
 }
 
 TEST(ProfilingSources, AMissingEmptyOrRepeatedDirectoryIsNamedByItsPlaceInTheList) {

@@ -26,7 +26,7 @@ void run(const spec::SpecCatalog& catalog, const std::string& vidur, const std::
   c.tensor_parallel = tp;
   c.pipeline_parallel = pp;
   c.config.name = "learned";
-  c.config.learned.profiling_dir = vidur + "/profiling";
+  c.config.learned.profiling_dirs = {vidur + "/profiling"};
   c.config.learned.attention_file = attention_file;
   const auto cache = std::filesystem::temp_directory_path() / "infersweep-bench-predictor-cache";
   std::filesystem::remove_all(cache);

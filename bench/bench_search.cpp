@@ -73,7 +73,7 @@ void restricted_grid(const spec::SpecCatalog& catalog, const std::string& vidur)
   search::GridPaths paths;
   paths.trace_dir = vidur + "/processed_traces";
   auto grid = search::read_grid_file(std::string(INFERSWEEP_BENCH_DATA_DIR) + "/grids/vidur-default.yaml", paths);
-  grid.predictor.learned.profiling_dir = vidur + "/profiling";
+  grid.predictor.learned.profiling_dirs = {vidur + "/profiling"};
   grid.predictor.learned.cache_dir = fresh_cache();
   search::GridFilter filter;
   filter.models = {"llama-2-7b-hf"};

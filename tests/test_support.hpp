@@ -22,6 +22,9 @@ inline std::string vidur_data_dir() {
 
 inline std::string profiling_dir() { return vidur_data_dir() + "/profiling"; }
 
+// The measured H100/H200 operator profiles (gpu-profiles/<sku>, Vidur's layout).
+inline std::string gpu_profiles_dir() { return INFERSWEEP_TEST_GPU_PROFILES; }
+
 inline std::string legacy_attention_file() { return vidur_data_dir() + "/legacy-e2d00e9/profiling/a100/attention.csv"; }
 
 // Prediction grids built by one test are reused by the next (ctest runs each test alone).

@@ -20,7 +20,7 @@ bool integral(Kind kind) {
 
 std::string SettingSpec::expectation() const {
   if (kind == Kind::boolean) return "true or false";
-  if (kind == Kind::text_list) return "a list of names";
+  if (kind == Kind::text_list) return is_path ? "a list of paths" : "a list of names";
   if (kind == Kind::text) {
     if (choices) return "one of: " + join(choices());
     if (plugins) return "one of: " + join(plugins());

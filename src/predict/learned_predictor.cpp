@@ -1,13 +1,14 @@
 #include "infersweep/predict/learned_predictor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
-#include "infersweep/common/version.hpp"
+#include "infersweep/predict/elementwise_estimate.hpp"
 #include "infersweep/predict/grid_cache.hpp"
 
 namespace infersweep::predict {
@@ -20,21 +21,6 @@ constexpr TokenOp kTokenOps[] = {
     TokenOp::attn_pre_proj, TokenOp::attn_post_proj,    TokenOp::attn_rope,       TokenOp::mlp_up_proj,
     TokenOp::mlp_down_proj, TokenOp::mlp_act,           TokenOp::input_layernorm, TokenOp::post_attention_layernorm,
     TokenOp::add,           TokenOp::attn_kv_cache_save};
-
-bool is_file(const std::string& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec);
-}
-
-// The models profiled on a GPU, for an error message: "meta-llama/Llama-2-7b-hf, ...".
-std::string profiled_models(const std::string& profiling_dir, const std::string& gpu) {
-  const auto root = fs::path(profiling_dir) / "compute" / gpu;
-  std::string out;
-  std::error_code ec;
-  for (const auto& file : gpu_mlp_files(profiling_dir, gpu))
-    out += (out.empty() ? "" : ", ") + fs::relative(fs::path(file).parent_path(), root, ec).string();
-  return out.empty() ? "nothing" : out;
-}
 
 // Evaluates a fitted model on every lattice point of `axes`; `features` maps a point's keys to
 // the model's features. A negative prediction (a polynomial's tail) would be a wrong number,
@@ -93,6 +79,48 @@ OperatorGrid learn(const TrainingSet& data, std::vector<GridAxis> axes,
   return grid;
 }
 
+// An element-wise operator of which only eager-PyTorch rows exist: the fused-kernel estimate,
+// evaluated on the token grid. `eager` are the rows it stands in for (the report names them).
+OperatorGrid estimate(const TrainingSet& eager, const LearnedPredictorInputs& in, const GridAxis& axis,
+                      const PredictorContext& context) {
+  const auto e = fit_elementwise_estimate(eager.op, in.estimate_files, in.estimate_gpu);
+  OperatorGrid grid;
+  grid.op = eager.op;
+  grid.axes = {axis};
+  TrainingSet points = eager;
+  points.features.resize(axis.count, 1);
+  points.target.resize(axis.count);
+  for (int64_t i = 0; i < axis.count; ++i) {
+    const auto n = axis.key(i);
+    points.features(i, 0) = static_cast<double>(n);
+    points.target(i) = e.ms(elementwise_bytes(context, eager.op, n), context.gpu.memory_bandwidth_gbps);
+  }
+  grid.values.assign(points.target.data(), points.target.data() + points.target.size());
+  // The estimate is a straight line at large sizes: one through the grid's upper half continues it.
+  const auto upper = upper_half(points);
+  grid.extrapolator = PolynomialRegressor(1);
+  grid.extrapolator.fit(upper.features, upper.target, context.config.learned.seed);
+  auto& p = grid.provenance;
+  p.source = eager.source;
+  p.filter = eager.filter;
+  p.rows = e.rows;
+  p.estimated = true;
+  char chosen[160];
+  std::snprintf(chosen, sizeof chosen, "fused-kernel estimate: floor %.2f us, %.0f %% of bandwidth", e.floor_ms * 1e3,
+                e.efficiency * 100.0);
+  p.chosen = chosen;
+  p.selection.chosen.family = "estimate";
+  p.selection.cv_mape = e.leave_one_model_out_mape;
+  p.selection.folds = static_cast<int>(e.files.size());
+  p.basis = "fitted on " + std::to_string(e.rows) + " fused rows of " + std::to_string(e.files.size()) + " " +
+            e.reference_gpu + " mlp.csv files" +
+            (e.reference_gpu == context.gpu.name
+                 ? std::string()
+                 : " at " + format_double(e.reference_bandwidth_gbps) + " GB/s, evaluated at " + context.gpu.name +
+                       "'s " + format_double(context.gpu.memory_bandwidth_gbps) + " GB/s");
+  return grid;
+}
+
 GridAxis token_axis(int64_t max_tokens) { return {8, 8, (max_tokens + 7) / 8}; }
 
 void token_feature(int64_t key, int64_t, double* f) { f[0] = static_cast<double>(key); }
@@ -125,84 +153,21 @@ std::string token_op_name(TokenOp op) {
   return "?";
 }
 
-std::vector<std::string> LearnedPredictorInputs::files() const {
-  std::vector<std::string> out{mlp_file};
-  for (const auto* f : {&attention_file, &all_reduce_file, &send_recv_file, &cpu_overhead_file})
-    if (!f->empty()) out.push_back(*f);
-  out.insert(out.end(), calibration_files.begin(), calibration_files.end());
-  return out;
-}
-
-std::string default_profiling_dir() {
-  if (const char* d = std::getenv("INFERSWEEP_PROFILING_DIR"); d && *d) return d;
-  return INFERSWEEP_DEFAULT_PROFILING_DIR;
-}
-
-LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
-  const auto& s = c.config.learned;
-  LearnedPredictorInputs in;
-  in.profiling_dir = s.profiling_dir.empty() ? default_profiling_dir() : s.profiling_dir;
-  std::error_code ec;
-  if (!fs::is_directory(in.profiling_dir, ec))
-    throw InputError::setting("profiling-dir", "'" + in.profiling_dir +
-                                                   "' is not a directory (expected Vidur's layout: "
-                                                   "compute/<sku>/<org>/<model>/mlp.csv and network/<node>/*.csv)");
-  const auto paths = profiling_paths(in.profiling_dir, c.gpu.name, c.model.name, c.node.network_profile);
-  if (!is_file(paths.mlp))
-    throw InputError::setting("profiling-dir", "no profile of " + c.model.name + " on " + c.gpu.name + ": " +
-                                                   paths.mlp + " does not exist (profiled on " + c.gpu.name + ": " +
-                                                   profiled_models(in.profiling_dir, c.gpu.name) + ")");
-  in.mlp_file = paths.mlp;
-  if (!s.attention_file.empty()) {
-    if (!is_file(s.attention_file))
-      throw InputError::setting("attention-file", "'" + s.attention_file + "' does not exist");
-    in.attention_file = s.attention_file;
-  } else if (is_file(paths.attention)) {
-    in.attention_file = paths.attention;
-  }
-  if (c.tensor_parallel > 1) {
-    if (!is_file(paths.all_reduce))
-      throw InputError::setting("profiling-dir", paths.all_reduce + " does not exist: TP " +
-                                                     std::to_string(c.tensor_parallel) +
-                                                     " needs all-reduce times measured on node " + c.node.name);
-    in.all_reduce_file = paths.all_reduce;
-  }
-  if (c.pipeline_parallel > 1) {
-    if (!is_file(paths.send_recv))
-      throw InputError::setting("profiling-dir", paths.send_recv + " does not exist: PP " +
-                                                     std::to_string(c.pipeline_parallel) +
-                                                     " needs send/recv times measured on node " + c.node.name);
-    in.send_recv_file = paths.send_recv;
-  }
-  if (!s.cpu_overhead_file.empty()) {
-    if (!is_file(s.cpu_overhead_file))
-      throw InputError::setting("cpu-overhead-file", "'" + s.cpu_overhead_file + "' does not exist");
-    in.cpu_overhead_file = s.cpu_overhead_file;
-  }
-  in.calibration_files = gpu_mlp_files(in.profiling_dir, c.gpu.name);
-  in.multi_node = c.tensor_parallel * c.pipeline_parallel > c.node.devices_per_node;
-  in.max_tokens = s.max_tokens_per_request * (c.token_grid_spans_batch ? s.max_batch_size : 1);
-
-  // The spec facts the grids depend on, then every setting that decides the predictor.
-  std::ostringstream t;
-  const auto& m = c.model;
-  t << "engine " << engine_version() << "\nmodel " << m.num_q_heads << ' ' << m.num_kv_heads << ' ' << m.hidden_size
-    << ' ' << m.mlp_hidden_size << ' ' << m.gated_mlp << ' ' << m.vocab_size << ' ' << m.name << "\ngpu " << c.gpu.name
-    << ' ' << format_double(c.gpu.fp16_tflops) << ' ' << format_double(c.gpu.memory_bandwidth_gbps) << "\nnode "
-    << c.node.name << "\nmulti_node " << in.multi_node << "\ngrid " << in.max_tokens << "\nselection";
-  for (const auto& spec : default_regressor_candidates()) t << ' ' << spec.label();
-  t << "\n" << predictor_identity_text(c) << "files";
-  for (const auto& f : in.files()) t << ' ' << f;
-  in.settings = t.str();
-  return in;
-}
-
 LearnedPredictorState build_learned_state(const PredictorContext& c, const LearnedPredictorInputs& in) {
   LearnedPredictorState state;
   const auto& s = c.config.learned;
   const std::vector<GridAxis> tokens{token_axis(in.max_tokens)};
-  for (const auto& set : read_mlp_profile(in.mlp_file, c.model, c.tensor_parallel))
-    state.operators[set.op] = learn(set, tokens, token_feature, c);
+  // Each mlp.csv is read once, for the operators it serves.
+  std::map<std::string, std::vector<TrainingSet>> mlp_rows;
+  for (const auto& source : in.mlp_operators) {
+    auto it = mlp_rows.find(source.file);
+    if (it == mlp_rows.end())
+      it = mlp_rows.emplace(source.file, read_mlp_profile(source.file, c.model, c.tensor_parallel)).first;
+    const auto set =
+        std::find_if(it->second.begin(), it->second.end(), [&](const TrainingSet& t) { return t.op == source.op; });
+    state.operators[source.op] =
+        source.estimated ? estimate(*set, in, tokens[0], c) : learn(*set, tokens, token_feature, c);
+  }
 
   if (!in.attention_file.empty()) {
     const auto profile = read_attention_profile(in.attention_file, c.model, c.tensor_parallel, c.block_size);

@@ -35,6 +35,8 @@ void OperatorGrid::save(BinaryWriter& out) const {
   out.i64(p.selection.folds);
   out.u64(p.selection.candidates.size());
   for (const auto& c : p.selection.candidates) out.str(c.label), out.f64(c.cv_mape);
+  out.i64(p.estimated);
+  out.str(p.basis);
 }
 
 OperatorGrid OperatorGrid::load(BinaryReader& in) {
@@ -67,6 +69,8 @@ OperatorGrid OperatorGrid::load(BinaryReader& in) {
     c.cv_mape = in.f64();
     p.selection.candidates.push_back(c);
   }
+  p.estimated = in.i64() != 0;
+  p.basis = in.str();
   return g;
 }
 

@@ -38,14 +38,17 @@ config::SettingGroup<RooflineParameters> declare_roofline() {
 config::SettingGroup<LearnedPredictorSettings> declare_learned() {
   using L = LearnedPredictorSettings;
   config::SettingGroup<L> g("Execution-time prediction");
-  // The data directory is machine-local: the config id leaves it out (the shipped data is
-  // identified by the engine version), the predictor identity keeps it.
-  g.add(&L::profiling_dir, "profiling-dir", Identity::predictor(), "learned: Vidur-layout profiling data")
+  // The data directories are machine-local: the config id leaves them out (the shipped data is
+  // identified by the engine version), the predictor identity keeps them, in their order.
+  g.add(&L::profiling_dirs, "profiling-dir", Identity::predictor(),
+        "learned: Vidur-layout profiling directories, earlier ones first (repeatable or comma-separated; "
+        "the rule per operator is in docs/predictor.md)")
       .path()
-      .default_note("$INFERSWEEP_PROFILING_DIR or the build's vidur-data/profiling");
+      .default_note(
+          "$INFERSWEEP_PROFILING_DIR (a list too), else the build's vidur-data/profiling, then gpu-profiles/<sku>");
   g.add(&L::attention_file, "attention-file", Identity::config_and_predictor(),
-        "learned: attention.csv to learn attention from (else compute/<sku>/<model>/attention.csv if present, "
-        "else the calibrated roofline)")
+        "learned: attention.csv to learn attention from (else the profiling directories' attention.csv of the "
+        "model's attention shape, else the calibrated roofline)")
       .path()
       .id_form(IdForm::file_name);
   g.add(&L::cpu_overhead_file, "cpu-overhead-file", Identity::config_and_predictor(),

@@ -48,8 +48,9 @@ bool matches(const io::CsvTable& table, size_t row, size_t column, const Conditi
 }
 
 // The rows meeting every condition, without exact duplicates (as pandas' drop_duplicates).
-// Throws naming the file and the filter when nothing matches, listing what the file holds.
-std::vector<size_t> select_rows(const io::CsvTable& table, const std::vector<Condition>& conditions) {
+// When none match, `held` (if given) receives the combinations of those columns the file has.
+std::vector<size_t> find_rows(const io::CsvTable& table, const std::vector<Condition>& conditions,
+                              std::string* held = nullptr) {
   std::vector<size_t> columns;
   for (const auto& c : conditions) columns.push_back(table.column(c.column));
   std::vector<size_t> selected;
@@ -71,13 +72,32 @@ std::vector<size_t> select_rows(const io::CsvTable& table, const std::vector<Con
     for (size_t c = 0; c < table.header().size(); ++c) cells.push_back(table.cell(row, c));
     if (seen.insert(std::move(cells)).second) selected.push_back(row);
   }
-  if (selected.empty()) {
-    std::string held;
-    for (const auto& p : present) held += (held.empty() ? " " : "; ") + p;
-    throw InputError::in_file(table.path(), 0, "rows",
-                              "no rows with " + describe(conditions) + (held.empty() ? "" : "; the file has:" + held));
+  if (selected.empty() && held) {
+    held->clear();
+    for (const auto& p : present) *held += (held->empty() ? "" : "; ") + p;
   }
   return selected;
+}
+
+// "no rows with <filter>; the file has: <combinations>".
+std::string no_rows_message(const std::vector<Condition>& conditions, const std::string& held) {
+  return "no rows with " + describe(conditions) + (held.empty() ? "" : "; the file has: " + held);
+}
+
+// find_rows, throwing naming the file and the filter when nothing matches.
+std::vector<size_t> select_rows(const io::CsvTable& table, const std::vector<Condition>& conditions) {
+  std::string held;
+  auto rows = find_rows(table, conditions, &held);
+  if (rows.empty()) throw InputError::in_file(table.path(), 0, "rows", no_rows_message(conditions, held));
+  return rows;
+}
+
+RowsFound rows_found(const io::CsvTable& table, const std::vector<Condition>& conditions) {
+  RowsFound found;
+  std::string held;
+  found.rows = static_cast<int64_t>(find_rows(table, conditions, &held).size());
+  if (found.rows == 0) found.missing = no_rows_message(conditions, held);
+  return found;
 }
 
 // A profiled time: a median or mean in ms. Zero, negative or non-finite times cannot come from
@@ -117,6 +137,19 @@ std::vector<Condition> shape_conditions(const spec::ModelSpec& m, int64_t tp) {
           number("n_embd", m.hidden_size),          number("n_expanded_embd", m.mlp_hidden_size),
           boolean("use_gated_mlp", m.gated_mlp),    number("vocab_size", m.vocab_size),
           number("num_tensor_parallel_workers", tp)};
+}
+
+std::vector<Condition> attention_conditions(const spec::ModelSpec& m, int64_t tp, int64_t block_size) {
+  return {number("n_embd", m.hidden_size), number("n_q_head", m.num_q_heads), number("n_kv_head", m.num_kv_heads),
+          number("block_size", block_size), number("num_tensor_parallel_workers", tp)};
+}
+
+std::vector<Condition> all_reduce_conditions(int64_t tp) {
+  return {number("num_workers", tp), number("devices_per_node", tp), text("collective", "all_reduce")};
+}
+
+std::vector<Condition> send_recv_conditions(bool multi_node) {
+  return {text("collective", "send_recv"), number("devices_per_node", multi_node ? 1 : 2)};
 }
 
 // Collective rows: feature num_tokens = size / (2 * hidden), target the collective's median.
@@ -160,6 +193,21 @@ const std::vector<std::string>& mlp_profile_operators() {
   return ops;
 }
 
+const std::vector<std::string>& elementwise_operators() {
+  static const std::vector<std::string> ops{"mlp_act", "input_layernorm", "post_attention_layernorm", "attn_rope",
+                                            "add"};
+  return ops;
+}
+
+bool is_elementwise_operator(const std::string& op) {
+  const auto& ops = elementwise_operators();
+  return std::find(ops.begin(), ops.end(), op) != ops.end();
+}
+
+bool is_optional_mlp_operator(const std::string& op) {
+  return op == "input_layernorm" || op == "post_attention_layernorm" || op == "add";
+}
+
 std::vector<TrainingSet> read_mlp_profile(const std::string& path, const spec::ModelSpec& model,
                                           int64_t tensor_parallel) {
   const auto table = io::CsvTable::read(path);
@@ -170,7 +218,7 @@ std::vector<TrainingSet> read_mlp_profile(const std::string& path, const spec::M
   for (const auto& op : mlp_profile_operators()) {
     const std::string column_name = "time_stats." + op + ".median";
     // Norm and add columns may be absent or empty (models without them): they cost 0 there.
-    const bool optional = op == "input_layernorm" || op == "post_attention_layernorm" || op == "add";
+    const bool optional = is_optional_mlp_operator(op);
     const auto column = optional ? table.find_column(column_name) : std::optional<size_t>(table.column(column_name));
     auto set = make_set(table, op, conditions, {"num_tokens"}, rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -188,9 +236,7 @@ std::vector<TrainingSet> read_mlp_profile(const std::string& path, const spec::M
 AttentionProfile read_attention_profile(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel,
                                         int64_t block_size) {
   const auto table = io::CsvTable::read(path);
-  const std::vector<Condition> conditions{number("n_embd", model.hidden_size), number("n_q_head", model.num_q_heads),
-                                          number("n_kv_head", model.num_kv_heads), number("block_size", block_size),
-                                          number("num_tensor_parallel_workers", tensor_parallel)};
+  const auto conditions = attention_conditions(model, tensor_parallel, block_size);
   const auto rows = select_rows(table, conditions);
   const auto batch = table.column("batch_size"), chunk = table.column("prefill_chunk_size"),
              kv = table.column("kv_cache_size");
@@ -243,14 +289,44 @@ AttentionProfile read_attention_profile(const std::string& path, const spec::Mod
 }
 
 TrainingSet read_all_reduce_profile(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel) {
-  return read_collective(path, model, "all_reduce",
-                         {number("num_workers", tensor_parallel), number("devices_per_node", tensor_parallel),
-                          text("collective", "all_reduce")});
+  return read_collective(path, model, "all_reduce", all_reduce_conditions(tensor_parallel));
 }
 
 TrainingSet read_send_recv_profile(const std::string& path, const spec::ModelSpec& model, bool multi_node) {
-  return read_collective(path, model, "send_recv",
-                         {text("collective", "send_recv"), number("devices_per_node", multi_node ? 1 : 2)});
+  return read_collective(path, model, "send_recv", send_recv_conditions(multi_node));
+}
+
+RowsFound attention_rows(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel,
+                         int64_t block_size) {
+  return rows_found(io::CsvTable::read(path), attention_conditions(model, tensor_parallel, block_size));
+}
+
+RowsFound all_reduce_rows(const std::string& path, int64_t tensor_parallel) {
+  return rows_found(io::CsvTable::read(path), all_reduce_conditions(tensor_parallel));
+}
+
+RowsFound send_recv_rows(const std::string& path, bool multi_node) {
+  return rows_found(io::CsvTable::read(path), send_recv_conditions(multi_node));
+}
+
+MlpCoverage mlp_coverage(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel) {
+  const auto table = io::CsvTable::read(path);
+  const auto conditions = shape_conditions(model, tensor_parallel);
+  MlpCoverage coverage;
+  coverage.found = rows_found(table, conditions);
+  if (!coverage.found) return coverage;
+  const auto rows = find_rows(table, conditions);
+  for (const auto& op : mlp_profile_operators()) {
+    const auto column = table.find_column("time_stats." + op + ".median");
+    if (!column) {
+      if (!is_optional_mlp_operator(op)) table.column("time_stats." + op + ".median");  // throws, naming the file
+      continue;
+    }
+    const bool measured =
+        std::any_of(rows.begin(), rows.end(), [&](size_t row) { return !trim(table.cell(row, *column)).empty(); });
+    if (measured || !is_optional_mlp_operator(op)) coverage.operators.push_back(op);
+  }
+  return coverage;
 }
 
 const std::vector<std::string>& cpu_overhead_operators() {
@@ -279,17 +355,6 @@ std::vector<TrainingSet> read_cpu_overhead_profile(const std::string& path, cons
     sets.push_back(std::move(set));
   }
   return sets;
-}
-
-ProfilingPaths profiling_paths(const std::string& dir, const std::string& gpu, const std::string& model_name,
-                               const std::string& node) {
-  ProfilingPaths paths;
-  const std::string compute = dir + "/compute/" + gpu + "/" + model_name + "/";
-  paths.mlp = compute + "mlp.csv";
-  paths.attention = compute + "attention.csv";
-  paths.all_reduce = dir + "/network/" + node + "/all_reduce.csv";
-  paths.send_recv = dir + "/network/" + node + "/send_recv.csv";
-  return paths;
 }
 
 }  // namespace infersweep::predict

@@ -178,9 +178,23 @@ class GridReader {
       const auto node = map[s.spec().grid_key];
       if (!node.IsDefined() || node.IsNull()) continue;
       const auto field = join(section, s.spec().grid_key);
-      auto value = scalar(node, field);
-      if (s.spec().is_path && !value.empty() && value != "none" && fs::path(value).is_relative())
-        value = (fs::path(base_dir) / value).lexically_normal().string();
+      const bool list = s.spec().kind == config::Kind::text_list;
+      // A list setting takes a YAML list or one comma-separated value; each entry of a list of
+      // paths is resolved on its own.
+      std::vector<std::string> items;
+      if (list && node.IsSequence()) {
+        for (const auto& item : node) items.push_back(scalar(item, field));
+      } else if (list) {
+        for (const auto& item : split(scalar(node, field), ',')) items.emplace_back(trim(item));
+      } else {
+        items.push_back(scalar(node, field));
+      }
+      std::string value;
+      for (auto& item : items) {
+        if (s.spec().is_path && !item.empty() && item != "none" && fs::path(item).is_relative())
+          item = (fs::path(base_dir) / item).lexically_normal().string();
+        value += (value.empty() ? "" : ",") + item;
+      }
       try {
         s.assign(target, value);
       } catch (const InputError& e) {

@@ -75,8 +75,10 @@ std::string predictor_identity(const SimulationConfig& config, const ReplicaSche
 namespace {
 
 predict::PredictorContext context_of(const SimulationConfig& config, spec::ModelSpec model, spec::GpuSpec gpu,
-                                     spec::NodeSpec node, const ReplicaSchedulerRegistry& schedulers) {
+                                     spec::NodeSpec node, std::map<std::string, spec::GpuSpec> known_gpus,
+                                     const ReplicaSchedulerRegistry& schedulers) {
   predict::PredictorContext context;
+  context.known_gpus = std::move(known_gpus);
   context.model = std::move(model);
   context.gpu = std::move(gpu);
   context.node = std::move(node);
@@ -94,11 +96,11 @@ predict::PredictorContext context_of(const SimulationConfig& config, spec::Model
 predict::PredictorContext predictor_context(const SimulationConfig& config, const spec::SpecCatalog& catalog,
                                             const ReplicaSchedulerRegistry& schedulers) {
   return context_of(config, catalog.model(config.model, "model"), catalog.gpu(config.gpu, "gpu"),
-                    catalog.node(config.node, "node"), schedulers);
+                    catalog.node(config.node, "node"), catalog.gpus(), schedulers);
 }
 
 predict::PredictorContext predictor_context(const SimulationSetup& setup) {
-  return context_of(setup.config, setup.model, setup.gpu, setup.node, *setup.replica_schedulers);
+  return context_of(setup.config, setup.model, setup.gpu, setup.node, setup.known_gpus, *setup.replica_schedulers);
 }
 
 namespace {
@@ -149,6 +151,7 @@ SimulationSetup plan_simulation(const SimulationConfig& config, const spec::Spec
   setup.model = catalog.model(config.model, "model");
   setup.gpu = catalog.gpu(config.gpu, "gpu");
   setup.node = catalog.node(config.node, "node");
+  setup.known_gpus = catalog.gpus();
   if (setup.node.gpu != setup.gpu.name)
     throw InputError::setting(
         "node", "node '" + setup.node.name + "' holds " + setup.node.gpu + " GPUs, not " + setup.gpu.name);

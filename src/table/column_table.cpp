@@ -87,7 +87,7 @@ std::string markdown_table(const Schema& schema) {
   std::string out = "| column | type | units | meaning |\n|---|---|---|---|\n";
   for (const auto& spec : schema) {
     std::string type = to_string(spec.kind);
-    if (spec.kind == ColumnKind::text) type = "text" + std::to_string(spec.text_width);
+    if (spec.kind == ColumnKind::text && spec.text_width > 0) type = "text" + std::to_string(spec.text_width);
     if (spec.kind == ColumnKind::enumeration) {
       type += " (";
       for (size_t i = 0; i < spec.labels.size(); ++i) type += (i ? ", " : "") + spec.labels[i];

@@ -115,8 +115,8 @@ TEST(SettingDeclarations, PathsEnterTheConfigIdInTheirPortableForm) {
   sim::SimulationConfig a, b;
   a.predictor.learned.attention_file = "/home/a/attention.csv";
   b.predictor.learned.attention_file = "/data/b/attention.csv";
-  a.predictor.learned.profiling_dir = "/home/a/profiling";
-  b.predictor.learned.profiling_dir = "/data/b/profiling";
+  a.predictor.learned.profiling_dirs = {"/home/a/profiling"};
+  b.predictor.learned.profiling_dirs = {"/data/b/profiling"};
   const auto content = [](const std::string& path) { return std::filesystem::path(path).filename().string() + "#h"; };
   a.workload.length_trace_file = "/home/a/conv.csv";
   b.workload.length_trace_file = "/data/b/conv.csv";
@@ -130,8 +130,8 @@ TEST(SettingDeclarations, PathsEnterTheConfigIdInTheirPortableForm) {
 TEST(SettingDeclarations, TheCacheKeyHoldsThePredictorIdentity) {
   auto c = sim::SimulationConfig{};
   c.predictor.name = "learned";
-  c.predictor.learned.profiling_dir = test_support::profiling_dir();
-  if (!std::filesystem::is_directory(c.predictor.learned.profiling_dir)) GTEST_SKIP() << "no profiling data";
+  c.predictor.learned.profiling_dirs = {test_support::profiling_dir()};
+  if (!std::filesystem::is_directory(test_support::profiling_dir())) GTEST_SKIP() << "no profiling data";
   const auto context = sim::predictor_context(c, test_support::catalog());
   const auto inputs = predict::resolve_learned_inputs(context);
   EXPECT_NE(inputs.settings.find(predict::predictor_identity_text(context)), std::string::npos) << inputs.settings;

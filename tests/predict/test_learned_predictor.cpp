@@ -1,5 +1,6 @@
 // The learned predictor: accuracy on held-out rows, determinism, the grid cache, off-grid
-// lookups, measured attention and the calibrated roofline fallback.
+// lookups, measured attention, the calibrated roofline fallback, and the layered profiling
+// directories on the shared data (Vidur's fused kernels, the measured eager H100/H200 profiles).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/random_stream.hpp"
 #include "infersweep/io/file_bytes.hpp"
+#include "infersweep/predict/elementwise_estimate.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/predict/model_selection.hpp"
 #include "infersweep/predict/roofline_model.hpp"
@@ -28,7 +30,8 @@ PredictorContext context(const std::string& model, const std::string& gpu, int64
   c.tensor_parallel = tp;
   c.pipeline_parallel = pp;
   c.config.name = "learned";
-  c.config.learned.profiling_dir = test_support::profiling_dir();
+  c.config.learned.profiling_dirs = {test_support::profiling_dir()};
+  c.known_gpus = catalog().gpus();
   c.config.learned.cache_dir = test_support::predictor_cache_dir();
   return c;
 }
@@ -36,7 +39,7 @@ PredictorContext context(const std::string& model, const std::string& gpu, int64
 // A quick variant: 3 folds and a 512-token grid keep training to about a second.
 PredictorContext quick_context(const std::string& profiling_dir, const std::string& cache_dir) {
   auto c = context("Llama-2-7b-hf", "a100", 1);
-  c.config.learned.profiling_dir = profiling_dir;
+  c.config.learned.profiling_dirs = {profiling_dir};
   c.config.learned.cache_dir = cache_dir;
   c.config.learned.k_folds = 3;
   c.config.learned.max_tokens_per_request = 512;
@@ -190,8 +193,8 @@ TEST(LearnedPredictor, OffGridLookupsAreExtrapolatedAndCounted) {
   EXPECT_EQ(model.out_of_grid_lookups(), 1);
   EXPECT_GT(at_2048, 2.0 * at_512);
   // Against the measurement at 2048 tokens (mlp_up_proj median, Llama-2-7b, a100, TP 1).
-  const auto sets =
-      read_mlp_profile(c.config.learned.profiling_dir + "/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv", c.model, 1);
+  const auto sets = read_mlp_profile(
+      c.config.learned.profiling_dirs[0] + "/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv", c.model, 1);
   double measured = 0;
   for (Eigen::Index i = 0; i < sets[2].size(); ++i)
     if (sets[2].features(i, 0) == 2048) measured = sets[2].target(i);
@@ -267,7 +270,7 @@ TEST(LearnedPredictor, MissingNetworkProfileNamesTheFile) {
     EXPECT_NE(std::string(e.what()).find("a40_pairwise_nvlink/all_reduce.csv"), std::string::npos) << e.what();
   }
   c = context("Llama-2-7b-hf", "a100", 1);
-  c.config.learned.profiling_dir = "/nonexistent/profiling";
+  c.config.learned.profiling_dirs = {"/nonexistent/profiling"};
   EXPECT_THROW(resolve_learned_inputs(c), InputError);
   c = context("Meta-Llama-3-8B", "h100", 1);  // profiled on a100 only
   try {
@@ -276,6 +279,115 @@ TEST(LearnedPredictor, MissingNetworkProfileNamesTheFile) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("profiled on h100"), std::string::npos) << e.what();
   }
+}
+
+bool have_gpu_profiles() {
+  return fs::is_directory(test_support::gpu_profiles_dir() + "/h100/compute") &&
+         fs::is_directory(test_support::profiling_dir() + "/compute/h100");
+}
+
+// Eager times against fused ones of the same model, TP and token count: MAPE in percent, by operator.
+std::map<std::string, double> eager_as_is_mape(const std::string& fused_file, const std::string& eager_file,
+                                               const spec::ModelSpec& model) {
+  std::map<std::string, double> sum, count;
+  for (int64_t tp : {1, 2, 4, 8}) {
+    std::map<std::pair<std::string, double>, double> fused;
+    for (const auto& set : read_mlp_profile(fused_file, model, tp))
+      for (Eigen::Index i = 0; i < set.size(); ++i) fused[{set.op, set.features(i, 0)}] = set.target(i);
+    for (const auto& set : read_mlp_profile(eager_file, model, tp))
+      for (Eigen::Index i = 0; i < set.size(); ++i)
+        if (const auto it = fused.find({set.op, set.features(i, 0)}); it != fused.end() && it->second > 0)
+          sum[set.op] += std::abs(set.target(i) - it->second) / it->second, count[set.op] += 1;
+  }
+  for (auto& [op, v] : sum) v = v / count[op] * 100.0;
+  return sum;
+}
+
+// Where both exist (H100: Vidur's fused kernels and the eager PyTorch profiles of Llama-2-7b,
+// Llama-2-70b, CodeLlama-34b), the fused-kernel estimate fitted on the other models' fused rows
+// is checked against the held-out model's fused rows. The figures are in docs/predictor.md.
+TEST(LearnedPredictor, ElementwiseEstimateOfAnUnmeasuredModelNearsItsFusedTimes) {
+  if (!have_gpu_profiles()) GTEST_SKIP() << "no gpu-profiles next to vidur-data";
+  const auto h100 = catalog().gpu("h100");
+  const auto fused_files = compute_files(test_support::profiling_dir(), "h100", "mlp.csv");
+  ASSERT_GE(fused_files.size(), 6u);
+  for (const auto* name : {"Llama-2-7b-hf", "Llama-2-70b-hf", "CodeLlama-34b-Instruct-hf"}) {
+    const auto& model = catalog().model(name);
+    const auto held_out = mlp_file(test_support::profiling_dir(), "h100", model.name);
+    const auto eager = mlp_file(test_support::gpu_profiles_dir() + "/h100", "h100", model.name);
+    std::vector<std::string> others;
+    for (const auto& f : fused_files)
+      if (f != held_out) others.push_back(f);
+    ASSERT_EQ(others.size(), fused_files.size() - 1) << held_out;
+    const auto eager_errors = eager_as_is_mape(held_out, eager, model);
+    for (const auto& op : elementwise_operators()) {
+      const auto estimate = fit_elementwise_estimate(op, others, h100);
+      const double error = elementwise_estimate_mape(estimate, held_out, h100);
+      const double eager_error = eager_errors.at(op);
+      std::printf("h100 %-26s %-26s estimate without it: MAPE %5.1f %%   eager times as they are: %6.1f %%\n", name,
+                  op.c_str(), error, eager_error);
+      EXPECT_LT(error, 25.0) << name << ' ' << op;
+      EXPECT_LT(error, eager_error) << name << ' ' << op;
+    }
+  }
+  // Every model left out in turn, and the fit carried from one GPU to another by bandwidth
+  // alone (A100 rows to H100), as an H200 estimate is carried from H100's rows.
+  const auto a100_files = compute_files(test_support::profiling_dir(), "a100", "mlp.csv");
+  for (const auto& op : elementwise_operators()) {
+    const auto estimate = fit_elementwise_estimate(op, fused_files, h100);
+    const auto from_a100 = fit_elementwise_estimate(op, a100_files, catalog().gpu("a100"));
+    double carried = 0;
+    for (const auto& f : estimate.files) carried += elementwise_estimate_mape(from_a100, f, h100);
+    carried /= static_cast<double>(estimate.files.size());
+    std::printf(
+        "h100 %-26s floor %.2f us, efficiency %.2f: leave-one-model-out MAPE %5.1f %% over %lld rows; fitted on "
+        "a100, on h100: %5.1f %%\n",
+        op.c_str(), estimate.floor_ms * 1e3, estimate.efficiency, estimate.leave_one_model_out_mape,
+        static_cast<long long>(estimate.rows), carried);
+    EXPECT_LT(estimate.leave_one_model_out_mape, 20.0) << op;
+    EXPECT_LT(carried, 25.0) << op;
+  }
+}
+
+// The defaults layer Vidur's data and the measured profiles: Llama-2-70b on H100 learns its
+// GEMMs and fused element-wise kernels from Vidur's data and its attention from the H100 profile.
+TEST(LearnedPredictor, LayeredDirectoriesServeEachOperatorOfLlama70bOnH100) {
+  if (!have_gpu_profiles()) GTEST_SKIP() << "no gpu-profiles next to vidur-data";
+  const auto gpu_profiles = test_support::gpu_profiles_dir();
+  auto c = context("Llama-2-70b-hf", "h100", 4);
+  c.node = catalog().node("h100_dgx");
+  c.config.learned.profiling_dirs = {test_support::profiling_dir(), gpu_profiles + "/h100", gpu_profiles + "/h200"};
+  const auto in = resolve_learned_inputs(c);
+  const auto vidur_mlp = mlp_file(test_support::profiling_dir(), "h100", c.model.name);
+  for (const auto& source : in.mlp_operators) {
+    EXPECT_EQ(source.file, vidur_mlp) << source.op;
+    EXPECT_FALSE(source.estimated) << source.op;
+  }
+  EXPECT_EQ(in.attention_file, attention_file(gpu_profiles + "/h100", "h100", c.model.name));
+  EXPECT_EQ(in.all_reduce_file, network_file(test_support::profiling_dir(), "h100_dgx", "all_reduce"));
+  ASSERT_EQ(in.sources.size(), 3u);
+  EXPECT_EQ(in.sources[0].elementwise, ElementwiseKernels::fused);
+  EXPECT_EQ(in.sources[1].elementwise, ElementwiseKernels::eager);  // its meta.json names torch
+  // The measured attention is learned, close to its rows (on a small grid, to stay quick).
+  c.config.learned.k_folds = 3;
+  c.config.learned.max_tokens_per_request = 1024;
+  c.config.learned.max_batch_size = 32;
+  c.config.learned.max_prefill_chunk_size = 256;
+  const LearnedOperatorModel model(c, load_or_build_learned_state(c));
+  ASSERT_TRUE(model.state().attention_measured);
+  const auto profile = read_attention_profile(in.attention_file, c.model, 4, 16);
+  double sum = 0;
+  int n = 0;
+  for (Eigen::Index i = 0; i < profile.decode.size(); ++i) {
+    const auto b = static_cast<int64_t>(profile.decode.features(i, 0));
+    const auto kv = static_cast<int64_t>(profile.decode.features(i, 1));
+    if (kv % 64 != 0 || kv > 1024 || b > 32) continue;
+    sum += std::abs(model.decode_attention_ms(b, kv) - profile.decode.target(i)) / profile.decode.target(i);
+    ++n;
+  }
+  ASSERT_GT(n, 50);
+  EXPECT_LT(sum / n * 100.0, 10.0);
+  EXPECT_EQ(model.out_of_grid_lookups(), 0);
 }
 
 }  // namespace

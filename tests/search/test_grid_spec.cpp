@@ -236,3 +236,15 @@ TEST(GridSpec, PricesAreANumberOrAMappingPerGpu) {
             "g.yaml:23: prices.a100.price: unknown key (expected one of: price_per_hour, source, date)");
   EXPECT_EQ(error_of(text + "prices: [a100, 2]\n"), "g.yaml:22: prices: expected a mapping of keys to values");
 }
+
+TEST(GridSpec, AListOfProfilingDirectoriesResolvesEachAgainstTheGridsFolder) {
+  const auto as_list = search::parse_grid_text(
+      test_support::small_grid_text("  profiling_dir: [vidur/profiling, /abs/h100, ../gpu-profiles/h200]\n"), "g.yaml",
+      "/grids/here");
+  const std::vector<std::string> expected{"/grids/here/vidur/profiling", "/abs/h100", "/grids/gpu-profiles/h200"};
+  EXPECT_EQ(as_list.predictor.learned.profiling_dirs, expected);
+  const auto as_text = search::parse_grid_text(
+      test_support::small_grid_text("  profiling_dir: vidur/profiling, /abs/h100,../gpu-profiles/h200\n"), "g.yaml",
+      "/grids/here");
+  EXPECT_EQ(as_text.predictor.learned.profiling_dirs, expected);
+}

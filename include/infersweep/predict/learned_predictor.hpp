@@ -1,7 +1,8 @@
 #pragma once
 // The "learned" execution-time predictor: per-operator models chosen by cross-validation on
-// Vidur's profiling CSVs, evaluated once on prediction grids (cached on disk), with attention
-// from a roofline calibrated on the same GPU's GEMMs wherever no attention rows exist.
+// profiling CSVs in Vidur's layout (several directories, in order: learned_inputs.hpp),
+// evaluated once on prediction grids (cached on disk), with attention from a roofline
+// calibrated on the same GPU's GEMMs wherever no attention rows exist.
 #include <array>
 #include <atomic>
 #include <map>
@@ -9,34 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/predict/learned_inputs.hpp"
 #include "infersweep/predict/operator_time_model.hpp"
 #include "infersweep/predict/prediction_grid.hpp"
 #include "infersweep/predict/roofline_calibration.hpp"
 #include "infersweep/predict/roofline_model.hpp"
 
 namespace infersweep::predict {
-
-// The files and settings that determine a learned predictor, resolved from a context.
-struct LearnedPredictorInputs {
-  std::string profiling_dir;
-  std::string mlp_file;
-  std::string attention_file;     // empty: no measured attention for this deployment
-  std::string all_reduce_file;    // empty when TP == 1
-  std::string send_recv_file;     // empty when PP == 1
-  std::string cpu_overhead_file;  // empty: not modelled
-  std::vector<std::string> calibration_files;
-  bool multi_node = false;
-  int64_t max_tokens = 0;  // token-grid range (x batch size for orca)
-  std::string settings;    // canonical text of every setting that shapes the grids
-
-  std::vector<std::string> files() const;
-};
-
-// Default profiling directory: $INFERSWEEP_PROFILING_DIR, else the one configured at build time.
-std::string default_profiling_dir();
-
-// Throws InputError naming the missing file or directory.
-LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& context);
 
 struct LearnedPredictorState {
   std::map<std::string, OperatorGrid> operators;

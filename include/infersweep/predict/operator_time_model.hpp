@@ -3,8 +3,10 @@
 // the plug-in point for execution-time prediction: roofline (analytic), and later models
 // learned from profiling data or imported tables, all answer the same questions.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "infersweep/common/registry.hpp"
 #include "infersweep/config/setting.hpp"
@@ -35,7 +37,9 @@ struct RooflineParameters {
 
 // Inputs and settings of the learned predictor (name "learned") and the table predictor.
 struct LearnedPredictorSettings {
-  std::string profiling_dir;      // Vidur layout: compute/, network/ (empty: the default data)
+  // Profiling directories in Vidur's layout (compute/, network/), in order of precedence
+  // (empty: the default data); see docs/predictor.md for the rule per operator.
+  std::vector<std::string> profiling_dirs;
   std::string attention_file;     // overrides compute/<sku>/<model>/attention.csv
   std::string cpu_overhead_file;  // empty: CPU overheads are not modelled (Vidur's default)
   std::string cache_dir;          // prediction-grid cache ("none": no cache; empty: default)
@@ -72,6 +76,9 @@ struct PredictorContext {
   bool token_grid_spans_batch = false;  // the scheduler's batches need a token grid x batch size wide
   int64_t block_size = 16;              // selects attention.csv rows
   PredictorConfig config;
+  // Every GPU the specs describe, by name: the learned predictor calibrates an estimate on
+  // another SKU's measurements where its own GPU has none, and needs that SKU's bandwidth.
+  std::map<std::string, spec::GpuSpec> known_gpus;
 };
 
 // `key = value` lines of everything in a context that decides a predictor: the names of its

@@ -30,11 +30,13 @@ struct GridAxis {
 
 // What `predictor report` shows about how an operator's model was chosen.
 struct OperatorProvenance {
-  std::string source;  // file the rows came from
+  std::string source;  // file the rows came from; for an estimate, the file it stands in for
   std::string filter;
   int64_t rows = 0;
   std::string chosen;  // label of the chosen regressor, or "roofline (calibrated)" / "zero"
   ModelSelection selection;
+  bool estimated = false;  // not learned from `source`'s rows but estimated (see `basis`)
+  std::string basis;       // an estimate's calibration: which rows, of which GPU
 };
 
 struct OperatorGrid {

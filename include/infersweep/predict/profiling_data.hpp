@@ -32,6 +32,33 @@ struct TrainingSet {
 // The token-level operators of mlp.csv: attn_pre_proj, attn_post_proj, mlp_up_proj,
 // mlp_down_proj, mlp_act, input_layernorm, post_attention_layernorm, attn_rope, add.
 const std::vector<std::string>& mlp_profile_operators();
+// Those of them that a serving engine runs as fused kernels and a plain PyTorch profile as
+// eager operators: mlp_act, input_layernorm, post_attention_layernorm, attn_rope, add.
+const std::vector<std::string>& elementwise_operators();
+bool is_elementwise_operator(const std::string& op);
+// Columns that may be absent or empty (models without the operator cost 0 there): norms, add.
+bool is_optional_mlp_operator(const std::string& op);
+
+// Whether a file holds rows for a deployment: how many, and when none, why (the filter and the
+// combinations the file has). Reading is as strict as the readers below: a missing filter column
+// or a bad cell is an InputError.
+struct RowsFound {
+  int64_t rows = 0;
+  std::string missing;  // empty when rows > 0
+  explicit operator bool() const { return rows > 0; }
+};
+
+// The rows of an mlp.csv for one model shape and TP, and the operators timed in them (every
+// operator with a column, except optional ones whose cells are all empty there).
+struct MlpCoverage {
+  RowsFound found;
+  std::vector<std::string> operators;
+};
+MlpCoverage mlp_coverage(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel);
+RowsFound attention_rows(const std::string& path, const spec::ModelSpec& model, int64_t tensor_parallel,
+                         int64_t block_size);
+RowsFound all_reduce_rows(const std::string& path, int64_t tensor_parallel);
+RowsFound send_recv_rows(const std::string& path, bool multi_node);
 
 // Rows of mlp.csv measured for this model shape at this tensor-parallel degree, one set per
 // operator of mlp_profile_operators(); feature num_tokens.
@@ -59,15 +86,5 @@ TrainingSet read_send_recv_profile(const std::string& path, const spec::ModelSpe
 const std::vector<std::string>& cpu_overhead_operators();
 std::vector<TrainingSet> read_cpu_overhead_profile(const std::string& path, const spec::ModelSpec& model,
                                                    int64_t tensor_parallel);
-
-// Where the profiling layout keeps each file for a deployment.
-struct ProfilingPaths {
-  std::string mlp;
-  std::string attention;
-  std::string all_reduce;
-  std::string send_recv;
-};
-ProfilingPaths profiling_paths(const std::string& profiling_dir, const std::string& gpu, const std::string& model_name,
-                               const std::string& node);
 
 }  // namespace infersweep::predict

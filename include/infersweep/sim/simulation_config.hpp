@@ -3,6 +3,7 @@
 // search and the sweep fill it in; every field is declared in simulation_settings() (name,
 // help, range, identity), and prepare_simulation() validates it in one place.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,7 @@ struct SimulationSetup {
   spec::ModelSpec model;
   spec::GpuSpec gpu;
   spec::NodeSpec node;
+  std::map<std::string, spec::GpuSpec> known_gpus;  // every GPU of the catalog (the learned predictor's estimates)
   MemoryPlan memory;
   std::vector<workload::RequestSpec> requests;
   workload::WorkloadNotes workload_notes;  // what generating the requests changed in the traces

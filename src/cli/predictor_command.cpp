@@ -265,9 +265,9 @@ int report(const std::vector<std::string>& args) {
   apply_settings(vm, report_settings, o);
   config::check_output_locations(report_settings, o);
   const auto given = apply_settings(vm, sim::simulation_settings(), config);
-  if (!given.count("node")) config.node = sim::default_node(config.gpu);
   config::check_settings(sim::simulation_settings(), config);
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(o.data_dir));
+  if (!given.count("node")) config.node = sim::default_node(config.gpu, catalog);
   const auto c = sim::predictor_context(config, catalog);
 
   predict::LearnedStateOrigin origin;

@@ -77,7 +77,8 @@ SimulateOptions parse_simulate_options(const std::vector<std::string>& args) {
   }
   apply_settings(vm, outputs, s.outputs);
   const auto given = apply_settings(vm, settings, s.config);
-  if (!given.count("node")) s.config.node = sim::default_node(s.config.gpu);
+  s.node_given = given.count("node") > 0;
+  if (!s.node_given) s.config.node = sim::default_node(s.config.gpu);
   sim::apply_scheduler_traits(s.config.scheduler, given.count("block-size") > 0);
   return s;
 }
@@ -90,14 +91,16 @@ int run_simulate(const std::vector<std::string>& args) {
   }
   config::check_output_locations(simulate_output_settings(), options.outputs);
   const auto catalog = spec::SpecCatalog::load(spec::resolve_data_dir(options.outputs.data_dir));
+  auto config = options.config;
+  if (!options.node_given) config.node = sim::default_node(config.gpu, catalog);
   if (const auto available = available_memory_bytes())
-    sim::check_footprint_fits(sim::estimate_footprint(options.config), options.config, *available);
-  const auto setup = sim::prepare_simulation(options.config, catalog);
+    sim::check_footprint_fits(sim::estimate_footprint(config), config, *available);
+  const auto setup = sim::prepare_simulation(config, catalog);
 
   const auto predictor_start = std::chrono::steady_clock::now();
   const auto predictor = predict::ExecutionTimePredictor::create(sim::predictor_context(setup));
-  if (!options.outputs.quiet && options.config.predictor.name != "roofline")
-    std::cerr << "predictor " << options.config.predictor.name << " ready in "
+  if (!options.outputs.quiet && config.predictor.name != "roofline")
+    std::cerr << "predictor " << config.predictor.name << " ready in "
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - predictor_start).count() << " s\n";
 
   const auto start = std::chrono::steady_clock::now();

@@ -22,7 +22,7 @@ config::SettingGroup<SimulationConfig> declare() {
   g.add(&S::gpu, "gpu", Identity::config_and_predictor(), "GPU SKU from data/gpus").non_empty();
   g.add(&S::node, "node", Identity::config_and_predictor(), "node SKU from data/nodes")
       .non_empty()
-      .default_note("<gpu>_pairwise_nvlink");
+      .default_note("<gpu>_pairwise_nvlink, else the one node holding the GPU");
   g.add(&S::num_replicas, "replicas", Identity::config(), "number of model replicas").key("num_replicas").at_least(1);
   g.nest(&S::parallel, parallelism_settings());
   g.add(&S::memory_margin_fraction, "memory-margin", Identity::config(), "share of GPU memory kept free")
@@ -64,6 +64,15 @@ const config::SettingGroup<SimulationConfig>& simulation_settings() {
 std::string SimulationConfig::canonical() const { return config::settings_text(simulation_settings(), *this); }
 
 std::string default_node(const std::string& gpu) { return gpu + "_pairwise_nvlink"; }
+
+std::string default_node(const std::string& gpu, const spec::SpecCatalog& catalog) {
+  const auto name = default_node(gpu);
+  if (catalog.nodes().count(name)) return name;
+  std::vector<std::string> holding;
+  for (const auto& [node, spec] : catalog.nodes())
+    if (spec.gpu == gpu) holding.push_back(node);
+  return holding.size() == 1 ? holding.front() : name;
+}
 
 std::string predictor_identity(const SimulationConfig& config, const ReplicaSchedulerRegistry& schedulers) {
   const bool spans = schedulers.contains(config.scheduler.replica_scheduler) &&

@@ -120,9 +120,14 @@ def test_meta_json_says_what_ran_and_how(profile):
 def predictor_report(profile, tp, tmp_path):
     if not INFERSWEEP:
         pytest.skip("INFERSWEEP (the infersweep binary) not set")
+    # The profile's element-wise times are eager PyTorch: the predictor estimates fused kernels
+    # from a directory of fused ones (Vidur's), listed after the profile.
+    vidur_profiling = os.path.join(VIDUR_DATA, "profiling")
+    if not os.path.isdir(vidur_profiling):
+        pytest.skip(f"{vidur_profiling} (fused element-wise kernels to calibrate on) is missing")
     report = str(tmp_path / f"report-tp{tp}.csv")
     done = subprocess.run([INFERSWEEP, "predictor", "report", "--data-dir", profile["data_dir"], "--profiling-dir",
-                           profile["dir"], "--model", "tiny-gqa", "--gpu", "a100", "--node", "a100_dgx", "--tp",
+                           profile["dir"] + "," + vidur_profiling, "--model", "tiny-gqa", "--gpu", "a100", "--node", "a100_dgx", "--tp",
                            str(tp), "--predictor-cache-dir", "none", "--output", report,
                            "--prediction-max-tokens-per-request", "256", "--prediction-max-batch-size", "8",
                            "--prediction-max-prefill-chunk-size", "64"], capture_output=True, text=True, timeout=300)
@@ -139,6 +144,8 @@ def test_the_learned_predictor_reads_the_profile(profile, tp, tmp_path):
     assert report["mlp_up_proj"]["rows"] == "5" and report["attn_decode"]["rows"] == "6"
     assert report["attn_prefill"]["rows"] == "4" and report["attn_kv_cache_save"]["rows"] == "10"
     assert report["attn_decode"]["source"].startswith(profile["dir"])
+    assert report["mlp_up_proj"]["source"].startswith(profile["dir"])
+    assert all(report[op]["origin"] == "estimated" for op in ("mlp_act", "attn_rope", "input_layernorm", "add"))
     assert f"num_tensor_parallel_workers == {tp}" in report["mlp_up_proj"]["filter"]
     if tp == 2:
         assert report["all_reduce"]["rows"] == "4"

@@ -274,7 +274,7 @@ TEST(DeploymentSpace, AnH200NodeReadsTheH100NodesNetworkProfiles) {
   };
   EXPECT_EQ(unit().skip_reason, "no profiling data: " + dir.path.string() +
                                     "/network/h100_dgx/all_reduce.csv does not exist: TP 2 needs all-reduce times "
-                                    "measured on node h200_dgx");
+                                    "measured on node h100_dgx (node h200_dgx borrows its network profiles)");
   std::filesystem::create_directories(dir.path / "network");
   std::filesystem::create_directory_symlink(test_support::profiling_dir() + "/network/h100_dgx",
                                             dir.path / "network" / "h100_dgx");

@@ -97,3 +97,11 @@ TEST(Admission, RequestsLongerThanTheModelsPositionsAreRefused) {
   c.workload.fixed_prefill_tokens = 1024;
   EXPECT_EQ(plan_error(c), "");
 }
+
+TEST(DefaultNode, IsThePairwiseNodeWhereItExistsElseTheOneNodeHoldingTheGpu) {
+  const auto& catalog = test_support::catalog();
+  EXPECT_EQ(default_node("a100", catalog), "a100_pairwise_nvlink");
+  EXPECT_EQ(default_node("h200", catalog), "h200_dgx");  // H200s come in 8-GPU nodes only
+  // No node holds it: the conventional name, which the catalog lookup then refuses by name.
+  EXPECT_EQ(default_node("b200", catalog), "b200_pairwise_nvlink");
+}

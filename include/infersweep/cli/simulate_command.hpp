@@ -18,6 +18,7 @@ const config::SettingGroup<SimulateOutputs>& simulate_output_settings();
 struct SimulateOptions {
   sim::SimulationConfig config;
   SimulateOutputs outputs;
+  bool node_given = false;  // else the GPU's default node, resolved once the specs are read
   bool help = false;
   std::string help_text;
 };

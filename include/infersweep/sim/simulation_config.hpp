@@ -44,6 +44,9 @@ const config::SettingGroup<SimulationConfig>& simulation_settings();
 
 // The node a GPU runs on when none is named.
 std::string default_node(const std::string& gpu);
+// The same name where the catalog has it; otherwise the one node that holds this GPU (an H200
+// comes in 8-GPU nodes only), so that --node is needed only where there is a choice.
+std::string default_node(const std::string& gpu, const spec::SpecCatalog& catalog);
 
 // The settings that decide the execution-time predictor of `config`, as `key = value` lines:
 // its predictor-identity settings and the scheduler traits the predictor reads.

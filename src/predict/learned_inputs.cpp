@@ -194,15 +194,15 @@ void resolve_network(const PredictorContext& c, LearnedPredictorInputs& in) {
   const auto measured_on = "measured on node " + profile +
                            (profile == c.node.name ? "" : " (node " + c.node.name + " borrows its network profiles)");
   if (c.tensor_parallel > 1)
-    in.all_reduce_file = resolve_collective(
-        in.sources, profile, "all_reduce",
-        "TP " + std::to_string(c.tensor_parallel) + " needs all-reduce times " + measured_on,
-        [&](const std::string& f) { return all_reduce_rows(f, c.tensor_parallel); });
+    in.all_reduce_file =
+        resolve_collective(in.sources, profile, "all_reduce",
+                           "TP " + std::to_string(c.tensor_parallel) + " needs all-reduce times " + measured_on,
+                           [&](const std::string& f) { return all_reduce_rows(f, c.tensor_parallel); });
   if (c.pipeline_parallel > 1)
-    in.send_recv_file = resolve_collective(
-        in.sources, profile, "send_recv",
-        "PP " + std::to_string(c.pipeline_parallel) + " needs send/recv times " + measured_on,
-        [&](const std::string& f) { return send_recv_rows(f, in.multi_node); });
+    in.send_recv_file =
+        resolve_collective(in.sources, profile, "send_recv",
+                           "PP " + std::to_string(c.pipeline_parallel) + " needs send/recv times " + measured_on,
+                           [&](const std::string& f) { return send_recv_rows(f, in.multi_node); });
 }
 
 }  // namespace

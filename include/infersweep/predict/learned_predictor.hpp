@@ -1,7 +1,8 @@
 #pragma once
 // The "learned" execution-time predictor: per-operator models chosen by cross-validation on
 // Vidur's profiling CSVs, evaluated once on prediction grids (cached on disk), with attention
-// from a roofline calibrated on the same GPU's GEMMs wherever no attention rows exist.
+// from a roofline calibrated on the same GPU's GEMMs (and its other models' attention) wherever
+// no attention rows exist.
 #include <array>
 #include <atomic>
 #include <map>

@@ -14,6 +14,7 @@
 #include "infersweep/config/identity.hpp"
 #include "infersweep/config/output_location.hpp"
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/predict/attention_report.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/predict/profile_plausibility.hpp"
 #include "infersweep/sim/simulation_config.hpp"
@@ -87,12 +88,15 @@ int report(const std::vector<std::string>& args) {
   OptionSections sections;
   sections.section("Report").add_options()("help,h", "show this help");
   describe_settings(sections, report_settings, o);
+  predict::AttentionCheckSettings attention_check;
+  describe_settings(sections, predict::attention_check_settings(), attention_check);
   describe_settings(sections, sim::simulation_settings(), config, shapes_the_predictor);
   po::options_description desc("infersweep predictor report: how the learned predictor models one deployment");
   sections.add_to(desc);
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
   apply_settings(vm, report_settings, o);
+  apply_settings(vm, predict::attention_check_settings(), attention_check);
   config::check_output_locations(report_settings, o);
   const auto given = apply_settings(vm, sim::simulation_settings(), config);
   if (!given.count("node")) config.node = sim::default_node(config.gpu);
@@ -163,6 +167,8 @@ int report(const std::vector<std::string>& args) {
   } else {
     print("attention: no measured rows for this shape; the simulation uses the calibrated roofline\n");
   }
+  predict::report_attention_validation(std::cout, attention_check, state->calibration, inputs.profiling_dir,
+                                       inputs.attention_file, catalog, c.config.roofline);
   std::ofstream out(o.output);
   if (!out) throw InputError::setting("output", "cannot write '" + o.output + "'");
   out << csv.str();

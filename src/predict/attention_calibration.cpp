@@ -287,6 +287,20 @@ RooflineParameters attention_fit_start(const RooflineParameters& base) {
   return p;
 }
 
+std::vector<const config::Setting<RooflineParameters>*> attention_settings() {
+  // A setting belongs to a fitted constant when writing that constant changes its text.
+  std::vector<const config::Setting<RooflineParameters>*> out;
+  const RooflineParameters reference;
+  for (const auto& setting : roofline_settings().settings())
+    for (const auto* fields : {&decode_fields(), &prefill_fields()})
+      for (const auto& f : *fields) {
+        auto probe = reference;
+        probe.*(f.field) = reference.*(f.field) + 0.5;
+        if (setting.text(probe) != setting.text(reference)) out.push_back(&setting);
+      }
+  return out;
+}
+
 AttentionCalibration calibrate_attention(const std::vector<AttentionSample>& samples, const RooflineParameters& base) {
   AttentionCalibration out;
   out.parameters = fit_part(samples, false, decode_fields(), base);

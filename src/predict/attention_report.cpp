@@ -177,14 +177,10 @@ void print_attention_validation(std::ostream& out, const AttentionValidation& v)
     printf_to(out, "attention constants fitted on every row of %s (decode MAPE %.2f %%, prefill MAPE %.2f %%):\n",
               gpus.c_str(), e.decode_mape, e.prefill_mape);
     std::string line;
-    for (const auto& s : roofline_settings().settings()) {
-      const auto& name = s.name();
-      if (name.find("attention") == std::string::npos && name.find("decode") == std::string::npos &&
-          name.find("prefill") == std::string::npos)
-        continue;
+    for (const auto* s : attention_settings()) {
       char value[32];
-      std::snprintf(value, sizeof value, "%.4g", std::stod(s.text(v.pooled.parameters)));
-      line += "  --" + name + " " + value + "\n";
+      std::snprintf(value, sizeof value, "%.4g", std::stod(s->text(v.pooled.parameters)));
+      line += "  --" + s->name() + " " + value + "\n";
     }
     out << line;
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/config/setting.hpp"
 #include "infersweep/predict/attention_model.hpp"
 #include "infersweep/spec/hardware_specs.hpp"
 
@@ -57,6 +58,9 @@ AttentionErrors attention_errors(const std::vector<AttentionSample>& samples, co
 // 35 % of peak at full waves, a few microseconds per step, wave and kernel, a 80 us prefill floor
 // overlapped by a third). Other members are `base`'s.
 RooflineParameters attention_fit_start(const RooflineParameters& base);
+
+// The settings of the constants calibrate_attention() fits, in the order they are declared.
+std::vector<const config::Setting<RooflineParameters>*> attention_settings();
 
 struct AttentionCalibration {
   RooflineParameters parameters;  // `base` with the attention constants fitted

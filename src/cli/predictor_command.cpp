@@ -18,6 +18,7 @@
 #include "infersweep/config/identity.hpp"
 #include "infersweep/config/output_location.hpp"
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/predict/attention_report.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/predict/profile_plausibility.hpp"
 #include "infersweep/sim/simulation_config.hpp"
@@ -257,12 +258,15 @@ int report(const std::vector<std::string>& args) {
   OptionSections sections;
   sections.section("Report").add_options()("help,h", "show this help");
   describe_settings(sections, report_settings, o);
+  predict::AttentionCheckSettings attention_check;
+  describe_settings(sections, predict::attention_check_settings(), attention_check);
   describe_settings(sections, sim::simulation_settings(), config, shapes_the_predictor);
   po::options_description desc("infersweep predictor report: how the learned predictor models one deployment");
   sections.add_to(desc);
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return 0;
   apply_settings(vm, report_settings, o);
+  apply_settings(vm, predict::attention_check_settings(), attention_check);
   config::check_output_locations(report_settings, o);
   const auto given = apply_settings(vm, sim::simulation_settings(), config);
   config::check_settings(sim::simulation_settings(), config);
@@ -282,6 +286,11 @@ int report(const std::vector<std::string>& args) {
       predict::find_implausible_times(predict::read_mlp_profile(gemm_file, c.model, c.tensor_parallel), c), c.gpu);
   print_roofline_calibration(c, inputs, state->calibration, rows);
   print_attention_check(c, inputs, *state, rows);
+  std::cout << std::flush;
+  std::vector<std::string> dirs;
+  for (const auto& source : inputs.sources) dirs.push_back(source.root);
+  predict::report_attention_validation(std::cout, attention_check, state->calibration, dirs, inputs.attention_file,
+                                       catalog, c.config.roofline);
   write_report_csv(o.output, rows);
   print("\nwritten %s\n", o.output.c_str());
   return 0;

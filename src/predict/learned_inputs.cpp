@@ -11,6 +11,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/common/version.hpp"
+#include "infersweep/predict/attention_calibration.hpp"
 #include "infersweep/predict/model_selection.hpp"
 #include "infersweep/predict/profiling_data.hpp"
 
@@ -244,6 +245,11 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
   }
   for (const auto& source : in.sources)
     for (const auto& f : compute_files(source.root, c.gpu.name, "mlp.csv")) in.calibration_files.push_back(f);
+  // The roofline's attention constants are fitted on this GPU's other models; the deployment's
+  // own attention rows (if any) stay out, so that the fallback is never tested on its own data.
+  for (const auto& source : in.sources)
+    for (auto& f : gpu_attention_files(source.root, c.gpu.name, in.attention_file))
+      in.calibration_files.push_back(std::move(f));
   in.max_tokens = s.max_tokens_per_request * (c.token_grid_spans_batch ? s.max_batch_size : 1);
 
   // The spec facts the grids depend on, every setting that decides the predictor, and which

@@ -207,13 +207,7 @@ std::string LearnedPredictorState::serialize() const {
   BinaryWriter out;
   out.u64(operators.size());
   for (const auto& [name, grid] : operators) grid.save(out);
-  const auto& p = calibration.parameters;
-  for (double v : {p.compute_efficiency, p.memory_efficiency, p.attention_compute_efficiency,
-                   p.attention_memory_efficiency, p.kernel_overhead_us, calibration.gemm_mape})
-    out.f64(v);
-  out.i64(calibration.rows);
-  out.u64(calibration.sources.size());
-  for (const auto& src : calibration.sources) out.str(src);
+  write_roofline_calibration(out, calibration);
   out.i64(attention_measured);
   out.i64(cpu_overhead_modelled);
   return out.bytes();
@@ -227,16 +221,7 @@ LearnedPredictorState LearnedPredictorState::deserialize(const std::string& byte
     auto grid = OperatorGrid::load(in);
     state.operators[grid.op] = std::move(grid);
   }
-  auto& p = state.calibration.parameters;
-  p.compute_efficiency = in.f64();
-  p.memory_efficiency = in.f64();
-  p.attention_compute_efficiency = in.f64();
-  p.attention_memory_efficiency = in.f64();
-  p.kernel_overhead_us = in.f64();
-  state.calibration.gemm_mape = in.f64();
-  state.calibration.rows = in.i64();
-  const auto sources = in.u64();
-  for (uint64_t i = 0; i < sources; ++i) state.calibration.sources.push_back(in.str());
+  state.calibration = read_roofline_calibration(in);
   state.attention_measured = in.i64() != 0;
   state.cpu_overhead_modelled = in.i64() != 0;
   if (!in.at_end()) throw std::runtime_error("trailing bytes in learned-predictor record");

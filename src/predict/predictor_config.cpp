@@ -21,17 +21,49 @@ config::SettingGroup<RooflineParameters> declare_roofline() {
       .greater_than(0)
       .at_most(1);
   g.add(&R::attention_compute_efficiency, "roofline-attention-compute-efficiency", Identity::config_and_predictor(),
-        "share of peak reached by prefill attention")
+        "prefill attention: share of peak FLOP/s a full wave of query x key tiles reaches")
       .greater_than(0)
       .at_most(1);
   g.add(&R::attention_memory_efficiency, "roofline-attention-memory-efficiency", Identity::config_and_predictor(),
-        "share of bandwidth reached by decode attention")
+        "decode attention: share of HBM bandwidth a full wave of KV-block reads reaches")
       .greater_than(0)
       .at_most(1);
   g.add(&R::kernel_overhead_us, "roofline-kernel-overhead-us", Identity::config_and_predictor(),
         "fixed time per operator launch")
       .non_negative()
       .unit("us");
+  g.add(&R::decode_block_latency_us, "roofline-decode-block-latency-us", Identity::config_and_predictor(),
+        "decode attention: time of a lone CTA per 128-token KV block")
+      .non_negative()
+      .unit("us");
+  g.add(&R::decode_wave_overhead_us, "roofline-decode-wave-overhead-us", Identity::config_and_predictor(),
+        "decode attention: fixed time per wave of CTAs")
+      .non_negative()
+      .unit("us");
+  g.add(&R::decode_floor_us, "roofline-decode-floor-us", Identity::config_and_predictor(),
+        "decode attention: fixed time per kernel")
+      .non_negative()
+      .unit("us");
+  g.add(&R::decode_split_combine_us, "roofline-decode-split-combine-us", Identity::config_and_predictor(),
+        "decode attention: time added when the context spans several KV blocks (combining their parts)")
+      .non_negative()
+      .unit("us");
+  g.add(&R::prefill_tile_latency_us, "roofline-prefill-tile-latency-us", Identity::config_and_predictor(),
+        "prefill attention: time of a lone CTA per 128 x 64 tile")
+      .non_negative()
+      .unit("us");
+  g.add(&R::prefill_wave_overhead_us, "roofline-prefill-wave-overhead-us", Identity::config_and_predictor(),
+        "prefill attention: fixed time per wave of CTAs")
+      .non_negative()
+      .unit("us");
+  g.add(&R::prefill_floor_us, "roofline-prefill-floor-us", Identity::config_and_predictor(),
+        "prefill attention: fixed time per call, host side included")
+      .non_negative()
+      .unit("us");
+  g.add(&R::prefill_floor_overlap, "roofline-prefill-floor-overlap", Identity::config_and_predictor(),
+        "prefill attention: share of the floor the kernel runs under")
+      .non_negative()
+      .at_most(1);
   return g;
 }
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/predict/attention_calibration.hpp"
 #include "infersweep/predict/regressor.hpp"
 #include "infersweep/predict/roofline_model.hpp"
 
@@ -63,14 +64,14 @@ std::vector<std::string> gpu_mlp_files(const std::string& profiling_dir, const s
   return files;
 }
 
-RooflineCalibration calibrate_roofline(const std::vector<std::string>& mlp_files, const spec::GpuSpec& gpu,
-                                       const RooflineParameters& defaults) {
+namespace {
+
+void calibrate_gemms(const std::vector<std::string>& mlp_files, const spec::GpuSpec& gpu, RooflineCalibration& result) {
   static const std::vector<std::pair<TokenOp, std::string>> gemms{{TokenOp::attn_pre_proj, "attn_pre_proj"},
                                                                   {TokenOp::attn_post_proj, "attn_post_proj"},
                                                                   {TokenOp::mlp_up_proj, "mlp_up_proj"},
                                                                   {TokenOp::mlp_down_proj, "mlp_down_proj"}};
   std::vector<GemmSample> samples;
-  RooflineCalibration result;
   for (const auto& path : mlp_files) {
     const auto table = io::CsvTable::read(path);
     const auto heads = table.column("n_head"), kv_heads = table.column("n_kv_head"), embd = table.column("n_embd"),
@@ -102,9 +103,8 @@ RooflineCalibration calibrate_roofline(const std::vector<std::string>& mlp_files
     }
     result.sources.push_back(path);
   }
-  result.parameters = defaults;
   result.rows = static_cast<int64_t>(samples.size());
-  if (samples.empty()) return result;
+  if (samples.empty()) return;
 
   const double peak = gpu.fp16_tflops * 1e12, bw = gpu.memory_bandwidth_gbps * 1e9;
   auto best = search(samples, peak, bw, 0.05, 1.0, 0.05, 1.0, 0.05);
@@ -113,10 +113,6 @@ RooflineCalibration calibrate_roofline(const std::vector<std::string>& mlp_files
                 std::min(1.0, best.memory_efficiency + 0.05), 0.005);
 
   auto& p = result.parameters;
-  p.attention_compute_efficiency =
-      std::min(1.0, defaults.attention_compute_efficiency / defaults.compute_efficiency * best.compute_efficiency);
-  p.attention_memory_efficiency =
-      std::min(1.0, defaults.attention_memory_efficiency / defaults.memory_efficiency * best.memory_efficiency);
   p.compute_efficiency = best.compute_efficiency;
   p.memory_efficiency = best.memory_efficiency;
   p.kernel_overhead_us = best.overhead_ms * 1e3;
@@ -128,7 +124,69 @@ RooflineCalibration calibrate_roofline(const std::vector<std::string>& mlp_files
     mape += std::abs(r - s.ms) / s.ms * 100.0;
   }
   result.gemm_mape = mape / static_cast<double>(samples.size());
+}
+
+}  // namespace
+
+RooflineCalibration calibrate_roofline(const std::vector<std::string>& files, const spec::GpuSpec& gpu,
+                                       const RooflineParameters& defaults) {
+  std::vector<std::string> mlp_files, attention_files;
+  for (const auto& path : files)
+    (fs::path(path).filename() == "attention.csv" ? attention_files : mlp_files).push_back(path);
+  RooflineCalibration result;
+  result.parameters = defaults;
+  if (!attention_files.empty()) {
+    const auto rows = read_attention_rows(attention_files, gpu);
+    const auto fitted = calibrate_attention(rows.samples, defaults);
+    result.parameters = fitted.parameters;
+    result.attention = fitted.errors;
+    result.attention_sources = attention_files;
+  }
+  calibrate_gemms(mlp_files, gpu, result);
   return result;
+}
+
+void write_roofline_calibration(BinaryWriter& out, const RooflineCalibration& c) {
+  const auto& settings = roofline_settings().settings();
+  out.u64(settings.size());
+  for (const auto& setting : settings) {
+    out.str(setting.name());
+    out.str(setting.text(c.parameters));
+  }
+  out.f64(c.gemm_mape);
+  out.i64(c.rows);
+  out.i64(c.attention.decode_rows);
+  out.i64(c.attention.prefill_rows);
+  out.f64(c.attention.decode_mape);
+  out.f64(c.attention.prefill_mape);
+  for (const auto* files : {&c.sources, &c.attention_sources}) {
+    out.u64(files->size());
+    for (const auto& source : *files) out.str(source);
+  }
+}
+
+RooflineCalibration read_roofline_calibration(BinaryReader& in) {
+  RooflineCalibration c;
+  const auto& group = roofline_settings();
+  const auto settings_count = in.u64();
+  if (settings_count != group.settings().size()) throw std::runtime_error("roofline record of another engine version");
+  for (uint64_t i = 0; i < settings_count; ++i) {
+    const auto name = in.str();
+    const auto* setting = group.find(name);
+    if (!setting) throw std::runtime_error("roofline record names no setting '" + name + "'");
+    setting->assign(c.parameters, in.str());
+  }
+  c.gemm_mape = in.f64();
+  c.rows = in.i64();
+  c.attention.decode_rows = in.i64();
+  c.attention.prefill_rows = in.i64();
+  c.attention.decode_mape = in.f64();
+  c.attention.prefill_mape = in.f64();
+  for (auto* files : {&c.sources, &c.attention_sources}) {
+    const auto files_count = in.u64();
+    for (uint64_t i = 0; i < files_count; ++i) files->push_back(in.str());
+  }
+  return c;
 }
 
 AttentionCheck check_roofline_attention(const AttentionProfile& profile, const OperatorTimeModel& roofline) {

@@ -14,6 +14,7 @@ RooflineModel::RooflineModel(const PredictorContext& c)
 
 RooflineModel::RooflineModel(const PredictorContext& c, const spec::DeviceShape& device)
     : params_(c.config.roofline),
+      attention_(AttentionShape::of(device), AttentionHardware::of(c.gpu), c.config.roofline),
       peak_flops_(c.gpu.fp16_tflops * 1e12),
       bandwidth_(c.gpu.memory_bandwidth_gbps * 1e9),
       h_(static_cast<double>(device.hidden_size)),
@@ -75,19 +76,14 @@ double RooflineModel::token_op_ms(TokenOp op, int64_t num_tokens) const {
 }
 
 double RooflineModel::decode_attention_ms(int64_t batch_size, int64_t kv_tokens) const {
-  const double b = static_cast<double>(batch_size), kv = static_cast<double>(kv_tokens);
-  const double flops = 4.0 * b * kv * hd_ * qh_;
-  const double bytes = kBytesPerValue * (2.0 * b * kv * hd_ * kvh_ + 2.0 * b * hd_ * qh_);
-  return kernel_ms(flops, bytes, params_.attention_compute_efficiency, params_.attention_memory_efficiency);
+  return attention_.decode_ms(batch_size, kv_tokens);
 }
 
+// The composition passes the root-sum-square of a batch's chunk lengths, squared: one prompt of
+// that length stands for the batch (as Vidur's prediction key does).
 double RooflineModel::prefill_attention_ms(int64_t kv_tokens, int64_t chunk_sq) const {
-  const double kv = static_cast<double>(kv_tokens);
-  const double c = std::sqrt(static_cast<double>(chunk_sq));
-  // Causal: each of the c new queries sees the kv earlier tokens and, on average, half the chunk.
-  const double flops = 4.0 * hd_ * qh_ * (c * kv + 0.5 * c * c);
-  const double bytes = kBytesPerValue * (2.0 * (kv + c) * hd_ * kvh_ + 2.0 * c * hd_ * qh_);
-  return kernel_ms(flops, bytes, params_.attention_compute_efficiency, params_.attention_memory_efficiency);
+  const auto chunk = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<int64_t>(chunk_sq, 0)))));
+  return attention_.prefill_ms(kv_tokens, chunk);
 }
 
 double RooflineModel::all_reduce_ms(int64_t num_tokens) const {

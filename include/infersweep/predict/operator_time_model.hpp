@@ -27,12 +27,25 @@ enum class TokenOp {
   attn_kv_cache_save,
 };
 
+// The attention constants (from attention_memory_efficiency on) are those of the FlashAttention
+// model in attention_model.hpp; their defaults were fitted on measured H100 and H200 attention
+// (docs/predictor.md says how), and a GPU with measured attention gets its own fit.
 struct RooflineParameters {
-  double compute_efficiency = 0.7;            // fraction of peak FLOP/s GEMMs reach
-  double memory_efficiency = 0.8;             // fraction of HBM bandwidth streaming kernels reach
-  double attention_compute_efficiency = 0.5;  // prefill attention
-  double attention_memory_efficiency = 0.6;   // decode attention (paged KV reads)
-  double kernel_overhead_us = 3.0;            // fixed cost per operator launch
+  double compute_efficiency = 0.7;  // fraction of peak FLOP/s GEMMs reach
+  double memory_efficiency = 0.8;   // fraction of HBM bandwidth streaming kernels reach
+  double kernel_overhead_us = 3.0;  // fixed cost per operator launch
+  // Decode attention: KV blocks streamed by waves of CTAs.
+  double attention_memory_efficiency = 0.709;  // share of HBM bandwidth a full wave's KV reads reach
+  double decode_block_latency_us = 2.86;       // a lone CTA's time per KV block
+  double decode_wave_overhead_us = 3.67;       // per wave of CTAs (start-up, epilogue)
+  double decode_floor_us = 1.73;               // per kernel
+  double decode_split_combine_us = 4.64;       // contexts of several KV blocks: merging their parts
+  // Prefill attention: query tiles x key tiles under the causal mask, in waves of CTAs.
+  double attention_compute_efficiency = 0.310;  // share of peak FLOP/s a full wave's tiles reach
+  double prefill_tile_latency_us = 1.53;        // a lone CTA's time per key tile
+  double prefill_wave_overhead_us = 5.22;       // per wave of CTAs
+  double prefill_floor_us = 93.5;               // per call, host side included
+  double prefill_floor_overlap = 0.328;         // share of the floor the kernel runs under
 };
 
 // Inputs and settings of the learned predictor (name "learned") and the table predictor.

@@ -1,7 +1,9 @@
 #pragma once
-// Analytic operator times from the specs alone: each kernel takes the longer of its FLOPs at
-// (efficiency x peak) and its bytes at (efficiency x HBM bandwidth), plus a launch overhead;
+// Analytic operator times from the specs alone: each token-level kernel takes the longer of its
+// FLOPs at (efficiency x peak) and its bytes at (efficiency x HBM bandwidth), plus a launch
+// overhead; attention follows FlashAttention's tiles and waves (attention_model.hpp);
 // collectives use link bandwidth and latency (ring all-reduce).
+#include "infersweep/predict/attention_model.hpp"
 #include "infersweep/predict/operator_time_model.hpp"
 #include "infersweep/spec/device_shape.hpp"
 
@@ -30,6 +32,7 @@ class RooflineModel : public OperatorTimeModel {
   double kernel_ms(double flops, double bytes, double compute_eff, double memory_eff) const;
 
   RooflineParameters params_;
+  AttentionModel attention_;
   double peak_flops_;               // FLOP/s
   double bandwidth_;                // bytes/s
   double h_, hd_, qh_, kvh_, mlp_;  // of spec::DeviceShape

@@ -113,8 +113,10 @@ void calibrate_gemms(const std::vector<std::string>& mlp_files, const spec::GpuS
                 std::min(1.0, best.memory_efficiency + 0.05), 0.005);
 
   auto& p = result.parameters;
-  p.compute_efficiency = best.compute_efficiency;
-  p.memory_efficiency = best.memory_efficiency;
+  // The grid's steps accumulate rounding (1 can come out as 1.0000000000000002), and an
+  // efficiency above 1 is outside the settings' range, which the cache record is checked against.
+  p.compute_efficiency = std::min(1.0, best.compute_efficiency);
+  p.memory_efficiency = std::min(1.0, best.memory_efficiency);
   p.kernel_overhead_us = best.overhead_ms * 1e3;
 
   double mape = 0;

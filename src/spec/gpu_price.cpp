@@ -82,7 +82,9 @@ std::vector<PriceEntry> parse_price_file(const std::string& text, const std::str
   }
   if (entries.empty())
     throw InputError::in_file(source_name, 0, "", "no prices (expected lines such as 'h100 = 4.25', USD per GPU-hour)");
-  for (const auto& [gpu, s] : stated) {
+  for (const auto& stated_entry : stated) {
+    const auto& gpu = stated_entry.first;  // not a structured binding: lambdas may not capture one before C++20
+    const auto& s = stated_entry.second;
     const bool priced = std::any_of(entries.begin(), entries.end(), [&](const PriceEntry& e) { return e.gpu == gpu; });
     if (!priced)
       throw InputError::in_file(

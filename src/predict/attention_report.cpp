@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "infersweep/io/file_bytes.hpp"
 #include "infersweep/predict/roofline_calibration.hpp"
 
 namespace infersweep::predict {
@@ -31,11 +32,6 @@ void printf_to(std::ostream& out, const char* format, ...) {
   std::vsnprintf(buffer, sizeof buffer, format, args);
   va_end(args);
   out << buffer;
-}
-
-bool is_dir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec);
 }
 
 std::string canonical(const std::string& path) {
@@ -103,9 +99,9 @@ std::vector<std::string> default_attention_sources(const std::vector<std::string
     const auto parent = (here.filename().empty() ? here.parent_path() : here).parent_path();
     std::vector<std::string> beside;
     std::error_code ec;
-    if (!parent.empty() && is_dir(parent))
+    if (!parent.empty() && io::is_directory(parent))
       for (const auto& entry : fs::directory_iterator(parent, ec))
-        if (is_dir(entry.path() / "compute")) beside.push_back(entry.path().string());
+        if (io::is_directory(entry.path() / "compute")) beside.push_back(entry.path().string());
     std::sort(beside.begin(), beside.end());
     for (const auto& b : beside) add(b);
   }
@@ -120,10 +116,10 @@ std::vector<GpuAttentionData> find_measured_attention(const std::vector<std::str
   std::map<std::string, Found> found;
   std::vector<std::string> order;
   for (const auto& source : sources) {
-    if (is_dir(source)) {
+    if (io::is_directory(source)) {
       std::vector<std::string> skus;
       std::error_code ec;
-      if (is_dir(fs::path(source) / "compute"))
+      if (io::is_directory(fs::path(source) / "compute"))
         for (const auto& entry : fs::directory_iterator(fs::path(source) / "compute", ec))
           if (entry.is_directory()) skus.push_back(entry.path().filename().string());
       std::sort(skus.begin(), skus.end());

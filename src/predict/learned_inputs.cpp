@@ -11,6 +11,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/common/version.hpp"
+#include "infersweep/io/file_bytes.hpp"
 #include "infersweep/predict/attention_calibration.hpp"
 #include "infersweep/predict/model_selection.hpp"
 #include "infersweep/predict/profiling_data.hpp"
@@ -20,11 +21,6 @@ namespace infersweep::predict {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool is_file(const std::string& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec);
-}
 
 // The models profiled on a GPU in one directory, for an error message.
 std::string profiled_models(const std::string& root, const std::string& gpu) {
@@ -53,7 +49,7 @@ std::vector<MlpCandidate> mlp_candidates(const std::vector<ProfilingSource>& sou
   std::vector<MlpCandidate> out;
   for (const auto& s : sources) {
     MlpCandidate candidate{&s, mlp_file(s.root, c.gpu.name, c.model.name), {}, {}};
-    if (!is_file(candidate.file)) {
+    if (!io::is_regular_file(candidate.file)) {
       candidate.missing = candidate.file + " does not exist (profiled on " + c.gpu.name +
                           " there: " + profiled_models(s.root, c.gpu.name) + ")";
     } else {
@@ -71,7 +67,7 @@ std::optional<std::string> first_with_rows(const std::vector<std::string>& files
                                            const std::function<RowsFound(const std::string&)>& has_rows,
                                            std::vector<std::string>* tried) {
   for (const auto& f : files) {
-    if (!is_file(f)) {
+    if (!io::is_regular_file(f)) {
       if (tried) tried->push_back(f + " does not exist");
       continue;
     }
@@ -160,7 +156,7 @@ void resolve_mlp(const PredictorContext& c, LearnedPredictorInputs& in) {
 void resolve_attention(const PredictorContext& c, LearnedPredictorInputs& in) {
   const auto& s = c.config.learned;
   if (!s.attention_file.empty()) {
-    if (!is_file(s.attention_file))
+    if (!io::is_regular_file(s.attention_file))
       throw InputError::setting("attention-file", "'" + s.attention_file + "' does not exist");
     in.attention_file = s.attention_file;
     return;
@@ -239,7 +235,7 @@ LearnedPredictorInputs resolve_learned_inputs(const PredictorContext& c) {
   resolve_attention(c, in);
   resolve_network(c, in);
   if (!s.cpu_overhead_file.empty()) {
-    if (!is_file(s.cpu_overhead_file))
+    if (!io::is_regular_file(s.cpu_overhead_file))
       throw InputError::setting("cpu-overhead-file", "'" + s.cpu_overhead_file + "' does not exist");
     in.cpu_overhead_file = s.cpu_overhead_file;
   }

@@ -8,17 +8,13 @@
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
+#include "infersweep/io/file_bytes.hpp"
 
 namespace infersweep::predict {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-bool directory_exists(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_directory(path, ec);
-}
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -38,7 +34,7 @@ std::string roots_below(const fs::path& dir) {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
-    if (directory_exists(e.path() / "compute") || directory_exists(e.path() / "network"))
+    if (io::is_directory(e.path() / "compute") || io::is_directory(e.path() / "network"))
       names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   std::string out;
@@ -92,7 +88,7 @@ std::vector<ProfilingSource> read_profiling_sources(const std::vector<std::strin
   for (size_t i = 0; i < dirs.size(); ++i) {
     const auto& dir = dirs[i];
     const auto name = entry(i, dirs.size(), dir);
-    if (!directory_exists(dir))
+    if (!io::is_directory(dir))
       throw InputError::setting("profiling-dir", name +
                                                      ", is not a directory (expected Vidur's layout: "
                                                      "compute/<sku>/<org>/<model>/mlp.csv and network/<node>/*.csv)");
@@ -102,7 +98,7 @@ std::vector<ProfilingSource> read_profiling_sources(const std::vector<std::strin
     if (std::find(seen.begin(), seen.end(), canonical) != seen.end())
       throw InputError::setting("profiling-dir", name + ", is listed twice");
     seen.push_back(canonical);
-    if (!directory_exists(fs::path(dir) / "compute") && !directory_exists(fs::path(dir) / "network")) {
+    if (!io::is_directory(fs::path(dir) / "compute") && !io::is_directory(fs::path(dir) / "network")) {
       const auto below = roots_below(dir);
       throw InputError::setting("profiling-dir",
                                 name + ", holds neither compute/ nor network/" +
@@ -134,7 +130,7 @@ std::string attention_file(const std::string& root, const std::string& gpu, cons
 std::vector<std::string> compute_files(const std::string& root, const std::string& gpu, const std::string& file_name) {
   std::vector<std::string> files;
   const fs::path dir = fs::path(root) / "compute" / gpu;
-  if (!directory_exists(dir)) return files;
+  if (!io::is_directory(dir)) return files;
   std::error_code ec;
   for (const auto& e : fs::recursive_directory_iterator(dir, ec))
     if (e.is_regular_file() && e.path().filename() == file_name) files.push_back(e.path().string());

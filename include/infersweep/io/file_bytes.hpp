@@ -1,10 +1,15 @@
 #pragma once
 // A whole file's bytes, for the readers that parse text in memory and for content hashing, and
-// whole-file writes that readers never see half done.
+// whole-file writes that readers never see half done, and the questions asked before reading.
+#include <filesystem>
 #include <optional>
 #include <string>
 
 namespace infersweep::io {
+
+// False, never an exception, for a path that is absent, unreadable or of another kind.
+bool is_regular_file(const std::filesystem::path& path);
+bool is_directory(const std::filesystem::path& path);
 
 // Throws InputError naming the file when it cannot be opened.
 std::string read_file_bytes(const std::string& path);

@@ -9,7 +9,7 @@ namespace {
 class RoundRobinScheduler : public GlobalScheduler {
  public:
   explicit RoundRobinScheduler(const GlobalSchedulerContext& c) : num_replicas_(c.num_replicas) {}
-  int32_t choose_replica(const std::vector<int64_t>&) override {
+  int32_t choose_replica(const ReplicaLoads&, RequestId) override {
     return static_cast<int32_t>(counter_++ % static_cast<uint64_t>(num_replicas_));
   }
 
@@ -22,7 +22,7 @@ class RandomScheduler : public GlobalScheduler {
  public:
   explicit RandomScheduler(const GlobalSchedulerContext& c)
       : num_replicas_(c.num_replicas), rng_(c.seed, "global_scheduler.random") {}
-  int32_t choose_replica(const std::vector<int64_t>&) override {
+  int32_t choose_replica(const ReplicaLoads&, RequestId) override {
     return static_cast<int32_t>(rng_.uniform_index(static_cast<uint64_t>(num_replicas_)));
   }
 
@@ -34,10 +34,10 @@ class RandomScheduler : public GlobalScheduler {
 // Least outstanding requests: the replica with the shortest waiting queue, lowest id on ties.
 class LeastOutstandingScheduler : public GlobalScheduler {
  public:
-  int32_t choose_replica(const std::vector<int64_t>& queued) override {
+  int32_t choose_replica(const ReplicaLoads& loads, RequestId) override {
     int32_t best = 0;
-    for (int32_t r = 1; r < static_cast<int32_t>(queued.size()); ++r)
-      if (queued[static_cast<size_t>(r)] < queued[static_cast<size_t>(best)]) best = r;
+    for (int32_t r = 1; r < loads.num_replicas(); ++r)
+      if (loads.queued(r) < loads.queued(best)) best = r;
     return best;
   }
 };

@@ -6,8 +6,19 @@
 
 namespace infersweep::sim {
 
+// Block-level state of prefix-caching mode.
+class PrefixBlockPool {};
+
 KvBlockManager::KvBlockManager(int64_t num_blocks, size_t num_requests)
     : num_blocks_(num_blocks), blocks_(num_requests, -1) {}
+
+KvBlockManager::KvBlockManager(int64_t, size_t, int64_t, const std::vector<workload::RequestSpec>*) : num_blocks_(0) {
+  throw SimulationError("prefix caching is not available in this build");
+}
+
+KvBlockManager::~KvBlockManager() = default;
+KvBlockManager::KvBlockManager(KvBlockManager&&) noexcept = default;
+KvBlockManager& KvBlockManager::operator=(KvBlockManager&&) noexcept = default;
 
 int64_t KvBlockManager::blocks_of(RequestId id) const {
   const int64_t b = blocks_[static_cast<size_t>(id)];
@@ -38,5 +49,11 @@ void KvBlockManager::free(RequestId id) {
   held = -1;
   --num_holders_;
 }
+
+KvBlockManager::PrefixHit KvBlockManager::find_cached_prefix(RequestId, int64_t) const { return {}; }
+
+void KvBlockManager::take_cached_prefix(RequestId, const PrefixHit&, int64_t) {}
+
+void KvBlockManager::cache_full_blocks(RequestId, int64_t) {}
 
 }  // namespace infersweep::sim

@@ -14,9 +14,39 @@ ReplicaScheduler::ReplicaScheduler(const ReplicaSchedulerContext& context)
       max_tokens_(context.max_tokens),
       max_blocks_per_sequence_(context.max_tokens / context.config.block_size),
       max_batch_size_(std::min(context.memory.max_batch_size, context.config.batch_size_cap)),
-      blocks_(context.config.num_blocks > 0 ? context.config.num_blocks : context.memory.num_blocks,
-              context.requests->size()),
+      blocks_(make_block_manager(context)),
       requests_(context.requests) {}
+
+KvBlockManager ReplicaScheduler::make_block_manager(const ReplicaSchedulerContext& context) {
+  const int64_t num_blocks = context.config.num_blocks > 0 ? context.config.num_blocks : context.memory.num_blocks;
+  if (context.config.prefix_caching && context.content != nullptr)
+    return KvBlockManager(num_blocks, context.requests->size(), context.config.block_size, context.content);
+  return KvBlockManager(num_blocks, context.requests->size());
+}
+
+void ReplicaScheduler::add_request(RequestId id) {
+  const Request& r = request(id);
+  outstanding_tokens_ += r.total_tokens() - r.num_processed_tokens;
+  queue_.push_back(id);
+}
+
+int64_t ReplicaScheduler::cached_prefix_tokens(RequestId id) const {
+  return find_cached_prefix(id).blocks * config_.block_size;
+}
+
+KvBlockManager::PrefixHit ReplicaScheduler::find_cached_prefix(RequestId id) const {
+  if (!blocks_.prefix_caching()) return {};
+  return blocks_.find_cached_prefix(id, request(id).num_prefill_tokens - 1);
+}
+
+void ReplicaScheduler::take_cached_prefix(RequestId id, const KvBlockManager::PrefixHit& hit) {
+  Request& r = request(id);
+  const int64_t tokens = hit.blocks * config_.block_size;
+  blocks_.take_cached_prefix(id, hit, std::max<int64_t>(0, r.num_prefill_tokens - 1));
+  r.num_processed_tokens = tokens;
+  if (!r.admitted()) r.num_cached_prompt_tokens = tokens;
+  outstanding_tokens_ -= tokens;
+}
 
 std::vector<BatchDraft> ReplicaScheduler::on_schedule() {
   std::vector<BatchDraft> drafts;
@@ -42,6 +72,7 @@ std::string ReplicaScheduler::reservation_shortfall() const {
 }
 
 void ReplicaScheduler::preempt(RequestId id) {
+  outstanding_tokens_ += request(id).num_processed_tokens;  // to be computed again
   request(id).restart();
   blocks_.free(id);
   queue_.push_front(id);

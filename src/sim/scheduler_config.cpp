@@ -52,6 +52,9 @@ config::SettingGroup<SchedulerConfig> declare() {
         "decode iterations before a prefill is forced")
       .at_least(1)
       .applies_to(read_by("max-waiting-iters"));
+  g.add(&SchedulerConfig::prefix_caching, "prefix-caching", Identity::config(),
+        "automatic prefix caching: full KV blocks of a prompt prefix seen before are reused, not prefilled")
+      .applies_to(read_by("prefix-caching"));
   return g;
 }
 

@@ -9,6 +9,25 @@
 
 namespace infersweep::sim {
 
+namespace {
+
+// The routers' view of the replicas, read from the replica schedulers as they stand.
+class LiveReplicaLoads : public ReplicaLoads {
+ public:
+  explicit LiveReplicaLoads(const std::vector<std::unique_ptr<ReplicaScheduler>>& replicas) : replicas_(replicas) {}
+  int32_t num_replicas() const override { return static_cast<int32_t>(replicas_.size()); }
+  int64_t queued(int32_t r) const override { return static_cast<int64_t>(at(r).num_queued()); }
+  int64_t outstanding_tokens(int32_t r) const override { return at(r).outstanding_tokens(); }
+  double kv_usage(int32_t r) const override { return at(r).memory_usage_percent() / 100.0; }
+  int64_t cached_prefix_tokens(int32_t r, RequestId id) const override { return at(r).cached_prefix_tokens(id); }
+
+ private:
+  const ReplicaScheduler& at(int32_t r) const { return *replicas_[static_cast<size_t>(r)]; }
+  const std::vector<std::unique_ptr<ReplicaScheduler>>& replicas_;
+};
+
+}  // namespace
+
 Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTimePredictor& predictor)
     : setup_(setup),
       predictor_(predictor),
@@ -33,6 +52,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
     context.num_stages = num_stages_;
     context.max_tokens = config.workload.max_tokens;
     context.requests = &requests_;
+    context.content = &setup_.requests;
     replicas_.push_back(registry.create("replica-scheduler", config.scheduler.replica_scheduler, context));
   }
   GlobalSchedulerContext global_context;
@@ -41,7 +61,6 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   global_scheduler_ =
       builtin_global_schedulers().create("global-scheduler", config.scheduler.global_scheduler, global_context);
   stages_.resize(static_cast<size_t>(config.num_replicas * num_stages_));
-  queued_scratch_.resize(static_cast<size_t>(config.num_replicas));
   touched_scratch_.resize(static_cast<size_t>(config.num_replicas));
   // Arrivals are pre-sorted and take the first sequence numbers, so that they precede any
   // other event at the same time, exactly as if all had been pushed up front.
@@ -142,12 +161,13 @@ void Simulation::on_global_schedule() {
   std::stable_sort(global_queue_.begin(), global_queue_.end(), [this](RequestId a, RequestId b) {
     return requests_[static_cast<size_t>(a)].arrived_at < requests_[static_cast<size_t>(b)].arrived_at;
   });
-  for (size_t rep = 0; rep < replicas_.size(); ++rep)
-    queued_scratch_[rep] = static_cast<int64_t>(replicas_[rep]->num_queued());
   std::fill(touched_scratch_.begin(), touched_scratch_.end(), 0);
+  const LiveReplicaLoads loads(replicas_);
   for (RequestId id : global_queue_) {
-    const int32_t rep = global_scheduler_->choose_replica(queued_scratch_);
-    ++queued_scratch_[static_cast<size_t>(rep)];
+    const int32_t rep = global_scheduler_->choose_replica(loads, id);
+    if (rep < 0 || rep >= static_cast<int32_t>(replicas_.size()))
+      throw SimulationError("global scheduler chose replica " + std::to_string(rep) + " of " +
+                            std::to_string(replicas_.size()));
     requests_[static_cast<size_t>(id)].replica_id = rep;
     replicas_[static_cast<size_t>(rep)]->add_request(id);
     touched_scratch_[static_cast<size_t>(rep)] = 1;
@@ -246,13 +266,17 @@ void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) 
 
 void Simulation::on_batch_end(int32_t replica, BatchId id) {
   Batch& b = batch(id);
+  auto& scheduler = *replicas_[static_cast<size_t>(replica)];
+  int64_t processed = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+    processed -= r.num_processed_tokens;
     const double gap = r.on_batch_end(now_, b.num_tokens[i]);
+    processed += r.num_processed_tokens;
     if (gap >= 0) metrics_.on_token_gap(gap);
     if (r.completed) metrics_.on_request_completed(r);
   }
-  auto& scheduler = *replicas_[static_cast<size_t>(replica)];
+  scheduler.on_tokens_processed(processed);
   scheduler.on_batch_end(b);
   metrics_.on_batch_end(b, now_);
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());

@@ -44,7 +44,7 @@ class SyntheticRequestGenerator : public RequestGenerator {
       now += *interval;
       if (by_duration && now >= config_.duration_s) break;
       const auto tokens = lengths->next();
-      requests.push_back({now, tokens.prefill, tokens.decode});
+      requests.push_back({now, tokens.prefill, tokens.decode, {}});
     }
     sort_by_arrival(requests);
     GeneratedWorkload out{std::move(requests), {}};
@@ -97,7 +97,7 @@ class TraceReplayRequestGenerator : public RequestGenerator {
       }
       if (!requests.empty() && arrived < requests.back().arrived_at)
         note_out_of_order_arrival(out.notes, table.path(), table.line_of(row));
-      requests.push_back({arrived, p, d});
+      requests.push_back({arrived, p, d, {}});
     }
     if (requests.empty()) throw InputError::in_file(config_.trace_file, 0, "", "trace has no rows");
     sort_by_arrival(requests);

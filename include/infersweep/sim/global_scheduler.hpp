@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "infersweep/common/registry.hpp"
+#include "infersweep/sim/request.hpp"
 
 namespace infersweep::sim {
 
@@ -13,12 +14,26 @@ struct GlobalSchedulerContext {
   uint64_t seed = 42;
 };
 
+// What a router may know about the replicas as it routes one request. Values are live: a
+// request routed earlier in the same round is already counted on its replica.
+class ReplicaLoads {
+ public:
+  virtual ~ReplicaLoads() = default;
+  virtual int32_t num_replicas() const = 0;
+  // Requests routed to replica r and not yet admitted there.
+  virtual int64_t queued(int32_t r) const = 0;
+  // Tokens of the requests routed to r that are still to be processed (prompt and output).
+  virtual int64_t outstanding_tokens(int32_t r) const = 0;
+  // Share of r's KV blocks that requests hold, in [0, 1].
+  virtual double kv_usage(int32_t r) const = 0;
+  // Leading prompt tokens of request `id` that r holds in its prefix cache (0 without one).
+  virtual int64_t cached_prefix_tokens(int32_t r, RequestId id) const = 0;
+};
+
 class GlobalScheduler {
  public:
   virtual ~GlobalScheduler() = default;
-  // `queued[r]` is the number of requests waiting (not yet admitted) at replica r, updated by
-  // the caller after each choice.
-  virtual int32_t choose_replica(const std::vector<int64_t>& queued) = 0;
+  virtual int32_t choose_replica(const ReplicaLoads& loads, RequestId id) = 0;
 };
 
 using GlobalSchedulerRegistry = Registry<GlobalScheduler, const GlobalSchedulerContext&>;

@@ -21,6 +21,8 @@ struct ReplicaSchedulerContext {
   int64_t num_stages = 1;
   int64_t max_tokens = 4096;                 // per request, prompt + output
   std::vector<Request>* requests = nullptr;  // owned by the simulation, indexed by id
+  // What the requests' tokens share (prefix caching); null: nothing is shared.
+  const std::vector<workload::RequestSpec>* content = nullptr;
 };
 
 class ReplicaScheduler {
@@ -28,13 +30,19 @@ class ReplicaScheduler {
   explicit ReplicaScheduler(const ReplicaSchedulerContext& context);
   virtual ~ReplicaScheduler() = default;
 
-  void add_request(RequestId id) { queue_.push_back(id); }
+  void add_request(RequestId id);
   // Forms batches while fewer than num_stages are in flight.
   std::vector<BatchDraft> on_schedule();
   // Called once a batch has left the last stage and its requests' token counts are updated.
   virtual void on_batch_end(const Batch& batch) = 0;
 
   size_t num_queued() const { return queue_.size(); }
+  // Tokens of the requests given to this replica that are still to be processed.
+  int64_t outstanding_tokens() const { return outstanding_tokens_; }
+  // Leading prompt tokens of request `id` this replica holds in its prefix cache.
+  int64_t cached_prefix_tokens(RequestId id) const;
+  // The simulation reports tokens processed by a batch of this replica (for outstanding_tokens).
+  void on_tokens_processed(int64_t tokens) { outstanding_tokens_ -= tokens; }
   int64_t num_running_batches() const { return running_batches_; }
   bool is_empty() const { return queue_.empty() && blocks_.num_holders() == 0; }
   const KvBlockManager& blocks() const { return blocks_; }
@@ -56,6 +64,14 @@ class ReplicaScheduler {
   std::string reservation_shortfall() const;
   // Restart a request and put it at the head of the queue with its blocks freed.
   void preempt(RequestId id);
+  // Prefix caching at admission (first or after a preemption) of a request that holds no
+  // blocks: the cached blocks among its prompt less the last token (which must be computed to
+  // produce the next one). Empty in counting mode.
+  KvBlockManager::PrefixHit find_cached_prefix(RequestId id) const;
+  // Takes the hit's blocks for the request and marks their tokens processed, so only the rest
+  // of the prompt is prefilled; records them as the request's cached prompt tokens on its first
+  // admission. Call it at every admission in prefix-caching mode, empty hits included.
+  void take_cached_prefix(RequestId id, const KvBlockManager::PrefixHit& hit);
   // The common end of an iteration: completed requests free their blocks, the others go back
   // to the running list in batch order.
   void release_completed(const Batch& batch, std::deque<RequestId>& running);
@@ -69,8 +85,11 @@ class ReplicaScheduler {
   KvBlockManager blocks_;
 
  private:
+  static KvBlockManager make_block_manager(const ReplicaSchedulerContext& context);
+
   std::vector<Request>* requests_;
   int64_t running_batches_ = 0;
+  int64_t outstanding_tokens_ = 0;
 
  protected:
   void batch_finished() { --running_batches_; }

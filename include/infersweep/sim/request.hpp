@@ -15,6 +15,8 @@ struct Request {
   int64_t original_prefill_tokens = 0;
   int64_t original_decode_tokens = 0;
   int64_t num_processed_tokens = 0;
+  // Prompt tokens found in the prefix cache at the first admission (not prefilled).
+  int64_t num_cached_prompt_tokens = 0;
 
   double scheduled_at = 0;
   double scheduling_delay = 0;

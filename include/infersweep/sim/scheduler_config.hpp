@@ -17,6 +17,7 @@ struct SchedulerConfig {
   int64_t max_tokens_in_batch = 4096;
   int64_t chunk_size = 512;
   int64_t max_waiting_iters = 10;
+  bool prefix_caching = false;  // automatic prefix caching, for the schedulers that read it
 };
 
 const config::SettingGroup<SchedulerConfig>& scheduler_settings();

@@ -68,7 +68,6 @@ class Simulation {
   std::unique_ptr<GlobalScheduler> global_scheduler_;
   std::vector<Stage> stages_;  // replica * num_stages + stage
   std::vector<RequestId> global_queue_;
-  std::vector<int64_t> queued_scratch_;
   std::vector<char> touched_scratch_;
   std::deque<Batch> batches_;  // live batches, ids first_live_batch_...
   BatchId first_live_batch_ = 0;

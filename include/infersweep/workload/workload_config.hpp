@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "infersweep/config/setting.hpp"
+#include "infersweep/workload/token_content.hpp"
 
 namespace infersweep::workload {
 
@@ -73,6 +74,8 @@ struct RequestSpec {
   double arrived_at = 0;
   int64_t num_prefill_tokens = 0;
   int64_t num_decode_tokens = 0;
+  // What the request's tokens share with other requests' (empty: nothing), for prefix caching.
+  TokenContent content;
 };
 
 // What generating a workload changed in its traces, for the summary and for warnings.

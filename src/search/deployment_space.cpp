@@ -40,8 +40,8 @@ std::string file_content_identity(const std::string& path) {
 
 // One config of the grid's product; its index, id and skip reason are set by the caller.
 SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const GridModel& m, const GridTrace& t,
-                     const GridCluster& c, const GridScheduler& s, int64_t tp, int64_t pp, int64_t batch_size,
-                     const spec::GpuPrice& price) {
+                     const GridCluster& c, const GridScheduler& s, const std::string& router, int64_t tp, int64_t pp,
+                     int64_t batch_size, const spec::GpuPrice& price) {
   SearchUnit u;
   auto& sc = u.simulation;
   sc.model = m.identifier;
@@ -50,19 +50,22 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   sc.parallel = {tp, pp};
   sc.num_replicas = c.num_gpus / (tp * pp);
   sc.scheduler.replica_scheduler = s.scheduler;
-  sc.scheduler.global_scheduler = g.global_scheduler;
+  sc.scheduler.global_scheduler = router;
   sc.scheduler.batch_size_cap = batch_size * pp;
   // Vidur's default token budget is the trace's max_seq_len; the entry's own settings win.
   sc.scheduler.max_tokens_in_batch = t.max_seq_len;
   for (const auto& [setting, value] : s.settings) setting->assign(sc.scheduler, value);
   sim::apply_scheduler_traits(sc.scheduler, s.sets("block-size"));
   auto& w = sc.workload;
-  w.generator = "synthetic";
+  w.generator = t.generator.empty() ? "synthetic" : t.generator;
   w.num_requests = t.num_requests;
   w.seed = g.seed;
   w.max_tokens = t.max_seq_len;
-  w.length_generator = "trace";
-  w.length_trace_file = t.trace_file;
+  for (const auto& [setting, value] : t.settings) setting->assign(w, value);
+  if (!t.trace_file.empty()) {
+    w.length_generator = "trace";
+    w.length_trace_file = t.trace_file;
+  }
   w.interval_generator = "poisson";
   sc.predictor = g.predictor;
   sc.time_limit_s = g.search.time_limit_s;
@@ -77,6 +80,7 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   l.device = c.device;
   l.node = c.node;
   l.scheduler = s.label();
+  l.router = router;
   l.chunk_size = s.chunk_size();
   l.cluster_gpus = c.num_gpus;
   l.tp = tp;
@@ -190,7 +194,8 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
   });
 
   std::vector<std::string> trace_identity;
-  for (const auto& t : g.traces) trace_identity.push_back(file_content_identity(t.trace_file));
+  for (const auto& t : g.traces)
+    trace_identity.push_back(t.trace_file.empty() ? std::string() : file_content_identity(t.trace_file));
 
   // Whether the learned predictor has its data, asked once per predictor.
   std::map<std::string, std::string> predictor_problem;
@@ -224,22 +229,23 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
       for (const auto& c : g.clusters) {
         if (!keep(filter.devices, c.device)) continue;
         for (const auto& s : g.schedulers)
-          for (const int64_t tp : g.tp_dimensions)
-            for (const int64_t pp : g.pp_dimensions)
-              for (const int64_t bs : g.batch_sizes) {
-                auto u = make_unit(g, catalog, m, g.traces[ti], c, s, tp, pp, bs, prices.at(c.device));
-                u.index = index++;
-                u.trace_identity = trace_identity[ti];
-                predict::ContentHash id;
-                id.add(u.canonical());
-                u.config_id = id.hex().substr(0, 16);
-                predict::ContentHash workload_id;
-                workload_id.add(u.workload_canonical());
-                u.workload_id = workload_id.hex().substr(0, 16);
-                u.skip_reason = grid_rule_violation(m, c, u.labels);
-                if (u.runnable()) u.skip_reason = runtime_check(u);
-                visit(std::move(u));
-              }
+          for (const auto& router : g.global_schedulers)
+            for (const int64_t tp : g.tp_dimensions)
+              for (const int64_t pp : g.pp_dimensions)
+                for (const int64_t bs : g.batch_sizes) {
+                  auto u = make_unit(g, catalog, m, g.traces[ti], c, s, router, tp, pp, bs, prices.at(c.device));
+                  u.index = index++;
+                  u.trace_identity = trace_identity[ti];
+                  predict::ContentHash id;
+                  id.add(u.canonical());
+                  u.config_id = id.hex().substr(0, 16);
+                  predict::ContentHash workload_id;
+                  workload_id.add(u.workload_canonical());
+                  u.workload_id = workload_id.hex().substr(0, 16);
+                  u.skip_reason = grid_rule_violation(m, c, u.labels);
+                  if (u.runnable()) u.skip_reason = runtime_check(u);
+                  visit(std::move(u));
+                }
       }
     }
   }

@@ -19,6 +19,7 @@
 #include "infersweep/sim/global_scheduler.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
 #include "infersweep/workload/length_generator.hpp"
+#include "infersweep/workload/request_generator.hpp"
 
 namespace fs = std::filesystem;
 
@@ -335,6 +336,59 @@ std::vector<spec::PriceEntry> read_prices(const GridReader& r, const YAML::Node&
   return prices;
 }
 
+// The grid's routers: one name or a list of names (an axis of the product).
+std::vector<std::string> read_global_schedulers(const GridReader& r, const YAML::Node& root) {
+  const auto node = root["global_scheduler"];
+  if (!node.IsDefined() || node.IsNull()) return {"round_robin"};
+  std::vector<std::string> names = node.IsSequence()
+                                       ? r.texts(root, "global_scheduler", "")
+                                       : std::vector<std::string>{r.text(root, "global_scheduler", "", true)};
+  if (names.empty()) r.fail(node, "global_scheduler", "must list at least one router");
+  const auto& routers = sim::builtin_global_schedulers();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto& item = node.IsSequence() ? node[i] : node;
+    if (!routers.contains(names[i]))
+      r.fail(item, "global_scheduler",
+             "unknown global scheduler '" + names[i] + "' (expected one of: " + routers.names_joined() + ")");
+    if (std::count(names.begin(), names.end(), names[i]) > 1)
+      r.fail(item, "global_scheduler", "lists '" + names[i] + "' twice");
+  }
+  return names;
+}
+
+// The settings a grid decides for every workload itself (count, cap, seed, Poisson arrivals
+// at the probed rate), which a trace entry may not set; `trace_file` is the entry's own key.
+bool grid_owned_workload_setting(const std::string& name) {
+  static const char* const owned[] = {"request-generator",   "num-requests",       "duration",  "seed",
+                                      "max-tokens",          "interval-generator", "qps",       "gamma-cv",
+                                      "interval-trace-file", "time-scale",         "trace-file"};
+  return std::find(std::begin(owned), std::end(owned), name) != std::end(owned);
+}
+
+// A trace entry's request generator and its workload settings. Only generators that draw
+// arrivals from the interval generator can be probed at a rate, so only those are allowed.
+void read_trace_generator(const GridReader& r, const YAML::Node& n, const std::string& base_dir, GridTrace& t) {
+  const std::vector<std::string> own_keys = {"name",         "trace_file", "max_seq_len",
+                                             "num_requests", "start_qps",  "request_generator"};
+  const auto& generators = workload::builtin_request_generators();
+  if (!t.generator.empty()) {
+    if (!generators.contains(t.generator))
+      r.fail(n["request_generator"], "traces.request_generator",
+             "unknown request generator '" + t.generator + "' (expected one of: " + generators.names_joined() + ")");
+    const auto& reads = generators.traits("request-generator", t.generator).settings;
+    if (std::find(reads.begin(), reads.end(), "interval-generator") == reads.end())
+      r.fail(n["request_generator"], "traces.request_generator",
+             t.generator + " replays its own arrival times, so it cannot be probed at a rate");
+  }
+  workload::WorkloadConfig values;
+  values.generator = t.generator.empty() ? "synthetic" : t.generator;
+  const bool generic = !t.generator.empty();
+  r.settings<workload::WorkloadConfig>(
+      n, "traces", workload::workload_settings(),
+      [&](const auto& setting) { return generic && !grid_owned_workload_setting(setting.name()); }, base_dir, values,
+      &t.settings, own_keys);
+}
+
 }  // namespace
 
 bool GridScheduler::sets(const std::string& name) const {
@@ -399,20 +453,24 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
   nodes = r.entries(root, "traces");
   names.clear();
   for (const auto& n : nodes) {
-    r.check_keys(n, {"name", "trace_file", "max_seq_len", "num_requests", "start_qps"}, "traces");
+    r.expect_map(n, "traces");
     GridTrace t;
     t.name = r.text(n, "name", "traces", true);
-    const auto file = r.text(n, "trace_file", "traces", true);
-    t.trace_file = resolve_file(file, base_dir, resolved_trace_dir);
-    std::error_code ec;
-    if (fs::is_directory(t.trace_file, ec))
-      r.fail(n["trace_file"], "traces.trace_file", "'" + t.trace_file + "' is a directory, expected a trace file");
-    if (!fs::is_regular_file(t.trace_file, ec))
-      r.fail(n["trace_file"], "traces.trace_file",
-             "'" + file + "' not found (looked next to the grid file and in the trace directory '" +
-                 resolved_trace_dir + "'; set trace_dir, --trace-dir or $INFERSWEEP_TRACE_DIR)");
-    // Its content is checked now, not when the first config of the grid runs it.
-    workload::read_length_trace(t.trace_file);
+    t.generator = r.text(n, "request_generator", "traces", false, "");
+    read_trace_generator(r, n, base_dir, t);
+    const auto file = r.text(n, "trace_file", "traces", t.generator.empty());
+    if (!file.empty()) {
+      t.trace_file = resolve_file(file, base_dir, resolved_trace_dir);
+      std::error_code ec;
+      if (fs::is_directory(t.trace_file, ec))
+        r.fail(n["trace_file"], "traces.trace_file", "'" + t.trace_file + "' is a directory, expected a trace file");
+      if (!fs::is_regular_file(t.trace_file, ec))
+        r.fail(n["trace_file"], "traces.trace_file",
+               "'" + file + "' not found (looked next to the grid file and in the trace directory '" +
+                   resolved_trace_dir + "'; set trace_dir, --trace-dir or $INFERSWEEP_TRACE_DIR)");
+      // Its content is checked now, not when the first config of the grid runs it.
+      workload::read_length_trace(t.trace_file);
+    }
     t.max_seq_len = r.integer(n, "max_seq_len", "traces", false, 4096, 2);
     t.num_requests = r.integer(n, "num_requests", "traces", false, 16000, 1);
     t.start_qps = r.number(n, "start_qps", "traces", true, 1, 0);
@@ -467,11 +525,7 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
   g.tp_dimensions = r.integers(root, "tp_dimensions", "", true, 1);
   g.pp_dimensions = r.integers(root, "pp_dimensions", "", true, 1);
   g.batch_sizes = r.integers(root, "batch_sizes", "", true, 1);
-  g.global_scheduler = r.text(root, "global_scheduler", "", false, "round_robin");
-  if (!sim::builtin_global_schedulers().contains(g.global_scheduler))
-    r.fail(root["global_scheduler"], "global_scheduler",
-           "unknown global scheduler '" + g.global_scheduler +
-               "' (expected one of: " + sim::builtin_global_schedulers().names_joined() + ")");
+  g.global_schedulers = read_global_schedulers(r, root);
   g.seed = static_cast<uint64_t>(r.integer(root, "seed", "", false, 42, 0));
   if (const auto p = root["prices"]; p.IsDefined() && !p.IsNull()) g.prices = read_prices(r, p, source);
 

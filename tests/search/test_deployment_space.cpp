@@ -284,3 +284,35 @@ TEST(DeploymentSpace, AnH200NodeReadsTheH100NodesNetworkProfiles) {
       sim::predictor_context(sim::plan_simulation(runnable.simulation, test_support::catalog())));
   EXPECT_EQ(inputs.all_reduce_file, dir.path.string() + "/network/h100_dgx/all_reduce.csv");
 }
+
+TEST(DeploymentSpace, RoutersAreAnAxisAndAGeneratorEntryGivesTheWorkloadItsSettings) {
+  const std::string text =
+      "models:\n  - identifier: meta-llama/Llama-2-7b-hf\ntraces:\n  - name: fixed\n"
+      "    request_generator: synthetic\n    length_generator: fixed\n    prefill_tokens: 300\n"
+      "    decode_tokens: 20\n    max_seq_len: 2048\n    num_requests: 50\n    start_qps: 2\n"
+      "clusters:\n  - device: a100\n    num_gpus: 2\nschedulers:\n  - scheduler: sarathi\n    chunk_size: 256\n"
+      "global_scheduler: [round_robin, lor]\ntp_dimensions: [1]\npp_dimensions: [1]\nbatch_sizes: [8, 16]\n"
+      "predictor:\n  name: roofline\n";
+  const auto units = search::enumerate_grid(search::parse_grid_text(text, "g.yaml", "."), test_support::catalog());
+  ASSERT_EQ(units.size(), 4u);
+  // Routers vary slower than TP, PP and batch size.
+  EXPECT_EQ(units[0].labels.router, "round_robin");
+  EXPECT_EQ(units[1].labels.router, "round_robin");
+  EXPECT_EQ(units[2].labels.router, "lor");
+  EXPECT_EQ(units[2].simulation.scheduler.global_scheduler, "lor");
+  std::set<std::string> ids;
+  for (const auto& u : units) {
+    EXPECT_TRUE(u.runnable()) << u.skip_reason;
+    ids.insert(u.config_id);
+    const auto& w = u.simulation.workload;
+    EXPECT_EQ(w.generator, "synthetic");
+    EXPECT_EQ(w.length_generator, "fixed");
+    EXPECT_EQ(w.fixed_prefill_tokens, 300);
+    EXPECT_EQ(w.fixed_decode_tokens, 20);
+    EXPECT_EQ(w.max_tokens, 2048);
+    EXPECT_EQ(w.interval_generator, "poisson");
+  }
+  EXPECT_EQ(ids.size(), 4u);
+  // Same workload whatever the router: capacities are comparable.
+  EXPECT_EQ(units[0].workload_id, units[2].workload_id);
+}

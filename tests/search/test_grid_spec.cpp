@@ -248,3 +248,46 @@ TEST(GridSpec, AListOfProfilingDirectoriesResolvesEachAgainstTheGridsFolder) {
       "/grids/here");
   EXPECT_EQ(as_text.predictor.learned.profiling_dirs, expected);
 }
+
+TEST(GridSpec, RoutersAreOneNameOrAListAndEachIsChecked) {
+  EXPECT_EQ(test_support::small_grid().global_schedulers, (std::vector<std::string>{"round_robin"}));
+  EXPECT_EQ(test_support::small_grid("global_scheduler: lor\n").global_schedulers, (std::vector<std::string>{"lor"}));
+  EXPECT_EQ(test_support::small_grid("global_scheduler: [round_robin, lor]\n").global_schedulers,
+            (std::vector<std::string>{"round_robin", "lor"}));
+  const auto text = test_support::small_grid_text();
+  EXPECT_EQ(error_of(text + "global_scheduler: [lor, best]\n"),
+            "g.yaml:22: global_scheduler: unknown global scheduler 'best' (expected one of: " +
+                sim::builtin_global_schedulers().names_joined() + ")");
+  EXPECT_EQ(error_of(text + "global_scheduler: [lor, lor]\n"), "g.yaml:22: global_scheduler: lists 'lor' twice");
+  EXPECT_EQ(error_of(text + "global_scheduler: []\n"), "g.yaml:22: global_scheduler: must list at least one router");
+}
+
+TEST(GridSpec, ATraceEntryMayNameARequestGeneratorWithItsOwnWorkloadSettings) {
+  const std::string head = "models:\n  - identifier: meta-llama/Llama-2-7b-hf\ntraces:\n  - name: fixed\n";
+  const std::string tail =
+      "    start_qps: 2\nclusters:\n  - device: a100\n    num_gpus: 1\nschedulers:\n  - scheduler: vllm\n"
+      "tp_dimensions: [1]\npp_dimensions: [1]\nbatch_sizes: [8]\n";
+  const auto g = search::parse_grid_text(
+      head + "    request_generator: synthetic\n    length_generator: fixed\n    prefill_tokens: 300\n" + tail,
+      "g.yaml", ".");
+  ASSERT_EQ(g.traces.size(), 1u);
+  EXPECT_EQ(g.traces[0].generator, "synthetic");
+  EXPECT_TRUE(g.traces[0].trace_file.empty());
+  ASSERT_EQ(g.traces[0].settings.size(), 2u);
+  EXPECT_EQ(g.traces[0].settings[0].first->name(), "length-generator");
+  EXPECT_EQ(g.traces[0].settings[1].second, "300");
+
+  // The grid owns count, cap, seed and arrivals; a Vidur-style entry takes no workload settings.
+  EXPECT_EQ(error_of(head + "    request_generator: synthetic\n    qps: 3\n" + tail).rfind("g.yaml:6: traces.qps: ", 0),
+            0u);
+  EXPECT_EQ(error_of(head + "    trace_file: x.csv\n    prefill_tokens: 300\n" + tail)
+                .rfind("g.yaml:6: traces.prefill_tokens: ", 0),
+            0u);
+  EXPECT_EQ(error_of(head + "    request_generator: trace_replay\n" + tail),
+            "g.yaml:5: traces.request_generator: trace_replay replays its own arrival times, so it cannot be probed "
+            "at a rate");
+  EXPECT_EQ(error_of(head + "    request_generator: best\n" + tail)
+                .rfind("g.yaml:5: traces.request_generator: unknown request generator 'best'", 0),
+            0u);
+  EXPECT_EQ(error_of(head + tail), "g.yaml:4: traces.trace_file: missing (required)");
+}

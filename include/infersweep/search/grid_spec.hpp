@@ -12,6 +12,7 @@
 #include "infersweep/search/capacity_search.hpp"
 #include "infersweep/sim/scheduler_config.hpp"
 #include "infersweep/spec/gpu_price.hpp"
+#include "infersweep/workload/workload_config.hpp"
 
 namespace infersweep::search {
 
@@ -24,14 +25,20 @@ struct GridModel {
   int64_t line = 0;
 };
 
-// Vidur's trace workload: prompt/output lengths from a trace file, Poisson arrivals at the
-// probed QPS, every length capped at max_seq_len.
+// A workload of the grid, Poisson arrivals at the probed QPS, every length capped at
+// max_seq_len. Vidur's form: prompt/output lengths from a trace file. Or a request generator
+// named by `request_generator` with its own settings (keys: the workload settings' grid keys),
+// e.g. multi-turn conversations that share prefixes; `trace_file`, if given, then supplies its
+// lengths.
 struct GridTrace {
+  using WorkloadSetting = config::Setting<workload::WorkloadConfig>;
   std::string name;
-  std::string trace_file;  // resolved path
+  std::string trace_file;  // resolved path; empty when a generator gives the lengths
   int64_t max_seq_len = 4096;
   int64_t num_requests = 16000;
   double start_qps = 1;
+  std::string generator;                                                 // empty: Vidur's trace workload
+  std::vector<std::pair<const WorkloadSetting*, std::string>> settings;  // the entry's workload settings
   int64_t line = 0;
 };
 
@@ -65,7 +72,7 @@ struct GridSpec {
   std::vector<GridCluster> clusters;
   std::vector<GridScheduler> schedulers;
   std::vector<int64_t> tp_dimensions, pp_dimensions, batch_sizes;
-  std::string global_scheduler = "round_robin";
+  std::vector<std::string> global_schedulers = {"round_robin"};  // routers: one axis of the grid
   SearchSettings search;
   predict::PredictorConfig predictor;
   uint64_t seed = 42;

@@ -27,7 +27,7 @@ uint64_t with_run(uint64_t hash, const Run& run) {
 
 std::vector<uint64_t> shared_block_chain(const workload::TokenContent& content, int64_t block_size, int64_t tokens) {
   std::vector<uint64_t> chain;
-  if (block_size <= 0 || tokens < block_size) return chain;
+  if (content.empty() || block_size <= 0 || tokens < block_size) return chain;
   const int64_t blocks = tokens / block_size;
   chain.reserve(static_cast<size_t>(blocks));
   uint64_t hash = 0x2545f4914f6cdd1dULL;

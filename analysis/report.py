@@ -49,6 +49,27 @@ def sweep_line(sweep):
     return f"{line}; {p['results_rows']} result rows, {p['probes_rows']} probes"
 
 
+def configs_table(listed):
+    """The Markdown table of the listed configs. When any of them looked prompts up in a prefix
+    cache (prefix_lookups > 0), it adds the share of the looked-up prompt tokens found cached at
+    capacity; results of before the prefix-cache columns, and runs without prefix caching, have
+    no such column."""
+    with_prefix = "prefix_lookups" in listed.columns and bool((listed["prefix_lookups"] > 0).any())
+    header = ["", "config", "QPS", "$/h", "QPS per $/h", "TTFT p90 (s)", "TBT p99 (s)"]
+    header += ["prefix hit (tokens)"] if with_prefix else []
+    header += ["meets SLOs", "TTFT front", "TBT front", "config id"]
+    rows = []
+    for _, r in listed.iterrows():
+        row = ["best" if r["best"] else "", plots.config_label(r), number(r["capacity_qps"], 3),
+               number(r["dollars_per_hour"], 2), number(r["qps_per_dollar"], 4), number(r["ttft_p90"], 3),
+               number(r["tbt_p99"], 4)]
+        if with_prefix:
+            row.append(f"{number(100 * r['prefix_hit_rate_tokens'], 1)}%" if r["prefix_lookups"] > 0 else "")
+        row += ["yes" if r["meets_slos"] else "no", r["ttft_p90_front"], r["tbt_p99_front"], r["config_id"]]
+        rows.append(row)
+    return markdown_table(header, rows)
+
+
 def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1, include_caveats=False):
     """Writes the figures and summary.md into out_dir; returns the file names written."""
     sweep = load(path)
@@ -89,14 +110,7 @@ def write_report(path, out_dir, slos=SloLimits(), tolerance=0.1, include_caveats
             written += [pareto_png, capacity_png]
             section += [f"![Pareto curves of {title}]({pareto_png})", "",
                         f"Configs on or within {100 * tolerance:g}% of a front (best first):", ""]
-            listed = listed_configs(group)
-            section.append(markdown_table(
-                ["", "config", "QPS", "$/h", "QPS per $/h", "TTFT p90 (s)", "TBT p99 (s)", "meets SLOs",
-                 "TTFT front", "TBT front", "config id"],
-                [["best" if r["best"] else "", plots.config_label(r), number(r["capacity_qps"], 3),
-                  number(r["dollars_per_hour"], 2), number(r["qps_per_dollar"], 4), number(r["ttft_p90"], 3),
-                  number(r["tbt_p99"], 4), "yes" if r["meets_slos"] else "no", r["ttft_p90_front"],
-                  r["tbt_p99_front"], r["config_id"]] for _, r in listed.iterrows()]))
+            section.append(configs_table(listed_configs(group)))
             section += ["", f"![Capacity of {title}]({capacity_png})", ""]
         sections.append("\n".join(section))
     if groups:

@@ -52,6 +52,30 @@ void write_vidur_utilisation(JsonWriter& json, const sim::VidurUtilisation& v) {
   json.end_array().end_object();
 }
 
+JsonWriter& write_prefix_counters(JsonWriter& json, const sim::PrefixCacheStats& p) {
+  return json.value("lookups", p.lookups)
+      .value("queried_tokens", p.queried_tokens)
+      .value("hit_tokens", p.hit_tokens)
+      .value("token_hit_rate", sim::token_hit_rate(p))
+      .value("queried_blocks", p.queried_blocks)
+      .value("hit_blocks", p.hit_blocks)
+      .value("block_hit_rate", sim::block_hit_rate(p))
+      .value("evictions", p.evictions);
+}
+
+// The prefix-cache counters summed over replicas, then per replica; hit rates are 0 where
+// nothing was queried.
+void write_prefix_cache(JsonWriter& json, const sim::PrefixCacheSummary& p) {
+  json.begin_object("prefix_cache").value("enabled", p.enabled);
+  write_prefix_counters(json, p.total);
+  json.begin_array("replicas");
+  for (size_t rep = 0; rep < p.replicas.size(); ++rep) {
+    json.begin_object().value("replica", static_cast<int64_t>(rep));
+    write_prefix_counters(json, p.replicas[rep]).end_object();
+  }
+  json.end_array().end_object();
+}
+
 std::ofstream open_output(const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw InputError::setting("output-dir", "cannot write " + path.string());
@@ -131,6 +155,7 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
   }
   json.end_array();
   write_vidur_utilisation(json, s.vidur_utilisation);
+  write_prefix_cache(json, s.prefix_cache);
   json.value("config", c.canonical());
   json.end_object();
 }
@@ -141,7 +166,7 @@ void write_request_metrics_csv(const sim::Simulation& simulation, std::ostream& 
          "execution_time_normalized,model_execution_time,model_execution_time_normalized,preemption_time,"
          "scheduling_delay,execution_plus_preemption_time,execution_plus_preemption_time_normalized,ttft,"
          "prefill_time_execution_plus_preemption,prefill_time_execution_plus_preemption_normalized,"
-         "decode_time_execution_plus_preemption_normalized\n";
+         "decode_time_execution_plus_preemption_normalized,num_cached_prompt_tokens\n";
   std::vector<sim::RequestId> ids = simulation.metrics().completed();
   std::sort(ids.begin(), ids.end());
   auto f = [](double v) { return format_double(v); };
@@ -156,7 +181,7 @@ void write_request_metrics_csv(const sim::Simulation& simulation, std::ostream& 
         << ',' << f(m.scheduling_delay) << ',' << f(m.execution_plus_preemption_time) << ','
         << f(m.execution_plus_preemption_time_normalized) << ',' << f(m.ttft) << ','
         << f(m.prefill_time_execution_plus_preemption) << ',' << f(m.prefill_time_execution_plus_preemption_normalized)
-        << ',' << f(m.decode_time_execution_plus_preemption_normalized) << '\n';
+        << ',' << f(m.decode_time_execution_plus_preemption_normalized) << ',' << r.num_cached_prompt_tokens << '\n';
   }
 }
 
@@ -245,6 +270,16 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
     std::snprintf(line, sizeof line, "replica %zu: KV memory %.1f%% mean (%.1f%% max), busy %.1f%%, MFU %.1f%%\n", rep,
                   u.memory_usage_mean_percent, u.memory_usage_max_percent, u.busy_mean_percent.front(),
                   u.mfu_mean_percent.front());
+    out << line;
+  }
+  if (s.prefix_cache.enabled) {
+    const auto& p = s.prefix_cache.total;
+    std::snprintf(line, sizeof line,
+                  "prefix cache: %lld lookups, %.1f%% of queried tokens hit (%lld of %lld), %.1f%% of blocks, "
+                  "%lld evictions\n",
+                  static_cast<long long>(p.lookups), 100.0 * sim::token_hit_rate(p),
+                  static_cast<long long>(p.hit_tokens), static_cast<long long>(p.queried_tokens),
+                  100.0 * sim::block_hit_rate(p), static_cast<long long>(p.evictions));
     out << line;
   }
 }

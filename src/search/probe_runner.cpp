@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "infersweep/sim/simulation_summary.hpp"
 #include "infersweep/sim/statistics.hpp"
 #include "infersweep/workload/length_generator.hpp"
 #include "infersweep/workload/request_generator.hpp"
@@ -58,6 +59,11 @@ ProbeRecord measure_probe(const sim::Simulation& s, double slo_quantile) {
   p.memory_usage_mean_percent = m.num_replicas() > 0 ? memory / static_cast<double>(m.num_replicas()) : 0;
   p.batch_size_mean =
       m.batch_size().count() > 0 ? m.batch_size().sum() / static_cast<double>(m.batch_size().count()) : 0;
+  const auto prefix = sim::summarize_prefix_cache(s).total;
+  p.prefix_lookups = prefix.lookups;
+  p.prefix_hit_rate_tokens = sim::token_hit_rate(prefix);
+  p.prefix_hit_rate_blocks = sim::block_hit_rate(prefix);
+  p.prefix_evictions = prefix.evictions;
   p.simulated_s = end;
   p.hit_time_limit = s.hit_time_limit();
   p.stopped_early = s.stopped_early();

@@ -33,6 +33,13 @@ const Schema kProbeMetricColumns{
     {"busy_mean_percent", ColumnKind::float64, "%", "share of time stages were busy, mean"},
     {"memory_usage_mean_percent", ColumnKind::float64, "%", "KV-cache blocks in use, mean over replicas"},
     {"batch_size_mean", ColumnKind::float64, "requests", "mean batch size"},
+    {"prefix_lookups", ColumnKind::int64, "",
+     "prefix-cache lookups (one per admission of a request; 0 without prefix caching)"},
+    {"prefix_hit_rate_tokens", ColumnKind::float64, "",
+     "share of the prompt tokens looked up in the prefix cache that were found cached (0 when none was looked up)"},
+    {"prefix_hit_rate_blocks", ColumnKind::float64, "",
+     "share of the full KV blocks looked up in the prefix cache that were found cached (0 when none was looked up)"},
+    {"prefix_evictions", ColumnKind::int64, "blocks", "cached KV blocks evicted to make room, over all replicas"},
     {"num_arrived", ColumnKind::int64, "requests", "requests that arrived before the probe ended"},
     {"num_completed", ColumnKind::int64, "requests", "requests completed before the probe ended"},
     {"simulated_s", ColumnKind::float64, "s", "simulated time of the probe"},
@@ -138,6 +145,10 @@ void add_probe_metrics(std::vector<Field>& f, const ProbeRecord* p) {
   num("busy_mean_percent", &ProbeRecord::busy_mean_percent);
   num("memory_usage_mean_percent", &ProbeRecord::memory_usage_mean_percent);
   num("batch_size_mean", &ProbeRecord::batch_size_mean);
+  f.push_back({"prefix_lookups", p ? p->prefix_lookups : int64_t{0}});
+  num("prefix_hit_rate_tokens", &ProbeRecord::prefix_hit_rate_tokens);
+  num("prefix_hit_rate_blocks", &ProbeRecord::prefix_hit_rate_blocks);
+  f.push_back({"prefix_evictions", p ? p->prefix_evictions : int64_t{0}});
   f.push_back({"num_arrived", p ? p->num_arrived : int64_t{0}});
   f.push_back({"num_completed", p ? p->num_completed : int64_t{0}});
   num("simulated_s", &ProbeRecord::simulated_s);

@@ -1,6 +1,7 @@
 #include "infersweep/sim/global_scheduler.hpp"
 
 #include "infersweep/common/random_stream.hpp"
+#include "routers/builtin_routers.hpp"
 
 namespace infersweep::sim {
 
@@ -46,9 +47,18 @@ class LeastOutstandingScheduler : public GlobalScheduler {
 
 GlobalSchedulerRegistry make_global_scheduler_registry() {
   GlobalSchedulerRegistry registry("global scheduler");
-  registry.add("round_robin", [](const GlobalSchedulerContext& c) { return std::make_unique<RoundRobinScheduler>(c); });
-  registry.add("random", [](const GlobalSchedulerContext& c) { return std::make_unique<RandomScheduler>(c); });
-  registry.add("lor", [](const GlobalSchedulerContext&) { return std::make_unique<LeastOutstandingScheduler>(); });
+  registry.add(
+      "round_robin", [](const GlobalSchedulerContext& c) { return std::make_unique<RoundRobinScheduler>(c); }, {},
+      "replicas in turn");
+  registry.add(
+      "random", [](const GlobalSchedulerContext& c) { return std::make_unique<RandomScheduler>(c); }, {},
+      "a replica drawn uniformly (stream global_scheduler.random)");
+  registry.add(
+      "lor", [](const GlobalSchedulerContext&) { return std::make_unique<LeastOutstandingScheduler>(); }, {},
+      "the replica with the fewest requests waiting for admission (Vidur's least outstanding requests)");
+  add_least_outstanding_tokens_router(registry);
+  add_least_kv_router(registry);
+  add_prefix_aware_router(registry);
   return registry;
 }
 

@@ -14,6 +14,11 @@ std::function<std::string()> read_by(const std::string& setting) {
   return [setting] { return builtin_replica_schedulers().names_reading(setting); };
 }
 
+// The built-in routers whose traits list `setting`, for help.
+std::function<std::string()> routed_by(const std::string& setting) {
+  return [setting] { return builtin_global_schedulers().names_reading(setting); };
+}
+
 config::SettingGroup<SchedulerConfig> declare() {
   using config::Identity;
   config::SettingGroup<SchedulerConfig> g("Scheduling");
@@ -55,6 +60,22 @@ config::SettingGroup<SchedulerConfig> declare() {
   g.add(&SchedulerConfig::prefix_caching, "prefix-caching", Identity::config(),
         "automatic prefix caching: full KV blocks of a prompt prefix seen before are reused, not prefilled")
       .applies_to(read_by("prefix-caching"));
+  g.add(&SchedulerConfig::route_balance_abs_tokens, "route-balance-abs-tokens", Identity::config(),
+        "load counts as imbalanced when the replicas' most and least outstanding tokens differ by more than this "
+        "(and by route-balance-rel); the router then routes to the least loaded")
+      .non_negative()
+      .unit("tokens")
+      .applies_to(routed_by("route-balance-abs-tokens"));
+  g.add(&SchedulerConfig::route_balance_rel, "route-balance-rel", Identity::config(),
+        "load counts as imbalanced when the most outstanding tokens are also above this times the least")
+      .at_least(1)
+      .applies_to(routed_by("route-balance-rel"));
+  g.add(&SchedulerConfig::route_cache_threshold, "route-cache-threshold", Identity::config(),
+        "share of a prompt that must be found cached on a replica (or routed there before) for the router to "
+        "follow the cache rather than the load")
+      .at_least(0)
+      .at_most(1)
+      .applies_to(routed_by("route-cache-threshold"));
   return g;
 }
 

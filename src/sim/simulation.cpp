@@ -58,6 +58,9 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   GlobalSchedulerContext global_context;
   global_context.num_replicas = static_cast<int32_t>(config.num_replicas);
   global_context.seed = config.workload.seed;
+  global_context.scheduler = config.scheduler;
+  global_context.kv_blocks_per_replica = replicas_.front()->blocks().num_blocks();
+  global_context.requests = &setup_.requests;
   global_scheduler_ =
       builtin_global_schedulers().create("global-scheduler", config.scheduler.global_scheduler, global_context);
   stages_.resize(static_cast<size_t>(config.num_replicas * num_stages_));
@@ -180,6 +183,7 @@ void Simulation::on_global_schedule() {
 void Simulation::on_replica_schedule(int32_t replica) {
   auto& scheduler = *replicas_[static_cast<size_t>(replica)];
   auto drafts = scheduler.on_schedule();
+  check_outstanding_tokens(replica);
   if (drafts.empty()) return;
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
   for (auto& draft : drafts) {
@@ -278,11 +282,20 @@ void Simulation::on_batch_end(int32_t replica, BatchId id) {
   }
   scheduler.on_tokens_processed(processed);
   scheduler.on_batch_end(b);
+  check_outstanding_tokens(replica);
   metrics_.on_batch_end(b, now_);
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
   b.finished = true;
   release_finished_batches();
   events_.push(now_, EventType::replica_schedule, replica);
+}
+
+void Simulation::check_outstanding_tokens(int32_t replica) const {
+  const int64_t outstanding = replicas_[static_cast<size_t>(replica)]->outstanding_tokens();
+  if (outstanding < 0)
+    throw SimulationError("replica " + std::to_string(replica) + " counts " + std::to_string(outstanding) +
+                          " outstanding tokens at t = " + format_double(now_) +
+                          ": more tokens processed (or found cached) than were given to it");
 }
 
 void Simulation::release_finished_batches() {

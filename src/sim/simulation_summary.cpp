@@ -37,7 +37,32 @@ VidurUtilisation summarize_vidur_utilisation(const MetricsStore& metrics) {
   return v;
 }
 
+double share(int64_t part, int64_t whole) {
+  return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
 }  // namespace
+
+double token_hit_rate(const PrefixCacheStats& s) { return share(s.hit_tokens, s.queried_tokens); }
+double block_hit_rate(const PrefixCacheStats& s) { return share(s.hit_blocks, s.queried_blocks); }
+
+PrefixCacheSummary summarize_prefix_cache(const Simulation& sim) {
+  PrefixCacheSummary p;
+  const auto replicas = static_cast<int32_t>(sim.metrics().num_replicas());
+  for (int32_t rep = 0; rep < replicas; ++rep) {
+    const auto& blocks = sim.replica_scheduler(rep).blocks();
+    const PrefixCacheStats& s = blocks.prefix_stats();
+    p.enabled = p.enabled || blocks.prefix_caching();
+    p.total.lookups += s.lookups;
+    p.total.queried_tokens += s.queried_tokens;
+    p.total.hit_tokens += s.hit_tokens;
+    p.total.queried_blocks += s.queried_blocks;
+    p.total.hit_blocks += s.hit_blocks;
+    p.total.evictions += s.evictions;
+    p.replicas.push_back(s);
+  }
+  return p;
+}
 
 SimulationSummary summarize(const Simulation& sim) {
   SimulationSummary s;
@@ -67,7 +92,8 @@ SimulationSummary summarize(const Simulation& sim) {
                          "num_prefill_tokens",
                          "num_decode_tokens",
                          "pd_ratio",
-                         "num_restarts"};
+                         "num_restarts",
+                         "num_cached_prompt_tokens"};
   constexpr size_t kSeries = sizeof(names) / sizeof(names[0]);
   std::vector<std::vector<double>> series(kSeries);
   int64_t output_tokens = 0;
@@ -92,7 +118,8 @@ SimulationSummary summarize(const Simulation& sim) {
         static_cast<double>(r.original_prefill_tokens),
         static_cast<double>(r.original_decode_tokens),
         static_cast<double>(r.original_prefill_tokens) / static_cast<double>(r.original_decode_tokens),
-        static_cast<double>(r.num_restarts)};
+        static_cast<double>(r.num_restarts),
+        static_cast<double>(r.num_cached_prompt_tokens)};
     for (size_t k = 0; k < kSeries; ++k) series[k].push_back(values[k]);
     s.num_restarts += r.num_restarts;
     output_tokens += r.original_decode_tokens;
@@ -120,6 +147,7 @@ SimulationSummary summarize(const Simulation& sim) {
     s.replicas.push_back(std::move(u));
   }
   s.vidur_utilisation = summarize_vidur_utilisation(metrics);
+  s.prefix_cache = summarize_prefix_cache(sim);
   return s;
 }
 

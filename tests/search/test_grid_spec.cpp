@@ -133,7 +133,8 @@ TEST(GridSpec, UnknownPlugInNamesAreGridErrorsWithTheirLine) {
   EXPECT_EQ(error_of(replace(text, "  name: roofline\n", "  name: oracle\n")),
             "g.yaml:21: predictor.name: unknown predictor 'oracle' (expected one of: learned, roofline, table)");
   EXPECT_EQ(error_of(text + "global_scheduler: best\n"),
-            "g.yaml:22: global_scheduler: unknown global scheduler 'best' (expected one of: lor, random, round_robin)");
+            "g.yaml:22: global_scheduler: unknown global scheduler 'best' (expected one of: least_kv, "
+            "least_outstanding_tokens, lor, prefix_aware, random, round_robin)");
 }
 
 TEST(GridSpec, SchedulerEntriesTakeOnlyTheSettingsTheirSchedulerReads) {

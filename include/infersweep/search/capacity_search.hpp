@@ -50,6 +50,11 @@ struct ProbeRecord {
   double busy_mean_percent = 0;
   double memory_usage_mean_percent = 0;  // KV blocks in use, mean over replicas
   double batch_size_mean = 0;
+  // Prefix cache, summed over replicas (sim::PrefixCacheStats): lookups, hit rates of the
+  // queried tokens and blocks (0 when nothing was queried), cached blocks evicted.
+  int64_t prefix_lookups = 0;
+  double prefix_hit_rate_tokens = 0, prefix_hit_rate_blocks = 0;
+  int64_t prefix_evictions = 0;
   int64_t num_arrived = 0, num_completed = 0;
   double simulated_s = 0;
   bool hit_time_limit = false;

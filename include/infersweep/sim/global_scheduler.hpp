@@ -1,17 +1,28 @@
 #pragma once
-// Routes arriving requests to replicas (Vidur's global_scheduler/*), chosen by name.
+// Routes arriving requests to replicas (Vidur's global_scheduler/*, and today's load- and
+// cache-aware routers), chosen by name. docs/routing.md describes each rule.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "infersweep/common/registry.hpp"
 #include "infersweep/sim/request.hpp"
+#include "infersweep/sim/scheduler_config.hpp"
+#include "infersweep/workload/workload_config.hpp"
 
 namespace infersweep::sim {
 
 struct GlobalSchedulerContext {
   int32_t num_replicas = 1;
   uint64_t seed = 42;
+  // The scheduling settings; routers read the ones their traits list.
+  SchedulerConfig scheduler;
+  // KV blocks of one replica (of scheduler.block_size tokens): how much a replica can cache.
+  int64_t kv_blocks_per_replica = 0;
+  // The requests by id, with their lengths and what their tokens share (null: routers that
+  // read them route as if no request shared anything). Must outlive the router.
+  const std::vector<workload::RequestSpec>* requests = nullptr;
 };
 
 // What a router may know about the replicas as it routes one request. Values are live: a
@@ -36,7 +47,13 @@ class GlobalScheduler {
   virtual int32_t choose_replica(const ReplicaLoads& loads, RequestId id) = 0;
 };
 
-using GlobalSchedulerRegistry = Registry<GlobalScheduler, const GlobalSchedulerContext&>;
+// What the rest of the program knows about a router without constructing one.
+struct GlobalSchedulerTraits {
+  // Scheduler settings (by name) it reads; help lists the routers reading each.
+  std::vector<std::string> settings;
+};
+
+using GlobalSchedulerRegistry = PluginRegistry<GlobalScheduler, GlobalSchedulerTraits, const GlobalSchedulerContext&>;
 GlobalSchedulerRegistry make_global_scheduler_registry();
 const GlobalSchedulerRegistry& builtin_global_schedulers();  // built once
 

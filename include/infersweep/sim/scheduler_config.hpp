@@ -18,6 +18,10 @@ struct SchedulerConfig {
   int64_t chunk_size = 512;
   int64_t max_waiting_iters = 10;
   bool prefix_caching = false;  // automatic prefix caching, for the schedulers that read it
+  // Routing, for the global schedulers that read them (docs/routing.md).
+  int64_t route_balance_abs_tokens = 16384;
+  double route_balance_rel = 1.5;
+  double route_cache_threshold = 0.3;
 };
 
 const config::SettingGroup<SchedulerConfig>& scheduler_settings();

@@ -57,6 +57,9 @@ class Simulation {
   Batch& batch(BatchId id) { return batches_[static_cast<size_t>(id - first_live_batch_)]; }
   double stage_flops(const Batch& b) const;
   void release_finished_batches();
+  // Routers read the replicas' outstanding tokens: a negative count is a bookkeeping error,
+  // reported as SimulationError.
+  void check_outstanding_tokens(int32_t replica) const;
   // After a stall: the first request never admitted that its scheduler can never admit, with
   // its sizes and what the replica admits ("; the first request ..."), or empty.
   std::string stall_cause() const;

@@ -35,6 +35,20 @@ struct VidurUtilisation {
   std::vector<Replica> replicas;
 };
 
+// The prefix-cache counters (PrefixCacheStats) of each replica and their sums. All zero when
+// the replicas do not cache prefixes.
+struct PrefixCacheSummary {
+  bool enabled = false;  // the replicas' KV managers run in prefix-caching mode
+  PrefixCacheStats total;
+  std::vector<PrefixCacheStats> replicas;
+};
+PrefixCacheSummary summarize_prefix_cache(const Simulation& simulation);
+
+// Hit rates, hit over queried tokens or blocks; 0 when nothing was queried (no lookup, or only
+// prompts shorter than a block), so that a run without prefix caching reads as no hits.
+double token_hit_rate(const PrefixCacheStats& stats);
+double block_hit_rate(const PrefixCacheStats& stats);
+
 struct SimulationSummary {
   int64_t num_requests = 0;
   int64_t num_completed = 0;
@@ -54,6 +68,7 @@ struct SimulationSummary {
   Distribution inter_arrival_delay;
   std::vector<ReplicaUsage> replicas;
   VidurUtilisation vidur_utilisation;
+  PrefixCacheSummary prefix_cache;
 
   const Distribution& request_metric(const std::string& name) const;
 };

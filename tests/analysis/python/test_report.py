@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import matplotlib.image
+import pandas as pd
 
 import analysis
 from analysis import report
@@ -55,3 +56,27 @@ def test_report_command_line_and_bad_input(sweep_file, out_dir, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "analysis.report", sweep_file, "--slo-tbt-p99", "0"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "positive" in bad.stderr
+
+
+def listed(prefix_lookups=None):
+    """Two listed configs as analysis.listed_configs gives them, with the prefix-cache columns if
+    `prefix_lookups` is given."""
+    rows = {"best": [True, False], "device": ["a100", "h100"], "tp": [1, 2], "pp": [1, 1], "replicas": [4, 2],
+            "scheduler_label": ["vllm_v1", "vllm_v1"], "batch_size_cap": [64, 64], "capacity_qps": [8.0, 6.0],
+            "dollars_per_hour": [8.84, 9.0], "qps_per_dollar": [0.905, 0.667], "ttft_p90": [0.5, 0.4],
+            "tbt_p99": [0.05, 0.04], "meets_slos": [True, True], "ttft_p90_front": ["on", "on"],
+            "tbt_p99_front": ["on", "on"], "config_id": ["a" * 16, "b" * 16]}
+    if prefix_lookups is not None:
+        rows.update(prefix_lookups=prefix_lookups, prefix_hit_rate_tokens=[0.625, 0.0],
+                    prefix_hit_rate_blocks=[0.6, 0.0], prefix_evictions=[3, 0])
+    return pd.DataFrame(rows)
+
+
+def test_configs_table_shows_prefix_hits_only_where_prefixes_were_looked_up():
+    lines = report.configs_table(listed([120, 0])).splitlines()
+    assert lines[0].split(" | ")[7] == "prefix hit (tokens)"
+    assert lines[2].split(" | ")[7] == "62.5%"
+    assert lines[3].split(" | ")[7] == ""  # no lookup: no prefix caching, not a 0 % hit rate
+    for table in (report.configs_table(listed([0, 0])), report.configs_table(listed())):
+        assert "prefix" not in table
+        assert table.splitlines()[0].split(" | ")[7] == "meets SLOs"

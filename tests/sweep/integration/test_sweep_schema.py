@@ -16,10 +16,12 @@ RESULT_COLUMNS = {
     "ttft_p50": FLOAT, "ttft_p90": FLOAT, "ttft_p99": FLOAT, "tbt_p50": FLOAT, "tbt_p99": FLOAT,
     "e2e_p99": FLOAT, "scheduling_delay_p99": FLOAT, "mfu_mean_percent": FLOAT,
     "memory_usage_mean_percent": FLOAT, "batch_size_mean": FLOAT, "wall_s": FLOAT, "rank": INT, "run": INT,
-    "hit_time_limit": BOOL,
+    "hit_time_limit": BOOL, "prefix_lookups": INT, "prefix_hit_rate_tokens": FLOAT, "prefix_hit_rate_blocks": FLOAT,
+    "prefix_evictions": INT,
 }
 PROBE_COLUMNS = {"config_id": TEXT, "probe": INT, "qps": FLOAT, "passed": BOOL, "violated": TEXT,
-                 "scheduling_delay_p99": FLOAT, "run": INT}
+                 "scheduling_delay_p99": FLOAT, "run": INT, "prefix_lookups": INT, "prefix_hit_rate_tokens": FLOAT,
+                 "prefix_evictions": INT}
 PROVENANCE = ["schema_version", "engine_version", "git_commit", "build_type", "compiler", "mpi_library",
               "hdf5_version", "command_line", "grid_file", "grid_text", "seed", "ranks", "threads_per_rank",
               "host", "slurm_job_id", "start_time", "end_time", "exit_state"]

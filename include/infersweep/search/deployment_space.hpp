@@ -24,6 +24,7 @@ struct DeploymentLabels {
   std::string device, node;
   std::string scheduler;  // label: vllm, sarathi_cs512, ...
   std::string router;     // global scheduler
+  bool prefix_caching = false;
   int64_t chunk_size = 0;
   int64_t cluster_gpus = 0;
   int64_t tp = 1, pp = 1, replicas = 0;

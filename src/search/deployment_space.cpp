@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
@@ -54,8 +55,12 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   sc.scheduler.batch_size_cap = batch_size * pp;
   // Vidur's default token budget is the trace's max_seq_len; the entry's own settings win.
   sc.scheduler.max_tokens_in_batch = t.max_seq_len;
-  for (const auto& [setting, value] : s.settings) setting->assign(sc.scheduler, value);
-  sim::apply_scheduler_traits(sc.scheduler, s.sets("block-size"));
+  std::set<std::string> given;
+  for (const auto& [setting, value] : s.settings) {
+    setting->assign(sc.scheduler, value);
+    given.insert(setting->name());
+  }
+  sim::apply_scheduler_traits(sc.scheduler, given);
   auto& w = sc.workload;
   w.generator = "synthetic";
   w.num_requests = t.num_requests;

@@ -14,6 +14,24 @@ std::function<std::string()> read_by(const std::string& setting) {
   return [setting] { return builtin_replica_schedulers().names_reading(setting); };
 }
 
+// The built-in schedulers whose running requests `setting` caps, for help.
+std::string capped_by(const std::string& setting) {
+  std::string out;
+  for (const auto* entry : builtin_replica_schedulers().entries())
+    if (entry->traits.request_cap == setting) out += (out.empty() ? "" : ", ") + entry->name;
+  return out;
+}
+
+// The default as help shows it: the declared value, then the value each built-in scheduler
+// takes unless the setting is given ("false; true for vllm_v1").
+std::string default_with_implied(const std::string& setting, const std::string& declared) {
+  std::string note = declared;
+  for (const auto* entry : builtin_replica_schedulers().entries())
+    for (const auto& [name, value] : entry->traits.implied_settings)
+      if (name == setting) note += "; " + value + " for " + entry->name;
+  return note;
+}
+
 config::SettingGroup<SchedulerConfig> declare() {
   using config::Identity;
   config::SettingGroup<SchedulerConfig> g("Scheduling");
@@ -25,11 +43,13 @@ config::SettingGroup<SchedulerConfig> declare() {
   g.add(&SchedulerConfig::batch_size_cap, "batch-size-cap", Identity::config(),
         "most requests in flight per replica (split across PP micro-batches)")
       .at_least(1)
-      .unit("requests");
-  g.add(&SchedulerConfig::block_size, "block-size", Identity::config_and_predictor(),
-        "tokens per KV block (schedulers that count KV in tokens use 1 unless set)")
+      .unit("requests")
+      .applies_to([] { return capped_by("batch-size-cap"); });
+  const SchedulerConfig defaults;
+  g.add(&SchedulerConfig::block_size, "block-size", Identity::config_and_predictor(), "tokens per KV block")
       .at_least(1)
-      .unit("tokens");
+      .unit("tokens")
+      .default_note(default_with_implied("block-size", std::to_string(defaults.block_size)));
   g.add(&SchedulerConfig::watermark_blocks_fraction, "watermark-blocks-fraction", Identity::config(),
         "share of KV blocks kept free when admitting a request")
       .at_least(0)
@@ -54,7 +74,8 @@ config::SettingGroup<SchedulerConfig> declare() {
       .applies_to(read_by("max-waiting-iters"));
   g.add(&SchedulerConfig::prefix_caching, "prefix-caching", Identity::config(),
         "automatic prefix caching: full KV blocks of a prompt prefix seen before are reused, not prefilled")
-      .applies_to(read_by("prefix-caching"));
+      .applies_to(read_by("prefix-caching"))
+      .default_note(default_with_implied("prefix-caching", defaults.prefix_caching ? "true" : "false"));
   return g;
 }
 

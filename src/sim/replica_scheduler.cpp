@@ -95,6 +95,7 @@ ReplicaSchedulerRegistry make_replica_scheduler_registry() {
   add_orca_scheduler(registry);
   add_faster_transformer_scheduler(registry);
   add_lightllm_scheduler(registry);
+  add_vllm_v1_scheduler(registry);
   return registry;
 }
 

@@ -76,6 +76,24 @@ config::SettingGroup<SchedulerConfig> declare() {
         "automatic prefix caching: full KV blocks of a prompt prefix seen before are reused, not prefilled")
       .applies_to(read_by("prefix-caching"))
       .default_note(default_with_implied("prefix-caching", defaults.prefix_caching ? "true" : "false"));
+  g.add(&SchedulerConfig::max_num_batched_tokens, "max-num-batched-tokens", Identity::config(),
+        "token budget of an iteration, decodes and prompt chunks together; the default is vLLM v0.11.0's for "
+        "its OpenAI server on GPUs of 70 GiB or more other than the A100")
+      .at_least(1)
+      .unit("tokens")
+      .applies_to(read_by("max-num-batched-tokens"));
+  g.add(&SchedulerConfig::max_num_seqs, "max-num-seqs", Identity::config(),
+        "most requests admitted at once, in flight or waiting for their next step; the default is vLLM "
+        "v0.11.0's, as for --max-num-batched-tokens")
+      .at_least(1)
+      .unit("requests")
+      .applies_to(read_by("max-num-seqs"));
+  g.add(&SchedulerConfig::long_prefill_token_threshold, "long-prefill-token-threshold", Identity::config(),
+        "most prompt tokens one request is given in an iteration; 0, vLLM v0.11.0's default, leaves only the "
+        "budget")
+      .non_negative()
+      .unit("tokens")
+      .applies_to(read_by("long-prefill-token-threshold"));
   return g;
 }
 

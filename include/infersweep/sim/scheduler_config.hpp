@@ -18,6 +18,10 @@ struct SchedulerConfig {
   int64_t chunk_size = 512;
   int64_t max_waiting_iters = 10;
   bool prefix_caching = false;  // automatic prefix caching, for the schedulers that read it
+  // vLLM V1's step limits (defaults of vLLM v0.11.0's OpenAI server on GPUs of >= 70 GiB).
+  int64_t max_num_batched_tokens = 8192;
+  int64_t max_num_seqs = 1024;
+  int64_t long_prefill_token_threshold = 0;  // 0: a prompt chunk is limited by the budget alone
 };
 
 const config::SettingGroup<SchedulerConfig>& scheduler_settings();

@@ -79,7 +79,7 @@ SimulateOptions parse_simulate_options(const std::vector<std::string>& args) {
   const auto given = apply_settings(vm, settings, s.config);
   s.node_given = given.count("node") > 0;
   if (!s.node_given) s.config.node = sim::default_node(s.config.gpu);
-  sim::apply_scheduler_traits(s.config.scheduler, given.count("block-size") > 0);
+  sim::apply_scheduler_traits(s.config.scheduler, given);
   return s;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
@@ -52,10 +53,19 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   sc.scheduler.replica_scheduler = s.scheduler;
   sc.scheduler.global_scheduler = router;
   sc.scheduler.batch_size_cap = batch_size * pp;
+  // The grid's batch size caps the requests of whichever setting the scheduler takes as its cap
+  // (vLLM V1: max-num-seqs), unless the entry sets that itself.
+  const auto& traits = sim::builtin_replica_schedulers().traits("replica-scheduler", s.scheduler);
+  if (traits.request_cap != "batch-size-cap" && !s.sets(traits.request_cap))
+    sim::scheduler_settings().at(traits.request_cap).assign(sc.scheduler, std::to_string(batch_size * pp));
   // Vidur's default token budget is the trace's max_seq_len; the entry's own settings win.
   sc.scheduler.max_tokens_in_batch = t.max_seq_len;
-  for (const auto& [setting, value] : s.settings) setting->assign(sc.scheduler, value);
-  sim::apply_scheduler_traits(sc.scheduler, s.sets("block-size"));
+  std::set<std::string> given;
+  for (const auto& [setting, value] : s.settings) {
+    setting->assign(sc.scheduler, value);
+    given.insert(setting->name());
+  }
+  sim::apply_scheduler_traits(sc.scheduler, given);
   auto& w = sc.workload;
   w.generator = t.generator.empty() ? "synthetic" : t.generator;
   w.num_requests = t.num_requests;
@@ -79,8 +89,10 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   l.trace = t.name;
   l.device = c.device;
   l.node = c.node;
-  l.scheduler = s.label();
+  l.prefix_caching =
+      sc.scheduler.prefix_caching && std::count(traits.settings.begin(), traits.settings.end(), "prefix-caching") > 0;
   l.router = router;
+  l.scheduler = s.label() + (l.prefix_caching ? "+apc" : "") + (router == "round_robin" ? "" : "/" + router);
   l.chunk_size = s.chunk_size();
   l.cluster_gpus = c.num_gpus;
   l.tp = tp;

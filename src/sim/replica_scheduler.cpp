@@ -95,6 +95,7 @@ ReplicaSchedulerRegistry make_replica_scheduler_registry() {
   add_orca_scheduler(registry);
   add_faster_transformer_scheduler(registry);
   add_lightllm_scheduler(registry);
+  add_vllm_v1_scheduler(registry);
   return registry;
 }
 
@@ -119,19 +120,21 @@ std::string admission_refusal(const ReplicaSchedulerRegistry& registry, const Re
   return scheduler->admission_shortfall(r.id);
 }
 
-void apply_scheduler_traits(SchedulerConfig& c, bool block_size_given, const ReplicaSchedulerRegistry& registry) {
+void apply_scheduler_traits(SchedulerConfig& c, const std::set<std::string>& given,
+                            const ReplicaSchedulerRegistry& registry) {
   if (!registry.contains(c.replica_scheduler)) return;  // reported by validate_scheduler
-  if (registry.traits("replica-scheduler", c.replica_scheduler).kv_in_tokens && !block_size_given) c.block_size = 1;
+  for (const auto& [name, value] : registry.traits("replica-scheduler", c.replica_scheduler).implied_settings)
+    if (given.count(name) == 0) scheduler_settings().at(name).assign(c, value);
 }
 
 void validate_scheduler(const SchedulerConfig& c, int64_t pipeline_parallel, int64_t max_tokens,
                         const ReplicaSchedulerRegistry& registry) {
   const auto& name = c.replica_scheduler;
   const auto& traits = registry.traits("replica-scheduler", name);
-  if (c.batch_size_cap < pipeline_parallel)
-    throw InputError::setting("batch-size-cap", "must be at least the pipeline depth (" +
-                                                    std::to_string(pipeline_parallel) +
-                                                    ") so every micro-batch holds a request");
+  const auto& cap = scheduler_settings().at(traits.request_cap);
+  if (std::stoll(cap.text(c)) < pipeline_parallel)
+    throw InputError::setting(cap.name(), "must be at least the pipeline depth (" + std::to_string(pipeline_parallel) +
+                                              ") so every micro-batch holds a request");
   if (traits.whole_prompt_batches && c.max_tokens_in_batch < max_tokens)
     throw InputError::setting("max-tokens-in-batch", std::to_string(c.max_tokens_in_batch) +
                                                          " is below --max-tokens (" + std::to_string(max_tokens) +

@@ -19,6 +19,24 @@ std::function<std::string()> routed_by(const std::string& setting) {
   return [setting] { return builtin_global_schedulers().names_reading(setting); };
 }
 
+// The built-in schedulers whose running requests `setting` caps, for help.
+std::string capped_by(const std::string& setting) {
+  std::string out;
+  for (const auto* entry : builtin_replica_schedulers().entries())
+    if (entry->traits.request_cap == setting) out += (out.empty() ? "" : ", ") + entry->name;
+  return out;
+}
+
+// The default as help shows it: the declared value, then the value each built-in scheduler
+// takes unless the setting is given ("false; true for vllm_v1").
+std::string default_with_implied(const std::string& setting, const std::string& declared) {
+  std::string note = declared;
+  for (const auto* entry : builtin_replica_schedulers().entries())
+    for (const auto& [name, value] : entry->traits.implied_settings)
+      if (name == setting) note += "; " + value + " for " + entry->name;
+  return note;
+}
+
 config::SettingGroup<SchedulerConfig> declare() {
   using config::Identity;
   config::SettingGroup<SchedulerConfig> g("Scheduling");
@@ -30,11 +48,13 @@ config::SettingGroup<SchedulerConfig> declare() {
   g.add(&SchedulerConfig::batch_size_cap, "batch-size-cap", Identity::config(),
         "most requests in flight per replica (split across PP micro-batches)")
       .at_least(1)
-      .unit("requests");
-  g.add(&SchedulerConfig::block_size, "block-size", Identity::config_and_predictor(),
-        "tokens per KV block (schedulers that count KV in tokens use 1 unless set)")
+      .unit("requests")
+      .applies_to([] { return capped_by("batch-size-cap"); });
+  const SchedulerConfig defaults;
+  g.add(&SchedulerConfig::block_size, "block-size", Identity::config_and_predictor(), "tokens per KV block")
       .at_least(1)
-      .unit("tokens");
+      .unit("tokens")
+      .default_note(default_with_implied("block-size", std::to_string(defaults.block_size)));
   g.add(&SchedulerConfig::watermark_blocks_fraction, "watermark-blocks-fraction", Identity::config(),
         "share of KV blocks kept free when admitting a request")
       .at_least(0)
@@ -59,7 +79,8 @@ config::SettingGroup<SchedulerConfig> declare() {
       .applies_to(read_by("max-waiting-iters"));
   g.add(&SchedulerConfig::prefix_caching, "prefix-caching", Identity::config(),
         "automatic prefix caching: full KV blocks of a prompt prefix seen before are reused, not prefilled")
-      .applies_to(read_by("prefix-caching"));
+      .applies_to(read_by("prefix-caching"))
+      .default_note(default_with_implied("prefix-caching", defaults.prefix_caching ? "true" : "false"));
   g.add(&SchedulerConfig::route_balance_abs_tokens, "route-balance-abs-tokens", Identity::config(),
         "load counts as imbalanced when the replicas' most and least outstanding tokens differ by more than this "
         "(and by route-balance-rel); the router then routes to the least loaded")
@@ -76,6 +97,24 @@ config::SettingGroup<SchedulerConfig> declare() {
       .at_least(0)
       .at_most(1)
       .applies_to(routed_by("route-cache-threshold"));
+  g.add(&SchedulerConfig::max_num_batched_tokens, "max-num-batched-tokens", Identity::config(),
+        "token budget of an iteration, decodes and prompt chunks together; the default is vLLM v0.11.0's for "
+        "its OpenAI server on GPUs of 70 GiB or more other than the A100")
+      .at_least(1)
+      .unit("tokens")
+      .applies_to(read_by("max-num-batched-tokens"));
+  g.add(&SchedulerConfig::max_num_seqs, "max-num-seqs", Identity::config(),
+        "most requests admitted at once, in flight or waiting for their next step; the default is vLLM "
+        "v0.11.0's, as for --max-num-batched-tokens")
+      .at_least(1)
+      .unit("requests")
+      .applies_to(read_by("max-num-seqs"));
+  g.add(&SchedulerConfig::long_prefill_token_threshold, "long-prefill-token-threshold", Identity::config(),
+        "most prompt tokens one request is given in an iteration; 0, vLLM v0.11.0's default, leaves only the "
+        "budget")
+      .non_negative()
+      .unit("tokens")
+      .applies_to(read_by("long-prefill-token-threshold"));
   return g;
 }
 

@@ -100,7 +100,7 @@ TEST(SimulateCommand, BadInputsGiveOneLineErrorsNamingWhatIsWrong) {
        no_column + ":1: column 'num_prefill_tokens': missing from the header"},
       {{"--replica-scheduler=fcfs"},
        "option --replica-scheduler: unknown replica scheduler 'fcfs' (expected one of: faster_transformer, lightllm, "
-       "orca, sarathi, vllm)"},
+       "orca, sarathi, vllm, vllm_v1)"},
       {{"--global-scheduler=best"}, "option --global-scheduler: unknown global scheduler 'best'"},
       {{"--model=gpt-4"}, "option --model: unknown model 'gpt-4'"},
       {{"--config=" + config}, config + ":2: chunk_size: unknown option"},

@@ -102,7 +102,7 @@ VidurRun load_vidur_run(const std::string& reference_dir, const std::string& nam
   if (scheduler.count("chunk_size")) c.scheduler.chunk_size = get<int64_t>(scheduler, "chunk_size", file);
   if (scheduler.count("max_waiting_iters"))
     c.scheduler.max_waiting_iters = get<int64_t>(scheduler, "max_waiting_iters", file);
-  sim::apply_scheduler_traits(c.scheduler, true);
+  sim::apply_scheduler_traits(c.scheduler, {"block-size"});
 
   // The requests Vidur generated, replayed as they are.
   c.workload.generator = "trace_replay";

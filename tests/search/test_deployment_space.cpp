@@ -316,3 +316,24 @@ TEST(DeploymentSpace, RoutersAreAnAxisAndAGeneratorEntryGivesTheWorkloadItsSetti
   // Same workload whatever the router: capacities are comparable.
   EXPECT_EQ(units[0].workload_id, units[2].workload_id);
 }
+
+TEST(DeploymentSpace, VllmV1TakesTheGridsBatchSizeAsItsRequestCapAndItsLabelSaysWhetherItCaches) {
+  const std::string text =
+      "models:\n  - identifier: meta-llama/Llama-2-7b-hf\ntraces:\n  - name: conv\n    trace_file: " +
+      test_support::vidur_trace("splitwise_conv.csv") +
+      "\n    start_qps: 1\nclusters:\n  - device: a100\n    num_gpus: 2\nschedulers:\n  - scheduler: vllm_v1\n"
+      "  - scheduler: vllm_v1\n    prefix_caching: false\n  - scheduler: vllm_v1\n    max_num_seqs: 7\n"
+      "global_scheduler: [round_robin, prefix_aware]\ntp_dimensions: [1]\npp_dimensions: [1, 2]\nbatch_sizes: [32]\n"
+      "predictor:\n  name: roofline\n";
+  const auto units = search::enumerate_grid(search::parse_grid_text(text, "g.yaml", "."), test_support::catalog());
+  ASSERT_EQ(units.size(), 12u);
+  EXPECT_EQ(units[0].labels.scheduler, "vllm_v1+apc");
+  EXPECT_TRUE(units[0].labels.prefix_caching);
+  EXPECT_EQ(units[0].simulation.scheduler.max_num_seqs, 32);
+  EXPECT_EQ(units[1].simulation.scheduler.max_num_seqs, 64);  // batch size x PP, as batch-size-cap
+  EXPECT_EQ(units[2].labels.scheduler, "vllm_v1+apc/prefix_aware");
+  EXPECT_EQ(units[4].labels.scheduler, "vllm_v1");
+  EXPECT_FALSE(units[4].labels.prefix_caching);
+  EXPECT_FALSE(units[4].simulation.scheduler.prefix_caching);
+  EXPECT_EQ(units[8].simulation.scheduler.max_num_seqs, 7);  // the entry's own cap wins
+}

@@ -21,7 +21,7 @@ SimulationConfig qwen_72b_tp2(const std::string& scheduler) {
   c.node = default_node(c.gpu);
   c.parallel.tensor_parallel = 2;
   c.scheduler.replica_scheduler = scheduler;
-  apply_scheduler_traits(c.scheduler, false);
+  apply_scheduler_traits(c.scheduler, {});
   return c;
 }
 

@@ -20,7 +20,7 @@ SimulationConfig random_workload(const std::string& scheduler, const std::string
   c.scheduler.replica_scheduler = scheduler;
   c.scheduler.global_scheduler = router;
   const auto& traits = builtin_replica_schedulers().traits("replica-scheduler", scheduler);
-  apply_scheduler_traits(c.scheduler, false);
+  apply_scheduler_traits(c.scheduler, {});
   c.num_replicas = 2;
   c.parallel.pipeline_parallel = traits.pipeline_parallel ? 2 : 1;
   c.workload.num_requests = 120;

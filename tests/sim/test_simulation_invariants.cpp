@@ -93,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"orca", "lor", 2, 1, "uniform"}, Case{"orca", "round_robin", 1, 2, "zipf"},
                       Case{"faster_transformer", "round_robin", 1, 1, "uniform"},
                       Case{"faster_transformer", "random", 2, 2, "uniform"},
-                      Case{"lightllm", "round_robin", 1, 1, "uniform"}, Case{"lightllm", "lor", 2, 1, "zipf"}),
+                      Case{"lightllm", "round_robin", 1, 1, "uniform"}, Case{"lightllm", "lor", 2, 1, "zipf"},
+                      Case{"vllm_v1", "round_robin", 1, 1, "uniform"}, Case{"vllm_v1", "lor", 2, 2, "zipf"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return info.param.scheduler + "_" + info.param.global + "_r" + std::to_string(info.param.replicas) + "_pp" +
              std::to_string(info.param.pp);

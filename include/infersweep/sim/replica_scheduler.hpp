@@ -3,7 +3,9 @@
 // (Vidur's base_replica_scheduler.py). Concrete policies are registered by name.
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "infersweep/common/registry.hpp"
@@ -98,7 +100,7 @@ class ReplicaScheduler {
 // What the rest of the program knows about a replica scheduler without constructing one. The
 // validity rules, the grid, the predictor and the sweep's planner read these, never the name.
 struct ReplicaSchedulerTraits {
-  bool kv_in_tokens = false;            // KV counted per token: block size 1 unless set (LightLLM)
+  bool kv_in_tokens = false;            // KV counted per token: needs block size 1 (LightLLM)
   bool pipeline_parallel = true;        // runs with PP > 1
   bool whole_prompt_batches = false;    // prompts go whole into one batch under max_tokens_in_batch
   bool token_grid_spans_batch = false;  // an iteration can hold max_tokens x batch size tokens (Orca)
@@ -107,6 +109,13 @@ struct ReplicaSchedulerTraits {
   // these, and must set those in `grid_requires`.
   std::vector<std::string> settings;
   std::vector<std::string> grid_requires;
+  // Settings (by name) and the values, as option text, that the scheduler takes when they are
+  // not given: on the command line, in an option file or in a grid entry (LightLLM's block size
+  // of 1, vLLM V1's prefix caching).
+  std::vector<std::pair<std::string, std::string>> implied_settings;
+  // The setting that caps the requests a replica runs at once; it must be at least the pipeline
+  // depth, so that every micro-batch can hold a request.
+  std::string request_cap = "batch-size-cap";
 };
 
 using ReplicaSchedulerRegistry =
@@ -124,13 +133,14 @@ const ReplicaSchedulerRegistry& builtin_replica_schedulers();
 std::string admission_refusal(const ReplicaSchedulerRegistry& registry, const ReplicaSchedulerContext& context,
                               int64_t prompt_tokens, int64_t output_tokens);
 
-// Settings a scheduler's traits imply when they were not given: LightLLM's block size of 1.
-void apply_scheduler_traits(SchedulerConfig& config, bool block_size_given,
+// Sets the scheduler's implied settings that are not among `given` (setting names).
+void apply_scheduler_traits(SchedulerConfig& config, const std::set<std::string>& given,
                             const ReplicaSchedulerRegistry& registry = builtin_replica_schedulers());
 
 // Checks the scheduler settings against each other and the deployment, by the scheduler's
 // traits (e.g. LightLLM needs block size 1 and no PP; a max request must fit in a batch's
-// token budget). Ranges are checked by the declarations.
+// token budget; the request cap must be at least the pipeline depth). Ranges are checked by the
+// declarations.
 void validate_scheduler(const SchedulerConfig& config, int64_t pipeline_parallel, int64_t max_tokens,
                         const ReplicaSchedulerRegistry& registry = builtin_replica_schedulers());
 

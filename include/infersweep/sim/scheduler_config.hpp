@@ -22,6 +22,10 @@ struct SchedulerConfig {
   int64_t route_balance_abs_tokens = 16384;
   double route_balance_rel = 1.5;
   double route_cache_threshold = 0.3;
+  // vLLM V1's step limits (defaults of vLLM v0.11.0's OpenAI server on GPUs of >= 70 GiB).
+  int64_t max_num_batched_tokens = 8192;
+  int64_t max_num_seqs = 1024;
+  int64_t long_prefill_token_threshold = 0;  // 0: a prompt chunk is limited by the budget alone
 };
 
 const config::SettingGroup<SchedulerConfig>& scheduler_settings();

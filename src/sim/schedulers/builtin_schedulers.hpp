@@ -10,5 +10,6 @@ void add_sarathi_scheduler(ReplicaSchedulerRegistry& registry);
 void add_orca_scheduler(ReplicaSchedulerRegistry& registry);
 void add_faster_transformer_scheduler(ReplicaSchedulerRegistry& registry);
 void add_lightllm_scheduler(ReplicaSchedulerRegistry& registry);
+void add_vllm_v1_scheduler(ReplicaSchedulerRegistry& registry);
 
 }  // namespace infersweep::sim

@@ -139,6 +139,7 @@ class LightLlmScheduler : public ReplicaScheduler {
 void add_lightllm_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
   traits.kv_in_tokens = true;
+  traits.implied_settings = {{"block-size", "1"}};
   traits.pipeline_parallel = false;
   traits.whole_prompt_batches = true;
   traits.settings = {"max-tokens-in-batch", "max-waiting-iters"};

@@ -38,6 +38,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
       }
       if (!make_room_for(id)) continue;
       allocate_request(id);
+      cache_scheduled_blocks(id, 1);
       batch_tokens += 1;
       batch.add(id, 1);
     }
@@ -48,6 +49,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
         skipped_.push_back(id);
         continue;
       }
+      cache_scheduled_blocks(id, tokens);
       batch_tokens += tokens;
       batch.add(id, tokens);
     }
@@ -60,10 +62,12 @@ class SarathiScheduler : public PagedReplicaScheduler {
       if (static_cast<int64_t>(batch.size()) == max_micro_batch_size_) break;
       const RequestId id = queue_.front();
       if (!can_allocate_request(id)) break;
-      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
-      if (tokens == 0) break;
+      if (chunk_tokens(request(id), batch_tokens) == 0) break;
       queue_.pop_front();
       allocate_request(id);
+      // Counted after the allocation: a cached prefix is not prefilled.
+      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
+      cache_scheduled_blocks(id, tokens);
       batch_tokens += tokens;
       batch.add(id, tokens);
     }
@@ -82,7 +86,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
 void add_sarathi_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
   traits.relative_cost = 1;
-  traits.settings = {"watermark-blocks-fraction", "chunk-size"};
+  traits.settings = {"watermark-blocks-fraction", "chunk-size", "prefix-caching"};
   traits.grid_requires = {"chunk-size"};
   registry.add(
       "sarathi", [](const ReplicaSchedulerContext& c) { return std::make_unique<SarathiScheduler>(c); }, traits,

@@ -71,9 +71,8 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   // The batch being formed computes `tokens` more of request `id`: the blocks it fills become
   // reusable by other requests (at scheduling time, as vLLM does). A prefill chunk leaves
   // num_processed_tokens + tokens in the KV; a decode step leaves num_processed_tokens, which
-  // already counts the token it computes.
+  // already counts the token it computes. Nothing in counting mode, where callers skip it.
   void cache_scheduled_blocks(RequestId id, int64_t tokens) {
-    if (!blocks_.prefix_caching()) return;
     const Request& r = request(id);
     blocks_.cache_full_blocks(id, r.is_prefill_complete ? r.num_processed_tokens : r.num_processed_tokens + tokens);
   }

@@ -38,7 +38,6 @@ class SarathiScheduler : public PagedReplicaScheduler {
       }
       if (!make_room_for(id)) continue;
       allocate_request(id);
-      cache_scheduled_blocks(id, 1);
       batch_tokens += 1;
       batch.add(id, 1);
     }
@@ -49,12 +48,15 @@ class SarathiScheduler : public PagedReplicaScheduler {
         skipped_.push_back(id);
         continue;
       }
-      cache_scheduled_blocks(id, tokens);
       batch_tokens += tokens;
       batch.add(id, tokens);
     }
     running_.insert(running_.begin(), skipped_.begin(), skipped_.end());
     sort_running_by_arrival();
+    // Their blocks filled by this batch are cached before new requests look theirs up (kept out
+    // of the loops above, which counting mode runs for every decode token).
+    if (blocks_.prefix_caching())
+      for (size_t i = 0; i < batch.size(); ++i) cache_scheduled_blocks(batch.request_ids[i], batch.num_tokens[i]);
 
     // New requests from the queue, as long as budget, memory and the batch cap allow.
     while (!queue_.empty()) {
@@ -67,7 +69,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
       allocate_request(id);
       // Counted after the allocation: a cached prefix is not prefilled.
       const int64_t tokens = chunk_tokens(request(id), batch_tokens);
-      cache_scheduled_blocks(id, tokens);
+      if (blocks_.prefix_caching()) cache_scheduled_blocks(id, tokens);
       batch_tokens += tokens;
       batch.add(id, tokens);
     }

@@ -231,6 +231,25 @@ TEST(PrefixBlockPool, ADuplicateComputedMeanwhileIsNotCached) {
   EXPECT_EQ(m.find_cached_prefix(2, 12).blocks, 0);
 }
 
+TEST(PrefixBlockPool, APreemptedRequestFindsItsOwnBlocksAgain) {
+  // Nothing shared: request 0's blocks match only request 0.
+  const std::vector<RequestSpec> requests = {request_spec(20, 30), request_spec(20, 30)};
+  KvBlockManager m(8, requests.size(), 4, &requests);
+  m.take_cached_prefix(0, {}, 19);
+  m.allocate(0, 6);
+  m.cache_full_blocks(0, 22);  // prompt and two output tokens: 5 full blocks
+  m.free(0);                   // preempted
+  EXPECT_EQ(m.find_cached_prefix(1, 21).blocks, 0);
+  const auto hit = m.find_cached_prefix(0, 21);  // restarted with a prompt of 22 tokens
+  EXPECT_EQ(hit.blocks, 5);
+  EXPECT_EQ(hit.evictable, 5);
+  m.take_cached_prefix(0, hit, 21);
+  EXPECT_EQ(m.blocks_of(0), 5);
+  EXPECT_EQ(m.allocated(), 5);
+  EXPECT_EQ(m.prefix_stats().lookups, 2);
+  EXPECT_EQ(m.prefix_stats().hit_tokens, 20);
+}
+
 TEST(PrefixBlockPool, MisuseIsASimulationError) {
   const std::vector<RequestSpec> requests = {request_spec(13, 1, {{kStreamA, 0, 12}}),
                                              request_spec(13, 1, {{kStreamA, 0, 12}})};
@@ -319,6 +338,10 @@ TEST_P(SystemPromptHits, AreExactlyThePromptsFullBlocks) {
   EXPECT_EQ(s.queried_tokens, queried_tokens);
   EXPECT_EQ(s.queried_blocks, queried_blocks);
   EXPECT_EQ(s.hit_blocks, expected_hit_blocks);
+  // When L is not a multiple of B, the last token never reaches into the prompt's full blocks.
+  if (k.system_tokens % block != 0) {
+    EXPECT_EQ(s.hit_blocks, (kRequests - k.num_prompts) * (k.system_tokens / block));
+  }
   EXPECT_EQ(s.hit_tokens, expected_hit_blocks * block);
   EXPECT_EQ(s.evictions, 0);
   for (const auto& r : sim.requests())

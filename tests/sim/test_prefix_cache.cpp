@@ -378,3 +378,25 @@ TEST(SystemPromptHits, NoneWithoutPrefixCaching) {
   EXPECT_EQ(sim.replica_scheduler(0).blocks().prefix_stats().lookups, 0);
   EXPECT_DOUBLE_EQ(sim.metrics().batch_num_tokens().sum(), 8.0 * (120 + 4 - 1));
 }
+
+TEST(SystemPromptHits, NothingSharedAndNoRestartsChangesNothing) {
+  // Prefix caching on a workload without shared content finds nothing, so every request runs
+  // exactly as in counting mode.
+  SimulationConfig config;
+  config.scheduler.replica_scheduler = "sarathi";
+  config.workload.num_requests = 200;
+  config.workload.qps = 1;
+  std::vector<double> completed[2];
+  for (bool caching : {false, true}) {
+    config.scheduler.prefix_caching = caching;
+    const auto setup = prepare_simulation(config, test_support::catalog());
+    const auto predictor = test_support::make_predictor(setup);
+    Simulation sim(setup, predictor);
+    sim.run();
+    ASSERT_EQ(summarize(sim).num_restarts, 0);
+    EXPECT_EQ(sim.replica_scheduler(0).blocks().prefix_caching(), caching);
+    EXPECT_EQ(sim.replica_scheduler(0).blocks().prefix_stats().hit_blocks, 0);
+    for (const auto& r : sim.requests()) completed[caching ? 1 : 0].push_back(r.completed_at);
+  }
+  EXPECT_EQ(completed[0], completed[1]);
+}

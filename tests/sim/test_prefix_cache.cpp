@@ -400,3 +400,29 @@ TEST(SystemPromptHits, NothingSharedAndNoRestartsChangesNothing) {
   }
   EXPECT_EQ(completed[0], completed[1]);
 }
+
+TEST(SystemPromptHits, VllmV0IgnoresPrefixCaching) {
+  // vllm (v0) batches whole prompts and does not read the setting: with it set, requests that
+  // share a system prompt run exactly as without.
+  SimulationConfig config;
+  config.scheduler.replica_scheduler = "vllm";
+  std::vector<double> completed[2];
+  for (bool caching : {false, true}) {
+    config.scheduler.prefix_caching = caching;
+    auto setup = plan_simulation(config, test_support::catalog());
+    for (int64_t i = 0; i < 12; ++i) {
+      setup.requests.push_back(request_spec(120 + i, 4, {{1000, 0, 100}}));
+      setup.requests.back().arrived_at = 0.5 * static_cast<double>(i);
+    }
+    const auto predictor = test_support::make_predictor(setup);
+    Simulation sim(setup, predictor);
+    sim.run();
+    EXPECT_EQ(sim.replica_scheduler(0).blocks().prefix_caching(), caching);  // built so, never used
+    EXPECT_EQ(sim.replica_scheduler(0).blocks().prefix_stats().lookups, 0);
+    for (const auto& r : sim.requests()) {
+      EXPECT_EQ(r.num_cached_prompt_tokens, 0);
+      completed[caching ? 1 : 0].push_back(r.completed_at);
+    }
+  }
+  EXPECT_EQ(completed[0], completed[1]);
+}

@@ -16,11 +16,15 @@ namespace infersweep::sim {
 
 class PagedReplicaScheduler : public ReplicaScheduler {
  public:
-  explicit PagedReplicaScheduler(const ReplicaSchedulerContext& context)
+  // `reads_prefix_caching`: the scheduler's batching accounts for cached prompt tokens (its
+  // traits list prefix-caching). Otherwise its requests neither look up nor cache blocks, even if
+  // the KV manager was built in prefix-caching mode, and it behaves as in counting mode.
+  explicit PagedReplicaScheduler(const ReplicaSchedulerContext& context, bool reads_prefix_caching = false)
       : ReplicaScheduler(context),
         max_micro_batch_size_(context.config.batch_size_cap / context.num_stages),
-        watermark_blocks_(static_cast<int64_t>(context.config.watermark_blocks_fraction *
-                                               static_cast<double>(blocks_.num_blocks()))) {}
+        watermark_blocks_(
+            static_cast<int64_t>(context.config.watermark_blocks_fraction * static_cast<double>(blocks_.num_blocks()))),
+        prefix_caching_(reads_prefix_caching && blocks_.prefix_caching()) {}
 
   void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
@@ -47,7 +51,7 @@ class PagedReplicaScheduler : public ReplicaScheduler {
     const Request& r = request(id);
     if (!blocks_.holds(id)) {
       int64_t prompt_blocks = blocks_for_tokens(r.num_prefill_tokens);
-      if (blocks_.prefix_caching()) {
+      if (prefix_caching_) {
         const auto hit = find_cached_prefix(id);
         take_cached_prefix(id, hit);
         prompt_blocks -= hit.blocks;
@@ -63,7 +67,7 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   // cached prefix, plus the cached ones nobody references (taking them out of the free pool).
   int64_t admission_blocks(RequestId id) const {
     const int64_t prompt_blocks = blocks_for_tokens(request(id).num_prefill_tokens);
-    if (!blocks_.prefix_caching()) return prompt_blocks;
+    if (!prefix_caching_) return prompt_blocks;
     const auto hit = find_cached_prefix(id);
     return prompt_blocks - hit.blocks + hit.evictable;
   }
@@ -100,6 +104,7 @@ class PagedReplicaScheduler : public ReplicaScheduler {
 
   int64_t max_micro_batch_size_;
   int64_t watermark_blocks_;
+  bool prefix_caching_;            // requests look up and cache blocks
   std::deque<RequestId> running_;  // admitted requests between iterations
 };
 

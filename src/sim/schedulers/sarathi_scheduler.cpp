@@ -12,7 +12,7 @@ namespace {
 class SarathiScheduler : public PagedReplicaScheduler {
  public:
   explicit SarathiScheduler(const ReplicaSchedulerContext& context)
-      : PagedReplicaScheduler(context), chunk_size_(context.config.chunk_size) {}
+      : PagedReplicaScheduler(context, /*reads_prefix_caching=*/true), chunk_size_(context.config.chunk_size) {}
 
  protected:
   int64_t chunk_tokens(const Request& r, int64_t batch_tokens) const {
@@ -55,7 +55,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
     sort_running_by_arrival();
     // Their blocks filled by this batch are cached before new requests look theirs up (kept out
     // of the loops above, which counting mode runs for every decode token).
-    if (blocks_.prefix_caching())
+    if (prefix_caching_)
       for (size_t i = 0; i < batch.size(); ++i) cache_scheduled_blocks(batch.request_ids[i], batch.num_tokens[i]);
 
     // New requests from the queue, as long as budget, memory and the batch cap allow.
@@ -69,7 +69,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
       allocate_request(id);
       // Counted after the allocation: a cached prefix is not prefilled.
       const int64_t tokens = chunk_tokens(request(id), batch_tokens);
-      if (blocks_.prefix_caching()) cache_scheduled_blocks(id, tokens);
+      if (prefix_caching_) cache_scheduled_blocks(id, tokens);
       batch_tokens += tokens;
       batch.add(id, tokens);
     }

@@ -11,10 +11,11 @@ namespace {
 constexpr uint64_t kFirstParent = 0x6a09e667f3bcc909ULL;
 constexpr uint64_t kStreamTag = 0x3c6ef372fe94f82bULL;
 constexpr uint64_t kOwnTag = 0xa54ff53a5f1d36f1ULL;
-constexpr uint64_t kWordSalt = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kWordScale = 0x9e3779b97f4a7c15ULL;  // odd: a bijection of the word
 
-// Order matters: absorbing (a, b) and (b, a) give different states.
-uint64_t absorb_word(uint64_t state, uint64_t word) { return mix64(state ^ mix64(word ^ kWordSalt)); }
+// One mix per word; the mix after each word makes the order matter: absorbing (a, b) and
+// (b, a) give different states.
+uint64_t absorb_word(uint64_t state, uint64_t word) { return mix64(state ^ (word * kWordScale)); }
 
 }  // namespace
 

@@ -15,6 +15,7 @@ PrefixBlockPool::PrefixBlockPool(int64_t num_blocks, size_t num_requests, int64_
       cached_(static_cast<size_t>(num_blocks), 0),
       prev_(static_cast<size_t>(num_blocks), kNone),
       next_(static_cast<size_t>(num_blocks), kNone),
+      cached_blocks_(num_blocks),
       table_of_(num_requests, -1) {
   for (int64_t b = 0; b < num_blocks; ++b) push_back_free(b);
 }
@@ -130,10 +131,10 @@ KvBlockManager::PrefixHit PrefixBlockPool::find_cached_prefix(RequestId id, int6
   if (max_blocks == 0 || cached_blocks_.empty()) return hit;
   BlockHashChain chain(content_of(id), id, block_size_);
   while (hit.blocks < max_blocks) {
-    const auto found = cached_blocks_.find(chain.next());
-    if (found == cached_blocks_.end()) break;
+    const int64_t block = cached_blocks_.find(chain.next());
+    if (block == BlockHashIndex::kAbsent) break;
     ++hit.blocks;
-    if (refs_[static_cast<size_t>(found->second)] == 0) ++hit.evictable;
+    if (refs_[static_cast<size_t>(block)] == 0) ++hit.evictable;
   }
   return hit;
 }
@@ -145,11 +146,10 @@ int64_t PrefixBlockPool::take_cached_prefix(RequestId id, const KvBlockManager::
   Table& table = start_table(id);
   int64_t revived = 0;
   for (int64_t b = 0; b < hit.blocks; ++b) {
-    const auto found = cached_blocks_.find(hash_of(table, b));
-    if (found == cached_blocks_.end())
+    const int64_t block = cached_blocks_.find(hash_of(table, b));
+    if (block == BlockHashIndex::kAbsent)
       throw SimulationError("prefix cache: request " + std::to_string(id) + " takes " + std::to_string(hit.blocks) +
                             " cached blocks but block " + std::to_string(b) + " is not cached");
-    const int64_t block = found->second;
     if (refs_[static_cast<size_t>(block)]++ == 0) {
       unlink_free(block);
       ++revived;
@@ -175,7 +175,7 @@ void PrefixBlockPool::cache_full_blocks(RequestId id, int64_t num_tokens) {
     const int64_t block = table.blocks[static_cast<size_t>(b)];
     // A copy computed meanwhile by another request stays the one found; this block is then
     // freed and reused like an uncached one.
-    if (!cached_blocks_.emplace(hash, block).second) continue;
+    if (!cached_blocks_.insert(hash, block)) continue;
     hash_[static_cast<size_t>(block)] = hash;
     cached_[static_cast<size_t>(block)] = 1;
   }

@@ -5,10 +5,10 @@
 // taken from the head, dropping whatever a cached one held. A cached block found by a later
 // request is taken out of the queue (or, if referenced, shared).
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "infersweep/sim/block_hash.hpp"
+#include "infersweep/sim/block_hash_index.hpp"
 #include "infersweep/sim/kv_block_manager.hpp"
 
 namespace infersweep::sim {
@@ -63,8 +63,8 @@ class PrefixBlockPool {
   std::vector<int64_t> prev_, next_;
   int64_t free_head_ = kNone;
   int64_t free_tail_ = kNone;
-  std::unordered_map<uint64_t, int64_t> cached_blocks_;  // hash -> block
-  std::vector<int32_t> table_of_;                        // request -> index in tables_, or -1
+  BlockHashIndex cached_blocks_;   // hash -> block
+  std::vector<int32_t> table_of_;  // request -> index in tables_, or -1
   std::vector<Table> tables_;
   std::vector<int32_t> spare_tables_;
 };

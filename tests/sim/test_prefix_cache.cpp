@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <ostream>
+#include <random>
 #include <utility>
 #include <vector>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/sim/block_hash.hpp"
+#include "infersweep/sim/block_hash_index.hpp"
 #include "infersweep/sim/kv_block_manager.hpp"
 #include "infersweep/sim/simulation_summary.hpp"
 #include "test_support.hpp"
@@ -98,6 +101,40 @@ TEST(BlockHash, ARestartedRequestMatchesItselfAndTheChainResumes) {
   for (int b = 0; b < 3; ++b) chain.next();
   EXPECT_EQ(chain.blocks_hashed(), 3);
   for (size_t b = 3; b < all.size(); ++b) EXPECT_EQ(chain.next(), all[b]);
+}
+
+TEST(BlockHashIndex, AgreesWithAMapThroughInsertionsAndErasures) {
+  // Keys crowd a few home slots (low bits from 0-7, wrapping around the table's end) so that
+  // probes run long and erasures shift entries back.
+  constexpr int64_t kMaxEntries = 64;
+  BlockHashIndex index(kMaxEntries);
+  std::map<uint64_t, int64_t> reference;
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 20000; ++step) {
+    const uint64_t key = ((rng() % 40) << 32) | (rng() % 8 == 0 ? 127 - rng() % 3 : rng() % 8);
+    if (rng() % 2 == 0 && static_cast<int64_t>(reference.size()) < kMaxEntries) {
+      const int64_t block = static_cast<int64_t>(rng() % 1000);
+      EXPECT_EQ(index.insert(key, block), reference.emplace(key, block).second);
+    } else {
+      index.erase(key);
+      reference.erase(key);
+    }
+    ASSERT_EQ(index.size(), static_cast<int64_t>(reference.size()));
+    if (step % 97 == 0)
+      for (uint64_t low = 0; low < 128; ++low)
+        for (uint64_t high = 0; high < 40; ++high) {
+          const uint64_t probe = (high << 32) | low;
+          const auto found = reference.find(probe);
+          ASSERT_EQ(index.find(probe), found == reference.end() ? BlockHashIndex::kAbsent : found->second);
+        }
+  }
+  // Full: one more distinct key is refused.
+  BlockHashIndex small(2);
+  EXPECT_TRUE(small.insert(1, 0));
+  EXPECT_TRUE(small.insert(2, 1));
+  EXPECT_FALSE(small.insert(2, 5));
+  EXPECT_EQ(small.find(2), 1);
+  EXPECT_THROW(small.insert(3, 2), SimulationError);
 }
 
 TEST(PrefixBlockPool, SharedBlocksAreCountedOnceAndKeptWhileReferenced) {

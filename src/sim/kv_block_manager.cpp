@@ -3,17 +3,20 @@
 #include <string>
 
 #include "infersweep/common/error.hpp"
+#include "prefix_block_pool.hpp"
 
 namespace infersweep::sim {
-
-// Block-level state of prefix-caching mode.
-class PrefixBlockPool {};
 
 KvBlockManager::KvBlockManager(int64_t num_blocks, size_t num_requests)
     : num_blocks_(num_blocks), blocks_(num_requests, -1) {}
 
-KvBlockManager::KvBlockManager(int64_t, size_t, int64_t, const std::vector<workload::RequestSpec>*) : num_blocks_(0) {
-  throw SimulationError("prefix caching is not available in this build");
+KvBlockManager::KvBlockManager(int64_t num_blocks, size_t num_requests, int64_t block_size,
+                               const std::vector<workload::RequestSpec>* requests)
+    : num_blocks_(num_blocks), blocks_(num_requests, -1) {
+  if (num_blocks < 0) throw SimulationError("prefix cache: " + std::to_string(num_blocks) + " KV blocks");
+  if (block_size < 1) throw SimulationError("prefix cache: block size " + std::to_string(block_size));
+  if (requests == nullptr) throw SimulationError("prefix cache: no request content given");
+  pool_ = std::make_unique<PrefixBlockPool>(num_blocks, num_requests, block_size, *requests);
 }
 
 KvBlockManager::~KvBlockManager() = default;
@@ -33,6 +36,8 @@ void KvBlockManager::allocate(RequestId id, int64_t blocks) {
   if (blocks < 0 || allocated_ + blocks > num_blocks_)
     throw SimulationError("KV block over-allocation: request " + std::to_string(id) + " asked for " +
                           std::to_string(blocks) + " blocks with " + std::to_string(free_blocks()) + " free");
+  // Unreferenced blocks are exactly the free queue, so the check above covers the pool too.
+  if (pool_) stats_.evictions += pool_->allocate(id, blocks);
   auto& held = blocks_[static_cast<size_t>(id)];
   if (held < 0) {
     held = 0;
@@ -45,15 +50,36 @@ void KvBlockManager::allocate(RequestId id, int64_t blocks) {
 void KvBlockManager::free(RequestId id) {
   auto& held = blocks_[static_cast<size_t>(id)];
   if (held < 0) return;
-  allocated_ -= held;
+  allocated_ -= pool_ ? pool_->free(id) : held;
   held = -1;
   --num_holders_;
 }
 
-KvBlockManager::PrefixHit KvBlockManager::find_cached_prefix(RequestId, int64_t) const { return {}; }
+KvBlockManager::PrefixHit KvBlockManager::find_cached_prefix(RequestId id, int64_t max_tokens) const {
+  if (!pool_) return {};
+  return pool_->find_cached_prefix(id, max_tokens);
+}
 
-void KvBlockManager::take_cached_prefix(RequestId, const PrefixHit&, int64_t) {}
+void KvBlockManager::take_cached_prefix(RequestId id, const PrefixHit& hit, int64_t query_tokens) {
+  if (!pool_) return;
+  if (holds(id))
+    throw SimulationError("prefix cache: request " + std::to_string(id) + " looks up its prefix holding " +
+                          std::to_string(blocks_of(id)) + " blocks");
+  allocated_ += pool_->take_cached_prefix(id, hit);
+  if (hit.blocks > 0) {
+    blocks_[static_cast<size_t>(id)] = hit.blocks;
+    ++num_holders_;
+  }
+  const int64_t block_size = pool_->block_size();
+  ++stats_.lookups;
+  stats_.queried_tokens += query_tokens;
+  stats_.queried_blocks += query_tokens / block_size;
+  stats_.hit_tokens += hit.blocks * block_size;
+  stats_.hit_blocks += hit.blocks;
+}
 
-void KvBlockManager::cache_full_blocks(RequestId, int64_t) {}
+void KvBlockManager::cache_full_blocks(RequestId id, int64_t num_tokens) {
+  if (pool_) pool_->cache_full_blocks(id, num_tokens);
+}
 
 }  // namespace infersweep::sim

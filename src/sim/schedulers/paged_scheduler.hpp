@@ -1,7 +1,10 @@
 #pragma once
 // Shared memory rules of vLLM and Sarathi-Serve: blocks are reserved for the whole prompt at
 // admission, one more block whenever decoding crosses a block boundary, and new requests are
-// admitted only while a watermark of free blocks remains.
+// admitted only while a watermark of free blocks remains. With prefix caching (for the
+// schedulers that read it), an admitted request first takes the cached blocks of its prompt's
+// prefix and is reserved blocks for the rest only; blocks are cached as soon as a batch that
+// fills them is formed.
 #include <algorithm>
 #include <deque>
 #include <string>
@@ -13,11 +16,15 @@ namespace infersweep::sim {
 
 class PagedReplicaScheduler : public ReplicaScheduler {
  public:
-  explicit PagedReplicaScheduler(const ReplicaSchedulerContext& context)
+  // `reads_prefix_caching`: the scheduler's batching accounts for cached prompt tokens (its
+  // traits list prefix-caching). Otherwise its requests neither look up nor cache blocks, even if
+  // the KV manager was built in prefix-caching mode, and it behaves as in counting mode.
+  explicit PagedReplicaScheduler(const ReplicaSchedulerContext& context, bool reads_prefix_caching = false)
       : ReplicaScheduler(context),
         max_micro_batch_size_(context.config.batch_size_cap / context.num_stages),
-        watermark_blocks_(static_cast<int64_t>(context.config.watermark_blocks_fraction *
-                                               static_cast<double>(blocks_.num_blocks()))) {}
+        watermark_blocks_(
+            static_cast<int64_t>(context.config.watermark_blocks_fraction * static_cast<double>(blocks_.num_blocks()))),
+        prefix_caching_(reads_prefix_caching && blocks_.prefix_caching()) {}
 
   void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
@@ -34,18 +41,44 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   int64_t admissible_blocks() const { return blocks_.free_blocks() - watermark_blocks_; }
 
   bool can_allocate_request(RequestId id) const {
-    if (!blocks_.holds(id)) return blocks_for_tokens(request(id).num_prefill_tokens) <= admissible_blocks();
+    if (!blocks_.holds(id)) return admission_blocks(id) <= admissible_blocks();
     return blocks_.free_blocks() >= 1;  // vLLM keeps one block free for a running request
   }
 
+  // Reserves blocks for a queued request's prompt or a running request's next token. With
+  // prefix caching, a queued request starts after its cached prefix (num_processed_tokens).
   void allocate_request(RequestId id) {
     const Request& r = request(id);
     if (!blocks_.holds(id)) {
-      blocks_.allocate(id, blocks_for_tokens(r.num_prefill_tokens));
+      int64_t prompt_blocks = blocks_for_tokens(r.num_prefill_tokens);
+      if (prefix_caching_) {
+        const auto hit = find_cached_prefix(id);
+        take_cached_prefix(id, hit);
+        prompt_blocks -= hit.blocks;
+      }
+      blocks_.allocate(id, prompt_blocks);
       return;
     }
     const int64_t reserved = blocks_.blocks_of(id) * config_.block_size;
     if (r.num_processed_tokens > reserved) blocks_.allocate(id, 1);
+  }
+
+  // Free blocks that admitting queued request `id` uses up: its prompt's, less those of its
+  // cached prefix, plus the cached ones nobody references (taking them out of the free pool).
+  int64_t admission_blocks(RequestId id) const {
+    const int64_t prompt_blocks = blocks_for_tokens(request(id).num_prefill_tokens);
+    if (!prefix_caching_) return prompt_blocks;
+    const auto hit = find_cached_prefix(id);
+    return prompt_blocks - hit.blocks + hit.evictable;
+  }
+
+  // The batch being formed computes `tokens` more of request `id`: the blocks it fills become
+  // reusable by other requests (at scheduling time, as vLLM does). A prefill chunk leaves
+  // num_processed_tokens + tokens in the KV; a decode step leaves num_processed_tokens, which
+  // already counts the token it computes. Nothing in counting mode, where callers skip it.
+  void cache_scheduled_blocks(RequestId id, int64_t tokens) {
+    const Request& r = request(id);
+    blocks_.cache_full_blocks(id, r.is_prefill_complete ? r.num_processed_tokens : r.num_processed_tokens + tokens);
   }
 
   // Makes room for running request `id` by restarting the latest running requests; if none is
@@ -71,6 +104,7 @@ class PagedReplicaScheduler : public ReplicaScheduler {
 
   int64_t max_micro_batch_size_;
   int64_t watermark_blocks_;
+  bool prefix_caching_;            // requests look up and cache blocks
   std::deque<RequestId> running_;  // admitted requests between iterations
 };
 

@@ -12,7 +12,7 @@ namespace {
 class SarathiScheduler : public PagedReplicaScheduler {
  public:
   explicit SarathiScheduler(const ReplicaSchedulerContext& context)
-      : PagedReplicaScheduler(context), chunk_size_(context.config.chunk_size) {}
+      : PagedReplicaScheduler(context, /*reads_prefix_caching=*/true), chunk_size_(context.config.chunk_size) {}
 
  protected:
   int64_t chunk_tokens(const Request& r, int64_t batch_tokens) const {
@@ -53,6 +53,10 @@ class SarathiScheduler : public PagedReplicaScheduler {
     }
     running_.insert(running_.begin(), skipped_.begin(), skipped_.end());
     sort_running_by_arrival();
+    // Their blocks filled by this batch are cached before new requests look theirs up (kept out
+    // of the loops above, which counting mode runs for every decode token).
+    if (prefix_caching_)
+      for (size_t i = 0; i < batch.size(); ++i) cache_scheduled_blocks(batch.request_ids[i], batch.num_tokens[i]);
 
     // New requests from the queue, as long as budget, memory and the batch cap allow.
     while (!queue_.empty()) {
@@ -60,10 +64,12 @@ class SarathiScheduler : public PagedReplicaScheduler {
       if (static_cast<int64_t>(batch.size()) == max_micro_batch_size_) break;
       const RequestId id = queue_.front();
       if (!can_allocate_request(id)) break;
-      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
-      if (tokens == 0) break;
+      if (chunk_tokens(request(id), batch_tokens) == 0) break;
       queue_.pop_front();
       allocate_request(id);
+      // Counted after the allocation: a cached prefix is not prefilled.
+      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
+      if (prefix_caching_) cache_scheduled_blocks(id, tokens);
       batch_tokens += tokens;
       batch.add(id, tokens);
     }
@@ -82,7 +88,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
 void add_sarathi_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
   traits.relative_cost = 1;
-  traits.settings = {"watermark-blocks-fraction", "chunk-size"};
+  traits.settings = {"watermark-blocks-fraction", "chunk-size", "prefix-caching"};
   traits.grid_requires = {"chunk-size"};
   registry.add(
       "sarathi", [](const ReplicaSchedulerContext& c) { return std::make_unique<SarathiScheduler>(c); }, traits,

@@ -1,0 +1,185 @@
+#include "prefix_block_pool.hpp"
+
+#include <string>
+
+#include "infersweep/common/error.hpp"
+
+namespace infersweep::sim {
+
+PrefixBlockPool::PrefixBlockPool(int64_t num_blocks, size_t num_requests, int64_t block_size,
+                                 const std::vector<workload::RequestSpec>& requests)
+    : block_size_(block_size),
+      requests_(requests),
+      refs_(static_cast<size_t>(num_blocks), 0),
+      hash_(static_cast<size_t>(num_blocks), 0),
+      cached_(static_cast<size_t>(num_blocks), 0),
+      prev_(static_cast<size_t>(num_blocks), kNone),
+      next_(static_cast<size_t>(num_blocks), kNone),
+      cached_blocks_(num_blocks),
+      table_of_(num_requests, -1) {
+  for (int64_t b = 0; b < num_blocks; ++b) push_back_free(b);
+}
+
+const workload::TokenContent& PrefixBlockPool::content_of(RequestId id) const {
+  if (id < 0 || static_cast<size_t>(id) >= requests_.size())
+    throw SimulationError("prefix cache: request " + std::to_string(id) + " is not among the " +
+                          std::to_string(requests_.size()) + " requests whose content it knows");
+  return requests_[static_cast<size_t>(id)].content;
+}
+
+PrefixBlockPool::Table& PrefixBlockPool::table_of(RequestId id) {
+  const int32_t t = table_of_[static_cast<size_t>(id)];
+  if (t < 0) throw SimulationError("prefix cache: request " + std::to_string(id) + " holds no blocks");
+  return tables_[static_cast<size_t>(t)];
+}
+
+PrefixBlockPool::Table& PrefixBlockPool::start_table(RequestId id) {
+  const auto& content = content_of(id);
+  int32_t t;
+  if (!spare_tables_.empty()) {
+    t = spare_tables_.back();
+    spare_tables_.pop_back();
+  } else {
+    t = static_cast<int32_t>(tables_.size());
+    tables_.emplace_back();
+  }
+  table_of_[static_cast<size_t>(id)] = t;
+  Table& table = tables_[static_cast<size_t>(t)];
+  table.chain = BlockHashChain(content, id, block_size_);
+  return table;
+}
+
+uint64_t PrefixBlockPool::hash_of(Table& table, int64_t block) {
+  while (static_cast<int64_t>(table.hashes.size()) <= block) table.hashes.push_back(table.chain.next());
+  return table.hashes[static_cast<size_t>(block)];
+}
+
+void PrefixBlockPool::uncache(int64_t block) {
+  cached_blocks_.erase(hash_[static_cast<size_t>(block)]);
+  cached_[static_cast<size_t>(block)] = 0;
+}
+
+void PrefixBlockPool::push_back_free(int64_t block) {
+  prev_[static_cast<size_t>(block)] = free_tail_;
+  next_[static_cast<size_t>(block)] = kNone;
+  if (free_tail_ == kNone)
+    free_head_ = block;
+  else
+    next_[static_cast<size_t>(free_tail_)] = block;
+  free_tail_ = block;
+}
+
+void PrefixBlockPool::unlink_free(int64_t block) {
+  const int64_t before = prev_[static_cast<size_t>(block)];
+  const int64_t after = next_[static_cast<size_t>(block)];
+  if (before == kNone)
+    free_head_ = after;
+  else
+    next_[static_cast<size_t>(before)] = after;
+  if (after == kNone)
+    free_tail_ = before;
+  else
+    prev_[static_cast<size_t>(after)] = before;
+  prev_[static_cast<size_t>(block)] = next_[static_cast<size_t>(block)] = kNone;
+}
+
+int64_t PrefixBlockPool::pop_front_free() {
+  const int64_t block = free_head_;
+  if (block == kNone) throw SimulationError("prefix cache: no free block left");
+  unlink_free(block);
+  return block;
+}
+
+int64_t PrefixBlockPool::allocate(RequestId id, int64_t count) {
+  Table& table = table_of_[static_cast<size_t>(id)] < 0 ? start_table(id) : table_of(id);
+  int64_t evicted = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t block = pop_front_free();
+    if (is_cached(block)) {
+      uncache(block);
+      ++evicted;
+    }
+    refs_[static_cast<size_t>(block)] = 1;
+    table.blocks.push_back(block);
+  }
+  return evicted;
+}
+
+int64_t PrefixBlockPool::free(RequestId id) {
+  const int32_t t = table_of_[static_cast<size_t>(id)];
+  if (t < 0) return 0;
+  Table& table = tables_[static_cast<size_t>(t)];
+  int64_t released = 0;
+  // Last block first into the queue: a request's tail is evicted before its head, which
+  // other requests are likelier to share.
+  for (auto it = table.blocks.rbegin(); it != table.blocks.rend(); ++it) {
+    if (--refs_[static_cast<size_t>(*it)] > 0) continue;
+    push_back_free(*it);
+    ++released;
+  }
+  table.blocks.clear();
+  table.hashes.clear();
+  table.num_cached = 0;
+  table_of_[static_cast<size_t>(id)] = -1;
+  spare_tables_.push_back(t);
+  return released;
+}
+
+KvBlockManager::PrefixHit PrefixBlockPool::find_cached_prefix(RequestId id, int64_t max_tokens) const {
+  KvBlockManager::PrefixHit hit;
+  const int64_t max_blocks = max_tokens > 0 ? max_tokens / block_size_ : 0;
+  if (max_blocks == 0 || cached_blocks_.empty()) return hit;
+  BlockHashChain chain(content_of(id), id, block_size_);
+  while (hit.blocks < max_blocks) {
+    const int64_t block = cached_blocks_.find(chain.next());
+    if (block == BlockHashIndex::kAbsent) break;
+    ++hit.blocks;
+    if (refs_[static_cast<size_t>(block)] == 0) ++hit.evictable;
+  }
+  return hit;
+}
+
+int64_t PrefixBlockPool::take_cached_prefix(RequestId id, const KvBlockManager::PrefixHit& hit) {
+  if (table_of_[static_cast<size_t>(id)] >= 0)
+    throw SimulationError("prefix cache: request " + std::to_string(id) + " already holds blocks");
+  if (hit.blocks <= 0) return 0;
+  Table& table = start_table(id);
+  int64_t revived = 0;
+  for (int64_t b = 0; b < hit.blocks; ++b) {
+    const int64_t block = cached_blocks_.find(hash_of(table, b));
+    if (block == BlockHashIndex::kAbsent)
+      throw SimulationError("prefix cache: request " + std::to_string(id) + " takes " + std::to_string(hit.blocks) +
+                            " cached blocks but block " + std::to_string(b) + " is not cached");
+    if (refs_[static_cast<size_t>(block)]++ == 0) {
+      unlink_free(block);
+      ++revived;
+    }
+    table.blocks.push_back(block);
+  }
+  table.num_cached = hit.blocks;
+  if (revived != hit.evictable)
+    throw SimulationError("prefix cache: request " + std::to_string(id) + " takes a hit of " +
+                          std::to_string(hit.evictable) + " unreferenced blocks, found " + std::to_string(revived));
+  return revived;
+}
+
+void PrefixBlockPool::cache_full_blocks(RequestId id, int64_t num_tokens) {
+  Table& table = table_of(id);
+  const int64_t full = num_tokens / block_size_;
+  if (full > static_cast<int64_t>(table.blocks.size()))
+    throw SimulationError("prefix cache: request " + std::to_string(id) + " computes " + std::to_string(num_tokens) +
+                          " tokens in " + std::to_string(table.blocks.size()) + " blocks of " +
+                          std::to_string(block_size_));
+  for (int64_t b = table.num_cached; b < full; ++b) {
+    const uint64_t hash = hash_of(table, b);
+    const int64_t block = table.blocks[static_cast<size_t>(b)];
+    // A copy computed meanwhile by another request stays the one found; this block is then
+    // freed and reused like an uncached one.
+    if (!cached_blocks_.insert(hash, block)) continue;
+    hash_[static_cast<size_t>(block)] = hash;
+    cached_[static_cast<size_t>(block)] = 1;
+  }
+  if (full > table.num_cached) table.num_cached = full;
+}
+
+}  // namespace infersweep::sim

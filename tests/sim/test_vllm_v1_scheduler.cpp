@@ -436,7 +436,7 @@ TEST(VllmV1Scheduler, EveryFrontEndImpliesPrefixCachingUnlessItIsGiven) {
   const auto units = search::enumerate_grid(search::parse_grid_text(grid, "g.yaml", "."), test_support::catalog());
   ASSERT_EQ(units.size(), 2u);
   EXPECT_TRUE(units[0].simulation.scheduler.prefix_caching);
-  EXPECT_EQ(units[0].simulation.scheduler.max_num_seqs, 1024);
+  EXPECT_EQ(units[0].simulation.scheduler.max_num_seqs, 32);  // the grid's batch size
   EXPECT_FALSE(units[1].simulation.scheduler.prefix_caching);
   EXPECT_EQ(units[1].simulation.scheduler.max_num_seqs, 256);
   EXPECT_NE(units[0].config_id, units[1].config_id);

@@ -11,8 +11,10 @@
 #include "infersweep/common/text.hpp"
 #include "infersweep/config/identity.hpp"
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/workload/azure_trace.hpp"
 #include "infersweep/workload/interval_generator.hpp"
 #include "infersweep/workload/length_generator.hpp"
+#include "infersweep/workload/mooncake_trace.hpp"
 #include "trace_requests.hpp"
 
 namespace infersweep::workload {
@@ -113,6 +115,13 @@ RequestGeneratorRegistry make_request_generator_registry() {
        nullptr,
        [](const WorkloadConfig& c) { return c.num_requests.value_or(count_lines(c.trace_file)); }},
       "a trace's rows as they are: arrival, prompt and output");
+  const auto trace_rows = [](const WorkloadConfig& c) { return c.num_requests.value_or(count_lines(c.trace_file)); };
+  registry.add("mooncake_trace", make_mooncake_trace_generator,
+               {{"trace-file", "trace-block-size", "time-scale"}, {"trace-file"}, nullptr, trace_rows},
+               "a Mooncake JSON-lines trace: arrivals, lengths, and prompt blocks shared by hash id");
+  registry.add("azure_trace", make_azure_trace_generator,
+               {{"trace-file", "prefill-scale", "decode-scale", "time-scale"}, {"trace-file"}, nullptr, trace_rows},
+               "an Azure LLM inference trace as published: date-times, context and generated tokens");
   return registry;
 }
 

@@ -36,7 +36,7 @@ config::SettingGroup<WorkloadConfig> declare() {
   });
   g.add(&W::num_requests, "num-requests", Identity::config(), "requests to generate")
       .at_least(1)
-      .default_note("128 (synthetic), every row (trace_replay)");
+      .default_note("128 (synthetic), every row (traces)");
   g.add(&W::duration_s, "duration", Identity::config(),
         "generate arrivals in [0, duration) instead of a count (0: by count)")
       .non_negative()
@@ -102,10 +102,17 @@ config::SettingGroup<WorkloadConfig> declare() {
   g.add(&W::time_scale, "time-scale", Identity::config(), "multiply arrival times")
       .positive()
       .applies_to(read_by("time-scale"));
-  g.add(&W::trace_file, "trace-file", Identity::config(), "CSV with arrived_at, num_prefill_tokens, num_decode_tokens")
+  g.add(&W::trace_file, "trace-file", Identity::config(),
+        "the trace to replay, in its request generator's format: CSV with arrived_at, num_prefill_tokens, "
+        "num_decode_tokens (trace_replay); Mooncake JSON lines; Azure's CSV (docs/workloads.md)")
       .path()
       .applies_to(read_by("trace-file"))
       .id_form(IdForm::file_content);
+  g.add(&W::trace_block_size, "trace-block-size", Identity::config(), "tokens per hash id of the trace")
+      .at_least(1)
+      .at_most(static_cast<double>(kMaxRequestTokens))
+      .unit("tokens")
+      .applies_to(read_by("trace-block-size"));
   return g;
 }
 

@@ -27,8 +27,8 @@ struct TokenCounts {
 inline constexpr int64_t kDefaultSyntheticRequests = 128;
 
 struct WorkloadConfig {
-  std::string generator = "synthetic";  // synthetic | trace_replay
-  std::optional<int64_t> num_requests;  // synthetic: 128 if unset; trace_replay: every row
+  std::string generator = "synthetic";  // synthetic | trace_replay | mooncake_trace | azure_trace
+  std::optional<int64_t> num_requests;  // synthetic: 128 if unset; traces: every row
   double duration_s = 0;                // synthetic: if > 0, arrivals in [0, duration) instead
   uint64_t seed = 42;
   int64_t max_tokens = 4096;  // prompt + output cap per request (also sizes the KV budget)
@@ -53,7 +53,9 @@ struct WorkloadConfig {
   std::string interval_trace_file;  // column arrived_at, seconds
   double time_scale = 1.0;          // multiplies trace arrival times and intervals
 
-  std::string trace_file;  // trace_replay: arrived_at, num_prefill_tokens, num_decode_tokens
+  std::string trace_file;  // the trace of trace_replay, mooncake_trace or azure_trace
+
+  int64_t trace_block_size = 512;  // mooncake_trace: tokens per hash id
 };
 
 const config::SettingGroup<WorkloadConfig>& workload_settings();

@@ -12,6 +12,7 @@
 #include "infersweep/config/identity.hpp"
 #include "infersweep/io/csv_table.hpp"
 #include "infersweep/workload/azure_trace.hpp"
+#include "infersweep/workload/conversation_generator.hpp"
 #include "infersweep/workload/interval_generator.hpp"
 #include "infersweep/workload/length_generator.hpp"
 #include "infersweep/workload/mooncake_trace.hpp"
@@ -115,6 +116,13 @@ RequestGeneratorRegistry make_request_generator_registry() {
        nullptr,
        [](const WorkloadConfig& c) { return c.num_requests.value_or(count_lines(c.trace_file)); }},
       "a trace's rows as they are: arrival, prompt and output");
+  registry.add("conversation", make_conversation_generator,
+               {{"duration", "length-generator", "interval-generator", "system-prompt-count", "system-prompt-tokens",
+                 "system-prompt-zipf-theta", "turns", "max-turns", "think-time"},
+                {},
+                validate_conversation,
+                synthetic_request_count},
+               "multi-turn sessions sharing system prompts and their history; arrivals and lengths as synthetic's");
   const auto trace_rows = [](const WorkloadConfig& c) { return c.num_requests.value_or(count_lines(c.trace_file)); };
   registry.add("mooncake_trace", make_mooncake_trace_generator,
                {{"trace-file", "trace-block-size", "time-scale"}, {"trace-file"}, nullptr, trace_rows},

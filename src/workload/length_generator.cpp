@@ -125,8 +125,10 @@ class TraceLengthGenerator : public LengthGenerator {
     const auto& row = rows_[served_ % rows_.size()];
     ++served_;
     if (row.cut) ++cut_;
+    last_cut_ = row.cut;
     return row.counts;
   }
+  bool last_draw_cut() const override { return last_cut_; }
   void add_notes(WorkloadNotes& notes) const override {
     notes.cut_to_max_tokens += cut_;
     notes.length_trace_rows = static_cast<int64_t>(rows_.size());
@@ -142,6 +144,7 @@ class TraceLengthGenerator : public LengthGenerator {
   std::vector<Row> rows_;
   size_t served_ = 0;
   int64_t cut_ = 0;
+  bool last_cut_ = false;
 };
 
 }  // namespace

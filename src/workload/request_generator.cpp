@@ -6,12 +6,17 @@
 #include <limits>
 #include <vector>
 
+#include "arrivals.hpp"
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/config/identity.hpp"
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/workload/azure_trace.hpp"
+#include "infersweep/workload/conversation_generator.hpp"
 #include "infersweep/workload/interval_generator.hpp"
 #include "infersweep/workload/length_generator.hpp"
+#include "infersweep/workload/mooncake_trace.hpp"
+#include "trace_requests.hpp"
 
 namespace infersweep::workload {
 
@@ -28,27 +33,16 @@ class SyntheticRequestGenerator : public RequestGenerator {
   explicit SyntheticRequestGenerator(const WorkloadConfig& c) : config_(c) {}
 
   GeneratedWorkload generate() override {
-    auto intervals = builtin_interval_generators().create("interval-generator", config_.interval_generator, config_);
+    Arrivals arrivals(config_);
     auto lengths = builtin_length_generators().create("length-generator", config_.length_generator, config_);
     std::vector<RequestSpec> requests;
-    double now = 0;
-    const bool by_duration = config_.duration_s > 0;
-    const int64_t count = config_.num_requests.value_or(kDefaultSyntheticRequests);
-    while (by_duration || static_cast<int64_t>(requests.size()) < count) {
-      const auto interval = intervals->next();
-      if (!interval) {
-        if (by_duration) break;
-        throw InputError::setting("interval-trace-file",
-                                  "trace has fewer arrivals than --num-requests (" + std::to_string(count) + ")");
-      }
-      now += *interval;
-      if (by_duration && now >= config_.duration_s) break;
+    while (const auto now = arrivals.next()) {
       const auto tokens = lengths->next();
-      requests.push_back({now, tokens.prefill, tokens.decode, {}});
+      requests.push_back({*now, tokens.prefill, tokens.decode, {}});
     }
     sort_by_arrival(requests);
     GeneratedWorkload out{std::move(requests), {}};
-    intervals->add_notes(out.notes);
+    arrivals.add_notes(out.notes);
     lengths->add_notes(out.notes);
     return out;
   }
@@ -57,10 +51,7 @@ class SyntheticRequestGenerator : public RequestGenerator {
   WorkloadConfig config_;
 };
 
-// Replays a trace file row by row, in arrival order (rows out of order are moved into place,
-// keeping file order among equal times, and counted). A request longer than max_tokens loses
-// prompt tokens first; its output is capped at max_tokens - 1 so the prompt keeps at least one
-// token (Vidur cuts only the prompt and can leave it at zero or below).
+// Replays a trace file row by row, with the rules of every trace reader (trace_requests.hpp).
 class TraceReplayRequestGenerator : public RequestGenerator {
  public:
   explicit TraceReplayRequestGenerator(const WorkloadConfig& c) : config_(c) {}
@@ -70,38 +61,17 @@ class TraceReplayRequestGenerator : public RequestGenerator {
     const size_t a_col = table.column("arrived_at");
     const size_t p_col = table.column("num_prefill_tokens");
     const size_t d_col = table.column("num_decode_tokens");
-    size_t rows = table.num_rows();
-    if (config_.num_requests) {
-      if (static_cast<size_t>(*config_.num_requests) > rows)
-        throw InputError::setting("num-requests", "trace " + config_.trace_file + " has only " + std::to_string(rows) +
-                                                      " rows, asked for " + std::to_string(*config_.num_requests));
-      rows = static_cast<size_t>(*config_.num_requests);
-    }
-    GeneratedWorkload out;
-    auto& requests = out.requests;
-    requests.reserve(rows);
+    const size_t rows = rows_to_take(table.num_rows(), config_, config_.trace_file);
+    TraceRequests requests(table.path(), config_.max_tokens, rows);
     for (size_t row = 0; row < rows; ++row) {
-      const double arrived = table.as_double(row, a_col) * config_.time_scale;
-      if (!(arrived >= 0) || !std::isfinite(arrived))
-        throw InputError::in_file(
-            table.path(), table.line_of(row), "column 'arrived_at'",
-            "expected a finite, non-negative time (after --time-scale), got " + format_double(arrived));
-      const int64_t p_raw = read_token_count(table, row, p_col);
-      const int64_t d_raw = read_token_count(table, row, d_col);
-      int64_t p = std::max<int64_t>(1, scale_count(p_raw, config_.prefill_scale));
-      int64_t d = std::max<int64_t>(1, scale_count(d_raw, config_.decode_scale));
-      if (p + d > config_.max_tokens) {
-        d = std::min(d, config_.max_tokens - 1);
-        p = config_.max_tokens - d;
-        ++out.notes.cut_to_max_tokens;
-      }
-      if (!requests.empty() && arrived < requests.back().arrived_at)
-        note_out_of_order_arrival(out.notes, table.path(), table.line_of(row));
-      requests.push_back({arrived, p, d, {}});
+      const int64_t line = table.line_of(row);
+      const double arrived =
+          requests.check_arrival(line, table.field(a_col), table.as_double(row, a_col) * config_.time_scale);
+      const int64_t p = scale_count(read_token_count(table, row, p_col), config_.prefill_scale);
+      const int64_t d = scale_count(read_token_count(table, row, d_col), config_.decode_scale);
+      requests.add(line, table.field(a_col), arrived, p, d);
     }
-    if (requests.empty()) throw InputError::in_file(config_.trace_file, 0, "", "trace has no rows");
-    sort_by_arrival(requests);
-    return out;
+    return requests.finish();
   }
 
  private:
@@ -146,6 +116,20 @@ RequestGeneratorRegistry make_request_generator_registry() {
        nullptr,
        [](const WorkloadConfig& c) { return c.num_requests.value_or(count_lines(c.trace_file)); }},
       "a trace's rows as they are: arrival, prompt and output");
+  registry.add("conversation", make_conversation_generator,
+               {{"duration", "length-generator", "interval-generator", "system-prompt-count", "system-prompt-tokens",
+                 "system-prompt-zipf-theta", "turns", "max-turns", "think-time"},
+                {},
+                validate_conversation,
+                synthetic_request_count},
+               "multi-turn sessions sharing system prompts and their history; arrivals and lengths as synthetic's");
+  const auto trace_rows = [](const WorkloadConfig& c) { return c.num_requests.value_or(count_lines(c.trace_file)); };
+  registry.add("mooncake_trace", make_mooncake_trace_generator,
+               {{"trace-file", "trace-block-size", "time-scale"}, {"trace-file"}, nullptr, trace_rows},
+               "a Mooncake JSON-lines trace: arrivals, lengths, and prompt blocks shared by hash id");
+  registry.add("azure_trace", make_azure_trace_generator,
+               {{"trace-file", "prefill-scale", "decode-scale", "time-scale"}, {"trace-file"}, nullptr, trace_rows},
+               "an Azure LLM inference trace as published: date-times, context and generated tokens");
   return registry;
 }
 

@@ -36,7 +36,7 @@ config::SettingGroup<WorkloadConfig> declare() {
   });
   g.add(&W::num_requests, "num-requests", Identity::config(), "requests to generate")
       .at_least(1)
-      .default_note("128 (synthetic), every row (trace_replay)");
+      .default_note("128 (synthetic, conversation), every row (traces)");
   g.add(&W::duration_s, "duration", Identity::config(),
         "generate arrivals in [0, duration) instead of a count (0: by count)")
       .non_negative()
@@ -102,10 +102,45 @@ config::SettingGroup<WorkloadConfig> declare() {
   g.add(&W::time_scale, "time-scale", Identity::config(), "multiply arrival times")
       .positive()
       .applies_to(read_by("time-scale"));
-  g.add(&W::trace_file, "trace-file", Identity::config(), "CSV with arrived_at, num_prefill_tokens, num_decode_tokens")
+  g.add(&W::trace_file, "trace-file", Identity::config(),
+        "the trace to replay, in its request generator's format: CSV with arrived_at, num_prefill_tokens, "
+        "num_decode_tokens (trace_replay); Mooncake JSON lines; Azure's CSV (docs/workloads.md)")
       .path()
       .applies_to(read_by("trace-file"))
       .id_form(IdForm::file_content);
+  g.add(&W::system_prompt_count, "system-prompt-count", Identity::config(),
+        "system prompts that sessions choose from (0: sessions have none)")
+      .non_negative()
+      .at_most(static_cast<double>(kMaxSystemPrompts))
+      .applies_to(read_by("system-prompt-count"));
+  g.add(&W::system_prompt_tokens, "system-prompt-tokens", Identity::config(), "length of each system prompt")
+      .at_least(1)
+      .at_most(static_cast<double>(kMaxRequestTokens))
+      .unit("tokens")
+      .applies_to(read_by("system-prompt-tokens"));
+  g.add(&W::system_prompt_zipf_theta, "system-prompt-zipf-theta", Identity::config(),
+        "popularity skew of the system prompts: prompt i is chosen with weight 1/(i+1)^theta (0: uniform)")
+      .non_negative()
+      .applies_to(read_by("system-prompt-zipf-theta"));
+  g.add(&W::turns, "turns", Identity::config(), "turns (requests) per session; the fewest when --max-turns is above it")
+      .at_least(1)
+      .at_most(static_cast<double>(kMaxTurns))
+      .applies_to(read_by("turns"));
+  g.add(&W::max_turns, "max-turns", Identity::config(),
+        "most turns per session, drawn uniformly from [--turns, --max-turns] (0: exactly --turns)")
+      .non_negative()
+      .at_most(static_cast<double>(kMaxTurns))
+      .applies_to(read_by("max-turns"));
+  g.add(&W::think_time_s, "think-time", Identity::config(),
+        "mean pause (exponential) from a turn's arrival before the session's next turn may arrive")
+      .non_negative()
+      .unit("s")
+      .applies_to(read_by("think-time"));
+  g.add(&W::trace_block_size, "trace-block-size", Identity::config(), "tokens per hash id of the trace")
+      .at_least(1)
+      .at_most(static_cast<double>(kMaxRequestTokens))
+      .unit("tokens")
+      .applies_to(read_by("trace-block-size"));
   return g;
 }
 
@@ -125,6 +160,9 @@ std::vector<std::string> describe_notes(const WorkloadNotes& notes) {
                     " rows arrive before the row above them; arrivals are taken in time order");
   if (notes.cut_to_max_tokens > 0)
     lines.push_back(format_count(notes.cut_to_max_tokens) + " requests were cut to --max-tokens");
+  if (notes.sessions_ended_at_max_tokens > 0)
+    lines.push_back(format_count(notes.sessions_ended_at_max_tokens) +
+                    " conversations ended before their last turn, which would exceed --max-tokens");
   if (notes.length_trace_reused > 0)
     lines.push_back("the length trace has " + format_count(notes.length_trace_rows) + " rows; " +
                     format_count(notes.length_trace_reused) + " requests reuse them from the start");

@@ -1,5 +1,5 @@
-// Trace CSVs through every reader of them: the length trace, trace_replay, and the interval
-// trace of a synthetic workload.
+// Trace CSVs through every reader of them: the length trace, trace_replay, the interval trace
+// of a synthetic workload, and Azure's traces.
 #include "fuzz_support.hpp"
 #include "infersweep/workload/length_generator.hpp"
 #include "infersweep/workload/request_generator.hpp"
@@ -21,5 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   synthetic.interval_trace_file = path;
   synthetic.num_requests = 64;
   fuzz::refuse_or_accept([&] { workload::generate_workload(synthetic); });
+
+  workload::WorkloadConfig azure;
+  azure.generator = "azure_trace";
+  azure.trace_file = path;
+  fuzz::refuse_or_accept([&] { workload::generate_workload(azure); });
   return 0;
 }

@@ -15,6 +15,8 @@ class LengthGenerator {
  public:
   virtual ~LengthGenerator() = default;
   virtual TokenCounts next() = 0;
+  // Whether the last draw was cut to --max-tokens (and counted so in add_notes).
+  virtual bool last_draw_cut() const { return false; }
   // Adds what this generator changed in its source so far (cut or reused trace rows).
   virtual void add_notes(WorkloadNotes& /*notes*/) const {}
 };

@@ -26,9 +26,13 @@ struct TokenCounts {
 // Requests of a synthetic workload given neither a count nor a duration (Vidur's default).
 inline constexpr int64_t kDefaultSyntheticRequests = 128;
 
+// Bounds of the conversation settings: the popularity table holds one entry per system prompt.
+inline constexpr int64_t kMaxSystemPrompts = 1000000;
+inline constexpr int64_t kMaxTurns = 1000000;
+
 struct WorkloadConfig {
-  std::string generator = "synthetic";  // synthetic | trace_replay
-  std::optional<int64_t> num_requests;  // synthetic: 128 if unset; trace_replay: every row
+  std::string generator = "synthetic";  // synthetic | conversation | trace_replay | mooncake_trace | azure_trace
+  std::optional<int64_t> num_requests;  // synthetic, conversation: 128 if unset; traces: every row
   double duration_s = 0;                // synthetic: if > 0, arrivals in [0, duration) instead
   uint64_t seed = 42;
   int64_t max_tokens = 4096;  // prompt + output cap per request (also sizes the KV budget)
@@ -53,7 +57,17 @@ struct WorkloadConfig {
   std::string interval_trace_file;  // column arrived_at, seconds
   double time_scale = 1.0;          // multiplies trace arrival times and intervals
 
-  std::string trace_file;  // trace_replay: arrived_at, num_prefill_tokens, num_decode_tokens
+  std::string trace_file;  // the trace of trace_replay, mooncake_trace or azure_trace
+
+  // conversation: sessions of turns that share a system prompt and their own history.
+  int64_t system_prompt_count = 4;  // 0: no system prompt
+  int64_t system_prompt_tokens = 512;
+  double system_prompt_zipf_theta = 1.0;  // popularity of the system prompts (0: uniform)
+  int64_t turns = 4;                      // turns per session (the fewest when max_turns > turns)
+  int64_t max_turns = 0;                  // 0: exactly `turns`
+  double think_time_s = 10;               // mean of the exponential pause before a session's next turn
+
+  int64_t trace_block_size = 512;  // mooncake_trace: tokens per hash id
 };
 
 const config::SettingGroup<WorkloadConfig>& workload_settings();
@@ -86,6 +100,7 @@ struct WorkloadNotes {
   int64_t out_of_order_arrivals = 0;  // trace rows that arrive before the row above them
   std::string out_of_order_file;      // the trace holding them, and the first one's line
   int64_t first_out_of_order_line = 0;
+  int64_t sessions_ended_at_max_tokens = 0;  // conversations whose next turn would exceed --max-tokens
 };
 
 struct GeneratedWorkload {

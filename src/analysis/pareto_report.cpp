@@ -276,16 +276,20 @@ void print_pareto_table(const std::vector<ParetoGroup>& groups, const table::Col
     const auto listed = listed_configs(g, options);
     if (listed.empty()) continue;
     out << (options.list_all ? "every config" : "on or near a front") << " (* best):\n";
-    std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-14s %5s %9s %8s %8s %9s %9s %4s %-5s %-5s  %s\n", "gpu",
-                  "tp", "pp", "repl", "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "SLOs",
-                  "TTFT", "TBT", "config_id");
+    // Labels such as vllm_v1+apc/prefix_aware are longer than the column's usual 14 characters.
+    int label_width = 14;
+    for (size_t i : listed)
+      label_width = std::min(
+          120, std::max(label_width, static_cast<int>(cell(results, "scheduler_label", g.configs[i].row).size())));
+    std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-*s %5s %9s %8s %8s %9s %9s %4s %-5s %-5s  %s\n", "gpu", "tp",
+                  "pp", "repl", label_width, "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99",
+                  "SLOs", "TTFT", "TBT", "config_id");
     out << line;
     for (size_t i : listed) {
       const auto& c = g.configs[i];
-      std::snprintf(line, sizeof line,
-                    "%c %-6s %3s %3s %4s %-14s %5s %9.3f %8.2f %8.4f %9.3f %9.4f %4s %-5s %-5s  %s\n",
+      std::snprintf(line, sizeof line, "%c %-6s %3s %3s %4s %-*s %5s %9.3f %8.2f %8.4f %9.3f %9.4f %4s %-5s %-5s  %s\n",
                     c.best ? '*' : ' ', cell(results, "device", c.row).c_str(), cell(results, "tp", c.row).c_str(),
-                    cell(results, "pp", c.row).c_str(), cell(results, "replicas", c.row).c_str(),
+                    cell(results, "pp", c.row).c_str(), cell(results, "replicas", c.row).c_str(), label_width,
                     cell(results, "scheduler_label", c.row).c_str(), cell(results, "batch_size_cap", c.row).c_str(),
                     c.candidate.capacity_qps, number(results, "dollars_per_hour", c.row), c.candidate.qps_per_dollar,
                     c.candidate.ttft_p90_s, c.candidate.tbt_p99_s, c.meets_slos ? "yes" : "no", to_string(c.ttft_front),

@@ -126,6 +126,11 @@ TEST(GridSpec, ShippedGridsParse) {
   const auto h200 = search::read_grid_file(test_support::data_dir() + "/grids/h200-vs-h100.yaml", paths);
   EXPECT_EQ(h200.clusters.size(), 2u);
   EXPECT_TRUE(h200.prices.empty());  // priced by the specs unless a prices file is given
+  const auto cached = search::read_grid_file(test_support::data_dir() + "/grids/prefix-caching.yaml", paths);
+  ASSERT_EQ(cached.traces.size(), 2u);
+  EXPECT_EQ(cached.traces[0].generator, "conversation");
+  EXPECT_EQ(cached.schedulers.size(), 5u);
+  EXPECT_EQ(cached.global_schedulers, (std::vector<std::string>{"round_robin", "prefix_aware"}));
 }
 
 TEST(GridSpec, UnknownPlugInNamesAreGridErrorsWithTheirLine) {

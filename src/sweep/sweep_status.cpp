@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "infersweep/common/text.hpp"
 #include "infersweep/search/progress_meter.hpp"
 #include "infersweep/sweep/resume_plan.hpp"
 #include "infersweep/sweep/writer_lock.hpp"
@@ -18,7 +19,7 @@ namespace {
 
 std::string attribute(const std::vector<table::Field>& fields, const std::string& name) {
   for (const auto& f : fields)
-    if (f.name == name) return table::field_text(f);
+    if (f.name == name) return printable(table::field_text(f));  // a damaged file may hold any bytes
   return {};
 }
 
@@ -94,7 +95,8 @@ std::string describe_sweep(const std::string& path, const ResultsFileContents& c
     first = false;
   }
   out << "), " << c.probes.rows() << " probes\n";
-  if (!c.damaged.empty()) out << "damaged: " << describe_damaged_rows(c) << "; a resume runs their configs again\n";
+  if (!c.damaged.empty())
+    out << "damaged: " << printable(describe_damaged_rows(c)) << "; a resume runs their configs again\n";
   if (!c.rows_checked) out << "checksums: none (the file was written before rows had them); rows are read unchecked\n";
   out << "runs:\n";
   for (const auto& r : c.runs) {

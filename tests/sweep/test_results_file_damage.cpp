@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/search/result_row.hpp"
 #include "infersweep/sweep/results_file.hpp"
 #include "infersweep/sweep/resume_plan.hpp"
+#include "infersweep/sweep/sweep_status.hpp"
 #include "infersweep/sweep/writer_lock.hpp"
 #include "sweep/sweep_test_support.hpp"
 #include "test_support.hpp"
@@ -174,4 +176,17 @@ TEST(ResultsFileDamage, AResumeRunsAgainAConfigWhoseProbeRowIsDamaged) {
   EXPECT_EQ(plan.to_search, (std::vector<size_t>{1}));
   EXPECT_EQ(plan.results.text("config_id"), (std::vector<std::string>{"000000000000000a"}));
   EXPECT_EQ(plan.probes.text("config_id"), (std::vector<std::string>{"000000000000000a"}));
+}
+
+TEST(SweepStatus, TextFromADamagedFileIsPrintedWithItsInvalidBytesEscaped) {
+  sweep::ResultsFileContents c;
+  c.attributes = {{"grid_file", std::string("grids/\xce.yaml")}};
+  c.runs = {{{"run", int64_t{1}}, {"start_time", std::string("2026-11-27T10:00:00\xff")}, {"ranks", int64_t{2}}}};
+  c.progress.run = 1;
+  c.results = table::ColumnTable(search::result_columns());
+  c.probes = table::ColumnTable(search::probe_columns());
+  const auto text = sweep::describe_sweep("s.h5", c, sweep::WriterPresence::absent, 0);
+  EXPECT_NE(text.find("grids/\\xce.yaml"), std::string::npos) << text;
+  EXPECT_NE(text.find("2026-11-27T10:00:00\\xff"), std::string::npos) << text;
+  for (const char ch : text) EXPECT_LT(static_cast<unsigned char>(ch), 0x80) << text;
 }

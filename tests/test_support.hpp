@@ -7,11 +7,25 @@
 #include <filesystem>
 #include <string>
 
+#include "infersweep/common/error.hpp"
 #include "infersweep/predict/execution_time_predictor.hpp"
 #include "infersweep/sim/simulation.hpp"
 #include "infersweep/spec/spec_catalog.hpp"
 
 namespace infersweep::test_support {
+
+// The message of the InputError that `f` throws; a test failure, and "(no error)", when it
+// throws none.
+template <class F>
+std::string input_error_of(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no InputError";
+  return "(no error)";
+}
 
 inline std::string data_dir() { return INFERSWEEP_TEST_DATA_DIR; }
 

@@ -24,16 +24,6 @@ std::string mlp_path(const std::string& gpu, const std::string& model) {
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(ProfilingData, MlpRowsForEachTpComeFromThatTpOnly) {
   const auto model = catalog().model("Llama-2-70b-hf");
   const auto path = mlp_path("h100", model.name);
@@ -53,8 +43,9 @@ TEST(ProfilingData, MlpRowsForEachTpComeFromThatTpOnly) {
     for (auto line : sets.front().lines) EXPECT_EQ(table.as_int64(row_of_line.at(line), tp_column), tp);
   }
   // Same model, a shape not profiled at TP 3.
-  EXPECT_NE(error_of([&] { read_mlp_profile(path, model, 3); }).find("num_tensor_parallel_workers == 3"),
-            std::string::npos);
+  EXPECT_NE(
+      test_support::input_error_of([&] { read_mlp_profile(path, model, 3); }).find("num_tensor_parallel_workers == 3"),
+      std::string::npos);
 }
 
 TEST(ProfilingData, MlpFeatureAndTargetMatchTheFile) {
@@ -74,8 +65,8 @@ TEST(ProfilingData, MlpFeatureAndTargetMatchTheFile) {
 
 TEST(ProfilingData, ShapeFilterRejectsAnotherModelsFile) {
   // phi-2's file holds none of Llama-2-7b's rows.
-  const auto message =
-      error_of([&] { read_mlp_profile(mlp_path("a100", "microsoft/phi-2"), catalog().model("Llama-2-7b-hf"), 1); });
+  const auto message = test_support::input_error_of(
+      [&] { read_mlp_profile(mlp_path("a100", "microsoft/phi-2"), catalog().model("Llama-2-7b-hf"), 1); });
   EXPECT_NE(message.find("phi-2/mlp.csv"), std::string::npos) << message;
   EXPECT_NE(message.find("n_embd == 4096"), std::string::npos) << message;
   EXPECT_NE(message.find("the file has"), std::string::npos) << message;
@@ -93,7 +84,7 @@ TEST(ProfilingData, BrokenMlpFilesNameFileLineAndColumn) {
   const auto pos = no_column.find("time_stats.mlp_up_proj.median");
   no_column.replace(pos, std::string("time_stats.mlp_up_proj.median").size(), "renamed");
   write_text(dir.file("missing.csv"), no_column);
-  auto message = error_of([&] { read_mlp_profile(dir.file("missing.csv"), model, 1); });
+  auto message = test_support::input_error_of([&] { read_mlp_profile(dir.file("missing.csv"), model, 1); });
   EXPECT_NE(message.find("missing.csv:1"), std::string::npos) << message;
   EXPECT_NE(message.find("time_stats.mlp_up_proj.median"), std::string::npos) << message;
 
@@ -106,18 +97,18 @@ TEST(ProfilingData, BrokenMlpFilesNameFileLineAndColumn) {
   auto bad_cell = text;
   bad_cell.replace(start, text.find(',', start) - start, "fast");
   write_text(dir.file("cell.csv"), bad_cell);
-  message = error_of([&] { read_mlp_profile(dir.file("cell.csv"), model, 1); });
+  message = test_support::input_error_of([&] { read_mlp_profile(dir.file("cell.csv"), model, 1); });
   EXPECT_NE(message.find("cell.csv:2"), std::string::npos) << message;
   EXPECT_NE(message.find("time_stats.mlp_up_proj.median"), std::string::npos) << message;
   EXPECT_NE(message.find("'fast'"), std::string::npos) << message;
 
   // A ragged row.
   write_text(dir.file("ragged.csv"), header + "\n1,2,3\n");
-  message = error_of([&] { read_mlp_profile(dir.file("ragged.csv"), model, 1); });
+  message = test_support::input_error_of([&] { read_mlp_profile(dir.file("ragged.csv"), model, 1); });
   EXPECT_NE(message.find("ragged.csv:2"), std::string::npos) << message;
 
   // A missing file.
-  message = error_of([&] { read_mlp_profile(dir.file("absent.csv"), model, 1); });
+  message = test_support::input_error_of([&] { read_mlp_profile(dir.file("absent.csv"), model, 1); });
   EXPECT_NE(message.find("absent.csv"), std::string::npos) << message;
 }
 
@@ -148,7 +139,9 @@ TEST(ProfilingData, NetworkFiltersFollowTpAndNodeCount) {
     EXPECT_DOUBLE_EQ(set.features(0, 0) * 2.0 * 8192.0,
                      table.as_double(static_cast<size_t>(set.lines[0] - 2), table.column("size")));
   }
-  EXPECT_NE(error_of([&] { read_all_reduce_profile(dir + "all_reduce.csv", model, 8); }).find("num_workers == 8"),
+  EXPECT_NE(test_support::input_error_of([&] {
+              read_all_reduce_profile(dir + "all_reduce.csv", model, 8);
+            }).find("num_workers == 8"),
             std::string::npos);
   const auto within = read_send_recv_profile(dir + "send_recv.csv", model, false);
   const auto across = read_send_recv_profile(dir + "send_recv.csv", model, true);
@@ -171,15 +164,15 @@ TEST(ProfilingData, AttentionSplitsDecodeAndPrefillRowsOfOneShape) {
     EXPECT_GT(c, 0);
   }
   // Only TP 2 and block size 16 exist for this shape.
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               read_attention_profile(test_support::legacy_attention_file(), model, 4, 16);
             }).find("num_tensor_parallel_workers == 4"),
             std::string::npos);
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               read_attention_profile(test_support::legacy_attention_file(), model, 2, 32);
             }).find("block_size == 32"),
             std::string::npos);
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               read_attention_profile(test_support::legacy_attention_file(), catalog().model("Llama-2-7b-hf"), 2, 16);
             }).find("n_embd == 4096"),
             std::string::npos);
@@ -192,7 +185,7 @@ TEST(ProfilingData, CpuOverheadRowsOfOneModelAndTp) {
   EXPECT_EQ(sets[0].op, "schedule");
   EXPECT_GT(sets[0].size(), 3);
   EXPECT_EQ(sets[0].feature_names, std::vector<std::string>{"batch_size"});
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               read_cpu_overhead_profile(path, catalog().model("CodeLlama-34b-Instruct-hf"), 3);
             }).find("tensor_parallel_degree == 3"),
             std::string::npos);
@@ -216,11 +209,11 @@ TEST(ProfilingData, TimesThatNoMeasurementGivesAreErrorsWithFileLineAndColumn) {
   for (const std::string bad : {"-0.189", "0", "-0", "nan", "inf", "-1e300"}) {
     SCOPED_TRACE(bad);
     write_text(dir.file("mlp.csv"), with_cell("time_stats.mlp_up_proj.median", bad));
-    const auto message = error_of([&] { read_mlp_profile(dir.file("mlp.csv"), model, 1); });
+    const auto message = test_support::input_error_of([&] { read_mlp_profile(dir.file("mlp.csv"), model, 1); });
     EXPECT_NE(message.find("mlp.csv:2: column 'time_stats.mlp_up_proj.median'"), std::string::npos) << message;
   }
   write_text(dir.file("tokens.csv"), with_cell("num_tokens", "-4"));
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               read_mlp_profile(dir.file("tokens.csv"), model, 1);
             }).find("tokens.csv:2: column 'num_tokens': expected a non-negative size"),
             std::string::npos);
@@ -239,7 +232,7 @@ TEST(ProfilingData, TimesThatNoMeasurementGivesAreErrorsWithFileLineAndColumn) {
     negated += "\n";
   }
   write_text(dir.file("all_reduce.csv"), negated);
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               read_all_reduce_profile(dir.file("all_reduce.csv"), model, 2);
             }).find("column 'time_stats.all_reduce.median': expected a positive time in ms"),
             std::string::npos);

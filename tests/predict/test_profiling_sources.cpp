@@ -141,16 +141,6 @@ struct ProfilingDir {
 
 const char* kEagerMeta = R"({"torch": "2.11.0", "method": "CUDA events"})";
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 const TokenOperatorSource& source_of(const LearnedPredictorInputs& in, const std::string& op) {
   for (const auto& s : in.mlp_operators)
     if (s.op == op) return s;
@@ -169,11 +159,11 @@ TEST(ProfilingSources, MetaJsonSaysWhetherElementwiseKernelsAreEager) {
   EXPECT_EQ(with(kEagerMeta), ElementwiseKernels::eager);  // a PyTorch profile that does not say otherwise
   EXPECT_EQ(with(R"({"gpu": "NVIDIA H100"})"), ElementwiseKernels::fused);
   EXPECT_EQ(with("{}"), ElementwiseKernels::fused);
-  const auto bad_value = error_of([&] { with("{\n  \"elementwise_kernels\": \"sometimes\"\n}"); });
+  const auto bad_value = test_support::input_error_of([&] { with("{\n  \"elementwise_kernels\": \"sometimes\"\n}"); });
   EXPECT_NE(bad_value.find(tmp.file("meta.json") + ":2: elementwise_kernels"), std::string::npos) << bad_value;
   EXPECT_NE(bad_value.find("expected \"eager\" or \"fused\""), std::string::npos) << bad_value;
-  EXPECT_NE(error_of([&] { with("{\"torch\": "); }).find("not valid JSON"), std::string::npos);
-  EXPECT_NE(error_of([&] { with("[1, 2]"); }).find("expected a JSON object"), std::string::npos);
+  EXPECT_NE(test_support::input_error_of([&] { with("{\"torch\": "); }).find("not valid JSON"), std::string::npos);
+  EXPECT_NE(test_support::input_error_of([&] { with("[1, 2]"); }).find("expected a JSON object"), std::string::npos);
 }
 
 TEST(ProfilingSources, TheEnvironmentsDefaultIsAListToo) {
@@ -195,7 +185,7 @@ TEST(ProfilingSources, AMissingEmptyOrRepeatedDirectoryIsNamedByItsPlaceInTheLis
   fs::create_directories(tmp.path / "empty");
   fs::create_directories(tmp.path / "above" / "h100" / "compute");
   const auto error = [&](const std::vector<std::string>& dirs) {
-    return error_of([&] { read_profiling_sources(dirs); });
+    return test_support::input_error_of([&] { read_profiling_sources(dirs); });
   };
   const auto missing = error({good.root, tmp.file("missing")});
   EXPECT_NE(missing.find("entry 2 of 2, '" + tmp.file("missing") + "', is not a directory"), std::string::npos)
@@ -250,7 +240,7 @@ TEST(ProfilingSources, ADirectoryLackingRowsOrAnOperatorFallsThroughToTheNext) {
   EXPECT_EQ(source_of(in, "mlp_act").file, without_add);
   EXPECT_EQ(source_of(in, "add").file, complete);
   // No directory with rows: each one's reason, in order.
-  const auto error = error_of([&] {
+  const auto error = test_support::input_error_of([&] {
     resolve_learned_inputs(context("Llama-2-7b-hf", "a100", {nothing.root, other_tp.root}, 4));
   });
   EXPECT_NE(error.find(nothing.root + "/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv does not exist (profiled on "
@@ -291,7 +281,7 @@ TEST(ProfilingSources, CollectivesComeFromTheFirstDirectoryWithRowsForTheTp) {
   const auto wanted = tp2.all_reduce("a100_pairwise_nvlink", 2);
   const auto c = context("Llama-2-7b-hf", "a100", {compute.root, tp4.root, tp2.root}, 2);
   EXPECT_EQ(resolve_learned_inputs(c).all_reduce_file, wanted);
-  const auto error = error_of([&] {
+  const auto error = test_support::input_error_of([&] {
     resolve_learned_inputs(context("Llama-2-7b-hf", "a100", {compute.root, tp4.root}, 2));
   });
   EXPECT_NE(error.find(compute.root + "/network/a100_pairwise_nvlink/all_reduce.csv does not exist"), std::string::npos)
@@ -335,7 +325,8 @@ TEST(ProfilingSources, EagerOnlyElementwiseOperatorsGetTheFusedKernelEstimate) {
 
   // Without a directory of fused kernels there is nothing to calibrate on: an error, not the
   // eager times.
-  const auto error = error_of([&] { resolve_learned_inputs(context("Llama-2-7b-hf", "h100", {eager.root})); });
+  const auto error =
+      test_support::input_error_of([&] { resolve_learned_inputs(context("Llama-2-7b-hf", "h100", {eager.root})); });
   EXPECT_NE(error.find("only eager-PyTorch times (" + eager_mlp + ")"), std::string::npos) << error;
 }
 
@@ -350,7 +341,7 @@ TEST(ProfilingSources, EstimateFitRecoversFloorAndEfficiencyAndNamesWhatItLacks)
   EXPECT_TRUE(std::isnan(e.leave_one_model_out_mape));  // one file: no model to leave out
   EXPECT_LT(elementwise_estimate_mape(e, file, catalog().gpu("a100")), 1e-5);
   const auto without = fused.mlp("a100", "Llama-2-70b-hf", at_tp({1}, 1.0, 1.0, {"add"}));
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               fit_elementwise_estimate("add", {without}, catalog().gpu("a100"));
             }).find("no fused a100 rows time add"),
             std::string::npos);

@@ -28,17 +28,6 @@ WorkloadConfig azure(const std::string& path) {
   return c;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError";
-  return "";
-}
-
 }  // namespace
 
 TEST(AzureTrace, DateTimesAreSecondsSince1970InUtc) {
@@ -144,15 +133,16 @@ TEST(AzureTrace, RowsOutOfOrderAreTakenInTimeOrderFromTheEarliest) {
 TEST(AzureTrace, BadRowsAreRefusedNamingFileLineAndColumn) {
   test_support::TempDir dir;
   auto path = write(dir, "2023-11-16 18:15:46.68,374,44\n2023-11-16 18:15:61,1,1\n");
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               generate_workload(azure(path));
             }).find(path + ":3: column 'TIMESTAMP': expected a date-time such as 2023-11-16 18:15:46.6805900"),
             std::string::npos);
   path = write(dir, "2023-11-16 18:15:46.68,374,-4\n");
-  EXPECT_NE(error_of([&] { generate_workload(azure(path)); }).find(path + ":2: column 'GeneratedTokens'"),
-            std::string::npos);
+  EXPECT_NE(
+      test_support::input_error_of([&] { generate_workload(azure(path)); }).find(path + ":2: column 'GeneratedTokens'"),
+      std::string::npos);
   std::ofstream(path) << "timestamp,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,1,1\n";
-  EXPECT_NE(error_of([&] { generate_workload(azure(path)); }).find("TIMESTAMP"), std::string::npos);
+  EXPECT_NE(test_support::input_error_of([&] { generate_workload(azure(path)); }).find("TIMESTAMP"), std::string::npos);
 }
 
 TEST(AzureTrace, MaxTokensAndNumRequestsApplyAsInTraceReplay) {
@@ -170,7 +160,8 @@ TEST(AzureTrace, MaxTokensAndNumRequestsApplyAsInTraceReplay) {
   EXPECT_EQ(workload.notes.cut_to_max_tokens, 2);
   EXPECT_EQ(expected_request_count(c), 2);
   c.num_requests = 4;
-  EXPECT_NE(error_of([&] { generate_workload(c); }).find("has only 3 rows, asked for 4"), std::string::npos);
+  EXPECT_NE(test_support::input_error_of([&] { generate_workload(c); }).find("has only 3 rows, asked for 4"),
+            std::string::npos);
 }
 
 TEST(AzureTrace, TheShippedSampleReads) {

@@ -57,17 +57,6 @@ bool same_requests(const std::vector<RequestSpec>& a, const std::vector<RequestS
   return true;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError";
-  return "";
-}
-
 }  // namespace
 
 TEST(Conversation, SameSeedSameRequestsOtherSeedOthers) {
@@ -295,11 +284,14 @@ TEST(Conversation, DurationBoundsArrivalsAndCountIsEstimatedUpFront) {
 TEST(Conversation, BadSettingsAreRefusedNamingTheSetting) {
   auto c = conversation(10);
   c.max_turns = 2;  // below --turns 4
-  EXPECT_NE(error_of([&] { generate_workload(c); }).find("setting max-turns: must be 0 or at least --turns (4)"),
+  EXPECT_NE(test_support::input_error_of([&] {
+              generate_workload(c);
+            }).find("setting max-turns: must be 0 or at least --turns (4)"),
             std::string::npos);
   c = conversation(10);
   c.max_tokens = 201;  // no room for a message and an output after the 200-token system prompt
-  EXPECT_NE(error_of([&] { generate_workload(c); }).find("setting system-prompt-tokens:"), std::string::npos);
+  EXPECT_NE(test_support::input_error_of([&] { generate_workload(c); }).find("setting system-prompt-tokens:"),
+            std::string::npos);
   c.system_prompt_count = 0;  // without system prompts their length does not matter
   c.fixed_prefill_tokens = 100;
   c.fixed_decode_tokens = 100;

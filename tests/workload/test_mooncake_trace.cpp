@@ -32,17 +32,6 @@ WorkloadConfig mooncake(const std::string& path) {
 
 uint64_t block(uint64_t id) { return stream_key(StreamSource::trace_block, id); }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError";
-  return "";
-}
-
 void expect_span(const ContentSpan& span, uint64_t stream, int64_t length) {
   EXPECT_EQ(span.stream, stream);
   EXPECT_EQ(span.offset, 0);
@@ -95,7 +84,7 @@ TEST(MooncakeTrace, TheTraceBlockSizeSetsTokensPerHashId) {
   expect_span(r[0].content[2], block(9), 8);
   EXPECT_EQ(r[0].arrived_at, 0.02);
   // With the default 512 the same row has one hash id too many.
-  EXPECT_NE(error_of([&] { generate_workload(mooncake(path)); })
+  EXPECT_NE(test_support::input_error_of([&] { generate_workload(mooncake(path)); })
                 .find(path + ":1: field 'hash_ids': expected ceil(input_length / 512) = 1 hash ids for input_length "
                              "40, got 3"),
             std::string::npos);
@@ -126,7 +115,7 @@ TEST(MooncakeTrace, BlankLinesAreSkippedAndRowsOutOfOrderAreSortedAndCounted) {
             "{\"hash_ids\": [2], \"output_length\": 0, \"input_length\": 0, \"timestamp\": 100, \"extra\": "
             "{\"a\": [true, null, \"x\\u00e9\"]}}\n"
             "{\"timestamp\": 200, \"input_length\": 0, \"output_length\": 0, \"hash_ids\": []}");
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test_support::input_error_of([&] {
               generate_workload(mooncake(path));
             }).find(path + ":4: field 'hash_ids': expected ceil(input_length / 512) = 0 hash ids"),
             std::string::npos);
@@ -157,11 +146,14 @@ TEST(MooncakeTrace, NumRequestsTakesTheFirstRowsAndNoMore) {
   EXPECT_EQ(generate_requests(c).size(), 2u);
   EXPECT_EQ(expected_request_count(c), 2);
   c.num_requests = 3;
-  EXPECT_NE(error_of([&] { generate_workload(c); }).find(path + ":3: column 1: expected a JSON value, got 't'"),
+  EXPECT_NE(test_support::input_error_of([&] {
+              generate_workload(c);
+            }).find(path + ":3: column 1: expected a JSON value, got 't'"),
             std::string::npos);
   std::ofstream(path, std::ios::binary)
       << "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 1, \"hash_ids\": [1]}\n";
-  EXPECT_NE(error_of([&] { generate_workload(c); }).find("has only 1 rows, asked for 3"), std::string::npos);
+  EXPECT_NE(test_support::input_error_of([&] { generate_workload(c); }).find("has only 1 rows, asked for 3"),
+            std::string::npos);
 }
 
 TEST(MooncakeTrace, BadLinesAreRefusedNamingFileLineAndField) {
@@ -198,7 +190,7 @@ TEST(MooncakeTrace, BadLinesAreRefusedNamingFileLineAndField) {
   for (const auto& [line, expected] : cases) {
     SCOPED_TRACE(line);
     const auto path = write(dir, good + line + "\n" + good);
-    const auto message = error_of([&] { generate_workload(mooncake(path)); });
+    const auto message = test_support::input_error_of([&] { generate_workload(mooncake(path)); });
     EXPECT_NE(message.find(path + expected), std::string::npos) << message;
   }
 }

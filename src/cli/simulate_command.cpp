@@ -99,12 +99,17 @@ int run_simulate(const std::vector<std::string>& args) {
 
   const auto predictor_start = std::chrono::steady_clock::now();
   const auto predictor = predict::ExecutionTimePredictor::create(sim::predictor_context(setup));
+  // A disaggregated deployment's decode pool has a predictor of its own (its GPU, TP and PP).
+  std::unique_ptr<predict::ExecutionTimePredictor> decode_predictor;
+  if (setup.disaggregated())
+    decode_predictor = std::make_unique<predict::ExecutionTimePredictor>(
+        predict::ExecutionTimePredictor::create(sim::predictor_context(*setup.decode_pool)));
   if (!options.outputs.quiet && config.predictor.name != "roofline")
     std::cerr << "predictor " << config.predictor.name << " ready in "
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - predictor_start).count() << " s\n";
 
   const auto start = std::chrono::steady_clock::now();
-  sim::Simulation simulation(setup, predictor);
+  sim::Simulation simulation(setup, predictor, decode_predictor.get());
   simulation.run();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto summary = sim::summarize(simulation);

@@ -8,6 +8,7 @@
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/io/json_writer.hpp"
+#include "infersweep/sim/kv_link.hpp"
 #include "infersweep/spec/gpu_price.hpp"
 
 namespace infersweep::io {
@@ -76,6 +77,34 @@ void write_prefix_cache(JsonWriter& json, const sim::PrefixCacheSummary& p) {
   json.end_array().end_object();
 }
 
+int64_t pool_gpus(const sim::SimulationSetup& pool) {
+  return pool.config.num_replicas * pool.config.parallel.tensor_parallel * pool.config.parallel.pipeline_parallel;
+}
+
+// Every GPU of the deployment at its own price: both pools when disaggregated.
+double deployment_cost_per_hour(const sim::SimulationSetup& setup) {
+  double cost = setup.gpu.price_per_hour * static_cast<double>(pool_gpus(setup));
+  if (setup.decode_pool)
+    cost += setup.decode_pool->gpu.price_per_hour * static_cast<double>(pool_gpus(*setup.decode_pool));
+  return cost;
+}
+
+void write_pools(JsonWriter& json, const std::vector<sim::PoolUsage>& pools) {
+  json.begin_array("pools");
+  for (const auto& p : pools)
+    json.begin_object()
+        .value("pool", p.name)
+        .value("gpu", p.gpu)
+        .value("replicas", p.replicas)
+        .value("gpus", p.gpus)
+        .value("memory_usage_mean_percent", p.memory_usage_mean_percent)
+        .value("memory_usage_max_percent", p.memory_usage_max_percent)
+        .value("busy_mean_percent", p.busy_mean_percent)
+        .value("mfu_mean_percent", p.mfu_mean_percent)
+        .end_object();
+  json.end_array();
+}
+
 std::ofstream open_output(const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw InputError::setting("output-dir", "cannot write " + path.string());
@@ -99,13 +128,35 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
       .value("replica_scheduler", c.scheduler.replica_scheduler)
       .value("global_scheduler", c.scheduler.global_scheduler)
       .value("predictor", c.predictor.name)
-      .value("gpus", c.num_replicas * c.parallel.tensor_parallel * c.parallel.pipeline_parallel)
-      .value("cost_per_hour",
-             setup.gpu.price_per_hour *
-                 static_cast<double>(c.num_replicas * c.parallel.tensor_parallel * c.parallel.pipeline_parallel))
+      .value("gpus", c.num_replicas * c.parallel.tensor_parallel * c.parallel.pipeline_parallel +
+                         (setup.decode_pool ? pool_gpus(*setup.decode_pool) : 0))
+      .value("cost_per_hour", deployment_cost_per_hour(setup))
       .value("price_per_gpu_hour", setup.gpu.price_per_hour)
-      .value("price_source", spec::spec_price(setup.gpu).source)
-      .end_object();
+      .value("price_source", spec::spec_price(setup.gpu).source);
+  if (setup.decode_pool) {
+    const auto& d = *setup.decode_pool;
+    const auto link = sim::kv_link(setup);
+    json.begin_object("decode_pool")
+        .value("gpu", d.gpu.name)
+        .value("node", d.node.name)
+        .value("replicas", d.config.num_replicas)
+        .value("tp", d.config.parallel.tensor_parallel)
+        .value("pp", d.config.parallel.pipeline_parallel)
+        .value("replica_scheduler", d.config.scheduler.replica_scheduler)
+        .value("router", c.disaggregation.decode_router)
+        .value("price_per_gpu_hour", d.gpu.price_per_hour)
+        .value("num_blocks", d.config.scheduler.num_blocks > 0 ? d.config.scheduler.num_blocks : d.memory.num_blocks)
+        .end_object();
+    json.begin_object("kv_transfer")
+        .value("mode", c.disaggregation.kv_transfer)
+        .value("link", c.disaggregation.kv_link)
+        .value("bytes_per_token", link.bytes_per_token)
+        .value("gpu_bandwidth_gbps", link.gpu_bytes_per_s / 1e9)
+        .value("latency_s", link.latency_s)
+        .value("path_bytes_per_s", link.path_bytes_per_s())
+        .end_object();
+  }
+  json.end_object();
   json.begin_object("memory_plan")
       .value("parameters_per_device", setup.memory.parameters_per_device)
       .value("kv_bytes_per_request", setup.memory.kv_bytes_per_request)
@@ -142,6 +193,9 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
     const auto& u = s.replicas[rep];
     json.begin_object()
         .value("replica", static_cast<int64_t>(rep))
+        .value("pool", !setup.disaggregated()                                    ? "all"
+                       : simulation.is_decode_replica(static_cast<int32_t>(rep)) ? "decode"
+                                                                                 : "prefill")
         .value("memory_usage_mean_percent", u.memory_usage_mean_percent)
         .value("memory_usage_max_percent", u.memory_usage_max_percent);
     json.begin_array("stages");
@@ -154,6 +208,7 @@ void write_summary_json(const sim::Simulation& simulation, const sim::Simulation
     json.end_array().end_object();
   }
   json.end_array();
+  if (!s.pools.empty()) write_pools(json, s.pools);
   write_vidur_utilisation(json, s.vidur_utilisation);
   write_prefix_cache(json, s.prefix_cache);
   json.value("config", c.canonical());
@@ -166,7 +221,8 @@ void write_request_metrics_csv(const sim::Simulation& simulation, std::ostream& 
          "execution_time_normalized,model_execution_time,model_execution_time_normalized,preemption_time,"
          "scheduling_delay,execution_plus_preemption_time,execution_plus_preemption_time_normalized,ttft,"
          "prefill_time_execution_plus_preemption,prefill_time_execution_plus_preemption_normalized,"
-         "decode_time_execution_plus_preemption_normalized,num_cached_prompt_tokens\n";
+         "decode_time_execution_plus_preemption_normalized,num_cached_prompt_tokens,decode_replica_id,"
+         "decode_queueing_delay,kv_transfer_time\n";
   std::vector<sim::RequestId> ids = simulation.metrics().completed();
   std::sort(ids.begin(), ids.end());
   auto f = [](double v) { return format_double(v); };
@@ -181,13 +237,23 @@ void write_request_metrics_csv(const sim::Simulation& simulation, std::ostream& 
         << ',' << f(m.scheduling_delay) << ',' << f(m.execution_plus_preemption_time) << ','
         << f(m.execution_plus_preemption_time_normalized) << ',' << f(m.ttft) << ','
         << f(m.prefill_time_execution_plus_preemption) << ',' << f(m.prefill_time_execution_plus_preemption_normalized)
-        << ',' << f(m.decode_time_execution_plus_preemption_normalized) << ',' << r.num_cached_prompt_tokens << '\n';
+        << ',' << f(m.decode_time_execution_plus_preemption_normalized) << ',' << r.num_cached_prompt_tokens << ','
+        << r.decode_replica_id << ',' << f(m.decode_queueing_delay) << ',' << f(m.kv_transfer_time) << '\n';
   }
 }
 
 void write_chrome_trace(const sim::Simulation& simulation, std::ostream& out) {
   JsonWriter json(out, 0);
   json.begin_object().begin_array("traceEvents");
+  // One process per replica, named by its pool, so that a disaggregated run shows both pools.
+  const bool disaggregated = simulation.setup().disaggregated();
+  for (int32_t rep = 0; rep < simulation.num_replicas(); ++rep) {
+    const std::string pool = !disaggregated                      ? "replica "
+                             : simulation.is_decode_replica(rep) ? "decode replica "
+                                                                 : "prefill replica ";
+    json.begin_object().value("name", "process_name").value("ph", "M").value("pid", static_cast<int64_t>(rep));
+    json.begin_object("args").value("name", pool + std::to_string(rep)).end_object().end_object();
+  }
   for (const auto& span : simulation.metrics().spans()) {
     json.begin_object()
         .value("name", "batch " + std::to_string(span.batch_id))
@@ -200,6 +266,21 @@ void write_chrome_trace(const sim::Simulation& simulation, std::ostream& out) {
         .value("batch_id", span.batch_id)
         .value("batch_size", span.batch_size)
         .value("num_tokens", span.num_tokens)
+        .end_object()
+        .end_object();
+  }
+  // KV transfers on a thread of their own under the sending replica, one span each.
+  for (const auto& t : simulation.metrics().transfer_spans()) {
+    json.begin_object()
+        .value("name", "KV of request " + std::to_string(t.request))
+        .value("ph", "X")
+        .value("ts", t.start * 1e6)
+        .value("dur", (t.end - t.start) * 1e6)
+        .value("pid", static_cast<int64_t>(t.from_replica))
+        .value("tid", "kv transfers");
+    json.begin_object("args")
+        .value("request_id", t.request)
+        .value("to_replica", static_cast<int64_t>(t.to_replica))
         .end_object()
         .end_object();
   }
@@ -241,6 +322,18 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
                 static_cast<int>(c.parallel.tensor_parallel), static_cast<int>(c.parallel.pipeline_parallel),
                 setup.node.name.c_str(), c.scheduler.replica_scheduler.c_str(), c.predictor.name.c_str());
   out << line;
+  if (setup.decode_pool) {
+    const auto& d = *setup.decode_pool;
+    std::snprintf(line, sizeof line,
+                  "  prefill pool above; decode pool %d x %s (TP%d PP%d, %s), %s scheduler, routed by %s; KV sent %s "
+                  "over %s\n",
+                  static_cast<int>(d.config.num_replicas), d.gpu.name.c_str(),
+                  static_cast<int>(d.config.parallel.tensor_parallel),
+                  static_cast<int>(d.config.parallel.pipeline_parallel), d.node.name.c_str(),
+                  d.config.scheduler.replica_scheduler.c_str(), c.disaggregation.decode_router.c_str(),
+                  c.disaggregation.kv_transfer.c_str(), c.disaggregation.kv_link.c_str());
+    out << line;
+  }
   std::snprintf(line, sizeof line, "requests %lld/%lld completed, %lld restarts, %lld batches, simulated %.2f s%s\n",
                 static_cast<long long>(s.num_completed), static_cast<long long>(s.num_requests),
                 static_cast<long long>(s.num_restarts), static_cast<long long>(s.num_batches), s.end_time_s,
@@ -265,6 +358,16 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
   row("e2e_time", s.request_metric("e2e_time"));
   row("scheduling_delay", s.request_metric("scheduling_delay"));
   row("batch_execution_time", s.batch_metrics.front().second);
+  for (const auto& p : s.pools) {
+    std::snprintf(line, sizeof line, "%s pool: %lld x %s (%lld GPUs): KV memory %.1f%% mean, busy %.1f%%, MFU %.1f%%\n",
+                  p.name.c_str(), static_cast<long long>(p.replicas), p.gpu.c_str(), static_cast<long long>(p.gpus),
+                  p.memory_usage_mean_percent, p.busy_mean_percent, p.mfu_mean_percent);
+    out << line;
+  }
+  if (setup.disaggregated()) {
+    row("decode_queueing_delay", s.request_metric("decode_queueing_delay"));
+    row("kv_transfer_time", s.request_metric("kv_transfer_time"));
+  }
   for (size_t rep = 0; rep < s.replicas.size(); ++rep) {
     const auto& u = s.replicas[rep];
     std::snprintf(line, sizeof line, "replica %zu: KV memory %.1f%% mean (%.1f%% max), busy %.1f%%, MFU %.1f%%\n", rep,

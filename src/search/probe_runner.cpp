@@ -45,15 +45,15 @@ ProbeRecord measure_probe(const sim::Simulation& s, double slo_quantile) {
     p.tbt_p90 = m.tbt().quantile(0.9);
     p.tbt_p99 = m.tbt().quantile(0.99);
   }
-  double mfu = 0, busy = 0, memory = 0;
+  double mfu = 0, busy = 0, memory = 0, stages = 0;
   for (int32_t rep = 0; rep < m.num_replicas(); ++rep) {
     memory += m.memory(rep).mean(end);
-    for (int32_t st = 0; st < m.num_stages(); ++st) {
+    for (int32_t st = 0; st < m.num_stages(rep); ++st) {
       mfu += m.mfu(rep, st).mean(end);
       busy += m.busy(rep, st).mean(end);
+      stages += 1;
     }
   }
-  const auto stages = static_cast<double>(m.num_replicas() * m.num_stages());
   p.mfu_mean_percent = stages > 0 ? mfu / stages : 0;
   p.busy_mean_percent = stages > 0 ? busy / stages : 0;
   p.memory_usage_mean_percent = m.num_replicas() > 0 ? memory / static_cast<double>(m.num_replicas()) : 0;
@@ -77,7 +77,8 @@ ProbeRunner::ProbeRunner(const SearchUnit& unit, const spec::SpecCatalog& catalo
     w.length_trace_rows = workload::read_length_trace(w.length_trace_file);
 }
 
-ProbeRecord ProbeRunner::run(double qps, const predict::ExecutionTimePredictor& predictor) const {
+ProbeRecord ProbeRunner::run(double qps, const predict::ExecutionTimePredictor& predictor,
+                             const predict::ExecutionTimePredictor* decode_predictor) const {
   auto setup = plan_;
   auto& config = setup.config;
   config.workload.qps = qps;
@@ -88,7 +89,7 @@ ProbeRecord ProbeRunner::run(double qps, const predict::ExecutionTimePredictor& 
     config.stop_delay_threshold_s = slo.scheduling_delay_max_s;
   }
   setup.requests = workload::generate_requests(config.workload);
-  sim::Simulation simulation(setup, predictor);
+  sim::Simulation simulation(setup, predictor, decode_predictor);
   simulation.run();
   return measure_probe(simulation, slo.scheduling_delay_quantile);
 }

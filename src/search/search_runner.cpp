@@ -50,12 +50,13 @@ ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& ca
   try {
     const ProbeRunner probes(unit, catalog);
     const auto predictor = pool.get(probes.plan());
+    const auto decode_predictor = probes.plan().disaggregated() ? pool.get(*probes.plan().decode_pool) : nullptr;
     int64_t probes_done = 0;
     r.outcome = search_capacity(unit.labels.start_qps, unit.settings, [&](double qps) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (wall_limit_s > 0 && elapsed > wall_limit_s) throw WallBudgetExhausted{probes_done};
       ++probes_done;
-      return probes.run(qps, *predictor);
+      return probes.run(qps, *predictor, decode_predictor.get());
     });
     const auto& l = unit.labels;
     r.cost = deployment_cost(l.replicas, l.tp, l.pp, unit.price_per_gpu_hour, r.outcome.capacity_qps);

@@ -1,5 +1,7 @@
 #include "infersweep/sim/metrics_store.hpp"
 
+#include <utility>
+
 namespace infersweep::sim {
 
 RequestMetrics derive_request_metrics(const Request& r) {
@@ -22,20 +24,27 @@ RequestMetrics derive_request_metrics(const Request& r) {
   m.prefill_time_execution_plus_preemption = r.prefill_completed_at - r.scheduled_at;
   m.prefill_time_execution_plus_preemption_normalized = m.prefill_time_execution_plus_preemption / p;
   m.decode_time_execution_plus_preemption_normalized = (r.completed_at - r.prefill_completed_at) / d;
+  m.decode_queueing_delay = r.handed_off ? r.kv_transfer_started_at - r.prefill_completed_at : 0.0;
+  m.kv_transfer_time = r.handed_off ? r.kv_transfer_ended_at - r.kv_transfer_started_at : 0.0;
   return m;
 }
 
-MetricsStore::MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace, double fp16_tflops)
-    : num_replicas_(num_replicas),
-      num_stages_(num_stages),
-      record_trace_(record_trace),
-      fp16_tflops_(fp16_tflops),
-      memory_(static_cast<size_t>(num_replicas)),
-      busy_(static_cast<size_t>(num_replicas * num_stages)),
-      mfu_(static_cast<size_t>(num_replicas * num_stages)),
-      vidur_memory_(static_cast<size_t>(num_replicas)),
-      vidur_busy_(static_cast<size_t>(num_replicas * num_stages)),
-      vidur_mfu_(static_cast<size_t>(num_replicas * num_stages)) {}
+MetricsStore::MetricsStore(std::vector<int64_t> stages_per_replica, bool record_trace, std::vector<double> fp16_tflops)
+    : stages_(std::move(stages_per_replica)), record_trace_(record_trace), fp16_tflops_(std::move(fp16_tflops)) {
+  int64_t total = 0;
+  for (int64_t n : stages_) {
+    stage_offset_.push_back(total);
+    total += n;
+  }
+  const auto replicas = stages_.size();
+  const auto stages = static_cast<size_t>(total);
+  memory_.resize(replicas);
+  vidur_memory_.resize(replicas);
+  busy_.resize(stages);
+  mfu_.resize(stages);
+  vidur_busy_.resize(stages);
+  vidur_mfu_.resize(stages);
+}
 
 void MetricsStore::on_request_arrival(const Request& r) {
   if (any_arrival_) inter_arrival_.push_back(r.arrived_at - last_arrival_);
@@ -59,10 +68,11 @@ void MetricsStore::on_memory_usage(int32_t replica, double now, double percent) 
 void MetricsStore::on_stage_start(int32_t replica, int32_t stage, double now, double stage_flops,
                                   double stage_seconds) {
   const size_t i = index(replica, stage);
+  const double tflops = fp16_tflops_[static_cast<size_t>(replica)];
   busy_[i].record(now, 100.0);
-  mfu_[i].record(now, stage_flops / stage_seconds / (fp16_tflops_ * 1e12) * 100.0);
+  mfu_[i].record(now, stage_flops / stage_seconds / (tflops * 1e12) * 100.0);
   vidur_busy_[i].record(now, 100.0);
-  vidur_mfu_[i].record(now, vidur_mfu_percent(stage_flops, stage_seconds, fp16_tflops_));
+  vidur_mfu_[i].record(now, vidur_mfu_percent(stage_flops, stage_seconds, tflops));
 }
 
 void MetricsStore::on_stage_end(int32_t replica, int32_t stage, double now) {

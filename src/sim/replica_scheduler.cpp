@@ -15,7 +15,8 @@ ReplicaScheduler::ReplicaScheduler(const ReplicaSchedulerContext& context)
       max_blocks_per_sequence_(context.max_tokens / context.config.block_size),
       max_batch_size_(std::min(context.memory.max_batch_size, context.config.batch_size_cap)),
       blocks_(make_block_manager(context)),
-      requests_(context.requests) {}
+      requests_(context.requests),
+      prefill_only_(context.prefill_only) {}
 
 KvBlockManager ReplicaScheduler::make_block_manager(const ReplicaSchedulerContext& context) {
   const int64_t num_blocks = context.config.num_blocks > 0 ? context.config.num_blocks : context.memory.num_blocks;
@@ -80,13 +81,37 @@ void ReplicaScheduler::preempt(RequestId id) {
 
 void ReplicaScheduler::release_completed(const Batch& batch, std::deque<RequestId>& running) {
   --running_batches_;
-  for (RequestId id : batch.request_ids) {
-    if (request(id).completed)
-      blocks_.free(id);
-    else
-      running.push_back(id);
-  }
+  for (RequestId id : batch.request_ids)
+    if (!leaves(id)) running.push_back(id);
 }
+
+bool ReplicaScheduler::leaves(RequestId id) {
+  const Request& r = request(id);
+  if (r.completed) {
+    blocks_.free(id);
+    return true;
+  }
+  return prefill_only_ && r.is_prefill_complete;
+}
+
+void ReplicaScheduler::hand_off(RequestId id) {
+  const Request& r = request(id);
+  outstanding_tokens_ -= r.total_tokens() - r.num_processed_tokens;
+}
+
+void ReplicaScheduler::count_accepted(RequestId id) {
+  const Request& r = request(id);
+  outstanding_tokens_ += r.total_tokens() - r.num_processed_tokens;
+}
+
+bool ReplicaScheduler::can_reserve_prefilled(RequestId) const { return false; }
+
+void ReplicaScheduler::reserve_prefilled(RequestId id) {
+  throw SimulationError("the " + config_.replica_scheduler + " scheduler takes no prefilled request (request " +
+                        std::to_string(id) + ")");
+}
+
+void ReplicaScheduler::admit_prefilled(RequestId id) { reserve_prefilled(id); }
 
 ReplicaSchedulerRegistry make_replica_scheduler_registry() {
   ReplicaSchedulerRegistry registry("replica scheduler");

@@ -1,10 +1,12 @@
 #include "infersweep/sim/simulation.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
+#include "infersweep/sim/kv_link.hpp"
 #include "infersweep/spec/device_shape.hpp"
 
 namespace infersweep::sim {
@@ -14,27 +16,51 @@ namespace {
 // The routers' view of the replicas, read from the replica schedulers as they stand.
 class LiveReplicaLoads : public ReplicaLoads {
  public:
-  explicit LiveReplicaLoads(const std::vector<std::unique_ptr<ReplicaScheduler>>& replicas) : replicas_(replicas) {}
-  int32_t num_replicas() const override { return static_cast<int32_t>(replicas_.size()); }
+  // The replicas first, first + 1, ..., first + count - 1 (one pool), as 0 ... count - 1.
+  LiveReplicaLoads(const std::vector<std::unique_ptr<ReplicaScheduler>>& replicas, int32_t first, int32_t count)
+      : replicas_(replicas), first_(first), count_(count) {}
+  int32_t num_replicas() const override { return count_; }
   int64_t queued(int32_t r) const override { return static_cast<int64_t>(at(r).num_queued()); }
   int64_t outstanding_tokens(int32_t r) const override { return at(r).outstanding_tokens(); }
   double kv_usage(int32_t r) const override { return at(r).memory_usage_percent() / 100.0; }
   int64_t cached_prefix_tokens(int32_t r, RequestId id) const override { return at(r).cached_prefix_tokens(id); }
 
  private:
-  const ReplicaScheduler& at(int32_t r) const { return *replicas_[static_cast<size_t>(r)]; }
+  const ReplicaScheduler& at(int32_t r) const { return *replicas_[static_cast<size_t>(first_ + r)]; }
   const std::vector<std::unique_ptr<ReplicaScheduler>>& replicas_;
+  int32_t first_, count_;
 };
 
 }  // namespace
 
-Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTimePredictor& predictor)
+namespace {
+
+std::vector<int64_t> stages_per_replica(const SimulationSetup& setup) {
+  std::vector<int64_t> stages(static_cast<size_t>(setup.config.num_replicas), setup.config.parallel.pipeline_parallel);
+  if (setup.decode_pool)
+    stages.insert(stages.end(), static_cast<size_t>(setup.decode_pool->config.num_replicas),
+                  setup.decode_pool->config.parallel.pipeline_parallel);
+  return stages;
+}
+
+std::vector<double> tflops_per_replica(const SimulationSetup& setup) {
+  std::vector<double> tflops(static_cast<size_t>(setup.config.num_replicas), setup.gpu.fp16_tflops);
+  if (setup.decode_pool)
+    tflops.insert(tflops.end(), static_cast<size_t>(setup.decode_pool->config.num_replicas),
+                  setup.decode_pool->gpu.fp16_tflops);
+  return tflops;
+}
+
+}  // namespace
+
+Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTimePredictor& predictor,
+                       const predict::ExecutionTimePredictor* decode_predictor)
     : setup_(setup),
       predictor_(predictor),
-      metrics_(setup.config.num_replicas, setup.config.parallel.pipeline_parallel, setup.config.record_trace,
-               setup.gpu.fp16_tflops),
-      num_stages_(setup.config.parallel.pipeline_parallel) {
+      metrics_(stages_per_replica(setup), setup.config.record_trace, tflops_per_replica(setup)) {
   const auto& config = setup_.config;
+  if (setup_.disaggregated() && decode_predictor == nullptr)
+    throw std::invalid_argument("a disaggregated simulation needs the decode pool's predictor");
   requests_.resize(setup_.requests.size());
   for (size_t i = 0; i < requests_.size(); ++i) {
     auto& r = requests_[i];
@@ -44,36 +70,65 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
     r.num_decode_tokens = r.original_decode_tokens = setup_.requests[i].num_decode_tokens;
   }
   const auto& registry = *setup_.replica_schedulers;
-  for (int32_t rep = 0; rep < static_cast<int32_t>(config.num_replicas); ++rep) {
-    ReplicaSchedulerContext context;
-    context.replica_id = rep;
-    context.config = config.scheduler;
-    context.memory = setup_.memory;
-    context.num_stages = num_stages_;
-    context.max_tokens = config.workload.max_tokens;
-    context.requests = &requests_;
-    context.content = &setup_.requests;
-    replicas_.push_back(registry.create("replica-scheduler", config.scheduler.replica_scheduler, context));
+  // One pool per setup: the deployment's own, then the decode pool's.
+  std::vector<const SimulationSetup*> pool_setups = {&setup_};
+  if (setup_.decode_pool) pool_setups.push_back(setup_.decode_pool.get());
+  for (size_t pool = 0; pool < pool_setups.size(); ++pool) {
+    const auto& ps = *pool_setups[pool];
+    Pool p;
+    p.predictor = pool == 0 ? &predictor_ : decode_predictor;
+    p.num_stages = ps.config.parallel.pipeline_parallel;
+    const auto device = spec::device_shape(ps.model, ps.config.parallel.tensor_parallel, p.num_stages);
+    p.parameters_per_device = static_cast<double>(device.parameters);
+    p.layers_per_stage = static_cast<double>(device.layers_per_stage);
+    p.q_heads_per_device = static_cast<double>(device.q_heads);
+    p.head_dim = static_cast<double>(device.head_dim);
+    pools_.push_back(p);
+    for (int64_t i = 0; i < ps.config.num_replicas; ++i) {
+      ReplicaSchedulerContext context;
+      context.replica_id = static_cast<int32_t>(replicas_.size());
+      context.config = ps.config.scheduler;
+      context.memory = ps.memory;
+      context.num_stages = p.num_stages;
+      context.max_tokens = ps.config.workload.max_tokens;
+      context.requests = &requests_;
+      context.content = &setup_.requests;
+      context.prefill_only = pool == 0 && setup_.disaggregated();
+      stage_offset_.push_back(static_cast<int64_t>(stages_.size()));
+      stages_.resize(stages_.size() + static_cast<size_t>(p.num_stages));
+      replicas_.push_back(registry.create("replica-scheduler", ps.config.scheduler.replica_scheduler, context));
+    }
   }
+  num_prefill_replicas_ = static_cast<int32_t>(config.num_replicas);
   GlobalSchedulerContext global_context;
-  global_context.num_replicas = static_cast<int32_t>(config.num_replicas);
+  global_context.num_replicas = num_prefill_replicas_;
   global_context.seed = config.workload.seed;
   global_context.scheduler = config.scheduler;
   global_context.kv_blocks_per_replica = replicas_.front()->blocks().num_blocks();
   global_context.requests = &setup_.requests;
   global_scheduler_ =
       builtin_global_schedulers().create("global-scheduler", config.scheduler.global_scheduler, global_context);
-  stages_.resize(static_cast<size_t>(config.num_replicas * num_stages_));
-  touched_scratch_.resize(static_cast<size_t>(config.num_replicas));
+  if (setup_.disaggregated()) {
+    const auto& decode = *setup_.decode_pool;
+    GlobalSchedulerContext decode_context = global_context;
+    decode_context.num_replicas = static_cast<int32_t>(decode.config.num_replicas);
+    decode_context.scheduler = decode.config.scheduler;
+    decode_context.kv_blocks_per_replica = replicas_.back()->blocks().num_blocks();
+    decode_router_ =
+        builtin_global_schedulers().create("decode-router", config.disaggregation.decode_router, decode_context);
+    const KvLink link = kv_link(setup_);
+    kv_bytes_per_token_ = link.bytes_per_token;
+    kv_latency_s_ = link.latency_s;
+    kv_path_bytes_per_s_ = link.path_bytes_per_s();
+    network_ = KvTransferNetwork(
+        std::vector<double>(static_cast<size_t>(num_prefill_replicas_), link.sender_bytes_per_s()),
+        std::vector<double>(static_cast<size_t>(decode.config.num_replicas), link.receiver_bytes_per_s()));
+    prefill_overlap_s_.assign(requests_.size(), 0.0);
+  }
+  touched_scratch_.resize(replicas_.size());
   // Arrivals are pre-sorted and take the first sequence numbers, so that they precede any
   // other event at the same time, exactly as if all had been pushed up front.
   first_arrival_sequence_ = events_.reserve_sequences(requests_.size());
-
-  const auto device = spec::device_shape(setup_.model, config.parallel.tensor_parallel, num_stages_);
-  parameters_per_device_ = static_cast<double>(device.parameters);
-  layers_per_stage_ = static_cast<double>(device.layers_per_stage);
-  q_heads_per_device_ = static_cast<double>(device.q_heads);
-  head_dim_ = static_cast<double>(device.head_dim);
 }
 
 int64_t Simulation::num_blocks_per_replica() const { return replicas_.front()->blocks().num_blocks(); }
@@ -150,6 +205,12 @@ void Simulation::handle(const Event& e) {
     case EventType::batch_end:
       on_batch_end(e.replica, e.subject);
       break;
+    case EventType::kv_transfer_progress:
+      on_kv_transfer_progress(static_cast<uint64_t>(e.subject));
+      break;
+    case EventType::kv_arrival:
+      on_kv_arrival(e.replica, e.subject);
+      break;
   }
 }
 
@@ -165,12 +226,12 @@ void Simulation::on_global_schedule() {
     return requests_[static_cast<size_t>(a)].arrived_at < requests_[static_cast<size_t>(b)].arrived_at;
   });
   std::fill(touched_scratch_.begin(), touched_scratch_.end(), 0);
-  const LiveReplicaLoads loads(replicas_);
+  const LiveReplicaLoads loads(replicas_, 0, num_prefill_replicas_);
   for (RequestId id : global_queue_) {
     const int32_t rep = global_scheduler_->choose_replica(loads, id);
-    if (rep < 0 || rep >= static_cast<int32_t>(replicas_.size()))
+    if (rep < 0 || rep >= num_prefill_replicas_)
       throw SimulationError("global scheduler chose replica " + std::to_string(rep) + " of " +
-                            std::to_string(replicas_.size()));
+                            std::to_string(num_prefill_replicas_));
     requests_[static_cast<size_t>(id)].replica_id = rep;
     replicas_[static_cast<size_t>(rep)]->add_request(id);
     touched_scratch_[static_cast<size_t>(rep)] = 1;
@@ -199,6 +260,7 @@ void Simulation::on_replica_schedule(int32_t replica) {
       b.total_tokens += b.num_tokens[i];
       if (!r.is_prefill_complete) b.prefill_tokens += b.num_tokens[i];
       const bool first_admission = !r.admitted();
+      if (r.handed_off && r.decode_started_at == 0) r.decode_started_at = now_;
       r.on_batch_schedule(now_);
       if (first_admission && r.scheduling_delay > setup_.config.stop_delay_threshold_s) ++num_delayed_;
     }
@@ -208,30 +270,32 @@ void Simulation::on_replica_schedule(int32_t replica) {
 }
 
 void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId id) {
-  stages_[static_cast<size_t>(replica * num_stages_ + stage)].fifo.push_back(id);
+  stage_at(replica, stage).fifo.push_back(id);
   events_.push(now_, EventType::replica_stage_schedule, replica, stage);
 }
 
 double Simulation::stage_flops(const Batch& b) const {
+  const Pool& pool = pool_of(b.replica_id);
   double attention_flops = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
     const double q = static_cast<double>(b.num_tokens[i]);
     const double context = static_cast<double>(r.num_processed_tokens);
-    attention_flops += 4.0 * layers_per_stage_ * q_heads_per_device_ * head_dim_ * q * (q + context);
+    attention_flops += 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim * q * (q + context);
   }
-  return 2.0 * static_cast<double>(b.total_tokens) * parameters_per_device_ + attention_flops;
+  return 2.0 * static_cast<double>(b.total_tokens) * pool.parameters_per_device + attention_flops;
 }
 
 void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
-  auto& st = stages_[static_cast<size_t>(replica * num_stages_ + stage)];
+  auto& st = stage_at(replica, stage);
   if (st.busy || st.fifo.empty()) return;
+  const Pool& pool = pool_of(replica);
   const BatchId id = st.fifo.front();
   st.fifo.pop_front();
   Batch& b = batch(id);
   if (!b.has_timing) {
     try {
-      b.timing = predictor_.predict(b.size(), [&](size_t i) {
+      b.timing = pool.predictor->predict(b.size(), [&](size_t i) {
         const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
         return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
       });
@@ -243,7 +307,7 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
     b.stage_flops = stage_flops(b);
     b.has_timing = true;
   }
-  const bool last = stage == num_stages_ - 1;
+  const bool last = stage == pool.num_stages - 1;
   const double duration = b.timing.total_time_s(last);
   st.busy = true;
   for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
@@ -253,10 +317,10 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
 }
 
 void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) {
-  auto& st = stages_[static_cast<size_t>(replica * num_stages_ + stage)];
+  auto& st = stage_at(replica, stage);
   st.busy = false;
   Batch& b = batch(id);
-  const bool last = stage == num_stages_ - 1;
+  const bool last = stage == pool_of(replica).num_stages - 1;
   const double total = b.timing.total_time_s(last);
   const double model = b.timing.model_time_s(last);
   for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_end(now_, total, model);
@@ -271,22 +335,115 @@ void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) 
 void Simulation::on_batch_end(int32_t replica, BatchId id) {
   Batch& b = batch(id);
   auto& scheduler = *replicas_[static_cast<size_t>(replica)];
+  // A prefill replica of a disaggregated deployment hands over the requests whose prefill this
+  // batch completed (their first token is out) to the decode pool.
+  const bool hands_off = setup_.disaggregated() && !is_decode_replica(replica);
+  handed_off_scratch_.clear();
   int64_t processed = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+    const bool was_prefilling = !r.is_prefill_complete;
     processed -= r.num_processed_tokens;
     const double gap = r.on_batch_end(now_, b.num_tokens[i]);
     processed += r.num_processed_tokens;
     if (gap >= 0) metrics_.on_token_gap(gap);
     if (r.completed) metrics_.on_request_completed(r);
+    if (hands_off && was_prefilling && r.is_prefill_complete && !r.completed) handed_off_scratch_.push_back(r.id);
   }
   scheduler.on_tokens_processed(processed);
   scheduler.on_batch_end(b);
+  if (!handed_off_scratch_.empty()) {
+    // The last stage's time of this batch: the window a layerwise send overlaps.
+    const double last_stage_s = b.timing.total_time_s(true);
+    for (RequestId rid : handed_off_scratch_) {
+      auto& r = requests_[static_cast<size_t>(rid)];
+      scheduler.hand_off(rid);
+      r.handed_off = true;
+      prefill_overlap_s_[static_cast<size_t>(rid)] = last_stage_s;
+      kv_waiting_.push_back(rid);
+    }
+  }
   check_outstanding_tokens(replica);
   metrics_.on_batch_end(b, now_);
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
   b.finished = true;
   release_finished_batches();
+  events_.push(now_, EventType::replica_schedule, replica);
+  // New requests to send, or room freed on a decode replica for those waiting.
+  if (!kv_waiting_.empty()) start_transfers();
+}
+
+void Simulation::start_transfers() {
+  const int32_t num_decode = num_replicas() - num_prefill_replicas_;
+  const LiveReplicaLoads loads(replicas_, num_prefill_replicas_, num_decode);
+  const bool layerwise = setup_.config.disaggregation.kv_transfer == "layerwise";
+  const bool instant = setup_.config.disaggregation.kv_transfer == "none";
+  bool started = false;
+  // In order: a request that finds no room waits, and so do the ones behind it.
+  while (!kv_waiting_.empty()) {
+    const RequestId id = kv_waiting_.front();
+    const int32_t chosen = decode_router_->choose_replica(loads, id);
+    if (chosen < 0 || chosen >= num_decode)
+      throw SimulationError("decode router chose decode replica " + std::to_string(chosen) + " of " +
+                            std::to_string(num_decode));
+    const int32_t replica = num_prefill_replicas_ + chosen;
+    auto& decode = *replicas_[static_cast<size_t>(replica)];
+    if (!decode.can_reserve_prefilled(id)) break;
+    kv_waiting_.pop_front();
+    auto& r = requests_[static_cast<size_t>(id)];
+    decode.reserve_prefilled(id);
+    metrics_.on_memory_usage(replica, now_, decode.memory_usage_percent());
+    r.decode_replica_id = replica;
+    r.kv_transfer_started_at = now_;
+    if (instant) {
+      auto& prefill = *replicas_[static_cast<size_t>(r.replica_id)];
+      prefill.release_handed_off(id);
+      metrics_.on_memory_usage(r.replica_id, now_, prefill.memory_usage_percent());
+      events_.push(now_, EventType::replica_schedule, r.replica_id);
+      events_.push(now_, EventType::kv_arrival, replica, 0, id);
+      continue;
+    }
+    double bytes = kv_bytes_per_token_ * static_cast<double>(r.num_prefill_tokens);
+    // Sent layer by layer from the last prefill iteration on: what is left once it ends is what
+    // the link could not carry while it ran, and at least the last layer's share.
+    if (layerwise && now_ == r.prefill_completed_at) {
+      const double layers = pool_of(r.replica_id).layers_per_stage;
+      const double overlapped =
+          kv_path_bytes_per_s_ * prefill_overlap_s_[static_cast<size_t>(id)] * (layers - 1.0) / layers;
+      bytes = std::max(bytes / layers, bytes - overlapped);
+    }
+    network_.start(now_, id, r.replica_id, chosen, bytes);
+    started = true;
+  }
+  if (started) schedule_transfer_progress();
+}
+
+void Simulation::schedule_transfer_progress() {
+  if (network_.num_active() == 0) return;
+  events_.push(network_.next_completion(), EventType::kv_transfer_progress, 0, 0,
+               static_cast<int64_t>(network_.version()));
+}
+
+void Simulation::on_kv_transfer_progress(uint64_t version) {
+  if (version != network_.version()) return;  // foreseen before a transfer started or ended
+  transferred_scratch_.clear();
+  network_.complete(now_, transferred_scratch_);
+  for (RequestId id : transferred_scratch_) {
+    const auto& r = requests_[static_cast<size_t>(id)];
+    auto& prefill = *replicas_[static_cast<size_t>(r.replica_id)];
+    prefill.release_handed_off(id);
+    metrics_.on_memory_usage(r.replica_id, now_, prefill.memory_usage_percent());
+    events_.push(now_, EventType::replica_schedule, r.replica_id);
+    events_.push(now_ + kv_latency_s_, EventType::kv_arrival, r.decode_replica_id, 0, id);
+  }
+  schedule_transfer_progress();
+}
+
+void Simulation::on_kv_arrival(int32_t replica, RequestId id) {
+  auto& r = requests_[static_cast<size_t>(id)];
+  r.kv_transfer_ended_at = now_;
+  metrics_.on_transfer_span({id, r.replica_id, replica, r.kv_transfer_started_at, now_});
+  replicas_[static_cast<size_t>(replica)]->admit_prefilled(id);
   events_.push(now_, EventType::replica_schedule, replica);
 }
 

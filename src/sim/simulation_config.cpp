@@ -32,6 +32,7 @@ config::SettingGroup<SimulationConfig> declare() {
   g.add(&S::kv_accounting, "kv-accounting", Identity::config(),
         "KV memory per stage: per_stage (each stage stores its own layers) or vidur (Vidur's formula)");
   g.nest(&S::scheduler, scheduler_settings());
+  g.nest(&S::disaggregation, disaggregation_settings());
   g.nest(&S::workload, workload::workload_settings());
   g.nest(&S::predictor, predict::predictor_settings());
   g.add(&S::time_limit_s, "time-limit", Identity::config(),
@@ -149,6 +150,12 @@ void check_admission(const SimulationSetup& setup) {
 
 }  // namespace
 
+namespace {
+std::shared_ptr<const SimulationSetup> plan_decode_pool(const SimulationSetup& prefill,
+                                                        const spec::SpecCatalog& catalog,
+                                                        const ReplicaSchedulerRegistry& schedulers);
+}  // namespace
+
 SimulationSetup plan_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
                                 const ReplicaSchedulerRegistry& schedulers) {
   // Every range first, so that an error names the setting that is out of range rather than a
@@ -185,8 +192,114 @@ SimulationSetup plan_simulation(const SimulationConfig& config, const spec::Spec
                                                 std::to_string(setup.memory.blocks_per_request) + " blocks)");
   check_admission(setup);
   workload::validate_workload(config.workload);
+  if (config.disaggregation.decode_replicas > 0) setup.decode_pool = plan_decode_pool(setup, catalog, schedulers);
   return setup;
 }
+
+SimulationConfig decode_pool_config(const SimulationConfig& config, const spec::SpecCatalog& catalog) {
+  const auto& d = config.disaggregation;
+  SimulationConfig pool = config;
+  pool.disaggregation = DisaggregationConfig{};
+  pool.num_replicas = d.decode_replicas;
+  if (!d.decode_gpu.empty() && d.decode_gpu != config.gpu) {
+    pool.gpu = d.decode_gpu;
+    pool.node = default_node(d.decode_gpu, catalog);
+  }
+  if (!d.decode_node.empty()) pool.node = d.decode_node;
+  if (d.decode_tp > 0) pool.parallel.tensor_parallel = d.decode_tp;
+  if (d.decode_pp > 0) pool.parallel.pipeline_parallel = d.decode_pp;
+  if (!d.decode_scheduler.empty()) pool.scheduler.replica_scheduler = d.decode_scheduler;
+  if (d.decode_batch_size_cap > 0) {
+    const auto& schedulers = builtin_replica_schedulers();
+    const bool by_seqs =
+        schedulers.contains(pool.scheduler.replica_scheduler) &&
+        schedulers.traits("replica-scheduler", pool.scheduler.replica_scheduler).request_cap == "max-num-seqs";
+    (by_seqs ? pool.scheduler.max_num_seqs : pool.scheduler.batch_size_cap) = d.decode_batch_size_cap;
+  }
+  return pool;
+}
+
+namespace {
+
+// The setting of the disaggregated configuration that a decode pool's own setting stands for.
+std::string decode_setting(const std::string& name) {
+  static const std::pair<const char*, const char*> renamed[] = {{"gpu", "decode-gpu"},
+                                                                {"node", "decode-node"},
+                                                                {"tp", "decode-tp"},
+                                                                {"pp", "decode-pp"},
+                                                                {"replicas", "decode-replicas"},
+                                                                {"replica-scheduler", "decode-scheduler"},
+                                                                {"batch-size-cap", "decode-batch-size-cap"},
+                                                                {"max-num-seqs", "decode-batch-size-cap"}};
+  for (const auto& [own, decode] : renamed)
+    if (name == own) return decode;
+  return name;
+}
+
+bool takes_prefilled(const ReplicaSchedulerRegistry& schedulers, const std::string& name) {
+  return schedulers.contains(name) && schedulers.traits("replica-scheduler", name).takes_prefilled;
+}
+
+std::string schedulers_taking_prefilled(const ReplicaSchedulerRegistry& schedulers) {
+  std::string out;
+  for (const auto* entry : schedulers.entries())
+    if (entry->traits.takes_prefilled) out += (out.empty() ? "" : ", ") + entry->name;
+  return out;
+}
+
+// The decode pool planned as a deployment of its own, every error named by the decode setting
+// at fault, then the link between the pools.
+std::shared_ptr<const SimulationSetup> plan_decode_pool(const SimulationSetup& prefill,
+                                                        const spec::SpecCatalog& catalog,
+                                                        const ReplicaSchedulerRegistry& schedulers) {
+  const auto& config = prefill.config;
+  const auto& d = config.disaggregation;
+  if (!takes_prefilled(schedulers, config.scheduler.replica_scheduler))
+    throw InputError::setting("replica-scheduler", config.scheduler.replica_scheduler +
+                                                       " cannot serve a disaggregated prefill pool; schedulers that "
+                                                       "can: " +
+                                                       schedulers_taking_prefilled(schedulers));
+  const auto pool_config = decode_pool_config(config, catalog);
+  if (!takes_prefilled(schedulers, pool_config.scheduler.replica_scheduler))
+    throw InputError::setting("decode-scheduler", pool_config.scheduler.replica_scheduler +
+                                                      " cannot take prefilled requests; schedulers that can: " +
+                                                      schedulers_taking_prefilled(schedulers));
+  builtin_global_schedulers().check("decode-router", d.decode_router);
+  std::shared_ptr<SimulationSetup> pool;
+  try {
+    pool = std::make_shared<SimulationSetup>(plan_simulation(pool_config, catalog, schedulers));
+  } catch (const InputError& e) {
+    if (e.subject() != InputError::Subject::setting) throw;
+    throw InputError::setting(decode_setting(e.setting_name()), "the decode pool: " + e.message());
+  }
+  if (d.kv_transfer == "none") return pool;
+  const auto& from = prefill.node;
+  const auto& to = pool->node;
+  if (d.kv_link == "intra_node") {
+    const int64_t gpus = config.parallel.tensor_parallel * config.parallel.pipeline_parallel +
+                         pool_config.parallel.tensor_parallel * pool_config.parallel.pipeline_parallel;
+    if (from.name != to.name)
+      throw InputError::setting("kv-link",
+                                "intra_node needs both pools on one node type, not " + from.name + " and " + to.name);
+    if (gpus > from.devices_per_node)
+      throw InputError::setting("kv-link",
+                                "intra_node needs a prefill and a decode replica in one node, but they "
+                                "take " +
+                                    std::to_string(gpus) + " GPUs and a " + from.name + " node has " +
+                                    std::to_string(from.devices_per_node));
+    if (d.kv_link_bandwidth_gbps == 0 && !(from.intra_node_bandwidth_gbps > 0))
+      throw InputError::setting("kv-link",
+                                "node " + from.name + " states no intra-node bandwidth; give --kv-link-bandwidth");
+  } else if (d.kv_link_bandwidth_gbps == 0 &&
+             !(from.inter_node_bandwidth_gbps > 0 && to.inter_node_bandwidth_gbps > 0)) {
+    throw InputError::setting("kv-link", "no path between the pools: node " +
+                                             (from.inter_node_bandwidth_gbps > 0 ? to.name : from.name) +
+                                             " states no inter-node bandwidth; give --kv-link-bandwidth");
+  }
+  return pool;
+}
+
+}  // namespace
 
 SimulationSetup prepare_simulation(const SimulationConfig& config, const spec::SpecCatalog& catalog,
                                    const ReplicaSchedulerRegistry& schedulers) {

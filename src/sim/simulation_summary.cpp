@@ -20,7 +20,7 @@ VidurUtilisation summarize_vidur_utilisation(const MetricsStore& metrics) {
     VidurUtilisation::Replica r;
     r.memory_usage_percent = metrics.vidur_memory(rep).mean();
     memory += r.memory_usage_percent;
-    for (int32_t st = 0; st < static_cast<int32_t>(metrics.num_stages()); ++st) {
+    for (int32_t st = 0; st < static_cast<int32_t>(metrics.num_stages(rep)); ++st) {
       r.busy_percent.push_back(metrics.vidur_busy(rep, st).mean());
       r.mfu_percent.push_back(metrics.vidur_mfu(rep, st).mean());
       busy += r.busy_percent.back();
@@ -35,6 +35,31 @@ VidurUtilisation summarize_vidur_utilisation(const MetricsStore& metrics) {
     v.mfu_percent = mfu / static_cast<double>(stages);
   }
   return v;
+}
+
+PoolUsage summarize_pool(const char* name, const SimulationSetup& pool, const std::vector<ReplicaUsage>& replicas,
+                         int32_t first, int32_t end) {
+  PoolUsage u;
+  u.name = name;
+  u.gpu = pool.gpu.name;
+  u.replicas = end - first;
+  u.gpus = u.replicas * pool.config.parallel.tensor_parallel * pool.config.parallel.pipeline_parallel;
+  int64_t stages = 0;
+  for (int32_t rep = first; rep < end; ++rep) {
+    const auto& r = replicas[static_cast<size_t>(rep)];
+    u.memory_usage_mean_percent += r.memory_usage_mean_percent / static_cast<double>(u.replicas);
+    u.memory_usage_max_percent = std::max(u.memory_usage_max_percent, r.memory_usage_max_percent);
+    for (size_t st = 0; st < r.busy_mean_percent.size(); ++st) {
+      u.busy_mean_percent += r.busy_mean_percent[st];
+      u.mfu_mean_percent += r.mfu_mean_percent[st];
+      ++stages;
+    }
+  }
+  if (stages > 0) {
+    u.busy_mean_percent /= static_cast<double>(stages);
+    u.mfu_mean_percent /= static_cast<double>(stages);
+  }
+  return u;
 }
 
 double share(int64_t part, int64_t whole) {
@@ -93,7 +118,9 @@ SimulationSummary summarize(const Simulation& sim) {
                          "num_decode_tokens",
                          "pd_ratio",
                          "num_restarts",
-                         "num_cached_prompt_tokens"};
+                         "num_cached_prompt_tokens",
+                         "decode_queueing_delay",
+                         "kv_transfer_time"};
   constexpr size_t kSeries = sizeof(names) / sizeof(names[0]);
   std::vector<std::vector<double>> series(kSeries);
   int64_t output_tokens = 0;
@@ -119,7 +146,9 @@ SimulationSummary summarize(const Simulation& sim) {
         static_cast<double>(r.original_decode_tokens),
         static_cast<double>(r.original_prefill_tokens) / static_cast<double>(r.original_decode_tokens),
         static_cast<double>(r.num_restarts),
-        static_cast<double>(r.num_cached_prompt_tokens)};
+        static_cast<double>(r.num_cached_prompt_tokens),
+        m.decode_queueing_delay,
+        m.kv_transfer_time};
     for (size_t k = 0; k < kSeries; ++k) series[k].push_back(values[k]);
     s.num_restarts += r.num_restarts;
     output_tokens += r.original_decode_tokens;
@@ -140,7 +169,7 @@ SimulationSummary summarize(const Simulation& sim) {
     ReplicaUsage u;
     u.memory_usage_mean_percent = metrics.memory(rep).mean(s.end_time_s);
     u.memory_usage_max_percent = metrics.memory(rep).max();
-    for (int32_t st = 0; st < static_cast<int32_t>(metrics.num_stages()); ++st) {
+    for (int32_t st = 0; st < static_cast<int32_t>(metrics.num_stages(rep)); ++st) {
       u.busy_mean_percent.push_back(metrics.busy(rep, st).mean(s.end_time_s));
       u.mfu_mean_percent.push_back(metrics.mfu(rep, st).mean(s.end_time_s));
     }
@@ -148,6 +177,11 @@ SimulationSummary summarize(const Simulation& sim) {
   }
   s.vidur_utilisation = summarize_vidur_utilisation(metrics);
   s.prefix_cache = summarize_prefix_cache(sim);
+  if (sim.setup().disaggregated()) {
+    s.pools.push_back(summarize_pool("prefill", sim.setup(), s.replicas, 0, sim.num_prefill_replicas()));
+    s.pools.push_back(
+        summarize_pool("decode", *sim.setup().decode_pool, s.replicas, sim.num_prefill_replicas(), sim.num_replicas()));
+  }
   return s;
 }
 

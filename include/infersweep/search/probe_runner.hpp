@@ -26,7 +26,9 @@ class ProbeRunner {
 
   const sim::SimulationSetup& plan() const { return plan_; }
   // Simulates the unit at `qps` with the given predictor (which must match plan()).
-  ProbeRecord run(double qps, const predict::ExecutionTimePredictor& predictor) const;
+  // `decode_predictor`: the decode pool's, for a disaggregated unit (see sim::Simulation).
+  ProbeRecord run(double qps, const predict::ExecutionTimePredictor& predictor,
+                  const predict::ExecutionTimePredictor* decode_predictor = nullptr) const;
 
  private:
   sim::SimulationSetup plan_;

@@ -16,6 +16,8 @@ enum class EventType : uint8_t {
   replica_stage_schedule,
   batch_stage_end,
   batch_end,
+  kv_transfer_progress,  // subject: the transfer network's version when it was foreseen
+  kv_arrival,            // subject: the request whose KV reached the decode replica
 };
 
 struct Event {
@@ -24,7 +26,7 @@ struct Event {
   EventType type = EventType::request_arrival;
   int32_t replica = 0;
   int32_t stage = 0;
-  int64_t subject = 0;  // request id or batch id, by type
+  int64_t subject = 0;  // request id, batch id or version, by type
 };
 
 class EventQueue {

@@ -21,6 +21,9 @@ struct RequestMetrics {
   double ttft;  // prefill_e2e_time: arrival to first output token
   double prefill_time_execution_plus_preemption, prefill_time_execution_plus_preemption_normalized;
   double decode_time_execution_plus_preemption_normalized;
+  // Disaggregation (0 for a request decoded where it was prefilled): the wait for a decode
+  // replica with room for its KV after the prefill, and the transfer itself.
+  double decode_queueing_delay, kv_transfer_time;
 };
 RequestMetrics derive_request_metrics(const Request& r);
 
@@ -30,10 +33,16 @@ struct StageSpan {  // one batch on one stage, for the Chrome trace
   double start, duration;
 };
 
+struct TransferSpan {  // one KV transfer between pools, for the Chrome trace
+  RequestId request;
+  int32_t from_replica, to_replica;
+  double start, end;
+};
+
 class MetricsStore {
  public:
-  // `fp16_tflops`: the GPU's dense peak, the denominator of MFU.
-  MetricsStore(int64_t num_replicas, int64_t num_stages, bool record_trace, double fp16_tflops);
+  // Per replica, its pipeline stages and its GPU's dense fp16 peak (the denominator of MFU).
+  MetricsStore(std::vector<int64_t> stages_per_replica, bool record_trace, std::vector<double> fp16_tflops);
 
   void on_request_arrival(const Request& r);
   void on_request_completed(const Request& r) { completed_.push_back(r.id); }
@@ -45,6 +54,9 @@ class MetricsStore {
   void on_stage_end(int32_t replica, int32_t stage, double now);
   void on_stage_span(const StageSpan& span) {
     if (record_trace_) spans_.push_back(span);
+  }
+  void on_transfer_span(const TransferSpan& span) {
+    if (record_trace_) transfer_spans_.push_back(span);
   }
 
   const std::vector<RequestId>& completed() const { return completed_; }
@@ -63,15 +75,18 @@ class MetricsStore {
   const VidurWindowMean& vidur_busy(int32_t replica, int32_t stage) const { return vidur_busy_[index(replica, stage)]; }
   const VidurWindowMean& vidur_mfu(int32_t replica, int32_t stage) const { return vidur_mfu_[index(replica, stage)]; }
   const std::vector<StageSpan>& spans() const { return spans_; }
-  int64_t num_replicas() const { return num_replicas_; }
-  int64_t num_stages() const { return num_stages_; }
+  const std::vector<TransferSpan>& transfer_spans() const { return transfer_spans_; }
+  int64_t num_replicas() const { return static_cast<int64_t>(stages_.size()); }
+  int64_t num_stages(int32_t replica) const { return stages_[static_cast<size_t>(replica)]; }
 
  private:
-  size_t index(int32_t replica, int32_t stage) const { return static_cast<size_t>(replica * num_stages_ + stage); }
+  size_t index(int32_t replica, int32_t stage) const {
+    return static_cast<size_t>(stage_offset_[static_cast<size_t>(replica)] + stage);
+  }
 
-  int64_t num_replicas_, num_stages_;
+  std::vector<int64_t> stages_, stage_offset_;
   bool record_trace_;
-  double fp16_tflops_;
+  std::vector<double> fp16_tflops_;
   bool any_arrival_ = false;
   double last_arrival_ = 0;
   std::vector<RequestId> completed_;
@@ -81,6 +96,7 @@ class MetricsStore {
   std::vector<VidurSampleMean> vidur_memory_;
   std::vector<VidurWindowMean> vidur_busy_, vidur_mfu_;
   std::vector<StageSpan> spans_;
+  std::vector<TransferSpan> transfer_spans_;
 };
 
 }  // namespace infersweep::sim

@@ -25,6 +25,9 @@ struct ReplicaSchedulerContext {
   std::vector<Request>* requests = nullptr;  // owned by the simulation, indexed by id
   // What the requests' tokens share (prefix caching); null: nothing is shared.
   const std::vector<workload::RequestSpec>* content = nullptr;
+  // A replica of a disaggregated prefill pool: a request leaves it once its prefill is done
+  // (its KV blocks stay until release_handed_off).
+  bool prefill_only = false;
 };
 
 class ReplicaScheduler {
@@ -54,6 +57,20 @@ class ReplicaScheduler {
   // it; schedulers word it next to their own admission rule.
   virtual std::string admission_shortfall(RequestId id) const;
 
+  // Disaggregation. A prefill replica: request `id` finished its prefill in the batch just ended
+  // and left (on_batch_end kept its blocks): its remaining tokens are no longer this replica's.
+  void hand_off(RequestId id);
+  // Its KV has been sent: the blocks it held here are dropped (cached ones stay cached).
+  void release_handed_off(RequestId id) { blocks_.free(id); }
+  // A decode replica: whether it has room now for prefilled request `id`, whose KV holds its
+  // prompt; reserving that room (its prompt's blocks and a place among the admitted requests)
+  // before the KV is sent; and, once the KV is here, admitting it as a running request that
+  // decodes next. Schedulers that take no prefilled requests (traits.takes_prefilled false)
+  // have no room.
+  virtual bool can_reserve_prefilled(RequestId id) const;
+  virtual void reserve_prefilled(RequestId id);
+  virtual void admit_prefilled(RequestId id);
+
  protected:
   virtual BatchDraft next_batch() = 0;
 
@@ -77,6 +94,11 @@ class ReplicaScheduler {
   // The common end of an iteration: completed requests free their blocks, the others go back
   // to the running list in batch order.
   void release_completed(const Batch& batch, std::deque<RequestId>& running);
+  // A request of a batch just ended that leaves this replica: completed, or prefilled on a
+  // prefill-only replica. A completed one's blocks are freed; a prefilled one's are kept.
+  bool leaves(RequestId id);
+  // Adds a prefilled request's remaining tokens to this replica's outstanding ones.
+  void count_accepted(RequestId id);
 
   SchedulerConfig config_;
   int64_t num_stages_;
@@ -90,6 +112,7 @@ class ReplicaScheduler {
   static KvBlockManager make_block_manager(const ReplicaSchedulerContext& context);
 
   std::vector<Request>* requests_;
+  bool prefill_only_;
   int64_t running_batches_ = 0;
   int64_t outstanding_tokens_ = 0;
 
@@ -116,6 +139,9 @@ struct ReplicaSchedulerTraits {
   // The setting that caps the requests a replica runs at once; it must be at least the pipeline
   // depth, so that every micro-batch can hold a request.
   std::string request_cap = "batch-size-cap";
+  // Serves in a disaggregated deployment: its requests can leave after their prefill, and it
+  // takes in prefilled requests with their KV (accept_prefilled).
+  bool takes_prefilled = false;
 };
 
 using ReplicaSchedulerRegistry =

@@ -34,6 +34,14 @@ struct Request {
   bool is_prefill_complete = false;
   int32_t num_restarts = 0;
 
+  // Disaggregation (docs/disaggregation.md): a request prefilled in the prefill pool leaves its
+  // replica once its first token is out, and its KV cache travels to a decode replica.
+  int32_t decode_replica_id = -1;     // -1: decoded where it was prefilled
+  bool handed_off = false;            // left its prefill replica for the decode pool
+  double kv_transfer_started_at = 0;  // a decode replica had room for its KV; the transfer began
+  double kv_transfer_ended_at = 0;    // its KV arrived at the decode replica
+  double decode_started_at = 0;       // its first iteration on the decode replica was scheduled
+
   int64_t total_tokens() const { return num_prefill_tokens + num_decode_tokens; }
   // Scheduled at least once; a restarted request keeps its first admission.
   bool admitted() const { return scheduled || num_restarts > 0; }

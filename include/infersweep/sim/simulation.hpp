@@ -10,6 +10,7 @@
 #include "infersweep/predict/execution_time_predictor.hpp"
 #include "infersweep/sim/event_queue.hpp"
 #include "infersweep/sim/global_scheduler.hpp"
+#include "infersweep/sim/kv_transfer_network.hpp"
 #include "infersweep/sim/metrics_store.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
 #include "infersweep/sim/simulation_config.hpp"
@@ -19,8 +20,10 @@ namespace infersweep::sim {
 class Simulation {
  public:
   // The predictor must outlive the simulation; it is shared read-only, so one predictor can
-  // serve many simulations of the same (model, GPU, node, TP, PP).
-  Simulation(const SimulationSetup& setup, const predict::ExecutionTimePredictor& predictor);
+  // serve many simulations of the same (model, GPU, node, TP, PP). A disaggregated setup also
+  // needs the decode pool's (that of decode_pool_config); it may be the same object.
+  Simulation(const SimulationSetup& setup, const predict::ExecutionTimePredictor& predictor,
+             const predict::ExecutionTimePredictor* decode_predictor = nullptr);
 
   // Runs until no event is left or the time limit is passed. Throws SimulationError if
   // requests are left that can never complete.
@@ -38,11 +41,27 @@ class Simulation {
   const predict::ExecutionTimePredictor& predictor() const { return predictor_; }
   int64_t num_blocks_per_replica() const;
   const ReplicaScheduler& replica_scheduler(int32_t replica) const { return *replicas_[static_cast<size_t>(replica)]; }
+  // Replicas of the prefill pool (all of them when not disaggregated) come first, then the
+  // decode pool's.
+  int32_t num_replicas() const { return static_cast<int32_t>(replicas_.size()); }
+  int32_t num_prefill_replicas() const { return num_prefill_replicas_; }
+  bool is_decode_replica(int32_t replica) const { return replica >= num_prefill_replicas_; }
+  // Requests prefilled and waiting for a decode replica with room (at the end: should be none).
+  size_t num_waiting_for_decode() const { return kv_waiting_.size(); }
+  // Bytes of KV cache one token takes for the whole model (what a transfer sends per token).
+  double kv_bytes_per_token() const { return kv_bytes_per_token_; }
 
  private:
   struct Stage {
     std::deque<BatchId> fifo;
     bool busy = false;
+  };
+  // What differs between the replicas of the prefill and the decode pool.
+  struct Pool {
+    const predict::ExecutionTimePredictor* predictor = nullptr;
+    int64_t num_stages = 1;
+    // For MFU: weights per GPU, and per-layer attention dims of one GPU.
+    double parameters_per_device = 0, layers_per_stage = 0, q_heads_per_device = 0, head_dim = 0;
   };
 
   void handle(const Event& e);
@@ -53,7 +72,17 @@ class Simulation {
   void on_replica_stage_schedule(int32_t replica, int32_t stage);
   void on_batch_stage_end(int32_t replica, int32_t stage, BatchId batch);
   void on_batch_end(int32_t replica, BatchId batch);
+  // Disaggregation: prefilled requests wait in order for a decode replica with room, then send
+  // their KV over the network; a transfer's end is foreseen under the network's version.
+  void start_transfers();
+  void on_kv_transfer_progress(uint64_t version);
+  void on_kv_arrival(int32_t replica, RequestId id);
+  void schedule_transfer_progress();
 
+  const Pool& pool_of(int32_t replica) const { return pools_[is_decode_replica(replica) ? 1 : 0]; }
+  Stage& stage_at(int32_t replica, int32_t stage) {
+    return stages_[static_cast<size_t>(stage_offset_[static_cast<size_t>(replica)] + stage)];
+  }
   Batch& batch(BatchId id) { return batches_[static_cast<size_t>(id - first_live_batch_)]; }
   double stage_flops(const Batch& b) const;
   void release_finished_batches();
@@ -68,8 +97,11 @@ class Simulation {
   const predict::ExecutionTimePredictor& predictor_;
   std::vector<Request> requests_;
   std::vector<std::unique_ptr<ReplicaScheduler>> replicas_;
+  int32_t num_prefill_replicas_ = 0;
+  std::vector<Pool> pools_;  // the prefill pool (or the only one), then the decode pool
   std::unique_ptr<GlobalScheduler> global_scheduler_;
-  std::vector<Stage> stages_;  // replica * num_stages + stage
+  std::vector<Stage> stages_;          // every replica's stages, one replica after the other
+  std::vector<int64_t> stage_offset_;  // per replica: its first stage in stages_
   std::vector<RequestId> global_queue_;
   std::vector<char> touched_scratch_;
   std::deque<Batch> batches_;  // live batches, ids first_live_batch_...
@@ -81,13 +113,19 @@ class Simulation {
   MetricsStore metrics_;
   double now_ = 0;
   int64_t num_events_ = 0;
-  int64_t num_stages_;
   bool hit_time_limit_ = false;
   bool stopped_early_ = false;
   int64_t num_delayed_ = 0;  // first scheduled later than stop_delay_threshold_s after arrival
-  // For MFU: weights per GPU, and per-layer attention dims of one GPU.
-  double parameters_per_device_;
-  double layers_per_stage_, q_heads_per_device_, head_dim_;
+
+  // Disaggregation.
+  std::unique_ptr<GlobalScheduler> decode_router_;
+  std::deque<RequestId> kv_waiting_;  // prefilled, waiting for a decode replica with room
+  KvTransferNetwork network_;
+  double kv_bytes_per_token_ = 0;
+  double kv_latency_s_ = 0;
+  double kv_path_bytes_per_s_ = 0;         // one transfer alone on the link
+  std::vector<double> prefill_overlap_s_;  // per request: link time a layerwise send overlaps
+  std::vector<RequestId> handed_off_scratch_, transferred_scratch_;
 };
 
 }  // namespace infersweep::sim

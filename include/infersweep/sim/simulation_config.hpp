@@ -4,11 +4,13 @@
 // help, range, identity), and prepare_simulation() validates it in one place.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "infersweep/config/setting.hpp"
 #include "infersweep/predict/operator_time_model.hpp"
+#include "infersweep/sim/disaggregation_config.hpp"
 #include "infersweep/sim/memory_planner.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
 #include "infersweep/sim/scheduler_config.hpp"
@@ -26,6 +28,7 @@ struct SimulationConfig {
   double memory_margin_fraction = 0.1;
   KvAccounting kv_accounting = KvAccounting::per_stage;
   SchedulerConfig scheduler;
+  DisaggregationConfig disaggregation;
   workload::WorkloadConfig workload;  // workload.seed is the simulation's seed
   predict::PredictorConfig predictor;
   double time_limit_s = 0;  // 0: run until every request completes
@@ -65,7 +68,17 @@ struct SimulationSetup {
   MemoryPlan memory;
   std::vector<workload::RequestSpec> requests;
   workload::WorkloadNotes workload_notes;  // what generating the requests changed in the traces
+  // The decode pool of a disaggregated deployment, planned as a deployment of its own (config,
+  // specs, memory; no requests); null where prefill and decode share every replica.
+  std::shared_ptr<const SimulationSetup> decode_pool;
+
+  bool disaggregated() const { return decode_pool != nullptr; }
 };
+
+// The decode pool of a disaggregated configuration as a configuration of its own: the decode-*
+// settings in place of the deployment's, decode_replicas replicas, no disaggregation. It names
+// the pool's execution-time predictor (predictor_identity, predictor_context).
+SimulationConfig decode_pool_config(const SimulationConfig& config, const spec::SpecCatalog& catalog);
 
 // The predictor inputs of a setup: its specs, parallelism and predictor options.
 predict::PredictorContext predictor_context(const SimulationSetup& setup);

@@ -17,6 +17,16 @@ struct ReplicaUsage {
   std::vector<double> mfu_mean_percent;   // per stage
 };
 
+// One pool of a disaggregated deployment: its replicas' utilisation, averaged over them (memory)
+// and over their stages (busy, MFU).
+struct PoolUsage {
+  std::string name;  // prefill, decode
+  std::string gpu;
+  int64_t replicas = 0, gpus = 0;
+  double memory_usage_mean_percent = 0, memory_usage_max_percent = 0;
+  double busy_mean_percent = 0, mfu_mean_percent = 0;
+};
+
 // Utilisation in Vidur's conventions (see vidur_utilisation.hpp), comparable one to one with
 // the `*_weighted_mean` figures of its plots/*.json: KV memory as the plain mean of its samples,
 // busy time and MFU time-weighted from a stage's first batch start to its last batch end, MFU
@@ -66,7 +76,8 @@ struct SimulationSummary {
   std::vector<std::pair<std::string, Distribution>> batch_metrics;
   Distribution tbt;
   Distribution inter_arrival_delay;
-  std::vector<ReplicaUsage> replicas;
+  std::vector<ReplicaUsage> replicas;  // prefill pool first, then the decode pool
+  std::vector<PoolUsage> pools;        // disaggregated: prefill, decode; else empty
   VidurUtilisation vidur_utilisation;
   PrefixCacheSummary prefix_cache;
 

@@ -28,6 +28,18 @@ class PagedReplicaScheduler : public ReplicaScheduler {
 
   void on_batch_end(const Batch& batch) override { release_completed(batch, running_); }
 
+  // A prefilled request is admitted as a new one would be (its prompt's blocks within the
+  // watermark, the batch cap not reached) and joins the running requests once its KV is here.
+  bool can_reserve_prefilled(RequestId id) const override {
+    return static_cast<int64_t>(blocks_.num_holders()) < config_.batch_size_cap &&
+           blocks_for_tokens(request(id).num_prefill_tokens) <= admissible_blocks();
+  }
+  void reserve_prefilled(RequestId id) override {
+    blocks_.allocate(id, blocks_for_tokens(request(id).num_prefill_tokens));
+    count_accepted(id);
+  }
+  void admit_prefilled(RequestId id) override { running_.push_back(id); }
+
   std::string admission_shortfall(RequestId id) const override {
     const auto& r = request(id);
     return "its " + format_count(r.num_prefill_tokens) + "-token prompt needs " +

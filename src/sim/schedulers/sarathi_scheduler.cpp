@@ -87,6 +87,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
 
 void add_sarathi_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
+  traits.takes_prefilled = true;
   traits.relative_cost = 1;
   traits.settings = {"watermark-blocks-fraction", "chunk-size", "prefix-caching"};
   traits.grid_requires = {"chunk-size"};

@@ -47,6 +47,7 @@ class VllmScheduler : public PagedReplicaScheduler {
 
 void add_vllm_scheduler(ReplicaSchedulerRegistry& registry) {
   ReplicaSchedulerTraits traits;
+  traits.takes_prefilled = true;
   traits.whole_prompt_batches = true;
   traits.settings = {"watermark-blocks-fraction", "max-tokens-in-batch"};
   registry.add(

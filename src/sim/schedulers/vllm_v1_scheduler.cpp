@@ -33,14 +33,27 @@ class VllmV1Scheduler : public ReplicaScheduler {
     batch_finished();
     returning_.clear();
     for (RequestId id : batch.request_ids) {
-      if (request(id).completed) {
-        blocks_.free(id);
+      if (leaves(id))
         --num_admitted_;
-      } else {
+      else
         returning_.push_back(id);
-      }
     }
     rejoin_running(returning_);
+  }
+
+  // A prefilled request counts against max_num_seqs and needs its prompt's blocks free; it
+  // joins the running requests as the latest admitted once its KV is here.
+  bool can_reserve_prefilled(RequestId id) const override {
+    return num_admitted_ < max_num_seqs_ && blocks_for_tokens(request(id).num_prefill_tokens) <= blocks_.free_blocks();
+  }
+  void reserve_prefilled(RequestId id) override {
+    blocks_.allocate(id, blocks_for_tokens(request(id).num_prefill_tokens));
+    count_accepted(id);
+    ++num_admitted_;
+  }
+  void admit_prefilled(RequestId id) override {
+    admission_order_[static_cast<size_t>(id)] = next_admission_++;
+    running_.push_back(id);
   }
 
   std::string admission_shortfall(RequestId id) const override {
@@ -177,6 +190,7 @@ void add_vllm_v1_scheduler(ReplicaSchedulerRegistry& registry) {
   traits.settings = {"max-num-batched-tokens", "max-num-seqs", "long-prefill-token-threshold", "prefix-caching"};
   traits.implied_settings = {{"prefix-caching", "true"}};
   traits.request_cap = "max-num-seqs";
+  traits.takes_prefilled = true;
   registry.add(
       "vllm_v1", [](const ReplicaSchedulerContext& c) { return std::make_unique<VllmV1Scheduler>(c); }, traits,
       "vLLM V1 (v0.11.0): one token budget per step, running requests first, then new prompt chunks");

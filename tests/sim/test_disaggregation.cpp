@@ -355,7 +355,7 @@ TEST_P(DisaggregatedInvariants, HoldOnRandomWorkloads) {
   const PdCase k = GetParam();
   const auto P = static_cast<int32_t>(k.prefill_replicas);
   const auto D = static_cast<int32_t>(k.decode_replicas);
-  int64_t restarts = 0, waits = 0, handed_off = 0;
+  int64_t restarts = 0, decode_restarts = 0, waits = 0, handed_off = 0;
   for (uint64_t seed : {1u, 2u}) {
     const Deployment d(prepare_simulation(invariant_config(k, seed), test_support::catalog()));
     std::unique_ptr<Simulation> sim;
@@ -394,6 +394,8 @@ TEST_P(DisaggregatedInvariants, HoldOnRandomWorkloads) {
           EXPECT_GE(m.kv_transfer_time, 10e-6) << who;  // at least the link's latency
         }
         waits += m.decode_queueing_delay > 0 ? 1 : 0;
+        // Preempted on its decode replica: what it had computed became its prompt there.
+        decode_restarts += r.num_prefill_tokens > r.original_prefill_tokens ? 1 : 0;
         ++handed_off;
       } else {
         EXPECT_EQ(r.decode_replica_id, -1) << who;
@@ -430,6 +432,7 @@ TEST_P(DisaggregatedInvariants, HoldOnRandomWorkloads) {
   // The workloads do exercise what the invariants guard: preemption, and decode replicas
   // without room for some of the prefilled requests but not all.
   EXPECT_GT(restarts, 0);
+  EXPECT_GT(decode_restarts, 0);
   EXPECT_GT(waits, 0);
   EXPECT_LT(waits, handed_off);
 }

@@ -222,8 +222,11 @@ SimulationConfig decode_pool_config(const SimulationConfig& config, const spec::
 namespace {
 
 // The setting of the disaggregated configuration that a decode pool's own setting stands for.
+// The model is the prefill pool's too, and fits there: where it does not fit the decode pool,
+// the pool's parallelism is at fault.
 std::string decode_setting(const std::string& name) {
-  static const std::pair<const char*, const char*> renamed[] = {{"gpu", "decode-gpu"},
+  static const std::pair<const char*, const char*> renamed[] = {{"model", "decode-tp"},
+                                                                {"gpu", "decode-gpu"},
                                                                 {"node", "decode-node"},
                                                                 {"tp", "decode-tp"},
                                                                 {"pp", "decode-pp"},

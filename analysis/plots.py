@@ -20,8 +20,12 @@ COLOURS = {"config": "#7f8fa6", "meets": "#2e9e44", "near": "#f39c12", "front": 
 
 
 def config_label(row, short=False):
-    """A deployment in words: a100 TP1 PP1 x4 sarathi_cs512 bsz64."""
-    text = f"{row['device']} TP{row['tp']} PP{row['pp']} x{row['replicas']} {row['scheduler_label']}"
+    """A deployment in words: a100 TP1 PP1 x4 sarathi_cs512 bsz64. A disaggregated one's scheduler
+    label already gives both pools (h100 sarathi_cs512 P2:D1 tp4/tp8 bsz128)."""
+    if row.get("shape") == "disaggregated":
+        text = f"{row['device']} {row['scheduler_label']}"
+    else:
+        text = f"{row['device']} TP{row['tp']} PP{row['pp']} x{row['replicas']} {row['scheduler_label']}"
     return text if short else f"{text} bsz{row['batch_size_cap']}"
 
 
@@ -42,6 +46,12 @@ def _pareto_panel(ax, group, metric, slo, name, tolerance):
     ax.scatter(x[meets], y[meets], s=34, color=COLOURS["meets"], alpha=0.9, label="meets both SLOs")
     ax.scatter(x[near], y[near], s=70, facecolors="none", edgecolors=COLOURS["near"], linewidths=1.5,
                label=f"near the front (within {100 * tolerance:g}%)")
+    if "shape" in configs.columns:
+        # Co-located and disaggregated deployments share one front: tell them apart.
+        split = (configs["shape"] == "disaggregated").to_numpy()
+        if split.any():
+            ax.scatter(x[split], y[split], marker="^", s=90, facecolors="none", edgecolors="black", linewidths=1.0,
+                       label="disaggregated (prefill and decode pools)")
     front = configs.set_index("config_id").loc[group.ttft_front if metric == "ttft_p90" else group.tbt_front]
     ax.plot(front[metric], front["qps_per_dollar"], "-o", color=COLOURS["front"], ms=5, lw=1.8, label="Pareto front")
     ax.axvline(slo, color=COLOURS["slo"], ls="--", lw=1.4, label=f"SLO {slo:g} s")

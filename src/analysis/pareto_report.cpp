@@ -28,6 +28,12 @@ const std::vector<std::string> kDescriptionColumns{"config_id",
                                                    "replicas",
                                                    "gpus",
                                                    "scheduler_label",
+                                                   "shape",
+                                                   "pd_ratio",
+                                                   "decode_device",
+                                                   "decode_replicas",
+                                                   "decode_tp",
+                                                   "decode_pp",
                                                    "batch_size_cap",
                                                    "capacity_qps",
                                                    "qps_per_dollar",
@@ -172,9 +178,15 @@ struct GroupPrice {
 std::vector<GroupPrice> group_prices(const ParetoGroup& g, const table::ColumnTable& results) {
   if (!results.has_column("device") || !results.has_column("price_per_gpu_hour")) return {};
   std::set<GroupPrice> prices;
-  for (const auto& c : g.configs)
+  // A disaggregated row's decode pool may run on another GPU, priced in columns of its own.
+  const bool decode_priced = results.has_column("decode_device") && results.has_column("decode_price_per_gpu_hour");
+  for (const auto& c : g.configs) {
     prices.insert({cell(results, "device", c.row), number(results, "price_per_gpu_hour", c.row),
                    cell(results, "price_source", c.row)});
+    if (decode_priced && !cell(results, "decode_device", c.row).empty())
+      prices.insert({cell(results, "decode_device", c.row), number(results, "decode_price_per_gpu_hour", c.row),
+                     cell(results, "decode_price_source", c.row)});
+  }
   return {prices.begin(), prices.end()};
 }
 

@@ -165,17 +165,21 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
     if (const auto caveats = with_caveat[key]; caveats > 0)
       out << " (" << caveats << " more with a capacity caveat left out: see capacity_caveat)";
     out << "\n";
-    std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-14s %5s %9s %8s %8s %9s %9s %6s  %s\n", "gpu", "tp", "pp",
-                  "repl", "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "mfu%",
+    // Disaggregated labels (sarathi_cs512 P2:D1 tp4/tp8) are longer than the usual 14 characters.
+    int label_width = 14;
+    for (size_t k = 0; k < rows.size() && k < static_cast<size_t>(top); ++k)
+      label_width = std::min(120, std::max(label_width, static_cast<int>(units[rows[k]].labels.scheduler.size())));
+    std::snprintf(line, sizeof line, "  %-6s %3s %3s %4s %-*s %5s %9s %8s %8s %9s %9s %6s  %s\n", "gpu", "tp", "pp",
+                  "repl", label_width, "scheduler", "bsz", "capacity", "$/hour", "QPS/$", "ttft_p90", "tbt_p99", "mfu%",
                   "config_id");
     out << line;
     for (size_t k = 0; k < rows.size() && k < static_cast<size_t>(top); ++k) {
       const auto& u = units[rows[k]];
       const auto& r = results[rows[k]];
       const auto* p = r.at_capacity();
-      std::snprintf(line, sizeof line, "  %-6s %3lld %3lld %4lld %-14s %5lld %9.3f %8.2f %8.4f %9.3f %9.4f %6.1f  %s\n",
+      std::snprintf(line, sizeof line, "  %-6s %3lld %3lld %4lld %-*s %5lld %9.3f %8.2f %8.4f %9.3f %9.4f %6.1f  %s\n",
                     u.labels.device.c_str(), static_cast<long long>(u.labels.tp), static_cast<long long>(u.labels.pp),
-                    static_cast<long long>(u.labels.replicas), u.labels.scheduler.c_str(),
+                    static_cast<long long>(u.labels.replicas), label_width, u.labels.scheduler.c_str(),
                     static_cast<long long>(u.labels.batch_size_cap), r.outcome.capacity_qps, r.cost.dollars_per_hour,
                     r.cost.qps_per_dollar, p ? p->ttft_p90 : std::nan(""), p ? p->tbt_p99 : std::nan(""),
                     p ? p->mfu_mean_percent : std::nan(""), u.config_id.c_str());
@@ -189,7 +193,11 @@ void print_search_table(const std::vector<search::SearchUnit>& units, const std:
           << ") has a caveat (see capacity_caveat in capacity.csv)\n";
   // What each GPU was priced at, and why: QPS per dollar means nothing without it.
   std::map<std::string, std::pair<double, std::string>> prices;
-  for (const auto& u : units) prices.emplace(u.labels.device, std::make_pair(u.price_per_gpu_hour, u.price_source));
+  for (const auto& u : units) {
+    prices.emplace(u.labels.device, std::make_pair(u.price_per_gpu_hour, u.price_source));
+    if (u.labels.disaggregated)
+      prices.emplace(u.labels.decode_device, std::make_pair(u.decode_price_per_gpu_hour, u.decode_price_source));
+  }
   if (!prices.empty()) out << "\nprices per GPU-hour:\n";
   for (const auto& [device, price] : prices) {
     std::snprintf(line, sizeof line, "  %-6s %8s $/h  ", device.c_str(), format_double(price.first).c_str());

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
@@ -39,17 +40,26 @@ std::string file_content_identity(const std::string& path) {
   return fs::path(path).filename().string() + "#" + hash.hex();
 }
 
+// Where a deployment's (or its prefill pool's) replicas run.
+struct Placement {
+  const std::string& device;
+  const std::string& node;
+  int64_t cluster_gpus;  // the GPU budget
+  int64_t tp, pp, replicas;
+};
+
 // One config of the grid's product; its index, id and skip reason are set by the caller.
 SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const GridModel& m, const GridTrace& t,
-                     const GridCluster& c, const GridScheduler& s, const std::string& router, int64_t tp, int64_t pp,
-                     int64_t batch_size, const spec::GpuPrice& price) {
+                     const Placement& place, const GridScheduler& s, const std::string& router, int64_t batch_size,
+                     const spec::GpuPrice& price) {
   SearchUnit u;
   auto& sc = u.simulation;
+  const int64_t tp = place.tp, pp = place.pp;
   sc.model = m.identifier;
-  sc.gpu = c.device;
-  sc.node = c.node;
+  sc.gpu = place.device;
+  sc.node = place.node;
   sc.parallel = {tp, pp};
-  sc.num_replicas = c.num_gpus / (tp * pp);
+  sc.num_replicas = place.replicas;
   sc.scheduler.replica_scheduler = s.scheduler;
   sc.scheduler.global_scheduler = router;
   sc.scheduler.batch_size_cap = batch_size * pp;
@@ -87,14 +97,14 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   l.model = m.name;
   l.model_identifier = catalog.model(m.identifier).name;
   l.trace = t.name;
-  l.device = c.device;
-  l.node = c.node;
+  l.device = place.device;
+  l.node = place.node;
   l.prefix_caching =
       sc.scheduler.prefix_caching && std::count(traits.settings.begin(), traits.settings.end(), "prefix-caching") > 0;
   l.router = router;
   l.scheduler = s.label() + (l.prefix_caching ? "+apc" : "") + (router == "round_robin" ? "" : "/" + router);
   l.chunk_size = s.chunk_size();
-  l.cluster_gpus = c.num_gpus;
+  l.cluster_gpus = place.cluster_gpus;
   l.tp = tp;
   l.pp = pp;
   l.replicas = sc.num_replicas;
@@ -104,18 +114,91 @@ SearchUnit make_unit(const GridSpec& g, const spec::SpecCatalog& catalog, const 
   return u;
 }
 
+// The decode pool's GPU and node of a disaggregated entry, as the simulation resolves them.
+sim::SimulationConfig decode_pool_of(const GridDisaggregated& e, const spec::SpecCatalog& catalog) {
+  sim::SimulationConfig config;
+  config.gpu = e.device;
+  config.node = e.node;
+  config.disaggregation = e.values;
+  return sim::decode_pool_config(config, catalog);
+}
+
+// A pool's layout in a label: tp4, tp4pp2.
+std::string layout_text(int64_t tp, int64_t pp) {
+  return "tp" + std::to_string(tp) + (pp > 1 ? "pp" + std::to_string(pp) : "");
+}
+
+// Turns a co-located unit into its disaggregated variant: the decode pool's replicas, TP and PP
+// and the entry's settings, the decode GPU's price, and labels that tell the shape apart.
+void make_disaggregated(SearchUnit& u, const spec::SpecCatalog& catalog, const GridDisaggregated& e,
+                        const PdRatio& ratio, int64_t decode_replicas, int64_t decode_tp, int64_t decode_pp,
+                        const std::map<std::string, spec::GpuPrice>& prices) {
+  auto& d = u.simulation.disaggregation;
+  d = e.values;
+  d.decode_replicas = decode_replicas;
+  d.decode_tp = decode_tp;
+  d.decode_pp = decode_pp;
+  // The decode pool as the simulation will build it (its node defaults as there).
+  const auto pool = sim::decode_pool_config(u.simulation, catalog);
+  auto& l = u.labels;
+  l.disaggregated = true;
+  l.pd_ratio = ratio.text();
+  l.decode_device = pool.gpu;
+  l.decode_node = pool.node;
+  l.decode_replicas = decode_replicas;
+  l.decode_tp = decode_tp;
+  l.decode_pp = decode_pp;
+  l.kv_transfer = d.kv_transfer;
+  const auto& price = prices.at(pool.gpu);
+  u.decode_price_per_gpu_hour = price.per_hour;
+  u.decode_price_source = price.source;
+  l.scheduler += " P" + std::to_string(l.replicas) + ":D" + std::to_string(decode_replicas) + " " +
+                 layout_text(l.tp, l.pp) + "/" + (pool.gpu == l.device ? "" : pool.gpu + ":") +
+                 layout_text(decode_tp, decode_pp);
+  if (!d.decode_scheduler.empty() && d.decode_scheduler != u.simulation.scheduler.replica_scheduler)
+    l.scheduler += " decode:" + d.decode_scheduler;
+  if (d.kv_transfer != sim::DisaggregationConfig{}.kv_transfer) l.scheduler += " kv:" + d.kv_transfer;
+}
+
 // The rules the grid itself decides: its exclusions and whether a replica fits the cluster.
-std::string grid_rule_violation(const GridModel& m, const GridCluster& c, const DeploymentLabels& l) {
-  if (contains(m.exclude_tp, l.tp)) return "TP " + std::to_string(l.tp) + " is excluded for " + m.name + " in the grid";
-  if (contains(m.exclude_pp, l.pp)) return "PP " + std::to_string(l.pp) + " is excluded for " + m.name + " in the grid";
-  if (contains(m.exclude_devices, c.device)) return c.device + " is excluded for " + m.name + " in the grid";
+std::string grid_rule_violation(const GridModel& m, const DeploymentLabels& l) {
+  for (const auto& [tp, pp, device] :
+       {std::tuple{l.tp, l.pp, l.device}, std::tuple{l.decode_tp, l.decode_pp, l.decode_device}}) {
+    if (device.empty()) continue;  // no decode pool
+    if (contains(m.exclude_tp, tp)) return "TP " + std::to_string(tp) + " is excluded for " + m.name + " in the grid";
+    if (contains(m.exclude_pp, pp)) return "PP " + std::to_string(pp) + " is excluded for " + m.name + " in the grid";
+    if (contains(m.exclude_devices, device)) return device + " is excluded for " + m.name + " in the grid";
+  }
+  if (l.disaggregated && (l.replicas < 1 || l.decode_replicas < 1))
+    return "no replica: P:D " + l.pd_ratio + " takes at least " + std::to_string(l.tp * l.pp) + " x " +
+           l.pd_ratio.substr(0, l.pd_ratio.find(':')) + " + " + std::to_string(l.decode_tp * l.decode_pp) + " x " +
+           l.pd_ratio.substr(l.pd_ratio.find(':') + 1) + " GPUs, more than the " + std::to_string(l.cluster_gpus) +
+           " of the budget";
   if (l.replicas < 1)
     return "no replica: TP x PP = " + std::to_string(l.tp * l.pp) + " GPUs exceeds the cluster's " +
-           std::to_string(c.num_gpus);
+           std::to_string(l.cluster_gpus);
   return "";
 }
 
+// Why a scheduler cannot serve a disaggregated deployment, or "".
+std::string disaggregation_violation(const GridScheduler& s) {
+  const auto& schedulers = sim::builtin_replica_schedulers();
+  if (schedulers.traits("replica-scheduler", s.scheduler).takes_prefilled) return "";
+  std::string able;
+  for (const auto& name : schedulers.names())
+    if (schedulers.traits("replica-scheduler", name).takes_prefilled) able += (able.empty() ? "" : ", ") + name;
+  return s.scheduler +
+         " cannot serve a disaggregated deployment: it takes no prefilled requests (schedulers that can: " + able + ")";
+}
+
 }  // namespace
+
+PoolReplicas disaggregated_replicas(int64_t num_gpus, const PdRatio& ratio, int64_t prefill_replica_gpus,
+                                    int64_t decode_replica_gpus) {
+  const int64_t per_step = ratio.prefill * prefill_replica_gpus + ratio.decode * decode_replica_gpus;
+  const int64_t k = per_step > 0 ? num_gpus / per_step : 0;
+  return {ratio.prefill * k, ratio.decode * k};
+}
 
 config::FileIdentity SearchUnit::file_identity() const {
   // Paths differ between machines: traces are identified by their content, other files by
@@ -152,36 +235,45 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
       throw InputError::in_file(g.path, m.line, "models.identifier", reason_of(e));
     }
   }
-  for (const auto& c : g.clusters) {
+  // A GPU and node of a pool: known, of one GPU type, priced.
+  auto check_pool = [&](const std::string& device, const std::string& node_name, int64_t gpus_per_node, int64_t line,
+                        const std::string& section, const std::string& device_key, const std::string& node_key) {
     spec::GpuSpec gpu;
     spec::NodeSpec node;
     try {
-      gpu = catalog.gpu(c.device, "device");
+      gpu = catalog.gpu(device, "device");
     } catch (const InputError& e) {
-      throw InputError::in_file(g.path, c.line, "clusters", reason_of(e));
+      throw InputError::in_file(g.path, line, section + "." + device_key, reason_of(e));
     }
     try {
-      node = catalog.node(c.node, "node");
+      node = catalog.node(node_name, "node");
     } catch (const InputError& e) {
       // The default node, <device>_pairwise_nvlink, exists for some GPUs only (an H200 comes
       // in 8-GPU nodes): say which nodes hold this one.
       std::string holding;
       for (const auto& [name, spec] : catalog.nodes())
         if (spec.gpu == gpu.name) holding += (holding.empty() ? "" : ", ") + name;
-      throw InputError::in_file(g.path, c.line, "clusters.node",
+      throw InputError::in_file(g.path, line, section + "." + node_key,
                                 reason_of(e) + "; nodes of " + gpu.name + ": " + (holding.empty() ? "none" : holding));
     }
     if (node.gpu != gpu.name)
-      throw InputError::in_file(g.path, c.line, "clusters.node",
+      throw InputError::in_file(g.path, line, section + "." + node_key,
                                 "node '" + node.name + "' holds " + node.gpu + " GPUs, not " + gpu.name);
-    if (c.gpus_per_node > 0 && c.gpus_per_node != node.devices_per_node)
-      throw InputError::in_file(g.path, c.line, "clusters.gpus_per_node",
-                                std::to_string(c.gpus_per_node) + " differs from the " +
+    if (gpus_per_node > 0 && gpus_per_node != node.devices_per_node)
+      throw InputError::in_file(g.path, line, section + ".gpus_per_node",
+                                std::to_string(gpus_per_node) + " differs from the " +
                                     std::to_string(node.devices_per_node) + " GPUs of a " + node.name +
                                     " node (data/nodes/" + node.name + ".ini); pick another node");
     if (!(gpu.price_per_hour > 0))
-      throw InputError::in_file(g.path, c.line, "clusters.device",
+      throw InputError::in_file(g.path, line, section + "." + device_key,
                                 "GPU '" + gpu.name + "' has no price_per_hour in " + gpu.source_file);
+  };
+  for (const auto& c : g.clusters) check_pool(c.device, c.node, c.gpus_per_node, c.line, "clusters", "device", "node");
+  for (const auto& e : g.disaggregated) {
+    check_pool(e.device, e.node, 0, e.line, "disaggregated", "device", "node");
+    const auto pool = decode_pool_of(e, catalog);
+    check_pool(pool.gpu, pool.node, 0, e.line, "disaggregated", e.values.decode_gpu.empty() ? "device" : "decode_gpu",
+               e.values.decode_node.empty() ? "node" : "decode_node");
   }
   const auto prices = grid_gpu_prices(g, catalog);
   auto keep = [](const std::vector<std::string>& only, const std::string& name) {
@@ -202,7 +294,9 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
     return std::any_of(g.traces.begin(), g.traces.end(), [&](const auto& t) { return t.name == n; });
   });
   require_known(filter.devices, "gpu", "cluster of GPU", [&](const std::string& n) {
-    return std::any_of(g.clusters.begin(), g.clusters.end(), [&](const auto& c) { return c.device == n; });
+    return std::any_of(g.clusters.begin(), g.clusters.end(), [&](const auto& c) { return c.device == n; }) ||
+           std::any_of(g.disaggregated.begin(), g.disaggregated.end(),
+                       [&](const auto& e) { return e.device == n || decode_pool_of(e, catalog).gpu == n; });
   });
 
   std::vector<std::string> trace_identity;
@@ -223,21 +317,43 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
     }
     return predictor_problem.emplace(key, problem).first->second;
   };
+  auto predictors_check = [&](const sim::SimulationSetup& setup) -> std::string {
+    auto problem = predictor_check(setup);
+    if (problem.empty() && setup.disaggregated()) {
+      problem = predictor_check(*setup.decode_pool);
+      if (!problem.empty()) problem = "the decode pool: " + problem;
+    }
+    return problem;
+  };
   // Heads and layers divide, the TP group fits a node, the model and one max_seq_len request
   // fit in memory, the scheduler settings are coherent, the predictor has its data.
   auto runtime_check = [&](const SearchUnit& u) -> std::string {
     try {
-      return predictor_check(sim::plan_simulation(u.simulation, catalog));
+      return predictors_check(sim::plan_simulation(u.simulation, catalog));
     } catch (const InputError& e) {
       return reason_of(e);
     }
   };
 
   int64_t index = 0;
+  auto finish = [&](SearchUnit&& u, size_t ti, const std::string& rule_violation) {
+    u.index = index++;
+    u.trace_identity = trace_identity[ti];
+    predict::ContentHash id;
+    id.add(u.canonical());
+    u.config_id = id.hex().substr(0, 16);
+    predict::ContentHash workload_id;
+    workload_id.add(u.workload_canonical());
+    u.workload_id = workload_id.hex().substr(0, 16);
+    u.skip_reason = rule_violation;
+    if (u.runnable()) u.skip_reason = runtime_check(u);
+    visit(std::move(u));
+  };
   for (const auto& m : g.models) {
     if (!keep(filter.models, m.name) && !keep(filter.models, m.identifier)) continue;
     for (size_t ti = 0; ti < g.traces.size(); ++ti) {
-      if (!keep(filter.traces, g.traces[ti].name)) continue;
+      const auto& t = g.traces[ti];
+      if (!keep(filter.traces, t.name)) continue;
       for (const auto& c : g.clusters) {
         if (!keep(filter.devices, c.device)) continue;
         for (const auto& s : g.schedulers)
@@ -245,19 +361,30 @@ void for_each_grid_unit(const GridSpec& g, const spec::SpecCatalog& catalog, con
             for (const int64_t tp : g.tp_dimensions)
               for (const int64_t pp : g.pp_dimensions)
                 for (const int64_t bs : g.batch_sizes) {
-                  auto u = make_unit(g, catalog, m, g.traces[ti], c, s, router, tp, pp, bs, prices.at(c.device));
-                  u.index = index++;
-                  u.trace_identity = trace_identity[ti];
-                  predict::ContentHash id;
-                  id.add(u.canonical());
-                  u.config_id = id.hex().substr(0, 16);
-                  predict::ContentHash workload_id;
-                  workload_id.add(u.workload_canonical());
-                  u.workload_id = workload_id.hex().substr(0, 16);
-                  u.skip_reason = grid_rule_violation(m, c, u.labels);
-                  if (u.runnable()) u.skip_reason = runtime_check(u);
-                  visit(std::move(u));
+                  const Placement place{c.device, c.node, c.num_gpus, tp, pp, c.num_gpus / (tp * pp)};
+                  auto u = make_unit(g, catalog, m, t, place, s, router, bs, prices.at(c.device));
+                  const auto violation = grid_rule_violation(m, u.labels);
+                  finish(std::move(u), ti, violation);
                 }
+      }
+      for (const auto& e : g.disaggregated) {
+        if (!keep(filter.devices, e.device) && !keep(filter.devices, decode_pool_of(e, catalog).gpu)) continue;
+        for (const auto& s : g.schedulers)
+          for (const auto& router : g.global_schedulers)
+            for (const auto& ratio : e.pd_ratios)
+              for (const int64_t tp : e.prefill_tp)
+                for (const int64_t pp : e.prefill_pp)
+                  for (const int64_t dtp : e.decode_tp)
+                    for (const int64_t dpp : e.decode_pp)
+                      for (const int64_t bs : g.batch_sizes) {
+                        const auto replicas = disaggregated_replicas(e.num_gpus, ratio, tp * pp, dtp * dpp);
+                        const Placement place{e.device, e.node, e.num_gpus, tp, pp, replicas.prefill};
+                        auto u = make_unit(g, catalog, m, t, place, s, router, bs, prices.at(e.device));
+                        make_disaggregated(u, catalog, e, ratio, replicas.decode, dtp, dpp, prices);
+                        auto violation = disaggregation_violation(s);
+                        if (violation.empty()) violation = grid_rule_violation(m, u.labels);
+                        finish(std::move(u), ti, violation);
+                      }
       }
     }
   }

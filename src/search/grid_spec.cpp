@@ -235,9 +235,10 @@ class GridReader {
     }
   }
 
-  // The entries of a required, non-empty list of mappings.
-  std::vector<YAML::Node> entries(const YAML::Node& root, const std::string& key) const {
+  // The entries of a required (or, with `required` false, optional), non-empty list of mappings.
+  std::vector<YAML::Node> entries(const YAML::Node& root, const std::string& key, bool required = true) const {
     const auto node = root[key];
+    if ((!node.IsDefined() || node.IsNull()) && !required) return {};
     if (!node.IsDefined() || node.IsNull()) fail(root, key, "missing (required): a list of entries");
     if (!node.IsSequence() || node.size() == 0) fail(node, key, "expected a non-empty list of entries");
     std::vector<YAML::Node> out;
@@ -389,6 +390,86 @@ void read_trace_generator(const GridReader& r, const YAML::Node& n, const std::s
       &t.settings, own_keys);
 }
 
+// "p:d" with two positive integers.
+PdRatio read_pd_ratio(const GridReader& r, const YAML::Node& item, const std::string& field) {
+  const auto text = r.scalar(item, field);
+  const auto parts = split(text, ':');
+  PdRatio ratio;
+  bool ok = parts.size() == 2;
+  if (ok) {
+    try {
+      ratio.prefill = parse_int64(trim(parts[0]), "");
+      ratio.decode = parse_int64(trim(parts[1]), "");
+    } catch (const InputError&) {
+      ok = false;
+    }
+  }
+  if (!ok || ratio.prefill < 1 || ratio.decode < 1)
+    r.fail(item, field,
+           "expected a prefill:decode replica ratio of positive integers such as \"1:2\", got '" + text + "'");
+  return ratio;
+}
+
+std::vector<PdRatio> read_pd_ratios(const GridReader& r, const YAML::Node& entry) {
+  const std::string field = "disaggregated.pd_ratios";
+  const auto node = entry["pd_ratios"];
+  if (!node.IsDefined() || node.IsNull()) r.fail(entry, field, "missing (required): a list such as [\"1:1\", \"1:2\"]");
+  if (!node.IsSequence() || node.size() == 0)
+    r.fail(node, field, "expected a non-empty list such as [\"1:1\", \"1:2\"]");
+  std::vector<PdRatio> out;
+  for (const auto& item : node) {
+    const auto ratio = read_pd_ratio(r, item, field);
+    for (const auto& earlier : out)
+      if (earlier.prefill == ratio.prefill && earlier.decode == ratio.decode)
+        r.fail(item, field, "lists " + ratio.text() + " twice");
+    out.push_back(ratio);
+  }
+  return out;
+}
+
+// A `disaggregated:` entry. Its pools' replica counts, TP and PP are axes of its own; every
+// other Disaggregation setting is a key of the entry (its grid key), set once for all its configs.
+GridDisaggregated read_disaggregated(const GridReader& r, const YAML::Node& n, const std::string& base_dir) {
+  const std::string section = "disaggregated";
+  const std::vector<std::string> own_keys = {"device",     "node",       "num_gpus",  "pd_ratios",
+                                             "prefill_tp", "prefill_pp", "decode_tp", "decode_pp"};
+  GridDisaggregated d;
+  const auto axis = [](const std::string& name) {
+    return name == "decode-replicas" || name == "decode-tp" || name == "decode-pp";
+  };
+  r.settings<sim::DisaggregationConfig>(
+      n, section, sim::disaggregation_settings(), [&](const auto& setting) { return !axis(setting.name()); }, base_dir,
+      d.values, &d.settings, own_keys);
+  d.device = r.text(n, "device", section, true);
+  d.node = r.text(n, "node", section, false, d.device + "_pairwise_nvlink");
+  d.num_gpus = r.integer(n, "num_gpus", section, true, 0, 1);
+  d.pd_ratios = read_pd_ratios(r, n);
+  d.prefill_tp = r.integers(n, "prefill_tp", section, true, 1);
+  d.prefill_pp = r.integers(n, "prefill_pp", section, false, 1);
+  if (d.prefill_pp.empty()) d.prefill_pp = {1};
+  d.decode_tp = r.integers(n, "decode_tp", section, true, 1);
+  d.decode_pp = r.integers(n, "decode_pp", section, false, 1);
+  if (d.decode_pp.empty()) d.decode_pp = {1};
+  // Plug-in names are checked here, with the entry's line, rather than as a skip of every config.
+  const auto& routers = sim::builtin_global_schedulers();
+  if (!routers.contains(d.values.decode_router))
+    r.fail(
+        n["decode_router"], section + ".decode_router",
+        "unknown global scheduler '" + d.values.decode_router + "' (expected one of: " + routers.names_joined() + ")");
+  const auto& schedulers = sim::builtin_replica_schedulers();
+  if (const auto& name = d.values.decode_scheduler; !name.empty()) {
+    if (!schedulers.contains(name) || !schedulers.traits("scheduler", name).takes_prefilled) {
+      std::string able;
+      for (const auto& candidate : schedulers.names())
+        if (schedulers.traits("scheduler", candidate).takes_prefilled) able += (able.empty() ? "" : ", ") + candidate;
+      r.fail(n["decode_scheduler"], section + ".decode_scheduler",
+             "'" + name + "' cannot take prefilled requests (expected one of: " + able + ")");
+    }
+  }
+  d.line = n.Mark().line + 1;
+  return d;
+}
+
 }  // namespace
 
 bool GridScheduler::sets(const std::string& name) const {
@@ -423,7 +504,7 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
   if (!root.IsMap()) throw InputError::in_file(source, 0, "grid", "expected a YAML mapping with models, traces, ...");
   r.check_keys(root,
                {"models", "traces", "clusters", "schedulers", "tp_dimensions", "pp_dimensions", "batch_sizes",
-                "global_scheduler", "search", "predictor", "seed", "trace_dir", "prices"},
+                "global_scheduler", "search", "predictor", "seed", "trace_dir", "prices", "disaggregated"},
                "");
   GridSpec g;
   g.path = source;
@@ -481,7 +562,10 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
   }
   require_unique(r, nodes, names, "traces.name");
 
-  nodes = r.entries(root, "clusters");
+  // A grid needs deployments: co-located clusters, disaggregated entries or both.
+  const auto disaggregated = root["disaggregated"];
+  const bool has_disaggregated = disaggregated.IsDefined() && !disaggregated.IsNull();
+  nodes = r.entries(root, "clusters", !has_disaggregated);
   for (const auto& n : nodes) {
     r.check_keys(n, {"device", "node", "num_gpus", "gpus_per_node"}, "clusters");
     GridCluster c;
@@ -492,6 +576,9 @@ GridSpec parse_grid_text(const std::string& text, const std::string& source, con
     c.line = n.Mark().line + 1;
     g.clusters.push_back(std::move(c));
   }
+
+  for (const auto& n : r.entries(root, "disaggregated", false))
+    g.disaggregated.push_back(read_disaggregated(r, n, base_dir));
 
   nodes = r.entries(root, "schedulers");
   names.clear();

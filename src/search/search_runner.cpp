@@ -58,8 +58,7 @@ ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& ca
       ++probes_done;
       return probes.run(qps, *predictor, decode_predictor.get());
     });
-    const auto& l = unit.labels;
-    r.cost = deployment_cost(l.replicas, l.tp, l.pp, unit.price_per_gpu_hour, r.outcome.capacity_qps);
+    r.cost = deployment_cost(unit, r.outcome.capacity_qps);
     r.status = ConfigStatus::ok;
     if (r.outcome.best_probe < 0 && !r.outcome.probes.empty())
       r.message = "no probed QPS met the SLO (lowest tried: " + std::to_string(r.outcome.probes.back().qps) + ")";
@@ -136,10 +135,20 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
   // Build every distinct predictor first, in parallel: neighbouring configs (same deployment,
   // another batch size or scheduler) share one, and threads starting on them would otherwise
   // wait on a single build. A build error is kept in the pool and fails those searches.
-  std::vector<size_t> first_of_predictor;
+  // A disaggregated config's decode pool has a predictor of its own (its GPU, TP and PP).
+  struct PredictorTask {
+    size_t unit;
+    bool decode_pool;
+  };
+  std::vector<PredictorTask> first_of_predictor;
   std::set<std::string> predictor_keys;
-  for (size_t i : runnable)
-    if (predictor_keys.insert(PredictorPool::key_of(units[i].simulation)).second) first_of_predictor.push_back(i);
+  for (size_t i : runnable) {
+    const auto& config = units[i].simulation;
+    if (predictor_keys.insert(PredictorPool::key_of(config)).second) first_of_predictor.push_back({i, false});
+    if (config.disaggregation.decode_replicas > 0 &&
+        predictor_keys.insert(PredictorPool::key_of(sim::decode_pool_config(config, catalog))).second)
+      first_of_predictor.push_back({i, true});
+  }
   const auto num_predictors = static_cast<int64_t>(first_of_predictor.size());
   if (options.progress && num_predictors > 0)
     *options.progress << "search: preparing " << num_predictors << " execution-time predictor"
@@ -147,8 +156,10 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
                       << "\n";
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t k = 0; k < num_predictors; ++k) {
+    const auto& task = first_of_predictor[static_cast<size_t>(k)];
     try {
-      pool.get(sim::plan_simulation(units[first_of_predictor[static_cast<size_t>(k)]].simulation, catalog));
+      const auto plan = sim::plan_simulation(units[task.unit].simulation, catalog);
+      pool.get(task.decode_pool ? *plan.decode_pool : plan);
     } catch (...) {  // reported by the searches that need it
     }
   }

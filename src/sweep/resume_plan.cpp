@@ -15,21 +15,31 @@ void check_same_prices(const ResultsFileContents& existing, const std::vector<se
                        const std::string& path) {
   const auto& r = existing.results;
   if (!r.has_column("device") || !r.has_column("price_per_gpu_hour")) return;
-  std::map<std::string, const search::SearchUnit*> by_device;
-  for (const auto& u : units) by_device.emplace(u.labels.device, &u);
-  const auto& devices = r.text("device");
-  const auto& prices = r.float64("price_per_gpu_hour");
-  const std::vector<std::string> no_sources(r.rows());
-  const auto& sources = r.has_column("price_source") ? r.text("price_source") : no_sources;
-  for (size_t i = 0; i < r.rows(); ++i) {
-    const auto it = by_device.find(devices[i]);
-    if (it == by_device.end() || prices[i] == it->second->price_per_gpu_hour) continue;
-    const auto& unit = *it->second;
-    throw InputError("cannot resume " + path + ": its rows price " + devices[i] + " at " + format_double(prices[i]) +
-                     " $/GPU-hour (" + (sources[i].empty() ? "source not recorded" : sources[i]) + "), this run at " +
-                     format_double(unit.price_per_gpu_hour) + " (" + unit.price_source +
-                     "); resume with the prices the file was started with, or sweep into a new file");
+  // Each GPU's price this run, from whichever pool of a unit runs on it.
+  std::map<std::string, std::pair<double, std::string>> this_run;
+  for (const auto& u : units) {
+    this_run.emplace(u.labels.device, std::pair{u.price_per_gpu_hour, u.price_source});
+    if (u.labels.disaggregated)
+      this_run.emplace(u.labels.decode_device, std::pair{u.decode_price_per_gpu_hour, u.decode_price_source});
   }
+  const std::vector<std::string> no_texts(r.rows());
+  const auto check = [&](const std::string& device_column, const std::string& price_column,
+                         const std::string& source_column) {
+    if (!r.has_column(device_column) || !r.has_column(price_column)) return;
+    const auto& devices = r.text(device_column);
+    const auto& prices = r.float64(price_column);
+    const auto& sources = r.has_column(source_column) ? r.text(source_column) : no_texts;
+    for (size_t i = 0; i < r.rows(); ++i) {
+      const auto it = this_run.find(devices[i]);
+      if (devices[i].empty() || it == this_run.end() || prices[i] == it->second.first) continue;
+      throw InputError("cannot resume " + path + ": its rows price " + devices[i] + " at " + format_double(prices[i]) +
+                       " $/GPU-hour (" + (sources[i].empty() ? "source not recorded" : sources[i]) + "), this run at " +
+                       format_double(it->second.first) + " (" + it->second.second +
+                       "); resume with the prices the file was started with, or sweep into a new file");
+    }
+  };
+  check("device", "price_per_gpu_hour", "price_source");
+  check("decode_device", "decode_price_per_gpu_hour", "decode_price_source");
 }
 
 ResumePlan plan_resume(const ResultsFileContents* existing, const std::vector<search::SearchUnit>& units,

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -58,7 +59,10 @@ TEST(AdmissionRule, EveryRunnableConfigOfTheShippedGridsCompletesAMaximalRequest
         if (!simulated.insert(config.canonical()).second) continue;
         const auto setup = sim::prepare_simulation(config, test_support::catalog());
         const auto predictor = test_support::make_predictor(setup);
-        sim::Simulation simulation(setup, predictor);
+        // A disaggregated config's request is prefilled on one pool and decoded on the other.
+        std::optional<predict::ExecutionTimePredictor> decode_predictor;
+        if (setup.disaggregated()) decode_predictor.emplace(test_support::make_predictor(*setup.decode_pool));
+        sim::Simulation simulation(setup, predictor, decode_predictor ? &*decode_predictor : nullptr);
         EXPECT_NO_THROW(simulation.run())
             << path << " " << unit.labels.model << " " << unit.labels.device << " TP" << unit.labels.tp << " PP"
             << unit.labels.pp << " " << unit.labels.scheduler << " bs" << unit.labels.batch_size << ": " << prompt

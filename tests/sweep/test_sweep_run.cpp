@@ -135,6 +135,50 @@ TEST(Sweep, AChangedGridAddsOnlyItsNewConfigs) {
   for (size_t r = 0; r < after.results.rows(); ++r) EXPECT_EQ(run[r], batch[r] == 64 ? 1 : 2);
 }
 
+TEST(Sweep, AMixedGridRecordsEachConfigsShapeAndBothPoolsInTheFile) {
+  const std::string section =
+      "disaggregated:\n"
+      "  - device: a100\n"
+      "    num_gpus: 4\n"
+      "    pd_ratios: [\"1:1\"]\n"
+      "    prefill_tp: [1]\n"
+      "    decode_tp: [1, 2]\n";
+  SmallSweep s(section);
+  ASSERT_EQ(s.run(), 0);
+  const auto file = s.read();
+  // The rows a search of the same grid gives, bit for bit.
+  const auto [results, probes] = searched_rows(test_support::small_grid_text(section, 200));
+  EXPECT_EQ(rows_by_key(file.results, "config_id"), rows_by_key(results, "config_id"));
+  const auto& r = file.results;
+  ASSERT_EQ(r.rows(), 8u + 4u);  // co-located: 2 schedulers x TP 2 x PP 2; disaggregated: 2 x 2 decode TPs
+  const auto shape = r.texts("shape");
+  const auto& labels = r.text("scheduler_label");
+  const auto& status = r.texts("status");
+  std::map<std::string, int> by_shape;
+  for (size_t i = 0; i < r.rows(); ++i) {
+    ++by_shape[shape[i]];
+    EXPECT_EQ(status[i], "ok") << labels[i] << ": " << r.text("message")[i];
+    if (shape[i] != "disaggregated") {
+      EXPECT_EQ(r.int64("decode_replicas")[i], 0);
+      EXPECT_EQ(r.text("decode_device")[i], "");
+      continue;
+    }
+    EXPECT_EQ(r.text("pd_ratio")[i], "1:1");
+    EXPECT_EQ(r.text("decode_device")[i], "a100");
+    EXPECT_EQ(r.text("kv_transfer")[i], "whole");
+    const int64_t decode_tp = r.int64("decode_tp")[i];
+    // TP 1 decode: 2 + 2 replicas on the 4 GPUs; TP 2: 1 + 1 on 3 of them.
+    EXPECT_EQ(r.int64("decode_replicas")[i], decode_tp == 1 ? 2 : 1);
+    EXPECT_EQ(r.int64("gpus")[i], decode_tp == 1 ? 4 : 3);
+    EXPECT_NE(labels[i].find(decode_tp == 1 ? " P2:D2 tp1/tp1" : " P1:D1 tp1/tp2"), std::string::npos) << labels[i];
+    EXPECT_DOUBLE_EQ(r.float64("dollars_per_hour")[i],
+                     static_cast<double>(r.int64("gpus")[i]) * r.float64("price_per_gpu_hour")[i]);
+    EXPECT_GT(r.float64("capacity_qps")[i], 0);
+  }
+  EXPECT_EQ(by_shape["colocated"], 8);
+  EXPECT_EQ(by_shape["disaggregated"], 4);
+}
+
 TEST(Sweep, ASecondSweepOnTheSameFileIsRefusedWhileTheFirstHoldsIt) {
   SmallSweep s;
   ASSERT_EQ(s.run(), 0);

@@ -16,13 +16,14 @@
 
 namespace infersweep::search {
 
-// The parameters a result row shows.
+// The parameters a result row shows. Of a disaggregated deployment, device, node, tp, pp and
+// replicas describe the prefill pool and the decode_* fields the decode pool.
 struct DeploymentLabels {
   std::string model;             // the grid's short name
   std::string model_identifier;  // model spec name
   std::string trace;
   std::string device, node;
-  std::string scheduler;  // label: vllm, sarathi_cs512, ...
+  std::string scheduler;  // label: vllm, sarathi_cs512, sarathi_cs512 P2:D2 tp4/tp8, ...
   std::string router;     // global scheduler
   bool prefix_caching = false;
   int64_t chunk_size = 0;
@@ -31,9 +32,25 @@ struct DeploymentLabels {
   int64_t batch_size = 0;      // the grid's batch size (per micro-batch)
   int64_t batch_size_cap = 0;  // passed to the scheduler: batch_size x PP, as Vidur
   double start_qps = 0;
+  bool disaggregated = false;
+  std::string pd_ratio;  // the grid's prefill:decode ratio, e.g. "1:2"; empty when co-located
+  std::string decode_device, decode_node;
+  int64_t decode_replicas = 0, decode_tp = 0, decode_pp = 0;  // 0 when co-located
+  std::string kv_transfer;                                    // empty when co-located
 
-  int64_t gpus() const { return replicas * tp * pp; }
+  const char* shape() const { return disaggregated ? "disaggregated" : "colocated"; }
+  int64_t prefill_gpus() const { return replicas * tp * pp; }
+  int64_t decode_gpus() const { return decode_replicas * decode_tp * decode_pp; }
+  int64_t gpus() const { return prefill_gpus() + decode_gpus(); }
 };
+
+// How many replicas each pool of a disaggregated deployment gets: k x the ratio, with the
+// largest k whose GPUs fit the budget (k = 0: none fits).
+struct PoolReplicas {
+  int64_t prefill = 0, decode = 0;
+};
+PoolReplicas disaggregated_replicas(int64_t num_gpus, const PdRatio& ratio, int64_t prefill_replica_gpus,
+                                    int64_t decode_replica_gpus);
 
 struct SearchUnit {
   int64_t index = 0;        // position in the enumeration: the row order of every output
@@ -45,11 +62,18 @@ struct SearchUnit {
   // the id, since capacity does not depend on it.
   double price_per_gpu_hour = 0;
   std::string price_source;
+  double decode_price_per_gpu_hour = 0;  // the decode pool's GPU; 0 when co-located
+  std::string decode_price_source;
   sim::SimulationConfig simulation;  // the probe QPS is filled in per probe
   std::string trace_identity;        // the trace file's base name and content hash
   SearchSettings settings;
 
   bool runnable() const { return skip_reason.empty(); }
+  // Every GPU of both pools at its own price.
+  double dollars_per_hour() const {
+    return static_cast<double>(labels.prefill_gpus()) * price_per_gpu_hour +
+           static_cast<double>(labels.decode_gpus()) * decode_price_per_gpu_hour;
+  }
   // The text the id hashes: engine version, every simulation setting (the trace by content,
   // not by path; QPS left out) and the search settings.
   std::string canonical() const;

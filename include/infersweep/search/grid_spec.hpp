@@ -10,6 +10,7 @@
 #include "infersweep/config/setting.hpp"
 #include "infersweep/predict/operator_time_model.hpp"
 #include "infersweep/search/capacity_search.hpp"
+#include "infersweep/sim/disaggregation_config.hpp"
 #include "infersweep/sim/scheduler_config.hpp"
 #include "infersweep/spec/gpu_price.hpp"
 #include "infersweep/workload/workload_config.hpp"
@@ -50,6 +51,30 @@ struct GridCluster {
   int64_t line = 0;
 };
 
+// A prefill:decode replica ratio, as a grid writes it ("1:2").
+struct PdRatio {
+  int64_t prefill = 1;
+  int64_t decode = 1;
+  std::string text() const { return std::to_string(prefill) + ":" + std::to_string(decode); }
+};
+
+// Disaggregated deployments on a GPU budget shared by a prefill and a decode pool: every ratio
+// crossed with the pools' TP and PP. The entry's other keys are the Disaggregation settings'
+// grid keys (decode_gpu, decode_node, kv_transfer, kv_link, ...), as `values` holds them; the
+// decode pool's replica count, TP and PP are the entry's axes. The scheduler entries of the
+// grid configure both pools.
+struct GridDisaggregated {
+  using DisaggregationSetting = config::Setting<sim::DisaggregationConfig>;
+  std::string device;    // the prefill pool's GPU spec name
+  std::string node;      // the prefill pool's node spec name; default <device>_pairwise_nvlink
+  int64_t num_gpus = 0;  // both pools together
+  std::vector<PdRatio> pd_ratios;
+  std::vector<int64_t> prefill_tp, prefill_pp, decode_tp, decode_pp;
+  std::vector<std::pair<const DisaggregationSetting*, std::string>> settings;  // declaration order
+  sim::DisaggregationConfig values;  // defaults with the entry's settings applied
+  int64_t line = 0;
+};
+
 // A replica scheduler with the settings its entry gives (keys: the settings' grid keys, only
 // those the scheduler's traits list). max_tokens_in_batch defaults to max_seq_len, as Vidur.
 struct GridScheduler {
@@ -69,7 +94,8 @@ struct GridSpec {
   std::string text;  // the file as written, for provenance
   std::vector<GridModel> models;
   std::vector<GridTrace> traces;
-  std::vector<GridCluster> clusters;
+  std::vector<GridCluster> clusters;             // co-located deployments
+  std::vector<GridDisaggregated> disaggregated;  // prefill/decode pools; searched alongside
   std::vector<GridScheduler> schedulers;
   std::vector<int64_t> tp_dimensions, pp_dimensions, batch_sizes;
   std::vector<std::string> global_schedulers = {"round_robin"};  // routers: one axis of the grid

@@ -80,3 +80,15 @@ def test_configs_table_shows_prefix_hits_only_where_prefixes_were_looked_up():
     for table in (report.configs_table(listed([0, 0])), report.configs_table(listed())):
         assert "prefix" not in table
         assert table.splitlines()[0].split(" | ")[7] == "meets SLOs"
+
+
+def test_config_label_names_a_disaggregated_deployment_by_its_pools():
+    from analysis import plots
+    colocated = {"device": "h100", "tp": 4, "pp": 1, "replicas": 4, "scheduler_label": "sarathi_cs512",
+                 "batch_size_cap": 128, "shape": "colocated"}
+    disaggregated = dict(colocated, replicas=2, scheduler_label="sarathi_cs512 P2:D1 tp4/tp8", shape="disaggregated")
+    assert plots.config_label(colocated) == "h100 TP4 PP1 x4 sarathi_cs512 bsz128"
+    assert plots.config_label(disaggregated) == "h100 sarathi_cs512 P2:D1 tp4/tp8 bsz128"
+    # Results of before the shape column read as co-located.
+    assert plots.config_label({k: v for k, v in colocated.items() if k != "shape"}, short=True) == \
+        "h100 TP4 PP1 x4 sarathi_cs512"

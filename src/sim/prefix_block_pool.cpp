@@ -45,7 +45,13 @@ PrefixBlockPool::Table& PrefixBlockPool::start_table(RequestId id) {
   }
   table_of_[static_cast<size_t>(id)] = t;
   Table& table = tables_[static_cast<size_t>(t)];
-  table.chain = BlockHashChain(content, id, block_size_);
+  if (lookup_.id == id) {  // its hashes so far come from the lookup
+    table.hashes.swap(lookup_.hashes);
+    table.chain = lookup_.chain;
+    lookup_.id = -1;
+  } else {
+    table.chain = BlockHashChain(content, id, block_size_);
+  }
   return table;
 }
 
@@ -57,6 +63,7 @@ uint64_t PrefixBlockPool::hash_of(Table& table, int64_t block) {
 void PrefixBlockPool::uncache(int64_t block) {
   cached_blocks_.erase(hash_[static_cast<size_t>(block)]);
   cached_[static_cast<size_t>(block)] = 0;
+  ++version_;
 }
 
 void PrefixBlockPool::push_back_free(int64_t block) {
@@ -117,6 +124,7 @@ int64_t PrefixBlockPool::free(RequestId id) {
     push_back_free(*it);
     ++released;
   }
+  if (released > 0) ++version_;
   table.blocks.clear();
   table.hashes.clear();
   table.num_cached = 0;
@@ -126,16 +134,30 @@ int64_t PrefixBlockPool::free(RequestId id) {
 }
 
 KvBlockManager::PrefixHit PrefixBlockPool::find_cached_prefix(RequestId id, int64_t max_tokens) const {
-  KvBlockManager::PrefixHit hit;
   const int64_t max_blocks = max_tokens > 0 ? max_tokens / block_size_ : 0;
-  if (max_blocks == 0 || cached_blocks_.empty()) return hit;
-  BlockHashChain chain(content_of(id), id, block_size_);
+  if (max_blocks == 0 || cached_blocks_.empty()) return {};
+  Lookup& memo = lookup_;
+  if (memo.id != id) {
+    memo.chain = BlockHashChain(content_of(id), id, block_size_);
+    memo.id = id;
+    memo.hashes.clear();
+    memo.max_blocks = -1;
+  } else if (memo.max_blocks == max_blocks && memo.version == version_) {
+    return memo.hit;
+  }
+  KvBlockManager::PrefixHit hit;
+  memo.blocks.clear();
   while (hit.blocks < max_blocks) {
-    const int64_t block = cached_blocks_.find(chain.next());
+    if (hit.blocks == static_cast<int64_t>(memo.hashes.size())) memo.hashes.push_back(memo.chain.next());
+    const int64_t block = cached_blocks_.find(memo.hashes[static_cast<size_t>(hit.blocks)]);
     if (block == BlockHashIndex::kAbsent) break;
+    memo.blocks.push_back(block);
     ++hit.blocks;
     if (refs_[static_cast<size_t>(block)] == 0) ++hit.evictable;
   }
+  memo.max_blocks = max_blocks;
+  memo.version = version_;
+  memo.hit = hit;
   return hit;
 }
 
@@ -143,10 +165,14 @@ int64_t PrefixBlockPool::take_cached_prefix(RequestId id, const KvBlockManager::
   if (table_of_[static_cast<size_t>(id)] >= 0)
     throw SimulationError("prefix cache: request " + std::to_string(id) + " already holds blocks");
   if (hit.blocks <= 0) return 0;
+  // Usually the lookup just made found these blocks, and nothing changed since.
+  const bool found = lookup_.id == id && lookup_.version == version_ &&
+                     hit.blocks <= static_cast<int64_t>(lookup_.blocks.size());
   Table& table = start_table(id);
   int64_t revived = 0;
   for (int64_t b = 0; b < hit.blocks; ++b) {
-    const int64_t block = cached_blocks_.find(hash_of(table, b));
+    const int64_t block =
+        found ? lookup_.blocks[static_cast<size_t>(b)] : cached_blocks_.find(hash_of(table, b));
     if (block == BlockHashIndex::kAbsent)
       throw SimulationError("prefix cache: request " + std::to_string(id) + " takes " + std::to_string(hit.blocks) +
                             " cached blocks but block " + std::to_string(b) + " is not cached");
@@ -157,6 +183,7 @@ int64_t PrefixBlockPool::take_cached_prefix(RequestId id, const KvBlockManager::
     table.blocks.push_back(block);
   }
   table.num_cached = hit.blocks;
+  if (revived > 0) ++version_;
   if (revived != hit.evictable)
     throw SimulationError("prefix cache: request " + std::to_string(id) + " takes a hit of " +
                           std::to_string(hit.evictable) + " unreferenced blocks, found " + std::to_string(revived));
@@ -176,6 +203,7 @@ void PrefixBlockPool::cache_full_blocks(RequestId id, int64_t num_tokens) {
     // A copy computed meanwhile by another request stays the one found; this block is then
     // freed and reused like an uncached one.
     if (!cached_blocks_.insert(hash, block)) continue;
+    ++version_;
     hash_[static_cast<size_t>(block)] = hash;
     cached_[static_cast<size_t>(block)] = 1;
   }

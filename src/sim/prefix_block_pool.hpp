@@ -42,6 +42,19 @@ class PrefixBlockPool {
     int64_t num_cached = 0;        // leading blocks whose hash is known to the pool
   };
 
+  // The latest lookup, kept so that the admission that usually follows it neither hashes nor
+  // probes the index again. A request's hashes never change, so they are reused for as long as
+  // the same request is looked up; the blocks found only while `version` is the pool's.
+  struct Lookup {
+    RequestId id = -1;
+    std::vector<uint64_t> hashes;  // of its first full blocks, as far as hashed so far
+    BlockHashChain chain;          // yields the following hashes
+    int64_t max_blocks = -1;       // the limit the hit below was found under
+    uint64_t version = 0;
+    KvBlockManager::PrefixHit hit;
+    std::vector<int64_t> blocks;  // the hit's blocks, in order
+  };
+
   Table& table_of(RequestId id);
   Table& start_table(RequestId id);
   uint64_t hash_of(Table& table, int64_t block);
@@ -67,6 +80,10 @@ class PrefixBlockPool {
   std::vector<int32_t> table_of_;  // request -> index in tables_, or -1
   std::vector<Table> tables_;
   std::vector<int32_t> spare_tables_;
+  // Changes whenever what a lookup finds may change: a block cached or evicted, or a cached
+  // block's reference count leaving or reaching zero.
+  uint64_t version_ = 0;
+  mutable Lookup lookup_;  // a memo: lookups stay read-only to callers
 };
 
 }  // namespace infersweep::sim

@@ -32,7 +32,7 @@ class PrefixBlockPool {
   int64_t block_size() const { return block_size_; }
 
  private:
-  static constexpr int64_t kNone = -1;
+  static constexpr int32_t kNone = -1;
 
   // The blocks and hashes of a request holding blocks; reused by the next one once it is freed.
   struct Table {
@@ -59,8 +59,18 @@ class PrefixBlockPool {
   Table& start_table(RequestId id);
   uint64_t hash_of(Table& table, int64_t block);
   const workload::TokenContent& content_of(RequestId id) const;
-  // Whether `block`, full and computed, is the pool's copy of the content with `hash`.
-  bool is_cached(int64_t block) const { return cached_[static_cast<size_t>(block)] != 0; }
+  // Everything the pool keeps about one block, together: the hot paths touch several fields of
+  // a block at a time, in blocks scattered over the pool.
+  struct BlockState {
+    uint64_t hash = 0;     // of its content, while cached
+    int32_t prev = kNone;  // neighbours in the free queue
+    int32_t next = kNone;
+    int32_t refs = 0;
+    bool cached = false;  // full, computed, and the pool's copy of the content with `hash`
+  };
+
+  BlockState& state(int64_t block) { return blocks_[static_cast<size_t>(block)]; }
+  const BlockState& state(int64_t block) const { return blocks_[static_cast<size_t>(block)]; }
   void uncache(int64_t block);
 
   // The free queue: a doubly linked list over block indices, head evicted first.
@@ -70,12 +80,9 @@ class PrefixBlockPool {
 
   int64_t block_size_;
   const std::vector<workload::RequestSpec>& requests_;
-  std::vector<int32_t> refs_;
-  std::vector<uint64_t> hash_;
-  std::vector<char> cached_;
-  std::vector<int64_t> prev_, next_;
-  int64_t free_head_ = kNone;
-  int64_t free_tail_ = kNone;
+  std::vector<BlockState> blocks_;
+  int32_t free_head_ = kNone;
+  int32_t free_tail_ = kNone;
   BlockHashIndex cached_blocks_;   // hash -> block
   std::vector<int32_t> table_of_;  // request -> index in tables_, or -1
   std::vector<Table> tables_;

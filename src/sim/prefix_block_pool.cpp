@@ -144,10 +144,13 @@ KvBlockManager::PrefixHit PrefixBlockPool::find_cached_prefix(RequestId id, int6
   } else if (memo.max_blocks == max_blocks && memo.version == version_) {
     return memo.hit;
   }
+  // Every queried block is hashed first: the request needs these hashes anyway once admitted
+  // (its computed blocks are cached under them), and probes for hashes known up front do not
+  // wait on each other's cache misses.
+  while (static_cast<int64_t>(memo.hashes.size()) < max_blocks) memo.hashes.push_back(memo.chain.next());
   KvBlockManager::PrefixHit hit;
   memo.blocks.clear();
   while (hit.blocks < max_blocks) {
-    if (hit.blocks == static_cast<int64_t>(memo.hashes.size())) memo.hashes.push_back(memo.chain.next());
     const int64_t block = cached_blocks_.find(memo.hashes[static_cast<size_t>(hit.blocks)]);
     if (block == BlockHashIndex::kAbsent) break;
     memo.blocks.push_back(block);

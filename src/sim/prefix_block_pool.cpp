@@ -25,10 +25,8 @@ const workload::TokenContent& PrefixBlockPool::content_of(RequestId id) const {
   return requests_[static_cast<size_t>(id)].content;
 }
 
-PrefixBlockPool::Table& PrefixBlockPool::table_of(RequestId id) {
-  const int32_t t = table_of_[static_cast<size_t>(id)];
-  if (t < 0) throw SimulationError("prefix cache: request " + std::to_string(id) + " holds no blocks");
-  return tables_[static_cast<size_t>(t)];
+void PrefixBlockPool::throw_no_table(RequestId id) {
+  throw SimulationError("prefix cache: request " + std::to_string(id) + " holds no blocks");
 }
 
 PrefixBlockPool::Table& PrefixBlockPool::start_table(RequestId id) {

@@ -55,7 +55,13 @@ class PrefixBlockPool {
     std::vector<int64_t> blocks;  // the hit's blocks, in order
   };
 
-  Table& table_of(RequestId id);
+  // Inline: the scheduler asks to cache blocks of every running request at every step.
+  Table& table_of(RequestId id) {
+    const int32_t t = table_of_[static_cast<size_t>(id)];
+    if (t < 0) throw_no_table(id);
+    return tables_[static_cast<size_t>(t)];
+  }
+  [[noreturn]] static void throw_no_table(RequestId id);
   Table& start_table(RequestId id);
   uint64_t hash_of(Table& table, int64_t block);
   const workload::TokenContent& content_of(RequestId id) const;

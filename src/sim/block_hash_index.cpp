@@ -33,12 +33,14 @@ void BlockHashIndex::erase(uint64_t hash) {
   // Backward shift: entries after the hole whose probe passed through it move into it, so that
   // every entry stays reachable from its home slot without tombstones.
   for (size_t next = (hole + 1) & mask_; slots_[next].block != kAbsent; next = (next + 1) & mask_) {
-    const size_t home = slots_[next].hash & mask_;
-    // The entry at `next` may fill the hole unless its home lies cyclically in (hole, next].
-    const bool home_after_hole = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
-    if (home_after_hole) continue;
-    slots_[hole] = slots_[next];
-    hole = next;
+    const Slot entry = slots_[next];
+    // The entry at `next` may fill the hole unless its home lies cyclically in (hole, next],
+    // that is, unless it is nearer to `next` than the hole is. Which of the two it is follows
+    // no pattern a branch predictor could learn, so both run without a branch.
+    const bool moves = ((next - (entry.hash & mask_)) & mask_) >= ((next - hole) & mask_);
+    Slot& target = slots_[hole];
+    target = moves ? entry : target;
+    hole = moves ? next : hole;
   }
   slots_[hole].block = kAbsent;
   --size_;

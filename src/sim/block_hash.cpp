@@ -13,9 +13,20 @@ constexpr uint64_t kStreamTag = 0x3c6ef372fe94f82bULL;
 constexpr uint64_t kOwnTag = 0xa54ff53a5f1d36f1ULL;
 constexpr uint64_t kWordScale = 0x9e3779b97f4a7c15ULL;  // odd: a bijection of the word
 
+constexpr uint64_t kRunSeed = 0xbb67ae8584caa73bULL;
+
 // One mix per word; the mix after each word makes the order matter: absorbing (a, b) and
 // (b, a) give different states.
 uint64_t absorb_word(uint64_t state, uint64_t word) { return mix64(state ^ (word * kWordScale)); }
+
+// A run's words hashed on their own, without the chain: the chain then waits for one mix per
+// run, while the digests of the next blocks, which do not depend on it, are computed meanwhile.
+inline uint64_t run_digest(bool own, uint64_t stream, int64_t offset, int64_t length) {
+  uint64_t digest = absorb_word(kRunSeed, own ? kOwnTag : kStreamTag);
+  digest = absorb_word(digest, stream);
+  digest = absorb_word(digest, static_cast<uint64_t>(offset));
+  return absorb_word(digest, static_cast<uint64_t>(length));
+}
 
 }  // namespace
 
@@ -23,16 +34,13 @@ BlockHashChain::BlockHashChain(const workload::TokenContent& content, RequestId 
     : content_(&content), owner_(static_cast<uint64_t>(owner)), block_size_(block_size), parent_(kFirstParent) {}
 
 void BlockHashChain::absorb(uint64_t& state, const Run& run) const {
-  state = absorb_word(state, run.own ? kOwnTag : kStreamTag);
-  state = absorb_word(state, run.stream);
-  state = absorb_word(state, static_cast<uint64_t>(run.offset));
-  state = absorb_word(state, static_cast<uint64_t>(run.length));
+  state = mix64(state ^ run_digest(run.own, run.stream, run.offset, run.length));
 }
 
 uint64_t BlockHashChain::next() {
   const auto& spans = *content_;
   const int64_t first_token = blocks_hashed_ * block_size_;
-  uint64_t state = absorb_word(parent_, static_cast<uint64_t>(block_size_));
+  uint64_t state = parent_ ^ (static_cast<uint64_t>(block_size_) * kWordScale);
   Run run;  // the run being extended; length 0 before the block's first token
   int64_t filled = 0;
   while (filled < block_size_) {

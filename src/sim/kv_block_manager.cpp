@@ -23,11 +23,6 @@ KvBlockManager::~KvBlockManager() = default;
 KvBlockManager::KvBlockManager(KvBlockManager&&) noexcept = default;
 KvBlockManager& KvBlockManager::operator=(KvBlockManager&&) noexcept = default;
 
-int64_t KvBlockManager::blocks_of(RequestId id) const {
-  const int64_t b = blocks_[static_cast<size_t>(id)];
-  return b < 0 ? 0 : b;
-}
-
 double KvBlockManager::usage_percent() const {
   return num_blocks_ > 0 ? static_cast<double>(allocated_) * 100.0 / static_cast<double>(num_blocks_) : 0.0;
 }

@@ -1,5 +1,6 @@
 #include "prefix_block_pool.hpp"
 
+#include <limits>
 #include <string>
 
 #include "infersweep/common/error.hpp"
@@ -8,15 +9,12 @@ namespace infersweep::sim {
 
 PrefixBlockPool::PrefixBlockPool(int64_t num_blocks, size_t num_requests, int64_t block_size,
                                  const std::vector<workload::RequestSpec>& requests)
-    : block_size_(block_size),
-      requests_(requests),
-      refs_(static_cast<size_t>(num_blocks), 0),
-      hash_(static_cast<size_t>(num_blocks), 0),
-      cached_(static_cast<size_t>(num_blocks), 0),
-      prev_(static_cast<size_t>(num_blocks), kNone),
-      next_(static_cast<size_t>(num_blocks), kNone),
-      cached_blocks_(num_blocks),
-      table_of_(num_requests, -1) {
+    : block_size_(block_size), requests_(requests), cached_blocks_(num_blocks), table_of_(num_requests, -1) {
+  // Block indices are kept in 32 bits (the free queue's links).
+  if (num_blocks > std::numeric_limits<int32_t>::max())
+    throw SimulationError("prefix cache: " + std::to_string(num_blocks) + " KV blocks, more than " +
+                          std::to_string(std::numeric_limits<int32_t>::max()) + " are not supported");
+  blocks_.resize(static_cast<size_t>(num_blocks));
   for (int64_t b = 0; b < num_blocks; ++b) push_back_free(b);
 }
 
@@ -27,10 +25,8 @@ const workload::TokenContent& PrefixBlockPool::content_of(RequestId id) const {
   return requests_[static_cast<size_t>(id)].content;
 }
 
-PrefixBlockPool::Table& PrefixBlockPool::table_of(RequestId id) {
-  const int32_t t = table_of_[static_cast<size_t>(id)];
-  if (t < 0) throw SimulationError("prefix cache: request " + std::to_string(id) + " holds no blocks");
-  return tables_[static_cast<size_t>(t)];
+void PrefixBlockPool::throw_no_table(RequestId id) {
+  throw SimulationError("prefix cache: request " + std::to_string(id) + " holds no blocks");
 }
 
 PrefixBlockPool::Table& PrefixBlockPool::start_table(RequestId id) {
@@ -45,7 +41,13 @@ PrefixBlockPool::Table& PrefixBlockPool::start_table(RequestId id) {
   }
   table_of_[static_cast<size_t>(id)] = t;
   Table& table = tables_[static_cast<size_t>(t)];
-  table.chain = BlockHashChain(content, id, block_size_);
+  if (lookup_.id == id) {  // its hashes so far come from the lookup
+    table.hashes.swap(lookup_.hashes);
+    table.chain = lookup_.chain;
+    lookup_.id = -1;
+  } else {
+    table.chain = BlockHashChain(content, id, block_size_);
+  }
   return table;
 }
 
@@ -55,32 +57,34 @@ uint64_t PrefixBlockPool::hash_of(Table& table, int64_t block) {
 }
 
 void PrefixBlockPool::uncache(int64_t block) {
-  cached_blocks_.erase(hash_[static_cast<size_t>(block)]);
-  cached_[static_cast<size_t>(block)] = 0;
+  BlockState& b = state(block);
+  cached_blocks_.erase(b.hash);
+  b.cached = false;
+  ++version_;
 }
 
 void PrefixBlockPool::push_back_free(int64_t block) {
-  prev_[static_cast<size_t>(block)] = free_tail_;
-  next_[static_cast<size_t>(block)] = kNone;
+  BlockState& b = state(block);
+  b.prev = free_tail_;
+  b.next = kNone;
   if (free_tail_ == kNone)
-    free_head_ = block;
+    free_head_ = static_cast<int32_t>(block);
   else
-    next_[static_cast<size_t>(free_tail_)] = block;
-  free_tail_ = block;
+    state(free_tail_).next = static_cast<int32_t>(block);
+  free_tail_ = static_cast<int32_t>(block);
 }
 
 void PrefixBlockPool::unlink_free(int64_t block) {
-  const int64_t before = prev_[static_cast<size_t>(block)];
-  const int64_t after = next_[static_cast<size_t>(block)];
-  if (before == kNone)
-    free_head_ = after;
+  BlockState& b = state(block);
+  if (b.prev == kNone)
+    free_head_ = b.next;
   else
-    next_[static_cast<size_t>(before)] = after;
-  if (after == kNone)
-    free_tail_ = before;
+    state(b.prev).next = b.next;
+  if (b.next == kNone)
+    free_tail_ = b.prev;
   else
-    prev_[static_cast<size_t>(after)] = before;
-  prev_[static_cast<size_t>(block)] = next_[static_cast<size_t>(block)] = kNone;
+    state(b.next).prev = b.prev;
+  b.prev = b.next = kNone;
 }
 
 int64_t PrefixBlockPool::pop_front_free() {
@@ -95,11 +99,11 @@ int64_t PrefixBlockPool::allocate(RequestId id, int64_t count) {
   int64_t evicted = 0;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t block = pop_front_free();
-    if (is_cached(block)) {
+    if (state(block).cached) {
       uncache(block);
       ++evicted;
     }
-    refs_[static_cast<size_t>(block)] = 1;
+    state(block).refs = 1;
     table.blocks.push_back(block);
   }
   return evicted;
@@ -113,10 +117,11 @@ int64_t PrefixBlockPool::free(RequestId id) {
   // Last block first into the queue: a request's tail is evicted before its head, which
   // other requests are likelier to share.
   for (auto it = table.blocks.rbegin(); it != table.blocks.rend(); ++it) {
-    if (--refs_[static_cast<size_t>(*it)] > 0) continue;
+    if (--state(*it).refs > 0) continue;
     push_back_free(*it);
     ++released;
   }
+  if (released > 0) ++version_;
   table.blocks.clear();
   table.hashes.clear();
   table.num_cached = 0;
@@ -126,16 +131,33 @@ int64_t PrefixBlockPool::free(RequestId id) {
 }
 
 KvBlockManager::PrefixHit PrefixBlockPool::find_cached_prefix(RequestId id, int64_t max_tokens) const {
-  KvBlockManager::PrefixHit hit;
   const int64_t max_blocks = max_tokens > 0 ? max_tokens / block_size_ : 0;
-  if (max_blocks == 0 || cached_blocks_.empty()) return hit;
-  BlockHashChain chain(content_of(id), id, block_size_);
-  while (hit.blocks < max_blocks) {
-    const int64_t block = cached_blocks_.find(chain.next());
-    if (block == BlockHashIndex::kAbsent) break;
-    ++hit.blocks;
-    if (refs_[static_cast<size_t>(block)] == 0) ++hit.evictable;
+  if (max_blocks == 0 || cached_blocks_.empty()) return {};
+  Lookup& memo = lookup_;
+  if (memo.id != id) {
+    memo.chain = BlockHashChain(content_of(id), id, block_size_);
+    memo.id = id;
+    memo.hashes.clear();
+    memo.max_blocks = -1;
+  } else if (memo.max_blocks == max_blocks && memo.version == version_) {
+    return memo.hit;
   }
+  // Every queried block is hashed first: the request needs these hashes anyway once admitted
+  // (its computed blocks are cached under them), and probes for hashes known up front do not
+  // wait on each other's cache misses.
+  while (static_cast<int64_t>(memo.hashes.size()) < max_blocks) memo.hashes.push_back(memo.chain.next());
+  KvBlockManager::PrefixHit hit;
+  memo.blocks.clear();
+  while (hit.blocks < max_blocks) {
+    const int64_t block = cached_blocks_.find(memo.hashes[static_cast<size_t>(hit.blocks)]);
+    if (block == BlockHashIndex::kAbsent) break;
+    memo.blocks.push_back(block);
+    ++hit.blocks;
+    if (state(block).refs == 0) ++hit.evictable;
+  }
+  memo.max_blocks = max_blocks;
+  memo.version = version_;
+  memo.hit = hit;
   return hit;
 }
 
@@ -143,20 +165,24 @@ int64_t PrefixBlockPool::take_cached_prefix(RequestId id, const KvBlockManager::
   if (table_of_[static_cast<size_t>(id)] >= 0)
     throw SimulationError("prefix cache: request " + std::to_string(id) + " already holds blocks");
   if (hit.blocks <= 0) return 0;
+  // Usually the lookup just made found these blocks, and nothing changed since.
+  const bool found =
+      lookup_.id == id && lookup_.version == version_ && hit.blocks <= static_cast<int64_t>(lookup_.blocks.size());
   Table& table = start_table(id);
   int64_t revived = 0;
   for (int64_t b = 0; b < hit.blocks; ++b) {
-    const int64_t block = cached_blocks_.find(hash_of(table, b));
+    const int64_t block = found ? lookup_.blocks[static_cast<size_t>(b)] : cached_blocks_.find(hash_of(table, b));
     if (block == BlockHashIndex::kAbsent)
       throw SimulationError("prefix cache: request " + std::to_string(id) + " takes " + std::to_string(hit.blocks) +
                             " cached blocks but block " + std::to_string(b) + " is not cached");
-    if (refs_[static_cast<size_t>(block)]++ == 0) {
+    if (state(block).refs++ == 0) {
       unlink_free(block);
       ++revived;
     }
     table.blocks.push_back(block);
   }
   table.num_cached = hit.blocks;
+  if (revived > 0) ++version_;
   if (revived != hit.evictable)
     throw SimulationError("prefix cache: request " + std::to_string(id) + " takes a hit of " +
                           std::to_string(hit.evictable) + " unreferenced blocks, found " + std::to_string(revived));
@@ -176,8 +202,9 @@ void PrefixBlockPool::cache_full_blocks(RequestId id, int64_t num_tokens) {
     // A copy computed meanwhile by another request stays the one found; this block is then
     // freed and reused like an uncached one.
     if (!cached_blocks_.insert(hash, block)) continue;
-    hash_[static_cast<size_t>(block)] = hash;
-    cached_[static_cast<size_t>(block)] = 1;
+    ++version_;
+    state(block).hash = hash;
+    state(block).cached = true;
   }
   if (full > table.num_cached) table.num_cached = full;
 }

@@ -32,7 +32,7 @@ class PrefixBlockPool {
   int64_t block_size() const { return block_size_; }
 
  private:
-  static constexpr int64_t kNone = -1;
+  static constexpr int32_t kNone = -1;
 
   // The blocks and hashes of a request holding blocks; reused by the next one once it is freed.
   struct Table {
@@ -42,12 +42,41 @@ class PrefixBlockPool {
     int64_t num_cached = 0;        // leading blocks whose hash is known to the pool
   };
 
-  Table& table_of(RequestId id);
+  // The latest lookup, kept so that the admission that usually follows it neither hashes nor
+  // probes the index again. A request's hashes never change, so they are reused for as long as
+  // the same request is looked up; the blocks found only while `version` is the pool's.
+  struct Lookup {
+    RequestId id = -1;
+    std::vector<uint64_t> hashes;  // of its first full blocks, as far as hashed so far
+    BlockHashChain chain;          // yields the following hashes
+    int64_t max_blocks = -1;       // the limit the hit below was found under
+    uint64_t version = 0;
+    KvBlockManager::PrefixHit hit;
+    std::vector<int64_t> blocks;  // the hit's blocks, in order
+  };
+
+  // Inline: the scheduler asks to cache blocks of every running request at every step.
+  Table& table_of(RequestId id) {
+    const int32_t t = table_of_[static_cast<size_t>(id)];
+    if (t < 0) throw_no_table(id);
+    return tables_[static_cast<size_t>(t)];
+  }
+  [[noreturn]] static void throw_no_table(RequestId id);
   Table& start_table(RequestId id);
   uint64_t hash_of(Table& table, int64_t block);
   const workload::TokenContent& content_of(RequestId id) const;
-  // Whether `block`, full and computed, is the pool's copy of the content with `hash`.
-  bool is_cached(int64_t block) const { return cached_[static_cast<size_t>(block)] != 0; }
+  // Everything the pool keeps about one block, together: the hot paths touch several fields of
+  // a block at a time, in blocks scattered over the pool.
+  struct BlockState {
+    uint64_t hash = 0;     // of its content, while cached
+    int32_t prev = kNone;  // neighbours in the free queue
+    int32_t next = kNone;
+    int32_t refs = 0;
+    bool cached = false;  // full, computed, and the pool's copy of the content with `hash`
+  };
+
+  BlockState& state(int64_t block) { return blocks_[static_cast<size_t>(block)]; }
+  const BlockState& state(int64_t block) const { return blocks_[static_cast<size_t>(block)]; }
   void uncache(int64_t block);
 
   // The free queue: a doubly linked list over block indices, head evicted first.
@@ -57,16 +86,17 @@ class PrefixBlockPool {
 
   int64_t block_size_;
   const std::vector<workload::RequestSpec>& requests_;
-  std::vector<int32_t> refs_;
-  std::vector<uint64_t> hash_;
-  std::vector<char> cached_;
-  std::vector<int64_t> prev_, next_;
-  int64_t free_head_ = kNone;
-  int64_t free_tail_ = kNone;
+  std::vector<BlockState> blocks_;
+  int32_t free_head_ = kNone;
+  int32_t free_tail_ = kNone;
   BlockHashIndex cached_blocks_;   // hash -> block
   std::vector<int32_t> table_of_;  // request -> index in tables_, or -1
   std::vector<Table> tables_;
   std::vector<int32_t> spare_tables_;
+  // Changes whenever what a lookup finds may change: a block cached or evicted, or a cached
+  // block's reference count leaving or reaching zero.
+  uint64_t version_ = 0;
+  mutable Lookup lookup_;  // a memo: lookups stay read-only to callers
 };
 
 }  // namespace infersweep::sim

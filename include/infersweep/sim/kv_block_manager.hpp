@@ -51,7 +51,10 @@ class KvBlockManager {
   bool can_allocate(int64_t blocks) const { return free_blocks() >= blocks; }
   bool holds(RequestId id) const { return blocks_[static_cast<size_t>(id)] >= 0; }
   // Blocks in the request's block table (shared ones included).
-  int64_t blocks_of(RequestId id) const;
+  int64_t blocks_of(RequestId id) const {
+    const int64_t held = blocks_[static_cast<size_t>(id)];
+    return held < 0 ? 0 : held;
+  }
   size_t num_holders() const { return num_holders_; }
   double usage_percent() const;
 

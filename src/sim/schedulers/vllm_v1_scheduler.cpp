@@ -66,6 +66,12 @@ class VllmV1Scheduler : public ReplicaScheduler {
  protected:
   BatchDraft next_batch() override {
     BatchDraft batch;
+    // At most the running requests and the admissions max_num_seqs still allows: one
+    // allocation per batch instead of one per doubling of a batch of hundreds.
+    const size_t admissible = static_cast<size_t>(std::max<int64_t>(0, max_num_seqs_ - num_admitted_));
+    const size_t most = running_.size() + std::min(queue_.size(), admissible);
+    batch.request_ids.reserve(most);
+    batch.num_tokens.reserve(most);
     int64_t budget = token_budget_;
     const bool preempted = schedule_running(batch, budget);
     // vLLM admits nothing in a step that had to preempt: memory is short.

@@ -358,15 +358,15 @@ void print_summary_table(const sim::Simulation& simulation, const sim::Simulatio
   row("e2e_time", s.request_metric("e2e_time"));
   row("scheduling_delay", s.request_metric("scheduling_delay"));
   row("batch_execution_time", s.batch_metrics.front().second);
+  if (setup.disaggregated()) {
+    row("decode_queueing_delay", s.request_metric("decode_queueing_delay"));
+    row("kv_transfer_time", s.request_metric("kv_transfer_time"));
+  }
   for (const auto& p : s.pools) {
     std::snprintf(line, sizeof line, "%s pool: %lld x %s (%lld GPUs): KV memory %.1f%% mean, busy %.1f%%, MFU %.1f%%\n",
                   p.name.c_str(), static_cast<long long>(p.replicas), p.gpu.c_str(), static_cast<long long>(p.gpus),
                   p.memory_usage_mean_percent, p.busy_mean_percent, p.mfu_mean_percent);
     out << line;
-  }
-  if (setup.disaggregated()) {
-    row("decode_queueing_delay", s.request_metric("decode_queueing_delay"));
-    row("kv_transfer_time", s.request_metric("kv_transfer_time"));
   }
   for (size_t rep = 0; rep < s.replicas.size(); ++rep) {
     const auto& u = s.replicas[rep];

@@ -26,12 +26,7 @@ const std::string kSection =
     "    kv_transfer: layerwise\n";        // 28
 
 std::string error_of(const std::string& text) {
-  try {
-    search::parse_grid_text(text, "g.yaml", ".");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test_support::input_error_of([&] { search::parse_grid_text(text, "g.yaml", "."); });
 }
 
 testing::AssertionResult starts_with(const std::string& text, const std::string& prefix) {

@@ -30,7 +30,8 @@ Distribution summarize_exact(std::vector<double> values) {
   return d;
 }
 
-QuantileSketch::QuantileSketch(double a) : gamma_((1.0 + a) / (1.0 - a)) { log_gamma_ = std::log(gamma_); }
+QuantileSketch::QuantileSketch(double a)
+    : gamma_((1.0 + a) / (1.0 - a)), log_gamma_(std::log(gamma_)), keys_(log_gamma_) {}
 
 void QuantileSketch::add(double value) {
   if (count_ == 0) {
@@ -45,7 +46,7 @@ void QuantileSketch::add(double value) {
     ++zeros_;
     return;
   }
-  const auto key = static_cast<int64_t>(std::ceil(std::log(value) / log_gamma_));
+  const int64_t key = keys_.key(value);
   if (buckets_.empty()) {
     offset_ = key;
     buckets_.assign(1, 0);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "infersweep/sim/log_bucket_keys.hpp"
+
 namespace infersweep::sim {
 
 struct Distribution {
@@ -28,8 +30,9 @@ class QuantileSketch {
   Distribution summarize() const;
 
  private:
-  double log_gamma_;
   double gamma_;
+  double log_gamma_;
+  LogBucketKeys keys_;
   int64_t count_ = 0;
   int64_t zeros_ = 0;
   double sum_ = 0, min_ = 0, max_ = 0;

@@ -1,0 +1,154 @@
+// The sketch's bucket keys come from per-binade threshold tables instead of a log() per value;
+// every output stays bit-identical only if the tables give the defining expression's key for
+// every double. Checked at each bucket boundary (where a table could be off by one) and on
+// random doubles of every magnitude.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "infersweep/sim/log_bucket_keys.hpp"
+#include "infersweep/sim/statistics.hpp"
+
+using namespace infersweep::sim;
+
+namespace {
+
+const double kLogGamma = std::log((1.0 + 0.001) / (1.0 - 0.001));
+
+double from_bits(uint64_t bits) {
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+uint64_t to_bits(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+// Smallest positive double whose key is at least k: a plain bisection over all positive
+// bit patterns, independent of how the tables find it.
+uint64_t threshold(const LogBucketKeys& keys, int64_t k) {
+  uint64_t low = 0, high = to_bits(std::numeric_limits<double>::max());  // key(low) < k <= key(high)
+  while (high - low > 1) {
+    const uint64_t middle = low + (high - low) / 2;
+    if (keys.exact(from_bits(middle)) >= k) {
+      high = middle;
+    } else {
+      low = middle;
+    }
+  }
+  return high;
+}
+
+// Every bucket boundary of the binades [2^first, 2^last), with two neighbours on either side.
+void expect_boundaries_match(int first, int last) {
+  LogBucketKeys keys(kLogGamma);
+  const int64_t first_key = keys.exact(std::ldexp(1.0, first)) + 1;
+  const int64_t last_key = keys.exact(std::ldexp(1.0, last));
+  for (int64_t k = first_key; k <= last_key; ++k) {
+    const uint64_t t = threshold(keys, k);
+    for (uint64_t bits = t - 2; bits <= t + 2; ++bits) {
+      const double value = from_bits(bits);
+      ASSERT_EQ(keys.key(value), keys.exact(value)) << "value " << value << " near the threshold of key " << k;
+    }
+    ASSERT_EQ(keys.exact(from_bits(t)), k);
+    ASSERT_EQ(keys.exact(from_bits(t - 1)), k - 1);
+  }
+  // Each threshold's sub-range and its neighbour's came from the table, not the log.
+  EXPECT_GE(keys.tabulated_sub_ranges(), last_key - first_key + 1);
+}
+
+}  // namespace
+
+TEST(LogBucketKeys, MatchesTheLogAtEveryBucketBoundary) {
+  expect_boundaries_match(-24, 12);       // 60 ns to 4096 s; batch sizes and token counts
+  expect_boundaries_match(-1022, -1019);  // the smallest normal binades
+  expect_boundaries_match(1020, 1023);    // up to 2^1023
+}
+
+TEST(LogBucketKeys, MatchesTheLogOnRandomDoublesOfEveryMagnitude) {
+  std::mt19937_64 random(20240611);
+  // Every binade, in windows of 32 (the table of one instance spans 64 at most).
+  for (int first = -1022; first <= 1023; first += 32) {
+    LogBucketKeys keys(kLogGamma);
+    const int last = std::min(first + 32, 1024);
+    const uint64_t low = to_bits(std::ldexp(1.0, first));
+    const uint64_t high = last == 1024 ? to_bits(std::numeric_limits<double>::max()) : to_bits(std::ldexp(1.0, last));
+    std::uniform_int_distribution<uint64_t> in_window(low, high);
+    for (int i = 0; i < 5000; ++i) {
+      const double value = from_bits(in_window(random));
+      ASSERT_EQ(keys.key(value), keys.exact(value)) << value;
+    }
+    EXPECT_GT(keys.tabulated_sub_ranges(), 3000) << "binades from 2^" << first;
+  }
+  // The magnitudes the simulator records: seconds between tokens and per batch, token counts.
+  LogBucketKeys keys(kLogGamma);
+  std::uniform_real_distribution<double> exponent(-20.0, 20.0);
+  for (int i = 0; i < 1500000; ++i) {
+    const double value = std::exp2(exponent(random));
+    ASSERT_EQ(keys.key(value), keys.exact(value)) << value;
+  }
+  for (int n = 1; n <= 200000; ++n) {
+    ASSERT_EQ(keys.key(n), keys.exact(n)) << n;
+  }
+}
+
+TEST(LogBucketKeys, ValuesBeyondTheTableTakeTheLog) {
+  LogBucketKeys keys(kLogGamma);
+  EXPECT_EQ(keys.key(1.0), keys.exact(1.0));
+  const int64_t tabulated = keys.tabulated_sub_ranges();
+  EXPECT_EQ(tabulated, 1);
+  for (const double far : {1e-200, 1e200}) {
+    EXPECT_EQ(keys.key(far), keys.exact(far));
+    EXPECT_EQ(keys.tabulated_sub_ranges(), tabulated);
+  }
+}
+
+TEST(LogBucketKeys, SubnormalsAndTheExtremeNormalsMatchTheLog) {
+  LogBucketKeys keys(kLogGamma);
+  const double subnormal = std::numeric_limits<double>::denorm_min() * 12345;
+  EXPECT_EQ(keys.key(subnormal), keys.exact(subnormal));
+  EXPECT_EQ(keys.key(std::numeric_limits<double>::min()), keys.exact(std::numeric_limits<double>::min()));
+  EXPECT_EQ(keys.key(std::numeric_limits<double>::max()), keys.exact(std::numeric_limits<double>::max()));
+}
+
+TEST(LogBucketKeys, OtherAccuraciesMatchTheLogToo) {
+  for (const double a : {0.01, 0.05, 0.3}) {
+    LogBucketKeys keys(std::log((1.0 + a) / (1.0 - a)));
+    std::mt19937_64 random(7);
+    std::uniform_real_distribution<double> exponent(-40.0, 40.0);
+    for (int i = 0; i < 100000; ++i) {
+      const double value = std::exp2(exponent(random));
+      ASSERT_EQ(keys.key(value), keys.exact(value)) << "a = " << a << ", value " << value;
+    }
+    EXPECT_GT(keys.tabulated_sub_ranges(), 80) << "a = " << a;
+  }
+}
+
+TEST(QuantileSketch, QuantilesAreWithinTheRelativeAccuracyOfTheExactOnes) {
+  QuantileSketch sketch;
+  std::vector<double> values;
+  std::mt19937_64 random(3);
+  std::lognormal_distribution<double> gap(-3.5, 0.6);
+  for (int i = 0; i < 20000; ++i) {
+    values.push_back(gap(random));
+    sketch.add(values.back());
+  }
+  sketch.add(0.0);  // counted, in no bucket
+  values.push_back(0.0);
+  const Distribution exact = summarize_exact(values);
+  const Distribution sketched = sketch.summarize();
+  EXPECT_EQ(sketched.count, exact.count);
+  EXPECT_EQ(sketched.min, 0.0);
+  EXPECT_EQ(sketched.max, exact.max);
+  for (const auto& [got, want] :
+       {std::pair{sketched.p50, exact.p50}, std::pair{sketched.p90, exact.p90}, std::pair{sketched.p99, exact.p99}}) {
+    EXPECT_NEAR(got, want, 0.0011 * want);
+  }
+}

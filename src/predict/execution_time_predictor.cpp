@@ -21,22 +21,36 @@ ExecutionTimePredictor ExecutionTimePredictor::create(const PredictorContext& co
                                 builtin_operator_time_models().create("predictor", context.config.name, context));
 }
 
-BatchTiming ExecutionTimePredictor::predict(const BatchShape& s) const {
+PredictionKey ExecutionTimePredictor::key(const BatchShape& s) const {
+  PredictionKey k;
+  k.total_tokens = s.total_tokens;
+  k.num_decodes = s.num_decodes;
+  if (s.num_decodes > 0) {
+    const int64_t mean_kv = s.decode_processed_sum / s.num_decodes;
+    k.decode_kv = (mean_kv + granularity_ - 1) / granularity_ * granularity_;
+  }
+  k.num_prefills = s.num_prefills;
+  if (s.num_prefills > 0) {
+    k.prefill_kv_sum = s.prefill_kv_sum;
+    const auto chunk = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(s.prefill_chunk_sq_sum))));
+    k.prefill_chunk_sq = chunk * chunk;
+  }
+  return k;
+}
+
+BatchTiming ExecutionTimePredictor::predict(const PredictionKey& s) const {
   const auto& m = *model_;
   // Token-level operators are keyed by the token count rounded up to a multiple of 8.
   const int64_t n8 = (s.total_tokens + 7) / 8 * 8;
 
   double decode_ms = 0;
   if (s.num_decodes > 0) {
-    const int64_t mean_kv = s.decode_processed_sum / s.num_decodes;
-    const int64_t kv = (mean_kv + granularity_ - 1) / granularity_ * granularity_;
-    decode_ms = m.decode_attention_ms(s.num_decodes, kv);
+    decode_ms = m.decode_attention_ms(s.num_decodes, s.decode_kv);
     if (gqa_ && s.num_decodes > 1) decode_ms *= 1.0 + config_.attention_decode_batching_overhead_fraction;
   }
   double prefill_ms = 0;
   if (s.num_prefills > 0) {
-    const auto chunk = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(s.prefill_chunk_sq_sum))));
-    prefill_ms = m.prefill_attention_ms(s.prefill_kv_sum, chunk * chunk);
+    prefill_ms = m.prefill_attention_ms(s.prefill_kv_sum, s.prefill_chunk_sq);
     if (gqa_ && s.num_prefills > 1) prefill_ms *= 1.0 + config_.attention_prefill_batching_overhead_fraction;
   }
   double tp_comm_ms = 0;

@@ -49,15 +49,34 @@ void ReplicaScheduler::take_cached_prefix(RequestId id, const KvBlockManager::Pr
   outstanding_tokens_ -= tokens;
 }
 
-std::vector<BatchDraft> ReplicaScheduler::on_schedule() {
-  std::vector<BatchDraft> drafts;
+std::vector<BatchDraft>& ReplicaScheduler::on_schedule() {
+  drafts_.clear();
   while (running_batches_ < num_stages_) {
     BatchDraft draft = next_batch();
-    if (draft.empty()) break;
-    drafts.push_back(std::move(draft));
+    if (draft.empty()) {
+      recycle(std::move(draft.request_ids), std::move(draft.num_tokens));
+      break;
+    }
+    drafts_.push_back(std::move(draft));
     ++running_batches_;
   }
-  return drafts;
+  return drafts_;
+}
+
+void ReplicaScheduler::recycle(std::vector<RequestId>&& request_ids, std::vector<int64_t>&& num_tokens) {
+  if (request_ids.capacity() == 0 || spare_.size() >= 8) return;
+  BatchDraft& spare = spare_.emplace_back();
+  spare.request_ids = std::move(request_ids);
+  spare.num_tokens = std::move(num_tokens);
+  spare.request_ids.clear();
+  spare.num_tokens.clear();
+}
+
+BatchDraft ReplicaScheduler::new_draft() {
+  if (spare_.empty()) return {};
+  BatchDraft draft = std::move(spare_.back());
+  spare_.pop_back();
+  return draft;
 }
 
 std::string ReplicaScheduler::admission_shortfall(RequestId id) const {

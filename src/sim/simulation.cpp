@@ -84,6 +84,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
     p.q_heads_per_device = static_cast<double>(device.q_heads);
     p.head_dim = static_cast<double>(device.head_dim);
     pools_.push_back(p);
+    timing_memos_.emplace_back(*p.predictor);
     for (int64_t i = 0; i < ps.config.num_replicas; ++i) {
       ReplicaSchedulerContext context;
       context.replica_id = static_cast<int32_t>(replicas_.size());
@@ -222,9 +223,11 @@ void Simulation::on_request_arrival(RequestId id) {
 
 void Simulation::on_global_schedule() {
   if (global_queue_.empty()) return;
-  std::stable_sort(global_queue_.begin(), global_queue_.end(), [this](RequestId a, RequestId b) {
+  const auto by_arrival = [this](RequestId a, RequestId b) {
     return requests_[static_cast<size_t>(a)].arrived_at < requests_[static_cast<size_t>(b)].arrived_at;
-  });
+  };
+  if (!std::is_sorted(global_queue_.begin(), global_queue_.end(), by_arrival))
+    std::stable_sort(global_queue_.begin(), global_queue_.end(), by_arrival);
   std::fill(touched_scratch_.begin(), touched_scratch_.end(), 0);
   const LiveReplicaLoads loads(replicas_, 0, num_prefill_replicas_);
   for (RequestId id : global_queue_) {
@@ -243,7 +246,7 @@ void Simulation::on_global_schedule() {
 
 void Simulation::on_replica_schedule(int32_t replica) {
   auto& scheduler = *replicas_[static_cast<size_t>(replica)];
-  auto drafts = scheduler.on_schedule();
+  auto& drafts = scheduler.on_schedule();
   check_outstanding_tokens(replica);
   if (drafts.empty()) return;
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
@@ -274,16 +277,28 @@ void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId 
   events_.push(now_, EventType::replica_stage_schedule, replica, stage);
 }
 
-double Simulation::stage_flops(const Batch& b) const {
-  const Pool& pool = pool_of(b.replica_id);
+// The batch's timing and one stage's work (for MFU), in one pass over its requests.
+void Simulation::time_batch(Batch& b, size_t pool_index) {
+  const Pool& pool = pools_[pool_index];
+  predict::BatchShape shape;
+  const double attention_per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
   double attention_flops = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+    pool.predictor->add_request(shape, {r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete});
     const double q = static_cast<double>(b.num_tokens[i]);
     const double context = static_cast<double>(r.num_processed_tokens);
-    attention_flops += 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim * q * (q + context);
+    attention_flops += attention_per_token_pair * q * (q + context);
   }
-  return 2.0 * static_cast<double>(b.total_tokens) * pool.parameters_per_device + attention_flops;
+  try {
+    b.timing = timing_memos_[pool_index](shape);
+  } catch (const SimulationError& e) {
+    // A lookup outside a predictor's tables names operator and key; say which batch asked.
+    throw SimulationError(std::string(e.what()) + "; at t = " + format_double(now_) + " s, while timing " +
+                          describe_batch(b, requests_));
+  }
+  b.stage_flops = 2.0 * static_cast<double>(b.total_tokens) * pool.parameters_per_device + attention_flops;
+  b.has_timing = true;
 }
 
 void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
@@ -293,20 +308,7 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   const BatchId id = st.fifo.front();
   st.fifo.pop_front();
   Batch& b = batch(id);
-  if (!b.has_timing) {
-    try {
-      b.timing = pool.predictor->predict(b.size(), [&](size_t i) {
-        const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-        return predict::RequestSlice{r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete};
-      });
-    } catch (const SimulationError& e) {
-      // A lookup outside a predictor's tables names operator and key; say which batch asked.
-      throw SimulationError(std::string(e.what()) + "; at t = " + format_double(now_) + " s, while timing " +
-                            describe_batch(b, requests_));
-    }
-    b.stage_flops = stage_flops(b);
-    b.has_timing = true;
-  }
+  if (!b.has_timing) time_batch(b, pool_index(replica));
   const bool last = stage == pool.num_stages - 1;
   const double duration = b.timing.total_time_s(last);
   st.busy = true;
@@ -340,16 +342,29 @@ void Simulation::on_batch_end(int32_t replica, BatchId id) {
   const bool hands_off = setup_.disaggregated() && !is_decode_replica(replica);
   handed_off_scratch_.clear();
   int64_t processed = 0;
+  // Runs of equal gaps (the requests that also decoded in this replica's previous batch) go to
+  // the sketch in one call, in the same order.
+  double run_gap = -1;
+  int64_t run_length = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
     const bool was_prefilling = !r.is_prefill_complete;
     processed -= r.num_processed_tokens;
     const double gap = r.on_batch_end(now_, b.num_tokens[i]);
     processed += r.num_processed_tokens;
-    if (gap >= 0) metrics_.on_token_gap(gap);
+    if (gap >= 0) {
+      if (gap == run_gap) {
+        ++run_length;
+      } else {
+        metrics_.on_token_gaps(run_gap, run_length);
+        run_gap = gap;
+        run_length = 1;
+      }
+    }
     if (r.completed) metrics_.on_request_completed(r);
     if (hands_off && was_prefilling && r.is_prefill_complete && !r.completed) handed_off_scratch_.push_back(r.id);
   }
+  metrics_.on_token_gaps(run_gap, run_length);
   scheduler.on_tokens_processed(processed);
   scheduler.on_batch_end(b);
   if (!handed_off_scratch_.empty()) {
@@ -457,6 +472,8 @@ void Simulation::check_outstanding_tokens(int32_t replica) const {
 
 void Simulation::release_finished_batches() {
   while (!batches_.empty() && batches_.front().finished) {
+    Batch& b = batches_.front();
+    replicas_[static_cast<size_t>(b.replica_id)]->recycle(std::move(b.request_ids), std::move(b.num_tokens));
     batches_.pop_front();
     ++first_live_batch_;
   }

@@ -33,17 +33,19 @@ Distribution summarize_exact(std::vector<double> values) {
 QuantileSketch::QuantileSketch(double a)
     : gamma_((1.0 + a) / (1.0 - a)), log_gamma_(std::log(gamma_)), keys_(log_gamma_) {}
 
-void QuantileSketch::add(double value) {
+void QuantileSketch::add(double value, int64_t count) {
+  if (count <= 0) return;
   if (count_ == 0) {
     min_ = max_ = value;
   } else {
     min_ = std::min(min_, value);
     max_ = std::max(max_, value);
   }
-  ++count_;
-  sum_ += value;
+  count_ += count;
+  // One addition per sample, so that the sum rounds exactly as when added one by one.
+  for (int64_t i = 0; i < count; ++i) sum_ += value;
   if (!(value > 1e-300)) {
-    ++zeros_;
+    zeros_ += count;
     return;
   }
   const int64_t key = keys_.key(value);
@@ -56,7 +58,7 @@ void QuantileSketch::add(double value) {
   } else if (key >= offset_ + static_cast<int64_t>(buckets_.size())) {
     buckets_.resize(static_cast<size_t>(key - offset_ + 1), 0);
   }
-  ++buckets_[static_cast<size_t>(key - offset_)];
+  buckets_[static_cast<size_t>(key - offset_)] += count;
 }
 
 double QuantileSketch::quantile(double q) const {

@@ -29,6 +29,22 @@ struct BatchShape {
   int64_t prefill_chunk_sq_sum = 0;  // sum of squared chunk lengths
 };
 
+// What the composition reads of a shape: equal keys give equal timings.
+struct PredictionKey {
+  int64_t total_tokens = 0;
+  int64_t num_decodes = 0;
+  int64_t decode_kv = 0;  // mean decode context, rounded up to granularity
+  int64_t num_prefills = 0;
+  int64_t prefill_kv_sum = 0;
+  int64_t prefill_chunk_sq = 0;  // the root-sum-square chunk, rounded, squared
+
+  bool operator==(const PredictionKey& o) const {
+    return total_tokens == o.total_tokens && num_decodes == o.num_decodes && decode_kv == o.decode_kv &&
+           num_prefills == o.num_prefills && prefill_kv_sum == o.prefill_kv_sum &&
+           prefill_chunk_sq == o.prefill_chunk_sq;
+  }
+};
+
 class ExecutionTimePredictor {
  public:
   ExecutionTimePredictor(const PredictorContext& context, std::unique_ptr<OperatorTimeModel> model);
@@ -57,7 +73,9 @@ class ExecutionTimePredictor {
       shape.decode_processed_sum += r.context;
     }
   }
-  BatchTiming predict(const BatchShape& shape) const;
+  BatchTiming predict(const BatchShape& shape) const { return predict(key(shape)); }
+  PredictionKey key(const BatchShape& shape) const;
+  BatchTiming predict(const PredictionKey& key) const;
   const OperatorTimeModel& operators() const { return *model_; }
 
  private:

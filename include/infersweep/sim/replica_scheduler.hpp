@@ -36,8 +36,12 @@ class ReplicaScheduler {
   virtual ~ReplicaScheduler() = default;
 
   void add_request(RequestId id);
-  // Forms batches while fewer than num_stages are in flight.
-  std::vector<BatchDraft> on_schedule();
+  // Forms batches while fewer than num_stages are in flight. The drafts are this scheduler's
+  // until the next call: take their contents (move them out) before calling again.
+  std::vector<BatchDraft>& on_schedule();
+  // Gives back the lists of a batch that has ended, so that later drafts reuse their memory
+  // instead of allocating on every iteration.
+  void recycle(std::vector<RequestId>&& request_ids, std::vector<int64_t>&& num_tokens);
   // Called once a batch has left the last stage and its requests' token counts are updated.
   virtual void on_batch_end(const Batch& batch) = 0;
 
@@ -73,6 +77,8 @@ class ReplicaScheduler {
 
  protected:
   virtual BatchDraft next_batch() = 0;
+  // An empty draft whose lists reuse the memory of an ended batch's, where one was recycled.
+  BatchDraft new_draft();
 
   Request& request(RequestId id) { return (*requests_)[static_cast<size_t>(id)]; }
   const Request& request(RequestId id) const { return (*requests_)[static_cast<size_t>(id)]; }
@@ -115,6 +121,8 @@ class ReplicaScheduler {
   bool prefill_only_;
   int64_t running_batches_ = 0;
   int64_t outstanding_tokens_ = 0;
+  std::vector<BatchDraft> drafts_;  // on_schedule's result
+  std::vector<BatchDraft> spare_;   // emptied lists of ended batches
 
  protected:
   void batch_finished() { --running_batches_; }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "infersweep/predict/batch_timing_memo.hpp"
 #include "infersweep/predict/execution_time_predictor.hpp"
 #include "infersweep/sim/event_queue.hpp"
 #include "infersweep/sim/global_scheduler.hpp"
@@ -79,12 +80,13 @@ class Simulation {
   void on_kv_arrival(int32_t replica, RequestId id);
   void schedule_transfer_progress();
 
-  const Pool& pool_of(int32_t replica) const { return pools_[is_decode_replica(replica) ? 1 : 0]; }
+  size_t pool_index(int32_t replica) const { return is_decode_replica(replica) ? 1 : 0; }
+  const Pool& pool_of(int32_t replica) const { return pools_[pool_index(replica)]; }
   Stage& stage_at(int32_t replica, int32_t stage) {
     return stages_[static_cast<size_t>(stage_offset_[static_cast<size_t>(replica)] + stage)];
   }
   Batch& batch(BatchId id) { return batches_[static_cast<size_t>(id - first_live_batch_)]; }
-  double stage_flops(const Batch& b) const;
+  void time_batch(Batch& b, size_t pool_index);
   void release_finished_batches();
   // Routers read the replicas' outstanding tokens: a negative count is a bookkeeping error,
   // reported as SimulationError.
@@ -99,6 +101,7 @@ class Simulation {
   std::vector<std::unique_ptr<ReplicaScheduler>> replicas_;
   int32_t num_prefill_replicas_ = 0;
   std::vector<Pool> pools_;  // the prefill pool (or the only one), then the decode pool
+  std::vector<predict::BatchTimingMemo> timing_memos_;  // per pool
   std::unique_ptr<GlobalScheduler> global_scheduler_;
   std::vector<Stage> stages_;          // every replica's stages, one replica after the other
   std::vector<int64_t> stage_offset_;  // per replica: its first stage in stages_

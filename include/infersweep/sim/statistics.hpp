@@ -23,7 +23,9 @@ Distribution summarize_exact(std::vector<double> values);
 class QuantileSketch {
  public:
   explicit QuantileSketch(double relative_accuracy = 0.001);
-  void add(double value);
+  void add(double value) { add(value, 1); }
+  // `count` samples of one value: as many add(value) calls, with one bucket lookup.
+  void add(double value, int64_t count);
   int64_t count() const { return count_; }
   double sum() const { return sum_; }
   double quantile(double q) const;

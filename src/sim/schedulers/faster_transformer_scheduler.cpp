@@ -31,7 +31,7 @@ class FasterTransformerScheduler : public ReplicaScheduler {
 
  protected:
   BatchDraft next_batch() override {
-    BatchDraft batch;
+    BatchDraft batch = new_draft();
     if (!unfinished_groups_.empty()) {
       const int64_t group = unfinished_groups_.front();
       unfinished_groups_.pop_front();

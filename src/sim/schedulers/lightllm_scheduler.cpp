@@ -76,7 +76,7 @@ class LightLlmScheduler : public ReplicaScheduler {
   }
 
   BatchDraft prefill_batch() {
-    BatchDraft batch;
+    BatchDraft batch = new_draft();
     int64_t batch_tokens = 0;
     estimates_.clear();
     for (RequestId id : running_) estimates_.push_back(estimate(request(id)));
@@ -96,7 +96,7 @@ class LightLlmScheduler : public ReplicaScheduler {
   }
 
   BatchDraft decode_batch() {
-    BatchDraft batch;
+    BatchDraft batch = new_draft();
     while (!running_.empty()) {
       if (static_cast<int64_t>(batch.size()) >= max_micro_batch_size_)
         throw SimulationError("lightllm: more running requests than the micro-batch size");

@@ -18,7 +18,7 @@ class OrcaScheduler : public ReplicaScheduler {
 
  protected:
   BatchDraft next_batch() override {
-    BatchDraft batch;
+    BatchDraft batch = new_draft();
     while (!running_.empty() && static_cast<int64_t>(batch.size()) < max_batch_size_) {
       const RequestId id = running_.front();
       running_.pop_front();

@@ -110,8 +110,10 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   }
 
   void sort_running_by_arrival() {
-    std::stable_sort(running_.begin(), running_.end(),
-                     [this](RequestId a, RequestId b) { return request(a).arrived_at < request(b).arrived_at; });
+    const auto by_arrival = [this](RequestId a, RequestId b) { return request(a).arrived_at < request(b).arrived_at; };
+    // Usually already in order; a stable sort of a sorted list leaves it as it is.
+    if (std::is_sorted(running_.begin(), running_.end(), by_arrival)) return;
+    std::stable_sort(running_.begin(), running_.end(), by_arrival);
   }
 
   int64_t max_micro_batch_size_;

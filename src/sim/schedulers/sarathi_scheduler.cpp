@@ -22,7 +22,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
   }
 
   BatchDraft next_batch() override {
-    BatchDraft batch;
+    BatchDraft batch = new_draft();
     int64_t batch_tokens = 0;
     partial_prefills_.clear();
     skipped_.clear();

@@ -13,7 +13,7 @@ class VllmScheduler : public PagedReplicaScheduler {
 
  protected:
   BatchDraft next_batch() override {
-    BatchDraft batch;
+    BatchDraft batch = new_draft();
     int64_t longest = 0;
     while (!queue_.empty()) {
       const RequestId id = queue_.front();

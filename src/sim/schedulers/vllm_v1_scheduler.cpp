@@ -65,7 +65,7 @@ class VllmV1Scheduler : public ReplicaScheduler {
 
  protected:
   BatchDraft next_batch() override {
-    BatchDraft batch;
+    BatchDraft batch = new_draft();
     // At most the running requests and the admissions max_num_seqs still allows: one
     // allocation per batch instead of one per doubling of a batch of hundreds.
     const size_t admissible = static_cast<size_t>(std::max<int64_t>(0, max_num_seqs_ - num_admitted_));

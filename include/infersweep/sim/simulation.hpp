@@ -100,7 +100,7 @@ class Simulation {
   std::vector<Request> requests_;
   std::vector<std::unique_ptr<ReplicaScheduler>> replicas_;
   int32_t num_prefill_replicas_ = 0;
-  std::vector<Pool> pools_;  // the prefill pool (or the only one), then the decode pool
+  std::vector<Pool> pools_;                             // the prefill pool (or the only one), then the decode pool
   std::vector<predict::BatchTimingMemo> timing_memos_;  // per pool
   std::unique_ptr<GlobalScheduler> global_scheduler_;
   std::vector<Stage> stages_;          // every replica's stages, one replica after the other

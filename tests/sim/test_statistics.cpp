@@ -152,3 +152,24 @@ TEST(QuantileSketch, QuantilesAreWithinTheRelativeAccuracyOfTheExactOnes) {
     EXPECT_NEAR(got, want, 0.0011 * want);
   }
 }
+
+TEST(QuantileSketch, ARepeatedValueAddedOnceCountsAsManySamplesBitForBit) {
+  QuantileSketch one_by_one, in_runs;
+  std::mt19937_64 random(11);
+  std::lognormal_distribution<double> gap(-3.5, 0.6);
+  std::uniform_int_distribution<int64_t> run(1, 40);
+  for (int i = 0; i < 3000; ++i) {
+    const double value = i % 97 == 0 ? 0.0 : gap(random);
+    const int64_t n = run(random);
+    for (int64_t k = 0; k < n; ++k) one_by_one.add(value);
+    in_runs.add(value, n);
+  }
+  in_runs.add(1.0, 0);  // nothing
+  const Distribution a = one_by_one.summarize(), b = in_runs.summarize();
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(one_by_one.sum(), in_runs.sum());  // the same additions in the same order
+  for (const auto& [x, y] : {std::pair{a.mean, b.mean}, std::pair{a.min, b.min}, std::pair{a.max, b.max},
+                             std::pair{a.p50, b.p50}, std::pair{a.p90, b.p90}, std::pair{a.p95, b.p95},
+                             std::pair{a.p99, b.p99}})
+    EXPECT_EQ(x, y);
+}

@@ -184,11 +184,9 @@ std::string grid_rule_violation(const GridModel& m, const DeploymentLabels& l) {
 std::string disaggregation_violation(const GridScheduler& s) {
   const auto& schedulers = sim::builtin_replica_schedulers();
   if (schedulers.traits("replica-scheduler", s.scheduler).takes_prefilled) return "";
-  std::string able;
-  for (const auto& name : schedulers.names())
-    if (schedulers.traits("replica-scheduler", name).takes_prefilled) able += (able.empty() ? "" : ", ") + name;
   return s.scheduler +
-         " cannot serve a disaggregated deployment: it takes no prefilled requests (schedulers that can: " + able + ")";
+         " cannot serve a disaggregated deployment: it takes no prefilled requests (schedulers that can: " +
+         sim::schedulers_taking_prefilled(schedulers) + ")";
 }
 
 }  // namespace

@@ -164,6 +164,13 @@ std::string admission_refusal(const ReplicaSchedulerRegistry& registry, const Re
   return scheduler->admission_shortfall(r.id);
 }
 
+std::string schedulers_taking_prefilled(const ReplicaSchedulerRegistry& schedulers) {
+  std::string out;
+  for (const auto* entry : schedulers.entries())
+    if (entry->traits.takes_prefilled) out += (out.empty() ? "" : ", ") + entry->name;
+  return out;
+}
+
 void apply_scheduler_traits(SchedulerConfig& c, const std::set<std::string>& given,
                             const ReplicaSchedulerRegistry& registry) {
   if (!registry.contains(c.replica_scheduler)) return;  // reported by validate_scheduler

@@ -243,13 +243,6 @@ bool takes_prefilled(const ReplicaSchedulerRegistry& schedulers, const std::stri
   return schedulers.contains(name) && schedulers.traits("replica-scheduler", name).takes_prefilled;
 }
 
-std::string schedulers_taking_prefilled(const ReplicaSchedulerRegistry& schedulers) {
-  std::string out;
-  for (const auto* entry : schedulers.entries())
-    if (entry->traits.takes_prefilled) out += (out.empty() ? "" : ", ") + entry->name;
-  return out;
-}
-
 // The decode pool planned as a deployment of its own, every error named by the decode setting
 // at fault, then the link between the pools.
 std::shared_ptr<const SimulationSetup> plan_decode_pool(const SimulationSetup& prefill,

@@ -167,6 +167,9 @@ const ReplicaSchedulerRegistry& builtin_replica_schedulers();
 std::string admission_refusal(const ReplicaSchedulerRegistry& registry, const ReplicaSchedulerContext& context,
                               int64_t prompt_tokens, int64_t output_tokens);
 
+// The schedulers whose traits say takes_prefilled, comma-separated, for error messages.
+std::string schedulers_taking_prefilled(const ReplicaSchedulerRegistry& registry = builtin_replica_schedulers());
+
 // Sets the scheduler's implied settings that are not among `given` (setting names).
 void apply_scheduler_traits(SchedulerConfig& config, const std::set<std::string>& given,
                             const ReplicaSchedulerRegistry& registry = builtin_replica_schedulers());

@@ -67,11 +67,9 @@ def test_missing_and_foreign_files_are_clear_errors(tmp_path):
         analysis.load(str(text))
 
 
-def test_a_file_being_written_reads_with_its_committed_rows(tmp_path):
-    """SWMR: while a sweep runs, the loader and `infersweep pareto` see the committed rows, and
-    every row seen then is in the final file unchanged."""
-    path = st.fresh(st.work_path("running.h5"))
-    grid = st.scaled_grid(str(tmp_path / "slow.yaml"), 2)  # runs long enough to be read part-way
+def _read_while_running(path, grid):
+    """Runs a one-rank sweep of `grid` into `path`, reading the file while it runs: returns the
+    results seen part-way (each check made on the way) once the sweep has ended."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     command = [st.MPIEXEC, "-n", "1", st.INFERSWEEP, "sweep", "--grid", grid, "--trace-dir", st.TRACE_DIR,
                "--gpu", "a100", "--out", path, "--threads", "1", "--flush-interval", "0.2", "-q"]
@@ -96,7 +94,21 @@ def test_a_file_being_written_reads_with_its_committed_rows(tmp_path):
     finally:
         _, err = process.communicate(timeout=600)
     assert process.returncode == 0, err[-3000:]
-    assert partial, "the sweep ended before a partial file could be read"
+    return partial
+
+
+def test_a_file_being_written_reads_with_its_committed_rows(tmp_path):
+    """SWMR: while a sweep runs, the loader and `infersweep pareto` see the committed rows, and
+    every row seen then is in the final file unchanged."""
+    path = st.work_path("running.h5")
+    # A sweep long enough to be read part-way: on a fast or a loaded machine it may end before
+    # the reader saw it running, so a longer one is tried.
+    for factor in (2, 6, 18):
+        grid = st.scaled_grid(str(tmp_path / f"slow{factor}.yaml"), factor)
+        partial = _read_while_running(st.fresh(path), grid)
+        if partial:
+            break
+    assert partial, "each sweep ended before a partial file could be read"
     final = analysis.load(path)
     assert final.finished and len(final.results) == final.progress["grid_configs"]
     by_id = final.results.set_index("config_id")

@@ -39,7 +39,7 @@ class VidurParity : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(VidurParity, ReproducesVidursRun) {
-  const auto run = load_vidur_run(vidur_reference_dir(), GetParam());
+  const auto run = load_vidur_run(vidur_reference_dir(), GetParam(), test_support::catalog());
   const auto setup = sim::prepare_simulation(run.config, test_support::catalog());
   const auto predictor = test_support::make_predictor(setup);
   sim::Simulation simulation(setup, predictor);
@@ -60,17 +60,7 @@ TEST_P(VidurParity, ReproducesVidursRun) {
       ASSERT_LT(static_cast<size_t>(id), simulation.requests().size()) << "request " << id;
       const auto& r = simulation.requests()[static_cast<size_t>(id)];
       ASSERT_TRUE(r.completed) << "request " << id;
-      const auto m = sim::derive_request_metrics(r);
-      const std::pair<const char*, double> ours[] = {
-          {"prefill_e2e_time", m.ttft},
-          {"request_e2e_time", m.e2e_time},
-          {"request_scheduling_delay", m.scheduling_delay},
-          {"request_num_restarts", static_cast<double>(r.num_restarts)},
-          {"request_execution_time", m.execution_time},
-          {"request_model_execution_time", m.model_execution_time},
-          {"request_preemption_time", m.preemption_time},
-      };
-      for (const auto& [column, value] : ours) {
+      for (const auto& [column, value] : as_vidur_request_metrics(r)) {
         ASSERT_TRUE(columns.count(column)) << column;
         auto& miss = mismatches[column];
         const auto check = near_relative(value, columns.at(column), kPerRequestTolerance);

@@ -37,14 +37,14 @@ class VidurTableFit : public ::testing::Test {
 // A_vllm: Llama-2-7b on an A100, TP 1 PP 1; C_round_robin: Llama-2-70b on H100s, TP 4 PP 2.
 TEST_F(VidurTableFit, EachReferenceSetFitsItsOwnConfiguration) {
   for (const char* name : {"A_vllm", "C_round_robin"}) {
-    const auto run = load_vidur_run(vidur_reference_dir(), name);
+    const auto run = load_vidur_run(vidur_reference_dir(), name, test_support::catalog());
     EXPECT_EQ(outcome(run.config, run.table_dir), "(accepted)") << name;
   }
 }
 
 TEST_F(VidurTableFit, SevenBTablesAreRefusedForSeventyBAtTp4Pp2) {
-  const auto small = load_vidur_run(vidur_reference_dir(), "A_vllm");
-  const auto large = load_vidur_run(vidur_reference_dir(), "C_round_robin");
+  const auto small = load_vidur_run(vidur_reference_dir(), "A_vllm", test_support::catalog());
+  const auto large = load_vidur_run(vidur_reference_dir(), "C_round_robin", test_support::catalog());
   const auto message = outcome(large.config, small.table_dir);
   EXPECT_NE(message.find("the tables in '" + small.table_dir + "' do not fit this configuration " +
                          "(meta-llama/Llama-2-70b-hf on h100 at TP 4, PP 2): expected an all_reduce table (Vidur "
@@ -54,8 +54,8 @@ TEST_F(VidurTableFit, SevenBTablesAreRefusedForSeventyBAtTp4Pp2) {
 }
 
 TEST_F(VidurTableFit, SeventyBTablesAreRefusedForSevenBAtTp1) {
-  const auto small = load_vidur_run(vidur_reference_dir(), "A_vllm");
-  const auto large = load_vidur_run(vidur_reference_dir(), "C_round_robin");
+  const auto small = load_vidur_run(vidur_reference_dir(), "A_vllm", test_support::catalog());
+  const auto large = load_vidur_run(vidur_reference_dir(), "C_round_robin", test_support::catalog());
   const auto message = outcome(small.config, large.table_dir);
   EXPECT_NE(message.find("the tables in '" + large.table_dir + "' do not fit this configuration " +
                          "(meta-llama/Llama-2-7b-hf on a100 at TP 1, PP 1): expected no all_reduce table at TP 1, "
@@ -66,7 +66,7 @@ TEST_F(VidurTableFit, SeventyBTablesAreRefusedForSevenBAtTp1) {
 
 TEST_F(VidurTableFit, SameParallelismOnAnotherGpuOrModelIsRefusedByTheGemmRates) {
   // The H100 tables of Llama-2-70b at TP 4 PP 2 on A100s: faster than an A100 can be.
-  auto large = load_vidur_run(vidur_reference_dir(), "C_round_robin");
+  auto large = load_vidur_run(vidur_reference_dir(), "C_round_robin", test_support::catalog());
   auto on_a100 = large.config;
   on_a100.gpu = "a100";
   on_a100.node = "a100_dgx";
@@ -77,7 +77,7 @@ TEST_F(VidurTableFit, SameParallelismOnAnotherGpuOrModelIsRefusedByTheGemmRates)
       << message;
   // The A100 tables of Llama-2-7b for Llama-3-8B (also TP 1, PP 1): the attention projection,
   // which grouped-query attention makes smaller, takes as long as Llama-2-7b's.
-  auto small = load_vidur_run(vidur_reference_dir(), "A_vllm");
+  auto small = load_vidur_run(vidur_reference_dir(), "A_vllm", test_support::catalog());
   auto llama3 = small.config;
   llama3.model = "meta-llama/Meta-Llama-3-8B";
   message = outcome(llama3, small.table_dir);

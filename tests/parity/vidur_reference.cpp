@@ -8,9 +8,8 @@
 #include <stdexcept>
 
 #include "infersweep/io/csv_table.hpp"
+#include "infersweep/sim/metrics_store.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
-#include "infersweep/spec/spec_catalog.hpp"
-#include "test_support.hpp"
 
 namespace infersweep::parity {
 
@@ -19,7 +18,7 @@ using boost::property_tree::ptree;
 
 std::string vidur_reference_dir() {
   if (const char* env = std::getenv("INFERSWEEP_VIDUR_REFERENCE"); env && *env) return env;
-  return INFERSWEEP_TEST_VIDUR_REFERENCE;
+  return INFERSWEEP_VIDUR_REFERENCE_DIR;
 }
 
 namespace {
@@ -66,7 +65,7 @@ std::string table_dir_for(const std::string& reference_dir, const VidurRun& run,
 
 }  // namespace
 
-VidurRun load_vidur_run(const std::string& reference_dir, const std::string& name) {
+VidurRun load_vidur_run(const std::string& reference_dir, const std::string& name, const spec::SpecCatalog& catalog) {
   VidurRun run;
   run.name = name;
   run.dir = reference_dir + "/runs/" + name;
@@ -130,7 +129,6 @@ VidurRun load_vidur_run(const std::string& reference_dir, const std::string& nam
   run.table_dir = grid.table_dir = table_dir_for(reference_dir, run, file);
 
   // Vidur's model, device and node facts must be ours.
-  const auto& catalog = test_support::catalog();
   const auto& model = catalog.model(c.model);
   const auto& m = replica.get_child("model_config");
   expect_spec(file, "num_layers", get<int64_t>(m, "num_layers", file), model.num_layers);
@@ -160,6 +158,19 @@ std::optional<VidurRequestMetrics> read_vidur_request_metrics(const VidurRun& ru
       if (col != id && !table.cell(row, col).empty()) values[table.header()[col]] = table.as_double(row, col);
   }
   return metrics;
+}
+
+std::vector<std::pair<std::string, double>> as_vidur_request_metrics(const sim::Request& request) {
+  const auto m = sim::derive_request_metrics(request);
+  return {
+      {"prefill_e2e_time", m.ttft},
+      {"request_e2e_time", m.e2e_time},
+      {"request_scheduling_delay", m.scheduling_delay},
+      {"request_num_restarts", static_cast<double>(request.num_restarts)},
+      {"request_execution_time", m.execution_time},
+      {"request_model_execution_time", m.model_execution_time},
+      {"request_preemption_time", m.preemption_time},
+  };
 }
 
 std::map<std::string, double> read_vidur_summary(const std::string& reference_dir, const std::string& name) {

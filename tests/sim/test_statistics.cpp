@@ -168,8 +168,8 @@ TEST(QuantileSketch, ARepeatedValueAddedOnceCountsAsManySamplesBitForBit) {
   const Distribution a = one_by_one.summarize(), b = in_runs.summarize();
   EXPECT_EQ(a.count, b.count);
   EXPECT_EQ(one_by_one.sum(), in_runs.sum());  // the same additions in the same order
-  for (const auto& [x, y] : {std::pair{a.mean, b.mean}, std::pair{a.min, b.min}, std::pair{a.max, b.max},
-                             std::pair{a.p50, b.p50}, std::pair{a.p90, b.p90}, std::pair{a.p95, b.p95},
-                             std::pair{a.p99, b.p99}})
+  for (const auto& [x, y] :
+       {std::pair{a.mean, b.mean}, std::pair{a.min, b.min}, std::pair{a.max, b.max}, std::pair{a.p50, b.p50},
+        std::pair{a.p90, b.p90}, std::pair{a.p95, b.p95}, std::pair{a.p99, b.p99}})
     EXPECT_EQ(x, y);
 }

@@ -7,7 +7,7 @@
 #     need no MPI or HDF5 shared library.
 cmake_minimum_required(VERSION 3.16)
 
-set(text_io "io/csv_table.hpp" "io/json_writer.hpp" "io/file_bytes.hpp" "io/gzip_file.hpp")
+set(text_io "io/csv_records.hpp" "io/csv_table.hpp" "io/json_writer.hpp" "io/file_bytes.hpp" "io/gzip_file.hpp")
 set(allowed_common "common/")
 set(allowed_config "config/" "common/")
 set(allowed_table "table/" "common/")

@@ -1,13 +1,18 @@
 #include "infersweep/predict/vidur_table_model.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <regex>
+#include <stdexcept>
+#include <string_view>
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/text.hpp"
-#include "infersweep/io/csv_table.hpp"
+#include "infersweep/io/csv_records.hpp"
+#include "infersweep/io/file_bytes.hpp"
 #include "infersweep/io/gzip_file.hpp"
 #include "infersweep/predict/learned_predictor.hpp"
 #include "infersweep/predict/vidur_table_fit.hpp"
@@ -29,6 +34,34 @@ std::vector<std::string> tables_for(const std::string& dir, const std::string& o
     if (std::regex_match(entry.path().filename().string(), pattern)) found.push_back(entry.path().string());
   std::sort(found.begin(), found.end());
   return found;
+}
+
+struct Entry {
+  uint64_t key;
+  double ms;
+};
+
+// A cell as a finite number; anything else is the error CsvTable::as_double gives.
+double cell_number(std::string_view cell, const std::string& path, int64_t line, const std::string& column) {
+  double value = 0;
+  const auto [end, status] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
+  if (!cell.empty() && status == std::errc() && end == cell.data() + cell.size() && std::isfinite(value)) return value;
+  return parse_double(cell, path + ":" + std::to_string(line) + ": column '" + column + "'");
+}
+
+// pandas may write integer features as floats ("64.0"): accept whole numbers only. Plain
+// digits, the usual case, need no floating-point parse.
+int64_t cell_key(std::string_view cell, const std::string& path, int64_t line, const std::string& column) {
+  if (!cell.empty() && cell.size() <= 9) {
+    int64_t value = 0;
+    size_t i = 0;
+    for (; i < cell.size() && cell[i] >= '0' && cell[i] <= '9'; ++i) value = value * 10 + (cell[i] - '0');
+    if (i == cell.size()) return value;
+  }
+  const double v = cell_number(cell, path, line, column);
+  if (v != std::floor(v) || v < 0 || v >= 4294967296.0)
+    throw InputError::in_file(path, line, column, "expected a whole number key");
+  return static_cast<int64_t>(v);
 }
 
 }  // namespace
@@ -67,34 +100,50 @@ bool has_prediction_table(const std::string& dir, const std::string& op) { retur
 
 PredictionTable read_prediction_table(const std::string& path, const std::string& op,
                                       const std::vector<std::string>& key_columns) {
-  const auto table =
-      io::is_gzip_path(path) ? io::CsvTable::parse(io::read_gzip_file(path), path) : io::CsvTable::read(path);
-  std::vector<size_t> keys;
-  for (const auto& k : key_columns) keys.push_back(table.column(k));
-  const auto prediction = table.column("prediction");
+  if (key_columns.size() > 2) throw std::invalid_argument("a prediction table has one or two key columns");
+  const std::string text = io::is_gzip_path(path) ? io::read_gzip_file(path) : io::read_file_bytes(path);
+  io::CsvRecords records(text, path);
+  std::vector<std::string> names = key_columns;
+  names.push_back("prediction");
+  std::vector<size_t> columns;
+  for (const auto& name : names)
+    if (const auto column = io::find_header_column(records.header(), name)) columns.push_back(*column);
+  const bool all_columns = columns.size() == names.size();
+  // The errors come in the order of a reader that takes in the whole file before it looks at a
+  // value: a malformed line first, then a missing column, then the first bad value.
+  std::exception_ptr first_bad_value;
+  std::vector<Entry> entries;
+  int64_t max_key0 = 0;
+  const auto& cells = records.cells();
+  while (records.next()) {
+    if (!all_columns || first_bad_value) continue;
+    try {
+      int64_t k[2] = {0, 0};
+      for (size_t i = 0; i < key_columns.size(); ++i)
+        k[i] = cell_key(cells[columns[i]], path, records.line(), key_columns[i]);
+      // Zero is one of Vidur's own answers (attn_kv_cache_save without a measured column), so
+      // only negative times are refused; cell_number refuses non-finite ones.
+      const double ms = cell_number(cells[columns.back()], path, records.line(), "prediction");
+      if (!(ms >= 0))
+        throw InputError::in_file(path, records.line(), "column 'prediction'",
+                                  "expected a non-negative time in ms, got " + format_double(ms));
+      entries.push_back({key_columns.size() == 2 ? pack(k[0], k[1]) : static_cast<uint64_t>(k[0]), ms});
+      max_key0 = std::max(max_key0, k[0]);
+    } catch (const InputError&) {
+      first_bad_value = std::current_exception();
+    }
+  }
+  for (const auto& name : names) io::header_column(records.header(), name, path);  // throws for a missing one
+  if (first_bad_value) std::rethrow_exception(first_bad_value);
   PredictionTable out;
   out.op = op;
   out.source = path;
   out.key_columns = key_columns;
-  out.values.reserve(table.num_rows());
-  for (size_t row = 0; row < table.num_rows(); ++row) {
-    // pandas may write integer features as floats ("64.0"): accept whole numbers only.
-    int64_t k[2] = {0, 0};
-    for (size_t i = 0; i < keys.size(); ++i) {
-      const double v = table.as_double(row, keys[i]);
-      if (v != std::floor(v) || v < 0 || v >= 4294967296.0)
-        throw InputError::in_file(path, table.line_of(row), key_columns[i], "expected a whole number key");
-      k[i] = static_cast<int64_t>(v);
-    }
-    // Zero is one of Vidur's own answers (attn_kv_cache_save without a measured column), so
-    // only negative times are refused; as_double refuses non-finite ones.
-    const double ms = table.as_double(row, prediction);
-    if (!(ms >= 0))
-      throw InputError::in_file(path, table.line_of(row), "column 'prediction'",
-                                "expected a non-negative time in ms, got " + format_double(ms));
-    out.values[keys.size() == 2 ? pack(k[0], k[1]) : static_cast<uint64_t>(k[0])] = ms;
-    out.max_key0 = std::max(out.max_key0, k[0]);
-  }
+  out.max_key0 = max_key0;
+  // Reserved for every row, duplicates included, so that the map's buckets (and the order in
+  // which checks walk it) do not depend on how the file was read.
+  out.values.reserve(entries.size());
+  for (const auto& e : entries) out.values[e.key] = e.ms;
   return out;
 }
 

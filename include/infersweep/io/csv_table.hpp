@@ -1,6 +1,7 @@
 #pragma once
-// A whole CSV file in memory with its header, read strictly: every row must have as many
-// cells as the header, and typed accessors report file, line and column on bad cells.
+// A whole CSV file in memory with its header (the dialect of csv_records.hpp), read strictly:
+// every row must have as many cells as the header, and typed accessors report file, line and
+// column on bad cells.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -6,18 +6,6 @@ namespace infersweep::sim {
 
 namespace {
 
-double from_bits(uint64_t bits) {
-  double value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
-
-uint64_t to_bits(double value) {
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
 // 512 KiB of entries at most: 64 binades at the default accuracy, ample for a run's token gaps
 // or batch sizes; values beyond them take the log.
 constexpr uint64_t kMaxEntries = uint64_t{1} << 15;
@@ -40,10 +28,10 @@ int64_t LogBucketKeys::tabulated_sub_ranges() const {
   return std::count_if(entries_.begin(), entries_.end(), [](const Entry& e) { return e.key > kLogOnly; });
 }
 
-int64_t LogBucketKeys::exact_bits(uint64_t bits) const { return exact(from_bits(bits)); }
+int64_t LogBucketKeys::exact_bits(uint64_t bits) const { return exact(double_from_bits(bits)); }
 
 int64_t LogBucketKeys::key_slow(double value) {
-  const uint64_t bits = to_bits(value);
+  const uint64_t bits = double_bits(value);
   const auto exponent = static_cast<int64_t>(bits >> kMantissaBits);  // sign bit set: > 2047
   const uint64_t index = bits >> sub_range_shift_;
   if (!tabulate_ || exponent < 1 || exponent > kMaxFiniteExponent || !cover(index)) return exact(value);
@@ -78,7 +66,7 @@ LogBucketKeys::Entry LogBucketKeys::build(uint64_t index) const {
   if (last_key == entry.key) {
     entry.threshold = std::numeric_limits<double>::infinity();
   } else if (last_key == entry.key + 1) {
-    entry.threshold = from_bits(threshold_bits(last_key, first, last));
+    entry.threshold = double_from_bits(threshold_bits(last_key, first, last));
   } else {
     entry.key = kLogOnly;
   }
@@ -90,7 +78,7 @@ uint64_t LogBucketKeys::threshold_bits(int64_t k, uint64_t below, uint64_t last)
   // by doubling steps. The estimate is within a few ulps where log(v) is small, within about a
   // thousand near the ends of the double range.
   const double estimate = std::exp(static_cast<double>(k - 1) * log_gamma_);
-  uint64_t guess = std::isfinite(estimate) ? to_bits(estimate) : last;
+  uint64_t guess = std::isfinite(estimate) ? double_bits(estimate) : last;
   guess = std::clamp(guess, below + 1, last);
   uint64_t low, high;  // key(low) < k <= key(high)
   if (exact_bits(guess) >= k) {

@@ -130,6 +130,23 @@ struct ErrorCase {
   std::string field;
 };
 
+// `text` written to `path` is refused with the case's message, line and field, and with the
+// same error as the whole-file reader gives.
+void expect_refused(const std::string& path, const std::string& text, const ErrorCase& c) {
+  SCOPED_TRACE(c.text);
+  std::ofstream(path, std::ios::binary) << text;
+  try {
+    read_prediction_table(path, "attn_decode", kTwoKeys);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.what(), path + c.what);
+    EXPECT_EQ(e.line(), c.line);
+    EXPECT_EQ(e.field(), c.field);
+  }
+  EXPECT_EQ(error_of([&] { read_prediction_table(path, "attn_decode", kTwoKeys); }),
+            error_of([&] { reference_read(path, "attn_decode", kTwoKeys); }));
+}
+
 TEST(PredictionTableReader, BadInputGivesTheErrorsOfTheWholeFileReader) {
   test_support::TempDir dir;
   const auto path = dir.file("attn_decode_0123abcd_predictions.csv");
@@ -153,20 +170,7 @@ TEST(PredictionTableReader, BadInputGivesTheErrorsOfTheWholeFileReader) {
       // The whole file is read before any value: a malformed line anywhere comes first.
       {"1,0,-1\n\n2,0,0.5,7\n", ":4: expected 3 cells as in the header, got 4", 4, ""},
   };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.text);
-    std::ofstream(path, std::ios::binary) << header << c.text;
-    try {
-      read_prediction_table(path, "attn_decode", kTwoKeys);
-      ADD_FAILURE() << "accepted";
-    } catch (const InputError& e) {
-      EXPECT_EQ(e.what(), path + c.what);
-      EXPECT_EQ(e.line(), c.line);
-      EXPECT_EQ(e.field(), c.field);
-    }
-    EXPECT_EQ(error_of([&] { read_prediction_table(path, "attn_decode", kTwoKeys); }),
-              error_of([&] { reference_read(path, "attn_decode", kTwoKeys); }));
-  }
+  for (const auto& c : cases) expect_refused(path, header + c.text, c);
 }
 
 TEST(PredictionTableReader, AMissingColumnComesAfterMalformedLinesAndBeforeBadValues) {
@@ -182,20 +186,7 @@ TEST(PredictionTableReader, AMissingColumnComesAfterMalformedLinesAndBeforeBadVa
       {"", ": file is empty", 0, ""},
       {" \n\r\n", ": file is empty", 0, ""},
   };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.text);
-    std::ofstream(path, std::ios::binary) << c.text;
-    try {
-      read_prediction_table(path, "attn_decode", kTwoKeys);
-      ADD_FAILURE() << "accepted";
-    } catch (const InputError& e) {
-      EXPECT_EQ(e.what(), path + c.what);
-      EXPECT_EQ(e.line(), c.line);
-      EXPECT_EQ(e.field(), c.field);
-    }
-    EXPECT_EQ(error_of([&] { read_prediction_table(path, "attn_decode", kTwoKeys); }),
-              error_of([&] { reference_read(path, "attn_decode", kTwoKeys); }));
-  }
+  for (const auto& c : cases) expect_refused(path, c.text, c);
 }
 
 // Vidur's own tables, when the reference set is at hand (../shared/vidur-reference).

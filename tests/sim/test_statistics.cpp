@@ -6,38 +6,28 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <random>
 
+#include "infersweep/common/double_bits.hpp"
 #include "infersweep/sim/log_bucket_keys.hpp"
 #include "infersweep/sim/statistics.hpp"
 
+using infersweep::double_bits;
+using infersweep::double_from_bits;
 using namespace infersweep::sim;
 
 namespace {
 
 const double kLogGamma = std::log((1.0 + 0.001) / (1.0 - 0.001));
 
-double from_bits(uint64_t bits) {
-  double value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
-
-uint64_t to_bits(double value) {
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
 // Smallest positive double whose key is at least k: a plain bisection over all positive
 // bit patterns, independent of how the tables find it.
 uint64_t threshold(const LogBucketKeys& keys, int64_t k) {
-  uint64_t low = 0, high = to_bits(std::numeric_limits<double>::max());  // key(low) < k <= key(high)
+  uint64_t low = 0, high = double_bits(std::numeric_limits<double>::max());  // key(low) < k <= key(high)
   while (high - low > 1) {
     const uint64_t middle = low + (high - low) / 2;
-    if (keys.exact(from_bits(middle)) >= k) {
+    if (keys.exact(double_from_bits(middle)) >= k) {
       high = middle;
     } else {
       low = middle;
@@ -54,11 +44,11 @@ void expect_boundaries_match(int first, int last) {
   for (int64_t k = first_key; k <= last_key; ++k) {
     const uint64_t t = threshold(keys, k);
     for (uint64_t bits = t - 2; bits <= t + 2; ++bits) {
-      const double value = from_bits(bits);
+      const double value = double_from_bits(bits);
       ASSERT_EQ(keys.key(value), keys.exact(value)) << "value " << value << " near the threshold of key " << k;
     }
-    ASSERT_EQ(keys.exact(from_bits(t)), k);
-    ASSERT_EQ(keys.exact(from_bits(t - 1)), k - 1);
+    ASSERT_EQ(keys.exact(double_from_bits(t)), k);
+    ASSERT_EQ(keys.exact(double_from_bits(t - 1)), k - 1);
   }
   // Each threshold's sub-range and its neighbour's came from the table, not the log.
   EXPECT_GE(keys.tabulated_sub_ranges(), last_key - first_key + 1);
@@ -78,11 +68,12 @@ TEST(LogBucketKeys, MatchesTheLogOnRandomDoublesOfEveryMagnitude) {
   for (int first = -1022; first <= 1023; first += 32) {
     LogBucketKeys keys(kLogGamma);
     const int last = std::min(first + 32, 1024);
-    const uint64_t low = to_bits(std::ldexp(1.0, first));
-    const uint64_t high = last == 1024 ? to_bits(std::numeric_limits<double>::max()) : to_bits(std::ldexp(1.0, last));
+    const uint64_t low = double_bits(std::ldexp(1.0, first));
+    const uint64_t high =
+        last == 1024 ? double_bits(std::numeric_limits<double>::max()) : double_bits(std::ldexp(1.0, last));
     std::uniform_int_distribution<uint64_t> in_window(low, high);
     for (int i = 0; i < 5000; ++i) {
-      const double value = from_bits(in_window(random));
+      const double value = double_from_bits(in_window(random));
       ASSERT_EQ(keys.key(value), keys.exact(value)) << value;
     }
     EXPECT_GT(keys.tabulated_sub_ranges(), 3000) << "binades from 2^" << first;

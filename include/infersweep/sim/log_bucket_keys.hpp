@@ -11,9 +11,10 @@
 // that expression for every double.
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <vector>
+
+#include "infersweep/common/double_bits.hpp"
 
 namespace infersweep::sim {
 
@@ -27,8 +28,7 @@ class LogBucketKeys {
   // Zero, subnormals, negatives, infinities and NaN go to exact(), as do values too far (in
   // binades) from the first ones to keep the table small.
   int64_t key(double value) {
-    uint64_t bits;
-    std::memcpy(&bits, &value, sizeof bits);
+    const uint64_t bits = double_bits(value);
     const uint64_t index = (bits >> sub_range_shift_) - first_index_;  // wraps when below
     if (index < entries_.size() && entries_[index].key > kLogOnly) {
       return entries_[index].key + (value >= entries_[index].threshold ? 1 : 0);

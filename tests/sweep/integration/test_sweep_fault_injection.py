@@ -123,9 +123,13 @@ class FaultInjection(unittest.TestCase):
         complete = False
         kinds = {"while searching or resuming": 0, "after the final commit": 0, "not killed: the run had ended": 0}
         kill = 0
+        # At most how long a resume of a complete file takes by itself (the shortest wait it ended
+        # within): kills in that phase aim below it, however fast the machine or the build.
+        complete_resume_s = 0.4
         for attempt in range(3 * KILLS):
             if kill == KILLS:
                 break
+            started = time.time()
             job = subprocess.Popen(sweep_argv(grid, out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, start_new_session=True)
             if attempt % 5 == 4:
@@ -141,10 +145,14 @@ class FaultInjection(unittest.TestCase):
                     time.sleep(0.01)
             else:
                 kind = "while searching or resuming"
-                # Once every config is in, a resume copies the file and closes within a second.
-                time.sleep(self.random.uniform(0.05, 0.4 if complete else 1.5))
+                # Once every config is in, a resume only copies the file and closes.
+                time.sleep(self.random.uniform(0.02, 0.8 * complete_resume_s) if complete else
+                           self.random.uniform(0.05, 1.5))
             if job.poll() is not None:
                 kind = "not killed: the run had ended"
+                if complete:
+                    job.wait()
+                    complete_resume_s = min(complete_resume_s, time.time() - started)
             kinds[kind] += 1
             if job.poll() is None:
                 st.kill_job(job, out)
@@ -165,7 +173,7 @@ class FaultInjection(unittest.TestCase):
             self.check_reader_on_copy(out, kill)
             if rows:
                 self.check_damaged_row_reported(out, kill, len(rows))
-        self.assertEqual(kill, KILLS, f"only {kill} runs were still running when killed")
+        self.assertEqual(kill, KILLS, f"only {kill} runs were still running when killed: {kinds}")
         print(f"fault injection: kills {kinds}, {len(seen)} rows committed before the last run", flush=True)
 
         done = subprocess.run(sweep_argv(grid, out), env=env, capture_output=True, text=True, timeout=600)

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "infersweep/predict/batch_timing_memo.hpp"
@@ -44,16 +45,21 @@ BatchShape random_shape(std::mt19937_64& rng) {
   return s;
 }
 
+ExecutionTimePredictor predictor_for(const std::string& model, const std::string& gpu, const std::string& node,
+                                     int64_t tp, int64_t pp) {
+  PredictorContext c;
+  c.model = test_support::catalog().model(model);
+  c.gpu = test_support::catalog().gpu(gpu);
+  c.node = test_support::catalog().node(node);
+  c.tensor_parallel = tp;
+  c.pipeline_parallel = pp;
+  return ExecutionTimePredictor::create(c);
+}
+
 }  // namespace
 
 TEST(BatchTimingMemo, ReturnsThePredictorsTimingBitForBit) {
-  PredictorContext c;
-  c.model = test_support::catalog().model("Llama-2-70b-hf");
-  c.gpu = test_support::catalog().gpu("h100");
-  c.node = test_support::catalog().node("h100_dgx");
-  c.tensor_parallel = 4;
-  c.pipeline_parallel = 2;
-  const auto predictor = ExecutionTimePredictor::create(c);
+  const auto predictor = predictor_for("Llama-2-70b-hf", "h100", "h100_dgx", 4, 2);
   BatchTimingMemo memo(predictor);
   std::mt19937_64 rng(7);
   // A small pool of shapes, drawn many times, gives hits; 20,000 distinct ones overflow the
@@ -71,13 +77,7 @@ TEST(BatchTimingMemo, ReturnsThePredictorsTimingBitForBit) {
 }
 
 TEST(BatchTimingMemo, ShapesWithOneKeyShareATiming) {
-  PredictorContext c;
-  c.model = test_support::catalog().model("Llama-2-7b-hf");
-  c.gpu = test_support::catalog().gpu("a100");
-  c.node = test_support::catalog().node("a100_pairwise_nvlink");
-  c.tensor_parallel = 1;
-  c.pipeline_parallel = 1;
-  const auto predictor = ExecutionTimePredictor::create(c);
+  const auto predictor = predictor_for("Llama-2-7b-hf", "a100", "a100_pairwise_nvlink", 1, 1);
   // Mean decode contexts 1,000 and 1,020 both round up to 1,024 at the default granularity 64.
   BatchShape a, b;
   a.total_tokens = b.total_tokens = a.num_decodes = b.num_decodes = 10;

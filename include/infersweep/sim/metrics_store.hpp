@@ -46,7 +46,6 @@ class MetricsStore {
 
   void on_request_arrival(const Request& r);
   void on_request_completed(const Request& r) { completed_.push_back(r.id); }
-  void on_token_gap(double seconds) { tbt_.add(seconds); }
   // `count` requests saw the same gap (those of one batch that decoded in the previous one too).
   void on_token_gaps(double seconds, int64_t count) { tbt_.add(seconds, count); }
   void on_batch_end(const Batch& batch, double now);

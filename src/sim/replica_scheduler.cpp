@@ -132,6 +132,16 @@ void ReplicaScheduler::reserve_prefilled(RequestId id) {
 
 void ReplicaScheduler::admit_prefilled(RequestId id) { reserve_prefilled(id); }
 
+bool ReplicaScheduler::decode_stretch(std::vector<RequestId>&) { return false; }
+
+bool ReplicaScheduler::can_step_decodes(const std::vector<RequestId>&, std::vector<RequestId>&) const { return false; }
+
+void ReplicaScheduler::step_decodes(const std::vector<RequestId>&) {
+  throw SimulationError("the " + config_.replica_scheduler + " scheduler runs no decode stretch");
+}
+
+void ReplicaScheduler::release_completed_decodes() { step_decodes({}); }
+
 ReplicaSchedulerRegistry make_replica_scheduler_registry() {
   ReplicaSchedulerRegistry registry("replica scheduler");
   add_vllm_scheduler(registry);

@@ -1,6 +1,8 @@
 #include "infersweep/sim/simulation.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -245,10 +247,20 @@ void Simulation::on_global_schedule() {
 }
 
 void Simulation::on_replica_schedule(int32_t replica) {
+  if (runs_back_to_back(replica)) {
+    run_back_to_back(replica);
+    return;
+  }
+  const int64_t formed = form_batches(replica);
+  for (BatchId id = next_batch_id_ - formed; id < next_batch_id_; ++id)
+    events_.push(now_, EventType::batch_stage_arrival, replica, 0, id);
+}
+
+int64_t Simulation::form_batches(int32_t replica) {
   auto& scheduler = *replicas_[static_cast<size_t>(replica)];
   auto& drafts = scheduler.on_schedule();
   check_outstanding_tokens(replica);
-  if (drafts.empty()) return;
+  if (drafts.empty()) return 0;
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
   for (auto& draft : drafts) {
     Batch b;
@@ -268,8 +280,184 @@ void Simulation::on_replica_schedule(int32_t replica) {
       if (first_admission && r.scheduling_delay > setup_.config.stop_delay_threshold_s) ++num_delayed_;
     }
     batches_.push_back(std::move(b));
-    events_.push(now_, EventType::batch_stage_arrival, replica, 0, batches_.back().id);
   }
+  return static_cast<int64_t>(drafts.size());
+}
+
+bool Simulation::stops_now() const {
+  const double limit = setup_.config.time_limit_s;
+  const int64_t stop_after = setup_.config.stop_after_delayed_requests;
+  return (limit > 0 && now_ > limit) || (stop_after > 0 && num_delayed_ >= stop_after);
+}
+
+bool Simulation::fires_next(double time) const {
+  // An event created now has the highest sequence number: one queued or arriving at the same
+  // time fires before it.
+  if (!events_.empty() && !(time < events_.top().time)) return false;
+  return next_arrival_ >= requests_.size() || time < requests_[next_arrival_].arrived_at;
+}
+
+bool Simulation::runs_back_to_back(int32_t replica) const {
+  // A disaggregated batch end may start transfers after the replica's next schedule is due;
+  // with more stages, batches overlap.
+  return back_to_back_ && !setup_.disaggregated() && pool_of(replica).num_stages == 1;
+}
+
+void Simulation::run_back_to_back(int32_t replica) {
+  const double limit = setup_.config.time_limit_s;
+  auto& stage = stage_at(replica, 0);
+  while (true) {
+    run_decode_stretch(replica);
+    if (form_batches(replica) == 0) return;
+    const BatchId id = next_batch_id_ - 1;
+    // The batch's arrival at the stage and the stage's schedule, both now.
+    if (stops_now() || !fires_next(now_)) {
+      events_.push(now_, EventType::batch_stage_arrival, replica, 0, id);
+      return;
+    }
+    num_events_ += 2;
+    Batch& b = batch(id);
+    time_batch(b, pool_index(replica), /*starts_stage=*/true);
+    const double duration = start_stage(replica, 0, b);
+    const double end = now_ + duration;
+    // The stage's end; then, at the same time, its schedule (nothing waits for it: one batch is
+    // in flight) and the batch's end.
+    if (!fires_next(end) || (limit > 0 && end > limit)) {
+      events_.push(end, EventType::batch_stage_end, replica, 0, id);
+      return;
+    }
+    now_ = end;
+    num_events_ += 3;
+    stage.busy = false;
+    metrics_.on_stage_end(replica, 0, now_);
+    finish_batch(replica, b, end_batch_requests(b, /*ends_stage=*/true));
+    // The replica's next schedule, now.
+    if (stops_now() || !fires_next(now_)) {
+      events_.push(now_, EventType::replica_schedule, replica);
+      return;
+    }
+    ++num_events_;
+  }
+}
+
+void Simulation::run_decode_stretch(int32_t replica) {
+  auto& scheduler = *replicas_[static_cast<size_t>(replica)];
+  auto& ids = stretch_.request_ids;
+  if (!decode_stretches_ || stops_now() || !scheduler.decode_stretch(ids)) return;
+  // Each request ended its last iteration now, so its next token's gap and its wait between
+  // stages are the same for all.
+  for (RequestId id : ids) {
+    const auto& r = requests_[static_cast<size_t>(id)];
+    if (r.latest_iteration_completed_at != now_ || r.latest_stage_completed_at != now_ || !r.scheduled) return;
+  }
+  const Pool& pool = pool_of(replica);
+  // The batch's attention work, summed request by request in time_batch, is a sum of whole
+  // numbers, exact while below 2^53: then it is the product below, bit for bit.
+  const double per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
+  if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return;
+  const double limit = setup_.config.time_limit_s;
+  const size_t pool_at = pool_index(replica);
+  stretch_.replica_id = replica;
+  stretch_.prefill_tokens = 0;
+  predict::BatchShape shape;
+  int64_t until_completion = 0;  // iterations until one of the requests completes, this one included
+  const auto take_requests = [&] {
+    shape = {};
+    until_completion = std::numeric_limits<int64_t>::max();
+    for (RequestId id : ids) {
+      const auto& r = requests_[static_cast<size_t>(id)];
+      pool.predictor->add_request(shape, {r.num_processed_tokens, 1, false});
+      until_completion = std::min(until_completion, r.total_tokens() - r.num_processed_tokens);
+    }
+    stretch_.num_tokens.assign(ids.size(), 1);
+    stretch_.total_tokens = static_cast<int64_t>(ids.size());
+  };
+  take_requests();
+  double started = now_;
+  bool stepped = false;
+  while (!ids.empty()) {
+    const int64_t n = stretch_.total_tokens;
+    if (!scheduler.can_step_decodes(ids, growing_scratch_)) break;
+    const double attention_flops = per_token_pair * static_cast<double>(n + shape.decode_processed_sum);
+    if (!(attention_flops < 9007199254740992.0)) break;  // 2^53
+    predict::BatchTiming timing;
+    try {
+      timing = timing_memos_[pool_at](shape);
+    } catch (const SimulationError&) {
+      break;  // the iteration formed as usual reports it, naming its batch
+    }
+    const double end = now_ + timing.total_time_s(true);
+    if (!fires_next(end) || (limit > 0 && end > limit)) break;
+    // The iteration, in the order its six events would run it: schedule, arrival at the stage
+    // and its start now; the stage's end, its idle schedule and the batch's end at `end`.
+    stepped = true;
+    ++num_stretch_iterations_;
+    scheduler.step_decodes(growing_scratch_);
+    metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
+    stretch_.id = next_batch_id_++;
+    if (batches_.empty()) {
+      ++first_live_batch_;
+    } else {  // a finished place-holder keeps the live batches' ids in step
+      batches_.emplace_back();
+      batches_.back().id = stretch_.id;
+      batches_.back().finished = true;
+    }
+    stretch_.scheduled_at = now_;
+    stretch_.timing = timing;
+    stretch_.stage_flops = 2.0 * static_cast<double>(n) * pool.parameters_per_device + attention_flops;
+    start_stage(replica, 0, stretch_);
+    started = now_;
+    const double previous_end = now_;
+    now_ = end;
+    num_events_ += 6;
+    stage_at(replica, 0).busy = false;
+    metrics_.on_stage_end(replica, 0, now_);
+    const double total = timing.total_time_s(true), model = timing.model_time_s(true);
+    for (RequestId id : ids) {
+      auto& r = requests_[static_cast<size_t>(id)];
+      r.execution_time += total;
+      r.model_execution_time += model;
+      ++r.num_processed_tokens;
+    }
+    metrics_.on_token_gaps(now_ - previous_end, n);
+    const bool completes = --until_completion == 0;
+    if (completes) {
+      // Those that completed leave now, with what every iteration of theirs set alike.
+      for (RequestId id : ids) {
+        auto& r = requests_[static_cast<size_t>(id)];
+        if (r.num_processed_tokens != r.total_tokens()) continue;
+        settle_stretch_request(r, started);
+        r.completed_at = now_;
+        r.completed = true;
+        metrics_.on_request_completed(r);
+      }
+    }
+    scheduler.on_tokens_processed(n);
+    if (completes) scheduler.release_completed_decodes();
+    check_outstanding_tokens(replica);
+    metrics_.on_batch_end(stretch_, now_);
+    metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
+    release_finished_batches();
+    if (completes) {
+      ids.erase(std::remove_if(ids.begin(), ids.end(),
+                               [this](RequestId id) { return requests_[static_cast<size_t>(id)].completed; }),
+                ids.end());
+      take_requests();
+    } else {
+      shape.decode_processed_sum += n;
+    }
+  }
+  if (!stepped) return;
+  for (RequestId id : ids) settle_stretch_request(requests_[static_cast<size_t>(id)], started);
+}
+
+// What each iteration of a stretch would have set alike, set once: the last stage's start and
+// end (its wait before the stage, now - now, adds 0 to the preempted time).
+void Simulation::settle_stretch_request(Request& r, double last_started) const {
+  r.latest_stage_scheduled_at = last_started;
+  r.latest_stage_completed_at = now_;
+  r.latest_iteration_completed_at = now_;
+  r.has_completed_a_stage = true;
 }
 
 void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId id) {
@@ -277,18 +465,20 @@ void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId 
   events_.push(now_, EventType::replica_stage_schedule, replica, stage);
 }
 
-// The batch's timing and one stage's work (for MFU), in one pass over its requests.
-void Simulation::time_batch(Batch& b, size_t pool_index) {
+// The batch's timing and one stage's work (for MFU), in one pass over its requests; with
+// `starts_stage`, the same pass records the requests' start on the first stage.
+void Simulation::time_batch(Batch& b, size_t pool_index, bool starts_stage) {
   const Pool& pool = pools_[pool_index];
   predict::BatchShape shape;
   const double attention_per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
   double attention_flops = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
-    const auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+    auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
     pool.predictor->add_request(shape, {r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete});
     const double q = static_cast<double>(b.num_tokens[i]);
     const double context = static_cast<double>(r.num_processed_tokens);
     attention_flops += attention_per_token_pair * q * (q + context);
+    if (starts_stage) r.on_batch_stage_schedule(now_);
   }
   try {
     b.timing = timing_memos_[pool_index](shape);
@@ -304,18 +494,25 @@ void Simulation::time_batch(Batch& b, size_t pool_index) {
 void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   auto& st = stage_at(replica, stage);
   if (st.busy || st.fifo.empty()) return;
-  const Pool& pool = pool_of(replica);
   const BatchId id = st.fifo.front();
   st.fifo.pop_front();
   Batch& b = batch(id);
-  if (!b.has_timing) time_batch(b, pool_index(replica));
-  const bool last = stage == pool.num_stages - 1;
+  if (b.has_timing) {
+    for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
+  } else {
+    time_batch(b, pool_index(replica), /*starts_stage=*/true);
+  }
+  const double duration = start_stage(replica, stage, b);
+  events_.push(now_ + duration, EventType::batch_stage_end, replica, stage, id);
+}
+
+double Simulation::start_stage(int32_t replica, int32_t stage, const Batch& b) {
+  const bool last = stage == pool_of(replica).num_stages - 1;
   const double duration = b.timing.total_time_s(last);
-  st.busy = true;
-  for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
+  stage_at(replica, stage).busy = true;
   metrics_.on_stage_start(replica, stage, now_, b.stage_flops, duration);
   metrics_.on_stage_span({replica, stage, b.id, static_cast<int64_t>(b.size()), b.total_tokens, now_, duration});
-  events_.push(now_ + duration, EventType::batch_stage_end, replica, stage, id);
+  return duration;
 }
 
 void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) {
@@ -336,11 +533,24 @@ void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) 
 
 void Simulation::on_batch_end(int32_t replica, BatchId id) {
   Batch& b = batch(id);
-  auto& scheduler = *replicas_[static_cast<size_t>(replica)];
+  finish_batch(replica, b, end_batch_requests(b, /*ends_stage=*/false));
+  if (runs_back_to_back(replica) && !stops_now() && fires_next(now_)) {
+    ++num_events_;
+    on_replica_schedule(replica);
+    return;
+  }
+  events_.push(now_, EventType::replica_schedule, replica);
+  // New requests to send, or room freed on a decode replica for those waiting.
+  if (!kv_waiting_.empty()) start_transfers();
+}
+
+int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
   // A prefill replica of a disaggregated deployment hands over the requests whose prefill this
   // batch completed (their first token is out) to the decode pool.
-  const bool hands_off = setup_.disaggregated() && !is_decode_replica(replica);
+  const bool hands_off = setup_.disaggregated() && !is_decode_replica(b.replica_id);
   handed_off_scratch_.clear();
+  const double stage_total = b.timing.total_time_s(true);
+  const double stage_model = b.timing.model_time_s(true);
   int64_t processed = 0;
   // Runs of equal gaps (the requests that also decoded in this replica's previous batch) go to
   // the sketch in one call, in the same order.
@@ -348,6 +558,7 @@ void Simulation::on_batch_end(int32_t replica, BatchId id) {
   int64_t run_length = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+    if (ends_stage) r.on_batch_stage_end(now_, stage_total, stage_model);
     const bool was_prefilling = !r.is_prefill_complete;
     processed -= r.num_processed_tokens;
     const double gap = r.on_batch_end(now_, b.num_tokens[i]);
@@ -365,6 +576,11 @@ void Simulation::on_batch_end(int32_t replica, BatchId id) {
     if (hands_off && was_prefilling && r.is_prefill_complete && !r.completed) handed_off_scratch_.push_back(r.id);
   }
   metrics_.on_token_gaps(run_gap, run_length);
+  return processed;
+}
+
+void Simulation::finish_batch(int32_t replica, Batch& b, int64_t processed) {
+  auto& scheduler = *replicas_[static_cast<size_t>(replica)];
   scheduler.on_tokens_processed(processed);
   scheduler.on_batch_end(b);
   if (!handed_off_scratch_.empty()) {
@@ -383,9 +599,6 @@ void Simulation::on_batch_end(int32_t replica, BatchId id) {
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
   b.finished = true;
   release_finished_batches();
-  events_.push(now_, EventType::replica_schedule, replica);
-  // New requests to send, or room freed on a decode replica for those waiting.
-  if (!kv_waiting_.empty()) start_transfers();
 }
 
 void Simulation::start_transfers() {

@@ -75,6 +75,23 @@ class ReplicaScheduler {
   virtual void reserve_prefilled(RequestId id);
   virtual void admit_prefilled(RequestId id);
 
+  // Decode stretches (docs/simulator.md, "Decode stretches"). Fills `ids` and returns true when
+  // the batch this scheduler would form now is exactly `ids`, one decode token each, in that
+  // order, and the batch after it would be the same again as long as nothing arrives, none of
+  // them completes and can_step_decodes() holds; the simulation may then run such iterations
+  // without asking for batches, telling the scheduler of each step. False by default: the
+  // scheduler forms every batch.
+  virtual bool decode_stretch(std::vector<RequestId>& ids);
+  // Whether the next iteration of such a stretch fits without preempting anyone; if so, fills
+  // `growing` with its requests whose next token starts a block (read-only).
+  virtual bool can_step_decodes(const std::vector<RequestId>& ids, std::vector<RequestId>& growing) const;
+  // Takes that iteration's memory: a block for each of `growing`. Its end is reported as for
+  // any batch, with on_tokens_processed; the requests stay running in the same order.
+  virtual void step_decodes(const std::vector<RequestId>& growing);
+  // After an iteration of the stretch in which some of its requests completed: they leave
+  // (their blocks freed); the others keep running in the same order.
+  virtual void release_completed_decodes();
+
  protected:
   virtual BatchDraft next_batch() = 0;
   // An empty draft whose lists reuse the memory of an ended batch's, where one was recycled.
@@ -105,6 +122,7 @@ class ReplicaScheduler {
   bool leaves(RequestId id);
   // Adds a prefilled request's remaining tokens to this replica's outstanding ones.
   void count_accepted(RequestId id);
+  bool prefill_only() const { return prefill_only_; }
 
   SchedulerConfig config_;
   int64_t num_stages_;

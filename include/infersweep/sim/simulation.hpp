@@ -29,6 +29,13 @@ class Simulation {
   // Runs until no event is left or the time limit is passed. Throws SimulationError if
   // requests are left that can never complete.
   void run();
+  // Whether a single-stage replica runs its iterations back to back, outside the event queue,
+  // while nothing else can happen before each one ends (the default). The results are the same
+  // either way; turning it off runs every iteration through the queue, for differential tests.
+  void set_back_to_back(bool on) { back_to_back_ = on; }
+  // Whether back-to-back iterations run decode stretches in one step each (the default; same
+  // results).
+  void set_decode_stretches(bool on) { decode_stretches_ = on; }
 
   const std::vector<Request>& requests() const { return requests_; }
   const MetricsStore& metrics() const { return metrics_; }
@@ -36,6 +43,8 @@ class Simulation {
   double end_time() const { return now_; }
   int64_t num_events() const { return num_events_; }
   int64_t num_batches() const { return next_batch_id_; }
+  // Iterations run in decode stretches (set_decode_stretches), each one batch of num_batches.
+  int64_t num_stretch_iterations() const { return num_stretch_iterations_; }
   bool hit_time_limit() const { return hit_time_limit_; }
   // True when the early-stop rule of the configuration ended the run.
   bool stopped_early() const { return stopped_early_; }
@@ -86,7 +95,30 @@ class Simulation {
     return stages_[static_cast<size_t>(stage_offset_[static_cast<size_t>(replica)] + stage)];
   }
   Batch& batch(BatchId id) { return batches_[static_cast<size_t>(id - first_live_batch_)]; }
-  void time_batch(Batch& b, size_t pool_index);
+  // The replica's scheduler forms its next batches (one per free pipeline slot) now; returns
+  // how many, the last ids handed out.
+  int64_t form_batches(int32_t replica);
+  void time_batch(Batch& b, size_t pool_index, bool starts_stage);
+  // Marks the stage busy with `b` and records its start; returns the stage's time for it.
+  double start_stage(int32_t replica, int32_t stage, const Batch& b);
+  // The requests' side of a batch's end (with `ends_stage`, of its single stage's end too);
+  // returns the tokens processed. finish_batch is the scheduler's and the metrics' side.
+  int64_t end_batch_requests(const Batch& b, bool ends_stage);
+  void finish_batch(int32_t replica, Batch& b, int64_t processed);
+  // Back-to-back iterations (set_back_to_back). An event created now for `time` would fire
+  // next: nothing queued or arriving is due at or before it.
+  bool fires_next(double time) const;
+  // The run ends after the current event: past the time limit, or the early-stop rule met.
+  bool stops_now() const;
+  bool runs_back_to_back(int32_t replica) const;
+  // From the schedule of a single-stage replica (its event has fired): its iterations, event
+  // by event as the queue would run them, until one would not fire next; that one is queued.
+  void run_back_to_back(int32_t replica);
+  // From the same point: the iterations of a decode stretch (ReplicaScheduler::decode_stretch),
+  // each in one step with no batch formed, while the next would fire before anything else and
+  // none of its requests completes in it. Leaves the replica where its next schedule fires.
+  void run_decode_stretch(int32_t replica);
+  void settle_stretch_request(Request& r, double last_started) const;
   void release_finished_batches();
   // Routers read the replicas' outstanding tokens: a negative count is a bookkeeping error,
   // reported as SimulationError.
@@ -119,6 +151,11 @@ class Simulation {
   bool hit_time_limit_ = false;
   bool stopped_early_ = false;
   int64_t num_delayed_ = 0;  // first scheduled later than stop_delay_threshold_s after arrival
+  bool back_to_back_ = true;
+  bool decode_stretches_ = true;
+  int64_t num_stretch_iterations_ = 0;
+  Batch stretch_;  // a decode stretch's requests and its current iteration
+  std::vector<RequestId> growing_scratch_;
 
   // Disaggregation.
   std::unique_ptr<GlobalScheduler> decode_router_;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "infersweep/common/text.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
@@ -40,6 +41,29 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   }
   void admit_prefilled(RequestId id) override { running_.push_back(id); }
 
+  // A decode iteration makes room for each request in turn (make_room_for: at least one free
+  // block before its token) and adds a block where its next token starts one
+  // (allocate_request); this is that rule without the batch, for a stretch's requests.
+  bool can_step_decodes(const std::vector<RequestId>& ids, std::vector<RequestId>& growing) const override {
+    growing.clear();
+    int64_t free = blocks_.free_blocks();
+    for (RequestId id : ids) {
+      if (free < 1) return false;
+      if (starts_block(id)) {
+        growing.push_back(id);
+        --free;
+      }
+    }
+    return true;
+  }
+  void step_decodes(const std::vector<RequestId>& growing) override {
+    for (RequestId id : growing) blocks_.allocate(id, 1);
+  }
+  void release_completed_decodes() override {
+    running_.erase(std::remove_if(running_.begin(), running_.end(), [this](RequestId id) { return leaves(id); }),
+                   running_.end());
+  }
+
   std::string admission_shortfall(RequestId id) const override {
     const auto& r = request(id);
     return "its " + format_count(r.num_prefill_tokens) + "-token prompt needs " +
@@ -71,8 +95,12 @@ class PagedReplicaScheduler : public ReplicaScheduler {
       blocks_.allocate(id, prompt_blocks);
       return;
     }
-    const int64_t reserved = blocks_.blocks_of(id) * config_.block_size;
-    if (r.num_processed_tokens > reserved) blocks_.allocate(id, 1);
+    if (starts_block(id)) blocks_.allocate(id, 1);
+  }
+
+  // Running request `id`'s next token starts a block it does not hold yet.
+  bool starts_block(RequestId id) const {
+    return request(id).num_processed_tokens > blocks_.blocks_of(id) * config_.block_size;
   }
 
   // Free blocks that admitting queued request `id` uses up: its prompt's, less those of its
@@ -106,6 +134,19 @@ class PagedReplicaScheduler : public ReplicaScheduler {
         return false;
       }
     }
+    return true;
+  }
+
+  // The next batch takes every running request, one decode token each, in the running order,
+  // and gives them back in that order: nothing queued, every running request decoding and
+  // holding blocks, all within the micro-batch, no prefix cache to update as batches form.
+  bool running_decodes_only(std::vector<RequestId>& ids) const {
+    if (!queue_.empty() || prefix_caching_ || prefill_only() || running_.empty() ||
+        static_cast<int64_t>(running_.size()) > max_micro_batch_size_)
+      return false;
+    for (RequestId id : running_)
+      if (!request(id).is_prefill_complete || !blocks_.holds(id)) return false;
+    ids.assign(running_.begin(), running_.end());
     return true;
   }
 

@@ -14,6 +14,10 @@ class SarathiScheduler : public PagedReplicaScheduler {
   explicit SarathiScheduler(const ReplicaSchedulerContext& context)
       : PagedReplicaScheduler(context, /*reads_prefix_caching=*/true), chunk_size_(context.config.chunk_size) {}
 
+  // With nothing queued and every running request decoding, step 1 below takes them all in
+  // order, steps 2 and 3 add nothing, and the batch's end gives them back in the same order.
+  bool decode_stretch(std::vector<RequestId>& ids) override { return running_decodes_only(ids); }
+
  protected:
   int64_t chunk_tokens(const Request& r, int64_t batch_tokens) const {
     if (r.is_prefill_complete) return 1;

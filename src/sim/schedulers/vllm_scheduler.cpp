@@ -11,6 +11,14 @@ class VllmScheduler : public PagedReplicaScheduler {
  public:
   using PagedReplicaScheduler::PagedReplicaScheduler;
 
+  // With nothing queued, no prompt batch forms and the decode batch takes the running requests
+  // sorted by arrival; sorting them now is what forming that batch does first.
+  bool decode_stretch(std::vector<RequestId>& ids) override {
+    if (!queue_.empty()) return false;
+    sort_running_by_arrival();
+    return running_decodes_only(ids);
+  }
+
  protected:
   BatchDraft next_batch() override {
     BatchDraft batch = new_draft();

@@ -1,0 +1,195 @@
+// Back-to-back iterations and decode stretches (docs/simulator.md, "Hot path") change how a
+// run is computed, never what it computes: every case runs three times, every iteration
+// through the event queue, back to back without stretches, and with both (the default), and
+// the three must agree bit for bit in every request's state, the outputs' text (shortest
+// round-trip numbers), the events and batches counted and where the run ended.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "infersweep/io/simulation_report.hpp"
+#include "infersweep/sim/simulation_summary.hpp"
+#include "test_support.hpp"
+
+using namespace infersweep;
+using namespace infersweep::sim;
+
+namespace {
+
+struct Case {
+  std::string name;
+  std::string scheduler = "sarathi";
+  int64_t replicas = 1, pp = 1;
+  double qps = 2;
+  int64_t num_blocks = 0;  // 0: as planned
+  double time_limit_s = 0;
+  int64_t stop_after = 0;
+  bool prefix_caching = false;
+  int64_t decode_replicas = 0;
+  std::string length = "zipf";
+};
+
+void PrintTo(const Case& k, std::ostream* out) { *out << k.name; }
+
+SimulationConfig config_for(const Case& k, uint64_t seed) {
+  SimulationConfig c;
+  c.scheduler.replica_scheduler = k.scheduler;
+  if (k.scheduler == "lightllm") c.scheduler.block_size = 1;
+  c.scheduler.prefix_caching = k.prefix_caching;
+  c.num_replicas = k.replicas;
+  c.parallel.pipeline_parallel = k.pp;
+  c.workload.num_requests = 240;
+  c.workload.length_generator = k.length;
+  c.workload.min_tokens = 32;
+  c.workload.max_tokens = 2048;
+  c.workload.prefill_to_decode_ratio = 2;
+  c.workload.qps = k.qps;
+  c.workload.seed = seed;
+  c.scheduler.num_blocks = k.num_blocks;
+  c.time_limit_s = k.time_limit_s;
+  c.stop_after_delayed_requests = k.stop_after;
+  c.stop_delay_threshold_s = k.stop_after > 0 ? 0.5 : 0;
+  c.disaggregation.decode_replicas = k.decode_replicas;
+  c.record_trace = true;
+  return c;
+}
+
+struct RunOutputs {
+  std::unique_ptr<Simulation> sim;
+  std::string summary, request_metrics, trace;
+};
+
+RunOutputs run(const SimulationSetup& setup, const predict::ExecutionTimePredictor& prefill,
+               const predict::ExecutionTimePredictor& decode, bool back_to_back, bool stretches) {
+  RunOutputs r;
+  r.sim = std::make_unique<Simulation>(setup, prefill, &decode);
+  r.sim->set_back_to_back(back_to_back);
+  r.sim->set_decode_stretches(stretches);
+  r.sim->run();
+  std::ostringstream summary, metrics, trace;
+  io::write_summary_json(*r.sim, summarize(*r.sim), summary);
+  io::write_request_metrics_csv(*r.sim, metrics);
+  io::write_chrome_trace(*r.sim, trace);
+  r.summary = summary.str();
+  r.request_metrics = metrics.str();
+  r.trace = trace.str();
+  return r;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Every field of the request, so that a state left different by a stretch (not only what the
+// outputs print) is caught.
+void expect_same_request(const Request& a, const Request& b) {
+  SCOPED_TRACE("request " + std::to_string(a.id));
+  EXPECT_EQ(a.replica_id, b.replica_id);
+  EXPECT_EQ(a.num_prefill_tokens, b.num_prefill_tokens);
+  EXPECT_EQ(a.num_decode_tokens, b.num_decode_tokens);
+  EXPECT_EQ(a.num_processed_tokens, b.num_processed_tokens);
+  EXPECT_EQ(a.num_cached_prompt_tokens, b.num_cached_prompt_tokens);
+  EXPECT_EQ(a.num_restarts, b.num_restarts);
+  EXPECT_EQ(a.scheduled, b.scheduled);
+  EXPECT_EQ(a.completed, b.completed);
+  EXPECT_EQ(a.is_prefill_complete, b.is_prefill_complete);
+  EXPECT_EQ(a.has_completed_a_stage, b.has_completed_a_stage);
+  EXPECT_EQ(a.decode_replica_id, b.decode_replica_id);
+  EXPECT_EQ(a.handed_off, b.handed_off);
+  const std::vector<std::pair<const char*, std::pair<double, double>>> times = {
+      {"scheduled_at", {a.scheduled_at, b.scheduled_at}},
+      {"scheduling_delay", {a.scheduling_delay, b.scheduling_delay}},
+      {"execution_time", {a.execution_time, b.execution_time}},
+      {"model_execution_time", {a.model_execution_time, b.model_execution_time}},
+      {"preempted_time", {a.preempted_time, b.preempted_time}},
+      {"completed_at", {a.completed_at, b.completed_at}},
+      {"prefill_completed_at", {a.prefill_completed_at, b.prefill_completed_at}},
+      {"latest_stage_scheduled_at", {a.latest_stage_scheduled_at, b.latest_stage_scheduled_at}},
+      {"latest_stage_completed_at", {a.latest_stage_completed_at, b.latest_stage_completed_at}},
+      {"latest_iteration_completed_at", {a.latest_iteration_completed_at, b.latest_iteration_completed_at}},
+      {"kv_transfer_started_at", {a.kv_transfer_started_at, b.kv_transfer_started_at}},
+      {"kv_transfer_ended_at", {a.kv_transfer_ended_at, b.kv_transfer_ended_at}},
+      {"decode_started_at", {a.decode_started_at, b.decode_started_at}},
+  };
+  for (const auto& [name, values] : times)
+    EXPECT_TRUE(same_bits(values.first, values.second)) << name << ": " << values.first << " vs " << values.second;
+}
+
+void expect_same_run(const RunOutputs& a, const RunOutputs& b) {
+  EXPECT_EQ(a.sim->num_events(), b.sim->num_events());
+  EXPECT_EQ(a.sim->num_batches(), b.sim->num_batches());
+  EXPECT_TRUE(same_bits(a.sim->end_time(), b.sim->end_time()));
+  EXPECT_EQ(a.sim->hit_time_limit(), b.sim->hit_time_limit());
+  EXPECT_EQ(a.sim->stopped_early(), b.sim->stopped_early());
+  EXPECT_EQ(a.sim->metrics().completed(), b.sim->metrics().completed());
+  EXPECT_TRUE(same_bits(a.sim->metrics().tbt().sum(), b.sim->metrics().tbt().sum()));
+  EXPECT_EQ(a.summary, b.summary);
+  EXPECT_EQ(a.request_metrics, b.request_metrics);
+  EXPECT_EQ(a.trace, b.trace);
+  ASSERT_EQ(a.sim->requests().size(), b.sim->requests().size());
+  for (size_t i = 0; i < a.sim->requests().size(); ++i) expect_same_request(a.sim->requests()[i], b.sim->requests()[i]);
+}
+
+class BackToBack : public ::testing::TestWithParam<Case> {};
+
+}  // namespace
+
+TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
+  const Case k = GetParam();
+  int64_t stretched = 0, batches = 0, limited = 0, stopped = 0;
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const auto setup = prepare_simulation(config_for(k, seed), test_support::catalog());
+    const auto prefill = test_support::make_predictor(setup);
+    const auto decode = test_support::make_predictor(setup.decode_pool ? *setup.decode_pool : setup);
+    const RunOutputs queued = run(setup, prefill, decode, false, false);
+    const RunOutputs back_to_back = run(setup, prefill, decode, true, false);
+    const RunOutputs stretches = run(setup, prefill, decode, true, true);
+    EXPECT_EQ(queued.sim->num_stretch_iterations(), 0);
+    EXPECT_EQ(back_to_back.sim->num_stretch_iterations(), 0);
+    {
+      SCOPED_TRACE("back to back");
+      expect_same_run(queued, back_to_back);
+    }
+    {
+      SCOPED_TRACE("decode stretches");
+      expect_same_run(queued, stretches);
+    }
+    stretched += stretches.sim->num_stretch_iterations();
+    limited += stretches.sim->hit_time_limit() ? 1 : 0;
+    stopped += stretches.sim->stopped_early() ? 1 : 0;
+    batches += stretches.sim->num_batches();
+  }
+  // The runs end as the case means them to, at least once.
+  EXPECT_EQ(limited > 0, k.time_limit_s > 0);
+  EXPECT_EQ(stopped > 0, k.stop_after > 0);
+  // The cases that can run stretches do, so the comparison above covers them: under a light
+  // load most iterations, under a heavy one those between arrivals.
+  const bool can_stretch =
+      (k.scheduler == "sarathi" || k.scheduler == "vllm") && k.pp == 1 && !k.prefix_caching && k.decode_replicas == 0;
+  if (!can_stretch)
+    EXPECT_EQ(stretched, 0);
+  else if (k.qps <= 2)
+    EXPECT_GT(stretched, batches / 2) << stretched << " of " << batches << " iterations in stretches";
+  else
+    EXPECT_GT(stretched, batches / 100) << stretched << " of " << batches << " iterations in stretches";
+}
+
+INSTANTIATE_TEST_SUITE_P(Simulation, BackToBack,
+                         ::testing::Values(Case{"sarathi_light_load"}, Case{"sarathi_heavy_load", "sarathi", 1, 1, 12},
+                                           Case{"sarathi_preempting", "sarathi", 1, 1, 20, 160},
+                                           Case{"sarathi_three_replicas", "sarathi", 3, 1, 6},
+                                           Case{"sarathi_time_limit", "sarathi", 1, 1, 6, 0, 20},
+                                           Case{"sarathi_early_stop", "sarathi", 1, 1, 8, 160, 0, 5},
+                                           Case{"sarathi_prefix_caching", "sarathi", 1, 1, 4, 0, 0, 0, true},
+                                           Case{"sarathi_pp2", "sarathi", 1, 2, 4}, Case{"vllm_light_load", "vllm"},
+                                           Case{"vllm_preempting", "vllm", 1, 1, 20, 160},
+                                           Case{"vllm_two_replicas_time_limit", "vllm", 2, 1, 8, 0, 15},
+                                           Case{"vllm_disaggregated", "vllm", 1, 1, 4, 0, 0, 0, false, 1},
+                                           Case{"orca", "orca", 1, 1, 4}, Case{"lightllm", "lightllm", 1, 1, 4},
+                                           Case{"faster_transformer", "faster_transformer", 1, 1, 4},
+                                           Case{"vllm_v1", "vllm_v1", 1, 1, 4}),
+                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });

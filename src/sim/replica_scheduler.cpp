@@ -134,7 +134,7 @@ void ReplicaScheduler::admit_prefilled(RequestId id) { reserve_prefilled(id); }
 
 bool ReplicaScheduler::decode_stretch(std::vector<RequestId>&) { return false; }
 
-bool ReplicaScheduler::can_step_decodes(const std::vector<RequestId>&, std::vector<RequestId>&) const { return false; }
+bool ReplicaScheduler::can_step_decodes(const std::vector<RequestId>&) const { return false; }
 
 void ReplicaScheduler::step_decodes(const std::vector<RequestId>&) {
   throw SimulationError("the " + config_.replica_scheduler + " scheduler runs no decode stretch");

@@ -129,6 +129,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
     prefill_overlap_s_.assign(requests_.size(), 0.0);
   }
   touched_scratch_.resize(replicas_.size());
+  last_iteration_s_.assign(replicas_.size(), 0.0);
   // Arrivals are pre-sorted and take the first sequence numbers, so that they precede any
   // other event at the same time, exactly as if all had been pushed up front.
   first_arrival_sequence_ = events_.reserve_sequences(requests_.size());
@@ -343,7 +344,12 @@ void Simulation::run_back_to_back(int32_t replica) {
 void Simulation::run_decode_stretch(int32_t replica) {
   auto& scheduler = *replicas_[static_cast<size_t>(replica)];
   auto& ids = stretch_.request_ids;
-  if (!decode_stretches_ || stops_now() || !scheduler.decode_stretch(ids)) return;
+  if (!decode_stretches_ || stops_now()) return;
+  // A stretch needs its first iteration to end before anything else happens. The replica's last
+  // iteration time is a fair guess of the next one's; with other replicas busy the guess mostly
+  // fails, and checking it first spares looking at the requests (a wrong guess only costs time).
+  if (!fires_next(now_ + last_iteration_s_[static_cast<size_t>(replica)])) return;
+  if (!scheduler.decode_stretch(ids)) return;
   // Each request ended its last iteration now, so its next token's gap and its wait between
   // stages are the same for all.
   for (RequestId id : ids) {
@@ -377,7 +383,7 @@ void Simulation::run_decode_stretch(int32_t replica) {
   bool stepped = false;
   while (!ids.empty()) {
     const int64_t n = stretch_.total_tokens;
-    if (!scheduler.can_step_decodes(ids, growing_scratch_)) break;
+    if (!scheduler.can_step_decodes(ids)) break;
     const double attention_flops = per_token_pair * static_cast<double>(n + shape.decode_processed_sum);
     if (!(attention_flops < 9007199254740992.0)) break;  // 2^53
     predict::BatchTiming timing;
@@ -392,7 +398,7 @@ void Simulation::run_decode_stretch(int32_t replica) {
     // and its start now; the stage's end, its idle schedule and the batch's end at `end`.
     stepped = true;
     ++num_stretch_iterations_;
-    scheduler.step_decodes(growing_scratch_);
+    scheduler.step_decodes(ids);
     metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
     stretch_.id = next_batch_id_++;
     if (batches_.empty()) {
@@ -509,6 +515,7 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
 double Simulation::start_stage(int32_t replica, int32_t stage, const Batch& b) {
   const bool last = stage == pool_of(replica).num_stages - 1;
   const double duration = b.timing.total_time_s(last);
+  last_iteration_s_[static_cast<size_t>(replica)] = duration;
   stage_at(replica, stage).busy = true;
   metrics_.on_stage_start(replica, stage, now_, b.stage_flops, duration);
   metrics_.on_stage_span({replica, stage, b.id, static_cast<int64_t>(b.size()), b.total_tokens, now_, duration});

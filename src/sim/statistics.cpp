@@ -35,6 +35,18 @@ QuantileSketch::QuantileSketch(double a)
 
 void QuantileSketch::add(double value, int64_t count) {
   if (count <= 0) return;
+  if (value == last_value_) {
+    count_ += count;
+    double sum = sum_;
+    for (int64_t i = 0; i < count; ++i) sum += value;
+    sum_ = sum;
+    if (last_key_ == kZeroKey)
+      zeros_ += count;
+    else
+      buckets_[static_cast<size_t>(last_key_ - offset_)] += count;
+    return;
+  }
+  last_value_ = value;
   if (count_ == 0) {
     min_ = max_ = value;
   } else {
@@ -43,12 +55,16 @@ void QuantileSketch::add(double value, int64_t count) {
   }
   count_ += count;
   // One addition per sample, so that the sum rounds exactly as when added one by one.
-  for (int64_t i = 0; i < count; ++i) sum_ += value;
+  double sum = sum_;
+  for (int64_t i = 0; i < count; ++i) sum += value;
+  sum_ = sum;
   if (!(value > 1e-300)) {
+    last_key_ = kZeroKey;
     zeros_ += count;
     return;
   }
   const int64_t key = keys_.key(value);
+  last_key_ = key;
   if (buckets_.empty()) {
     offset_ = key;
     buckets_.assign(1, 0);

@@ -82,12 +82,11 @@ class ReplicaScheduler {
   // without asking for batches, telling the scheduler of each step. False by default: the
   // scheduler forms every batch.
   virtual bool decode_stretch(std::vector<RequestId>& ids);
-  // Whether the next iteration of such a stretch fits without preempting anyone; if so, fills
-  // `growing` with its requests whose next token starts a block (read-only).
-  virtual bool can_step_decodes(const std::vector<RequestId>& ids, std::vector<RequestId>& growing) const;
-  // Takes that iteration's memory: a block for each of `growing`. Its end is reported as for
-  // any batch, with on_tokens_processed; the requests stay running in the same order.
-  virtual void step_decodes(const std::vector<RequestId>& growing);
+  // Whether the next iteration of such a stretch fits without preempting anyone (read-only).
+  virtual bool can_step_decodes(const std::vector<RequestId>& ids) const;
+  // Takes that iteration's memory: the blocks its tokens start. Its end is reported as for any
+  // batch, with on_tokens_processed; the requests stay running in the same order.
+  virtual void step_decodes(const std::vector<RequestId>& ids);
   // After an iteration of the stretch in which some of its requests completed: they leave
   // (their blocks freed); the others keep running in the same order.
   virtual void release_completed_decodes();

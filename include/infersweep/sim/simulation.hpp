@@ -154,8 +154,8 @@ class Simulation {
   bool back_to_back_ = true;
   bool decode_stretches_ = true;
   int64_t num_stretch_iterations_ = 0;
-  Batch stretch_;  // a decode stretch's requests and its current iteration
-  std::vector<RequestId> growing_scratch_;
+  std::vector<double> last_iteration_s_;  // per replica: its last stage time, a stretch's guess
+  Batch stretch_;                         // a decode stretch's requests and its current iteration
 
   // Disaggregation.
   std::unique_ptr<GlobalScheduler> decode_router_;

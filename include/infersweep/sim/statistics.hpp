@@ -3,6 +3,7 @@
 // relative accuracy for the high-volume series (inter-token gaps, batches), and time-weighted
 // means of step functions (memory use, busy time, MFU).
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "infersweep/sim/log_bucket_keys.hpp"
@@ -40,6 +41,11 @@ class QuantileSketch {
   double sum_ = 0, min_ = 0, max_ = 0;
   int64_t offset_ = 0;  // key of buckets_[0]
   std::vector<int64_t> buckets_;
+  // The last value added and its bucket key (kZeroKey: counted in zeros_): series repeat values
+  // (a batch's size, a decode iteration's time), and a repeat changes neither min nor max.
+  static constexpr int64_t kZeroKey = std::numeric_limits<int64_t>::min();
+  double last_value_ = std::numeric_limits<double>::quiet_NaN();
+  int64_t last_key_ = kZeroKey;
 };
 
 // Time-weighted mean of a step function over [0, end]: value 0 before the first record, each

@@ -44,20 +44,18 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   // A decode iteration makes room for each request in turn (make_room_for: at least one free
   // block before its token) and adds a block where its next token starts one
   // (allocate_request); this is that rule without the batch, for a stretch's requests.
-  bool can_step_decodes(const std::vector<RequestId>& ids, std::vector<RequestId>& growing) const override {
-    growing.clear();
+  bool can_step_decodes(const std::vector<RequestId>& ids) const override {
     int64_t free = blocks_.free_blocks();
+    if (free > static_cast<int64_t>(ids.size())) return true;  // a block each would leave one
     for (RequestId id : ids) {
       if (free < 1) return false;
-      if (starts_block(id)) {
-        growing.push_back(id);
-        --free;
-      }
+      if (starts_block(id)) --free;
     }
     return true;
   }
-  void step_decodes(const std::vector<RequestId>& growing) override {
-    for (RequestId id : growing) blocks_.allocate(id, 1);
+  void step_decodes(const std::vector<RequestId>& ids) override {
+    for (RequestId id : ids)
+      if (starts_block(id)) blocks_.allocate(id, 1);
   }
   void release_completed_decodes() override {
     running_.erase(std::remove_if(running_.begin(), running_.end(), [this](RequestId id) { return leaves(id); }),

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "infersweep/common/double_bits.hpp"
+
 namespace infersweep::sim {
 
 double quantile_sorted(const std::vector<double>& sorted, double q) {
@@ -15,10 +17,50 @@ double quantile_sorted(const std::vector<double>& sorted, double q) {
   return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction;
 }
 
+void sort_values(std::vector<double>& values) {
+  const size_t n = values.size();
+  if (n < 4096) {
+    std::sort(values.begin(), values.end());
+    return;
+  }
+  // Bit patterns mapped so that unsigned order is the values' order: negative values' bits
+  // inverted, non-negative ones' sign bit set. Zeros of both signs, equal to std::sort but not
+  // here, and NaN, which std::sort does not order, are left to std::sort.
+  std::vector<uint64_t> keys(n), scratch(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t bits = double_bits(values[i]);
+    if (bits == (uint64_t{1} << 63) || std::isnan(values[i])) {
+      std::sort(values.begin(), values.end());
+      return;
+    }
+    keys[i] = (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+  }
+  // Least significant byte first, each pass stable; a byte every key shares needs no pass.
+  std::vector<size_t> counts(8 * 256, 0);
+  for (uint64_t key : keys)
+    for (int b = 0; b < 8; ++b) ++counts[static_cast<size_t>(b) * 256 + ((key >> (8 * b)) & 0xff)];
+  for (int b = 0; b < 8; ++b) {
+    size_t* count = &counts[static_cast<size_t>(b) * 256];
+    if (count[(keys[0] >> (8 * b)) & 0xff] == n) continue;
+    size_t offset = 0;
+    for (int digit = 0; digit < 256; ++digit) {
+      const size_t c = count[digit];
+      count[digit] = offset;
+      offset += c;
+    }
+    for (uint64_t key : keys) scratch[count[(key >> (8 * b)) & 0xff]++] = key;
+    keys.swap(scratch);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t key = keys[i];
+    values[i] = double_from_bits((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
+  }
+}
+
 Distribution summarize_exact(std::vector<double> values) {
   Distribution d;
   if (values.empty()) return d;
-  std::sort(values.begin(), values.end());
+  sort_values(values);
   d.count = static_cast<int64_t>(values.size());
   d.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
   d.min = values.front();

@@ -164,3 +164,46 @@ TEST(QuantileSketch, ARepeatedValueAddedOnceCountsAsManySamplesBitForBit) {
         std::pair{a.p90, b.p90}, std::pair{a.p95, b.p95}, std::pair{a.p99, b.p99}})
     EXPECT_EQ(x, y);
 }
+
+// The summary's sort gives the sequence std::sort gives, bit for bit, on the series it sorts
+// (a radix sort above a few thousand values) and on those it leaves to std::sort.
+TEST(SortValues, GivesStdSortsSequence) {
+  std::mt19937_64 random(5);
+  std::lognormal_distribution<double> latency(-1.0, 2.0);
+  std::uniform_int_distribution<int> tokens(1, 4096);
+  std::uniform_int_distribution<uint64_t> any_bits;
+  const auto check = [](std::vector<double> values) {
+    std::vector<double> expected = values;
+    std::sort(expected.begin(), expected.end());
+    sort_values(values);
+    ASSERT_EQ(values.size(), expected.size());
+    for (size_t i = 0; i < values.size(); ++i)
+      ASSERT_EQ(double_bits(values[i]), double_bits(expected[i])) << "at " << i << " of " << values.size();
+  };
+  for (size_t n : {0u, 1u, 100u, 4095u, 4096u, 100000u}) {
+    std::vector<double> latencies, counts, mixed, ratios;
+    for (size_t i = 0; i < n; ++i) {
+      latencies.push_back(latency(random));
+      counts.push_back(static_cast<double>(tokens(random)));  // many equal values
+      double any = double_from_bits(any_bits(random));
+      if (std::isnan(any)) any = -1.5;  // every other bit pattern: both signs, subnormals, infinities
+      mixed.push_back(i % 7 == 0 ? 0.0 : any);
+      ratios.push_back(static_cast<double>(tokens(random)) / static_cast<double>(tokens(random)));
+    }
+    check(latencies);
+    check(counts);
+    check(mixed);
+    check(ratios);
+  }
+  // Zeros of both signs and NaN go to std::sort: the result is still sorted and complete.
+  std::vector<double> zeros(5000, 0.0);
+  zeros[17] = -0.0;
+  zeros[4000] = 3.0;
+  sort_values(zeros);
+  EXPECT_TRUE(std::is_sorted(zeros.begin(), zeros.end()));
+  EXPECT_EQ(zeros.back(), 3.0);
+  std::vector<double> with_nan(5000, 1.0);
+  with_nan[10] = std::numeric_limits<double>::quiet_NaN();
+  sort_values(with_nan);
+  EXPECT_EQ(std::count_if(with_nan.begin(), with_nan.end(), [](double v) { return std::isnan(v); }), 1);
+}

@@ -18,6 +18,8 @@ bool parse_bool(std::string_view text, const std::string& where);
 
 // Shortest text that reads back as the same double (round-trip exact, locale-independent).
 std::string format_double(double value);
+// Appends format_double(value) to `out` without a string of its own (for large tables).
+void append_double(std::string& out, double value);
 
 // A count with thousands separators, for messages: 4096 -> "4,096".
 std::string format_count(int64_t value);

@@ -15,6 +15,8 @@ struct Distribution {
   double mean = 0, min = 0, max = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0;
 };
 
+// Ascending, the same sequence as std::sort gives (a radix sort for large series).
+void sort_values(std::vector<double>& values);
 // Quantile with linear interpolation between order statistics (pandas/numpy default).
 double quantile_sorted(const std::vector<double>& sorted, double q);
 Distribution summarize_exact(std::vector<double> values);

@@ -51,6 +51,18 @@ inline const spec::SpecCatalog& catalog() {
   return loaded;
 }
 
+// The predictor inputs of one deployment of catalog specs, with default predictor options.
+inline predict::PredictorContext predictor_context(const std::string& model, const std::string& gpu,
+                                                   const std::string& node, int64_t tp, int64_t pp) {
+  predict::PredictorContext c;
+  c.model = catalog().model(model);
+  c.gpu = catalog().gpu(gpu);
+  c.node = catalog().node(node);
+  c.tensor_parallel = tp;
+  c.pipeline_parallel = pp;
+  return c;
+}
+
 inline predict::ExecutionTimePredictor make_predictor(const sim::SimulationSetup& setup) {
   return predict::ExecutionTimePredictor::create(sim::predictor_context(setup));
 }

@@ -136,11 +136,14 @@ bool ReplicaScheduler::decode_stretch(std::vector<RequestId>&) { return false; }
 
 bool ReplicaScheduler::can_step_decodes(const std::vector<RequestId>&) const { return false; }
 
-void ReplicaScheduler::step_decodes(const std::vector<RequestId>&) {
+// Reached only if a scheduler's decode_stretch says yes without these: a bug, named as such.
+void ReplicaScheduler::step_decodes(const std::vector<RequestId>&) { no_decode_stretch(); }
+
+void ReplicaScheduler::release_completed_decodes() { no_decode_stretch(); }
+
+void ReplicaScheduler::no_decode_stretch() const {
   throw SimulationError("the " + config_.replica_scheduler + " scheduler runs no decode stretch");
 }
-
-void ReplicaScheduler::release_completed_decodes() { step_decodes({}); }
 
 ReplicaSchedulerRegistry make_replica_scheduler_registry() {
   ReplicaSchedulerRegistry registry("replica scheduler");

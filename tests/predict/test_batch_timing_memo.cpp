@@ -47,13 +47,7 @@ BatchShape random_shape(std::mt19937_64& rng) {
 
 ExecutionTimePredictor predictor_for(const std::string& model, const std::string& gpu, const std::string& node,
                                      int64_t tp, int64_t pp) {
-  PredictorContext c;
-  c.model = test_support::catalog().model(model);
-  c.gpu = test_support::catalog().gpu(gpu);
-  c.node = test_support::catalog().node(node);
-  c.tensor_parallel = tp;
-  c.pipeline_parallel = pp;
-  return ExecutionTimePredictor::create(c);
+  return ExecutionTimePredictor::create(test_support::predictor_context(model, gpu, node, tp, pp));
 }
 
 }  // namespace

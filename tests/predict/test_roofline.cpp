@@ -7,23 +7,10 @@
 using namespace infersweep;
 using namespace infersweep::predict;
 
-namespace {
-
-PredictorContext context(const std::string& model, const std::string& gpu, const std::string& node, int64_t tp,
-                         int64_t pp) {
-  PredictorContext c;
-  c.model = test_support::catalog().model(model);
-  c.gpu = test_support::catalog().gpu(gpu);
-  c.node = test_support::catalog().node(node);
-  c.tensor_parallel = tp;
-  c.pipeline_parallel = pp;
-  return c;
-}
-
-}  // namespace
+using test_support::predictor_context;
 
 TEST(Roofline, GemmsAreMemoryBoundAtFewTokensAndComputeBoundAtMany) {
-  RooflineModel m(context("Llama-2-7b-hf", "a100", "a100_pairwise_nvlink", 1, 1));
+  RooflineModel m(predictor_context("Llama-2-7b-hf", "a100", "a100_pairwise_nvlink", 1, 1));
   // One token: the 4096 x 22016 up-projection weights (180 MB) stream at 0.8 x 2039 GB/s.
   const double weights = 2.0 * 4096 * 22016;
   EXPECT_NEAR(m.token_op_ms(TokenOp::mlp_up_proj, 1), weights / (0.8 * 2039e9) * 1e3 + 0.003, 0.002);
@@ -40,7 +27,7 @@ TEST(Roofline, GemmsAreMemoryBoundAtFewTokensAndComputeBoundAtMany) {
 }
 
 TEST(Roofline, AttentionGrowsWithContextAndChunk) {
-  RooflineModel m(context("Llama-2-70b-hf", "h100", "h100_dgx", 4, 1));
+  RooflineModel m(predictor_context("Llama-2-70b-hf", "h100", "h100_dgx", 4, 1));
   EXPECT_LT(m.decode_attention_ms(8, 512), m.decode_attention_ms(8, 4096));
   EXPECT_LT(m.decode_attention_ms(8, 512), m.decode_attention_ms(64, 512));
   EXPECT_LT(m.prefill_attention_ms(0, 256 * 256), m.prefill_attention_ms(0, 2048 * 2048));
@@ -51,7 +38,7 @@ TEST(Roofline, AttentionGrowsWithContextAndChunk) {
 }
 
 TEST(ExecutionTimePredictor, ComposesVidurStyleWithPipelineSendOnEarlierStagesOnly) {
-  auto c = context("Llama-2-70b-hf", "h100", "h100_dgx", 4, 2);
+  auto c = predictor_context("Llama-2-70b-hf", "h100", "h100_dgx", 4, 2);
   const auto p = ExecutionTimePredictor::create(c);
   BatchShape s;
   s.total_tokens = 100;

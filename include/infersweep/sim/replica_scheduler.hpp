@@ -75,7 +75,7 @@ class ReplicaScheduler {
   virtual void reserve_prefilled(RequestId id);
   virtual void admit_prefilled(RequestId id);
 
-  // Decode stretches (docs/simulator.md, "Decode stretches"). Fills `ids` and returns true when
+  // Decode stretches (docs/simulator.md, "Hot path"). Fills `ids` and returns true when
   // the batch this scheduler would form now is exactly `ids`, one decode token each, in that
   // order, and the batch after it would be the same again as long as nothing arrives, none of
   // them completes and can_step_decodes() holds; the simulation may then run such iterations
@@ -122,6 +122,7 @@ class ReplicaScheduler {
   // Adds a prefilled request's remaining tokens to this replica's outstanding ones.
   void count_accepted(RequestId id);
   bool prefill_only() const { return prefill_only_; }
+  [[noreturn]] void no_decode_stretch() const;
 
   SchedulerConfig config_;
   int64_t num_stages_;

@@ -1,5 +1,6 @@
 #include "infersweep/common/text.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -64,16 +65,17 @@ std::string format_double(double value) {
 }
 
 void append_double(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out += "nan";
-  } else if (std::isinf(value)) {
-    out += value > 0 ? "inf" : "-inf";
-  } else {
-    char buffer[64];
-    const auto [ptr, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-    (void)ec;
-    out.append(buffer, ptr);
-  }
+  char buffer[kMaxDoubleText];
+  out.append(buffer, write_double(buffer, value));
+}
+
+char* write_double(char* out, double value) {
+  const auto copy = [out](std::string_view text) { return std::copy(text.begin(), text.end(), out); };
+  if (std::isnan(value)) return copy("nan");
+  if (std::isinf(value)) return copy(value > 0 ? "inf" : "-inf");
+  const auto [ptr, ec] = std::to_chars(out, out + kMaxDoubleText, value);
+  (void)ec;
+  return ptr;
 }
 
 std::string format_count(int64_t value) {

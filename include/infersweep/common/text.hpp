@@ -20,6 +20,11 @@ bool parse_bool(std::string_view text, const std::string& where);
 std::string format_double(double value);
 // Appends format_double(value) to `out` without a string of its own (for large tables).
 void append_double(std::string& out, double value);
+// The longest text format_double gives ("-2.2250738585072014e-308").
+inline constexpr size_t kMaxDoubleText = 24;
+// Writes format_double(value) at `out`, which has room for kMaxDoubleText characters, and
+// returns the end of the text.
+char* write_double(char* out, double value);
 
 // A count with thousands separators, for messages: 4096 -> "4,096".
 std::string format_count(int64_t value);

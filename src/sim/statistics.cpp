@@ -26,7 +26,7 @@ void sort_values(std::vector<double>& values) {
   // Bit patterns mapped so that unsigned order is the values' order: negative values' bits
   // inverted, non-negative ones' sign bit set. Zeros of both signs, equal to std::sort but not
   // here, and NaN, which std::sort does not order, are left to std::sort.
-  std::vector<uint64_t> keys(n), scratch(n);
+  std::vector<uint64_t> keys(n);
   for (size_t i = 0; i < n; ++i) {
     const uint64_t bits = double_bits(values[i]);
     if (bits == (uint64_t{1} << 63) || std::isnan(values[i])) {
@@ -35,20 +35,27 @@ void sort_values(std::vector<double>& values) {
     }
     keys[i] = (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
   }
-  // Least significant byte first, each pass stable; a byte every key shares needs no pass.
-  std::vector<size_t> counts(8 * 256, 0);
+  // Least significant digit first, each pass stable; a digit every key shares needs no pass.
+  // Digits of 11 bits: six passes whose counts (2,048 each) stay in cache.
+  constexpr int kDigitBits = 11;
+  constexpr int kDigits = (64 + kDigitBits - 1) / kDigitBits;
+  constexpr size_t kRadix = size_t{1} << kDigitBits;
+  const auto digit = [](uint64_t key, int d) { return static_cast<size_t>((key >> (kDigitBits * d)) & (kRadix - 1)); };
+  std::vector<size_t> counts(kDigits * kRadix, 0);
   for (uint64_t key : keys)
-    for (int b = 0; b < 8; ++b) ++counts[static_cast<size_t>(b) * 256 + ((key >> (8 * b)) & 0xff)];
-  for (int b = 0; b < 8; ++b) {
-    size_t* count = &counts[static_cast<size_t>(b) * 256];
-    if (count[(keys[0] >> (8 * b)) & 0xff] == n) continue;
+    for (int d = 0; d < kDigits; ++d) ++counts[static_cast<size_t>(d) * kRadix + digit(key, d)];
+  std::vector<uint64_t> scratch;
+  for (int d = 0; d < kDigits; ++d) {
+    size_t* count = &counts[static_cast<size_t>(d) * kRadix];
+    if (count[digit(keys[0], d)] == n) continue;
     size_t offset = 0;
-    for (int digit = 0; digit < 256; ++digit) {
-      const size_t c = count[digit];
-      count[digit] = offset;
+    for (size_t k = 0; k < kRadix; ++k) {
+      const size_t c = count[k];
+      count[k] = offset;
       offset += c;
     }
-    for (uint64_t key : keys) scratch[count[(key >> (8 * b)) & 0xff]++] = key;
+    scratch.resize(n);
+    for (uint64_t key : keys) scratch[count[digit(key, d)]++] = key;
     keys.swap(scratch);
   }
   for (size_t i = 0; i < n; ++i) {

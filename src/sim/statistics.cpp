@@ -26,24 +26,28 @@ void sort_values(std::vector<double>& values) {
   // Bit patterns mapped so that unsigned order is the values' order: negative values' bits
   // inverted, non-negative ones' sign bit set. Zeros of both signs, equal to std::sort but not
   // here, and NaN, which std::sort does not order, are left to std::sort.
+  constexpr int kDigitBits = 11;  // six passes whose counts (2,048 each) stay in cache
+  constexpr int kDigits = (64 + kDigitBits - 1) / kDigitBits;
+  constexpr size_t kRadix = size_t{1} << kDigitBits;
+  const auto digit = [](uint64_t key, int d) { return static_cast<size_t>((key >> (kDigitBits * d)) & (kRadix - 1)); };
   std::vector<uint64_t> keys(n);
+  std::vector<size_t> counts(kDigits * kRadix, 0);
+  bool in_order = true;
   for (size_t i = 0; i < n; ++i) {
     const uint64_t bits = double_bits(values[i]);
     if (bits == (uint64_t{1} << 63) || std::isnan(values[i])) {
       std::sort(values.begin(), values.end());
       return;
     }
-    keys[i] = (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
-  }
-  // Least significant digit first, each pass stable; a digit every key shares needs no pass.
-  // Digits of 11 bits: six passes whose counts (2,048 each) stay in cache.
-  constexpr int kDigitBits = 11;
-  constexpr int kDigits = (64 + kDigitBits - 1) / kDigitBits;
-  constexpr size_t kRadix = size_t{1} << kDigitBits;
-  const auto digit = [](uint64_t key, int d) { return static_cast<size_t>((key >> (kDigitBits * d)) & (kRadix - 1)); };
-  std::vector<size_t> counts(kDigits * kRadix, 0);
-  for (uint64_t key : keys)
+    const uint64_t key = (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+    keys[i] = key;
+    in_order = in_order && (i == 0 || keys[i - 1] <= key);
     for (int d = 0; d < kDigits; ++d) ++counts[static_cast<size_t>(d) * kRadix + digit(key, d)];
+  }
+  // Equal values have equal bit patterns here, so a series already in order (a constant one,
+  // such as all zeros) is the one sequence std::sort gives.
+  if (in_order) return;
+  // Least significant digit first, each pass stable; a digit every key shares needs no pass.
   std::vector<uint64_t> scratch;
   for (int d = 0; d < kDigits; ++d) {
     size_t* count = &counts[static_cast<size_t>(d) * kRadix];

@@ -194,6 +194,16 @@ TEST(SortValues, GivesStdSortsSequence) {
     check(counts);
     check(mixed);
     check(ratios);
+    // In order already (constant, ascending with repeats), or all but the last value.
+    check(std::vector<double>(n, 0.0));
+    check(std::vector<double>(n, 2.5));
+    std::vector<double> ascending = counts;
+    std::sort(ascending.begin(), ascending.end());
+    check(ascending);
+    if (!ascending.empty()) ascending.back() = -1.0;
+    check(ascending);
+    std::reverse(ascending.begin(), ascending.end());
+    check(ascending);
   }
   // Zeros of both signs and NaN go to std::sort: the result is still sorted and complete.
   std::vector<double> zeros(5000, 0.0);

@@ -253,8 +253,15 @@ void Simulation::on_replica_schedule(int32_t replica) {
     return;
   }
   const int64_t formed = form_batches(replica);
-  for (BatchId id = next_batch_id_ - formed; id < next_batch_id_; ++id)
-    events_.push(now_, EventType::batch_stage_arrival, replica, 0, id);
+  // Only the last batch's arrival may run at once: an earlier one's stage schedule would run
+  // before the later arrivals are queued.
+  for (BatchId id = next_batch_id_ - formed; id < next_batch_id_; ++id) {
+    const Event arrival{now_, events_.reserve_sequences(1), EventType::batch_stage_arrival, replica, 0, id};
+    if (id + 1 == next_batch_id_)
+      run_or_queue(arrival);
+    else
+      events_.push(arrival);
+  }
 }
 
 int64_t Simulation::form_batches(int32_t replica) {
@@ -296,6 +303,24 @@ bool Simulation::fires_next(double time) const {
   // time fires before it.
   if (!events_.empty() && !(time < events_.top().time)) return false;
   return next_arrival_ >= requests_.size() || time < requests_[next_arrival_].arrived_at;
+}
+
+bool Simulation::fires_first(uint64_t sequence) const {
+  if (!events_.empty()) {
+    const Event& top = events_.top();
+    if (top.time < now_ || (top.time == now_ && top.sequence < sequence)) return false;
+  }
+  // Arrivals' sequence numbers come before every created event's.
+  return next_arrival_ >= requests_.size() || now_ < requests_[next_arrival_].arrived_at;
+}
+
+void Simulation::run_or_queue(const Event& e) {
+  if (back_to_back_ && !stops_now() && fires_first(e.sequence)) {
+    ++num_events_;
+    handle(e);
+  } else {
+    events_.push(e);
+  }
 }
 
 bool Simulation::runs_back_to_back(int32_t replica) const {
@@ -468,7 +493,7 @@ void Simulation::settle_stretch_request(Request& r, double last_started) const {
 
 void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId id) {
   stage_at(replica, stage).fifo.push_back(id);
-  events_.push(now_, EventType::replica_stage_schedule, replica, stage);
+  run_or_queue({now_, events_.reserve_sequences(1), EventType::replica_stage_schedule, replica, stage, 0});
 }
 
 // The batch's timing and one stage's work (for MFU), in one pass over its requests; with
@@ -531,11 +556,15 @@ void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) 
   const double model = b.timing.model_time_s(last);
   for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_end(now_, total, model);
   metrics_.on_stage_end(replica, stage, now_);
-  events_.push(now_, EventType::replica_stage_schedule, replica, stage);
+  // The stage's schedule runs before the batch moves on; it reads nothing of the queue, so it
+  // may run at once although the batch's event, created after it, is not queued yet.
+  const Event schedule{now_, events_.reserve_sequences(1), EventType::replica_stage_schedule, replica, stage, 0};
+  const uint64_t moves_on = events_.reserve_sequences(1);
+  run_or_queue(schedule);
   if (last)
-    events_.push(now_, EventType::batch_end, replica, 0, id);
+    run_or_queue({now_, moves_on, EventType::batch_end, replica, 0, id});
   else
-    events_.push(now_, EventType::batch_stage_arrival, replica, stage + 1, id);
+    run_or_queue({now_, moves_on, EventType::batch_stage_arrival, replica, stage + 1, id});
 }
 
 void Simulation::on_batch_end(int32_t replica, BatchId id) {

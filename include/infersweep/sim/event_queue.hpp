@@ -34,6 +34,8 @@ class EventQueue {
   void push(double time, EventType type, int32_t replica = 0, int32_t stage = 0, int64_t subject = 0) {
     heap_.push(Event{time, next_sequence_++, type, replica, stage, subject});
   }
+  // An event whose sequence number was reserved when it was created (reserve_sequences).
+  void push(const Event& e) { heap_.push(e); }
   bool empty() const { return heap_.empty(); }
   const Event& top() const { return heap_.top(); }
   Event pop() {

@@ -30,8 +30,10 @@ class Simulation {
   // requests are left that can never complete.
   void run();
   // Whether a single-stage replica runs its iterations back to back, outside the event queue,
-  // while nothing else can happen before each one ends (the default). The results are the same
-  // either way; turning it off runs every iteration through the queue, for differential tests.
+  // while nothing else can happen before each one ends, and a batch's events at the same time
+  // (a stage's end, the stage's schedule, its arrival at the next stage) run at once when the
+  // queue would run them next (the default). The results are the same either way; turning it
+  // off runs every event through the queue, for differential tests.
   void set_back_to_back(bool on) { back_to_back_ = on; }
   // Whether back-to-back iterations run decode stretches in one step each (the default; same
   // results).
@@ -108,6 +110,13 @@ class Simulation {
   // Back-to-back iterations (set_back_to_back). An event created now for `time` would fire
   // next: nothing queued or arriving is due at or before it.
   bool fires_next(double time) const;
+  // The event created with sequence number `sequence` for now fires next: nothing queued or
+  // arriving comes before it.
+  bool fires_first(uint64_t sequence) const;
+  // An event for now, created with `sequence`: handled at once when the queue would run it
+  // next (and the run goes on after the current event), else queued. Its handler must be the
+  // last thing the current handler does, or be indifferent to the events created after it.
+  void run_or_queue(const Event& e);
   // The run ends after the current event: past the time limit, or the early-stop rule met.
   bool stops_now() const;
   bool runs_back_to_back(int32_t replica) const;

@@ -178,18 +178,19 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
     EXPECT_GT(stretched, batches / 100) << stretched << " of " << batches << " iterations in stretches";
 }
 
-INSTANTIATE_TEST_SUITE_P(Simulation, BackToBack,
-                         ::testing::Values(Case{"sarathi_light_load"}, Case{"sarathi_heavy_load", "sarathi", 1, 1, 12},
-                                           Case{"sarathi_preempting", "sarathi", 1, 1, 20, 160},
-                                           Case{"sarathi_three_replicas", "sarathi", 3, 1, 6},
-                                           Case{"sarathi_time_limit", "sarathi", 1, 1, 6, 0, 20},
-                                           Case{"sarathi_early_stop", "sarathi", 1, 1, 8, 160, 0, 5},
-                                           Case{"sarathi_prefix_caching", "sarathi", 1, 1, 4, 0, 0, 0, true},
-                                           Case{"sarathi_pp2", "sarathi", 1, 2, 4}, Case{"vllm_light_load", "vllm"},
-                                           Case{"vllm_preempting", "vllm", 1, 1, 20, 160},
-                                           Case{"vllm_two_replicas_time_limit", "vllm", 2, 1, 8, 0, 15},
-                                           Case{"vllm_disaggregated", "vllm", 1, 1, 4, 0, 0, 0, false, 1},
-                                           Case{"orca", "orca", 1, 1, 4}, Case{"lightllm", "lightllm", 1, 1, 4},
-                                           Case{"faster_transformer", "faster_transformer", 1, 1, 4},
-                                           Case{"vllm_v1", "vllm_v1", 1, 1, 4}),
-                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Simulation, BackToBack,
+    ::testing::Values(Case{"sarathi_light_load"}, Case{"sarathi_heavy_load", "sarathi", 1, 1, 12},
+                      Case{"sarathi_preempting", "sarathi", 1, 1, 20, 160},
+                      Case{"sarathi_three_replicas", "sarathi", 3, 1, 6},
+                      Case{"sarathi_time_limit", "sarathi", 1, 1, 6, 0, 20},
+                      Case{"sarathi_early_stop", "sarathi", 1, 1, 8, 160, 0, 5},
+                      Case{"sarathi_prefix_caching", "sarathi", 1, 1, 4, 0, 0, 0, true},
+                      Case{"sarathi_pp2", "sarathi", 1, 2, 4}, Case{"sarathi_pp4_two_replicas", "sarathi", 2, 4, 8},
+                      Case{"vllm_pp2_three_replicas_uniform", "vllm", 3, 2, 6, 0, 0, 0, false, 0, "uniform"},
+                      Case{"vllm_light_load", "vllm"}, Case{"vllm_preempting", "vllm", 1, 1, 20, 160},
+                      Case{"vllm_two_replicas_time_limit", "vllm", 2, 1, 8, 0, 15},
+                      Case{"vllm_disaggregated", "vllm", 1, 1, 4, 0, 0, 0, false, 1}, Case{"orca", "orca", 1, 1, 4},
+                      Case{"lightllm", "lightllm", 1, 1, 4}, Case{"faster_transformer", "faster_transformer", 1, 1, 4},
+                      Case{"vllm_v1", "vllm_v1", 1, 1, 4}),
+    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });

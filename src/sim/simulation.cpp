@@ -298,24 +298,23 @@ bool Simulation::stops_now() const {
   return (limit > 0 && now_ > limit) || (stop_after > 0 && num_delayed_ >= stop_after);
 }
 
-bool Simulation::fires_next(double time) const {
-  // An event created now has the highest sequence number: one queued or arriving at the same
-  // time fires before it.
-  if (!events_.empty() && !(time < events_.top().time)) return false;
+bool Simulation::comes_first(double time, uint64_t sequence) const {
+  if (!events_.empty()) {
+    const Event& top = events_.top();
+    if (top.time < time || (top.time == time && top.sequence < sequence)) return false;
+  }
+  // Arrivals' sequence numbers come before every created event's.
   return next_arrival_ >= requests_.size() || time < requests_[next_arrival_].arrived_at;
 }
 
-bool Simulation::fires_first(uint64_t sequence) const {
-  if (!events_.empty()) {
-    const Event& top = events_.top();
-    if (top.time < now_ || (top.time == now_ && top.sequence < sequence)) return false;
-  }
-  // Arrivals' sequence numbers come before every created event's.
-  return next_arrival_ >= requests_.size() || now_ < requests_[next_arrival_].arrived_at;
+bool Simulation::fires_next(double time) const {
+  // An event created now has the highest sequence number: one queued or arriving at the same
+  // time fires before it.
+  return comes_first(time, std::numeric_limits<uint64_t>::max());
 }
 
 void Simulation::run_or_queue(const Event& e) {
-  if (back_to_back_ && !stops_now() && fires_first(e.sequence)) {
+  if (back_to_back_ && !stops_now() && comes_first(now_, e.sequence)) {
     ++num_events_;
     handle(e);
   } else {

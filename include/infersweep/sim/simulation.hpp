@@ -107,12 +107,11 @@ class Simulation {
   // returns the tokens processed. finish_batch is the scheduler's and the metrics' side.
   int64_t end_batch_requests(const Batch& b, bool ends_stage);
   void finish_batch(int32_t replica, Batch& b, int64_t processed);
-  // Back-to-back iterations (set_back_to_back). An event created now for `time` would fire
-  // next: nothing queued or arriving is due at or before it.
+  // Back-to-back iterations (set_back_to_back). An event for `time` with sequence number
+  // `sequence` fires next: nothing queued or arriving comes before it.
+  bool comes_first(double time, uint64_t sequence) const;
+  // An event created now for `time` (so with the highest sequence number) fires next.
   bool fires_next(double time) const;
-  // The event created with sequence number `sequence` for now fires next: nothing queued or
-  // arriving comes before it.
-  bool fires_first(uint64_t sequence) const;
   // An event for now, created with `sequence`: handled at once when the queue would run it
   // next (and the run goes on after the current event), else queued. Its handler must be the
   // last thing the current handler does, or be indifferent to the events created after it.

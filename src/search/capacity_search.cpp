@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "infersweep/common/error.hpp"
@@ -11,6 +12,9 @@
 namespace infersweep::search {
 
 namespace {
+
+constexpr double kHighestQps = 4294967296.0;  // 2^32: Vidur's upper end of every bracket
+constexpr double kWidestStep = 4;             // the pilot strategy's widest step, as Vidur's x4
 
 config::SettingGroup<SloSettings> declare_slo() {
   using config::Identity;
@@ -52,6 +56,16 @@ config::SettingGroup<SearchSettings> declare() {
       .unit("s");
   g.add(&SearchSettings::early_stop, "early-stop", Identity::config(),
         "end a probe once its scheduling-delay SLO is lost");
+  g.add(&SearchSettings::strategy, "search-strategy", Identity::config(),
+        "pilot (probe around the rate a pilot run of every request waiting at once completes them at) or vidur "
+        "(Vidur-Search's binary search from the trace's start_qps)")
+      .grid_key("strategy")
+      .choices([] { return search_strategies(); });
+  g.add(&SearchSettings::pilot_requests, "pilot-requests", Identity::config(),
+        "requests of the pilot run (at most the trace's num_requests; strategy pilot)")
+      .grid_key("pilot_requests")
+      .at_least(8)
+      .unit("requests");
   return g;
 }
 
@@ -100,13 +114,76 @@ CapacityCaveat capacity_caveat(const CapacityOutcome& outcome, bool converged, c
   return CapacityCaveat::none;
 }
 
-CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const ProbeOracle& probe) {
+const std::vector<std::string>& search_strategies() {
+  static const std::vector<std::string> names{"pilot", "vidur"};
+  return names;
+}
+
+CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const ProbeOracle& probe,
+                                const CapacityEstimate& estimate) {
+  if (s.strategy == "vidur") return vidur_capacity_search(start_qps, s, probe);
+  if (s.strategy != "pilot") throw InputError("unknown search strategy '" + s.strategy + "'");
+  if (!(start_qps > 0) || !std::isfinite(start_qps))
+    throw InputError("a capacity search needs a positive, finite start_qps, got " + format_double(start_qps));
+  const double pilot = estimate ? estimate() : 0;
+  const bool usable = pilot > 0 && std::isfinite(pilot);
+  auto out = pilot_capacity_search(usable ? std::min(pilot, kHighestQps) : start_qps, s, probe);
+  out.pilot_qps = usable ? pilot : 0;
+  return out;
+}
+
+CapacityOutcome pilot_capacity_search(double first_qps, const SearchSettings& s, const ProbeOracle& probe) {
+  if (!(first_qps > 0) || !std::isfinite(first_qps))
+    throw InputError("a capacity search needs a positive, finite first QPS, got " + format_double(first_qps));
+  CapacityOutcome out;
+  double passing = 0;                                        // highest passing QPS probed (0: none yet)
+  double failing = std::numeric_limits<double>::infinity();  // lowest failing QPS probed
+  // Just inside the granularity: a pass and a fail one step apart close the bracket.
+  double factor = 1 + 0.99 * s.granularity_percent / 100;
+  double qps = first_qps;
+  bool converged = false;
+  for (int64_t i = 0; i < s.max_iterations; ++i) {
+    if (i > 0) {
+      const bool bracketed = passing > 0 && std::isfinite(failing);
+      if (bracketed && failing - passing < s.granularity_percent * qps / 100) {
+        converged = true;
+        break;
+      }
+      if (bracketed) {
+        qps = (passing + failing) / 2;
+      } else {
+        qps = passing > 0 ? std::min(passing * factor, kHighestQps) : failing / factor;
+        factor = std::min(factor * factor, kWidestStep);
+        if (qps <= passing) break;  // at the highest QPS probed and still passing
+      }
+    }
+    auto record = probe(qps);
+    record.qps = qps;
+    judge_probe(record, s.slo);
+    out.probes.push_back(std::move(record));
+    if (out.probes.back().passed) {
+      if (qps > passing) {
+        passing = qps;
+        out.capacity_qps = qps;
+        out.best_probe = static_cast<int64_t>(out.probes.size()) - 1;
+      }
+    } else {
+      failing = std::min(failing, qps);
+    }
+  }
+  if (!converged && passing > 0 && std::isfinite(failing))
+    converged = failing - passing < s.granularity_percent * qps / 100;
+  out.caveat = capacity_caveat(out, converged, s.slo);
+  return out;
+}
+
+CapacityOutcome vidur_capacity_search(double start_qps, const SearchSettings& s, const ProbeOracle& probe) {
   if (!(start_qps > 0) || !std::isfinite(start_qps))
     throw InputError("a capacity search needs a positive, finite start_qps, got " + format_double(start_qps));
   const double slo = s.slo.scheduling_delay_max_s;
   CapacityOutcome out;
   double left = 0, right = 2 * start_qps, qps = 0;
-  double lowest_failing = 4294967296.0;  // 2^32, as Vidur
+  double lowest_failing = kHighestQps;
   const auto closed = [&] { return std::abs(left - right) < s.granularity_percent * qps / 100; };
   for (int64_t i = 0; i < s.max_iterations; ++i) {
     if (closed()) break;

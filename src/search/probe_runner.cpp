@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "infersweep/sim/simulation_summary.hpp"
 #include "infersweep/sim/statistics.hpp"
@@ -9,6 +10,13 @@
 #include "infersweep/workload/request_generator.hpp"
 
 namespace infersweep::search {
+
+namespace {
+
+// Arrivals this dense all fall within microseconds: the requests wait together from the start.
+constexpr double kArrivingAtOnceQps = 1e6;
+
+}  // namespace
 
 int64_t violations_that_decide(int64_t n, double q) {
   if (n <= 0) return 1;
@@ -92,6 +100,29 @@ ProbeRecord ProbeRunner::run(double qps, const predict::ExecutionTimePredictor& 
   sim::Simulation simulation(setup, predictor, decode_predictor);
   simulation.run();
   return measure_probe(simulation, slo.scheduling_delay_quantile);
+}
+
+double ProbeRunner::saturated_qps(int64_t pilot_requests, const predict::ExecutionTimePredictor& predictor,
+                                  const predict::ExecutionTimePredictor* decode_predictor) const {
+  auto setup = plan_;
+  auto& config = setup.config;
+  auto& w = config.workload;
+  const int64_t n = w.num_requests.value_or(0);
+  w.num_requests = n > 0 ? std::min(n, pilot_requests) : pilot_requests;
+  w.duration_s = 0;
+  w.qps = kArrivingAtOnceQps;
+  config.stop_after_delayed_requests = 0;
+  setup.requests = workload::generate_requests(w);
+  sim::Simulation simulation(setup, predictor, decode_predictor);
+  simulation.run();
+  std::vector<double> completed;
+  for (const auto& r : simulation.requests())
+    if (r.completed) completed.push_back(r.completed_at);
+  if (completed.size() < 8) return 0;
+  std::sort(completed.begin(), completed.end());
+  const size_t first = completed.size() / 4, third = 3 * completed.size() / 4;
+  const double span = completed[third] - completed[first];
+  return span > 0 ? static_cast<double>(third - first) / span : 0;
 }
 
 ProbeRecord run_probe(const SearchUnit& unit, double qps, const spec::SpecCatalog& catalog,

@@ -52,12 +52,18 @@ ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& ca
     const auto predictor = pool.get(probes.plan());
     const auto decode_predictor = probes.plan().disaggregated() ? pool.get(*probes.plan().decode_pool) : nullptr;
     int64_t probes_done = 0;
-    r.outcome = search_capacity(unit.labels.start_qps, unit.settings, [&](double qps) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (wall_limit_s > 0 && elapsed > wall_limit_s) throw WallBudgetExhausted{probes_done};
-      ++probes_done;
-      return probes.run(qps, *predictor, decode_predictor.get());
-    });
+    const auto pilot = [&] {
+      return probes.saturated_qps(unit.settings.pilot_requests, *predictor, decode_predictor.get());
+    };
+    r.outcome = search_capacity(
+        unit.labels.start_qps, unit.settings,
+        [&](double qps) {
+          const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          if (wall_limit_s > 0 && elapsed > wall_limit_s) throw WallBudgetExhausted{probes_done};
+          ++probes_done;
+          return probes.run(qps, *predictor, decode_predictor.get());
+        },
+        pilot);
     r.cost = deployment_cost(unit, r.outcome.capacity_qps);
     r.status = ConfigStatus::ok;
     if (r.outcome.best_probe < 0 && !r.outcome.probes.empty())

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "infersweep/common/error.hpp"
+#include "infersweep/config/identity.hpp"
 #include "infersweep/search/capacity_search.hpp"
 #include "infersweep/search/deployment_cost.hpp"
 #include "infersweep/search/probe_runner.hpp"
@@ -34,7 +38,7 @@ TEST(CapacitySearch, FindsTheBoundaryWithinTheGranularity) {
   for (const double capacity : {0.7, 3.3, 9.0, 37.5, 120.0, 1000.0}) {
     for (const double start : {1.0, 4.0, 32.0}) {
       std::vector<double> asked;
-      const auto out = search::search_capacity(start, settings, monotone_oracle(capacity, &asked));
+      const auto out = search::vidur_capacity_search(start, settings, monotone_oracle(capacity, &asked));
       SCOPED_TRACE("capacity " + std::to_string(capacity) + " start " + std::to_string(start));
       ASSERT_GE(out.best_probe, 0);
       EXPECT_LE(out.capacity_qps, capacity);
@@ -59,7 +63,7 @@ TEST(CapacitySearch, FindsTheBoundaryWithinTheGranularity) {
 TEST(CapacitySearch, FollowsVidursFirstSteps) {
   // Start 4: bracket [0, 8], first probe 4. Far below the SLO (< 5/8) the upper end grows x4.
   std::vector<double> asked;
-  search::search_capacity(4, {}, monotone_oracle(100, &asked));
+  search::vidur_capacity_search(4, {}, monotone_oracle(100, &asked));
   ASSERT_GE(asked.size(), 3u);
   EXPECT_DOUBLE_EQ(asked[0], 4);
   EXPECT_DOUBLE_EQ(asked[1], (4 + 32) / 2.0);
@@ -68,7 +72,7 @@ TEST(CapacitySearch, FollowsVidursFirstSteps) {
 
 TEST(CapacitySearch, HugeDelaysHalveTheUpperEnd) {
   std::vector<double> asked;
-  search::search_capacity(100, {}, monotone_oracle(1, &asked));  // delay at 100 QPS: 5e16 s
+  search::vidur_capacity_search(100, {}, monotone_oracle(1, &asked));  // delay at 100 QPS: 5e16 s
   ASSERT_GE(asked.size(), 2u);
   EXPECT_DOUBLE_EQ(asked[1], (0 + 50) / 2.0);
 }
@@ -76,7 +80,7 @@ TEST(CapacitySearch, HugeDelaysHalveTheUpperEnd) {
 TEST(CapacitySearch, StopsAfterMaxIterationsAndReportsNoCapacityWhenNothingPasses) {
   search::SearchSettings settings;
   settings.max_iterations = 4;
-  const auto out = search::search_capacity(10, settings, [](double) {
+  const auto out = search::vidur_capacity_search(10, settings, [](double) {
     ProbeRecord p;
     p.scheduling_delay_at_slo_quantile = 100;
     return p;
@@ -109,9 +113,9 @@ TEST(CapacitySearch, OptionalSlosJudgeTtftAndTbt) {
 }
 
 TEST(CapacitySearch, OracleErrorsPropagateAndBadStartIsRejected) {
-  EXPECT_THROW(search::search_capacity(4, {}, [](double) -> ProbeRecord { throw SimulationError("boom"); }),
+  EXPECT_THROW(search::vidur_capacity_search(4, {}, [](double) -> ProbeRecord { throw SimulationError("boom"); }),
                SimulationError);
-  EXPECT_THROW(search::search_capacity(0, {}, monotone_oracle(1)), InputError);
+  EXPECT_THROW(search::vidur_capacity_search(0, {}, monotone_oracle(1)), InputError);
 }
 
 TEST(CapacitySearch, EarlyStopCountDecidesTheQuantileExactly) {
@@ -163,26 +167,139 @@ search::ProbeOracle sized_oracle(double capacity, int64_t requests, double e2e_p
 }  // namespace
 
 TEST(CapacitySearch, ASearchBoundedByTheSystemHasNoCaveat) {
-  const auto out = search::search_capacity(4, {}, sized_oracle(10, 400));  // arrivals span ~40 s at capacity
+  const auto out = search::vidur_capacity_search(4, {}, sized_oracle(10, 400));  // arrivals span ~40 s at capacity
   EXPECT_NEAR(out.capacity_qps, 10, 0.3);
   EXPECT_EQ(out.caveat, search::CapacityCaveat::none);
 }
 
 TEST(CapacitySearch, ArrivalsSpanningLessThanTheDelaySloOrTheLatencyMakeItWorkloadBound) {
   // 20 requests at 10 QPS arrive within 2 s: the whole workload drains inside the 5 s SLO.
-  EXPECT_EQ(search::search_capacity(4, {}, sized_oracle(10, 20)).caveat, search::CapacityCaveat::workload_bound);
+  EXPECT_EQ(search::vidur_capacity_search(4, {}, sized_oracle(10, 20)).caveat, search::CapacityCaveat::workload_bound);
   // 400 requests span 40 s, but each takes a minute: the probe never reaches a steady state.
-  EXPECT_EQ(search::search_capacity(4, {}, sized_oracle(10, 400, 60)).caveat, search::CapacityCaveat::workload_bound);
+  EXPECT_EQ(search::vidur_capacity_search(4, {}, sized_oracle(10, 400, 60)).caveat,
+            search::CapacityCaveat::workload_bound);
   EXPECT_STREQ(search::to_string(search::CapacityCaveat::workload_bound), "workload_bound");
 }
 
 TEST(CapacitySearch, ABracketStillOpenAtTheIterationLimitIsMarked) {
   search::SearchSettings settings;
   settings.max_iterations = 4;  // the bracket grows x4 per pass: still open after 4 probes
-  const auto out = search::search_capacity(4, settings, sized_oracle(1e6, int64_t{1} << 40));
+  const auto out = search::vidur_capacity_search(4, settings, sized_oracle(1e6, int64_t{1} << 40));
   EXPECT_EQ(out.probes.size(), 4u);
   EXPECT_EQ(out.caveat, search::CapacityCaveat::iteration_limit);
   settings.max_iterations = 20;
-  EXPECT_EQ(search::search_capacity(4, settings, sized_oracle(10, int64_t{1} << 40)).caveat,
+  EXPECT_EQ(search::vidur_capacity_search(4, settings, sized_oracle(10, int64_t{1} << 40)).caveat,
             search::CapacityCaveat::none);
+}
+
+TEST(PilotCapacitySearch, FindsTheBoundaryWithinTheGranularityFromAnyFirstQps) {
+  const search::SearchSettings settings;  // 2.5 %, 20 iterations, P99 <= 5 s
+  for (const double capacity : {0.7, 9.0, 120.0, 1000.0}) {
+    for (const double ratio : {0.01, 0.3, 0.9, 0.97, 1.0, 1.04, 1.5, 40.0}) {
+      std::vector<double> asked;
+      const auto out = search::pilot_capacity_search(capacity * ratio, settings, monotone_oracle(capacity, &asked));
+      SCOPED_TRACE("capacity " + std::to_string(capacity) + " first at " + std::to_string(ratio) + " x");
+      ASSERT_GE(out.best_probe, 0);
+      EXPECT_LE(out.capacity_qps, capacity);
+      EXPECT_GE(out.capacity_qps, capacity * (1 - 0.025));
+      ASSERT_EQ(out.probes.size(), asked.size());
+      EXPECT_DOUBLE_EQ(asked[0], capacity * ratio);
+      for (size_t i = 0; i < asked.size(); ++i) {
+        EXPECT_DOUBLE_EQ(out.probes[i].qps, asked[i]);
+        EXPECT_EQ(out.probes[i].passed, asked[i] <= capacity);
+      }
+      EXPECT_DOUBLE_EQ(out.probes[static_cast<size_t>(out.best_probe)].qps, out.capacity_qps);
+      // It stopped with a failing QPS above the capacity, closer than 2.5 % of the last QPS.
+      double lowest_failing = std::numeric_limits<double>::infinity();
+      for (const auto& p : out.probes)
+        if (!p.passed) lowest_failing = std::min(lowest_failing, p.qps);
+      EXPECT_GT(lowest_failing, out.capacity_qps);
+      EXPECT_LT(lowest_failing - out.capacity_qps, 0.025 * asked.back());
+      // Near the capacity a few probes; far from it the step widens, so 100x off still converges.
+      EXPECT_LE(out.probes.size(), ratio >= 0.9 && ratio <= 1.1 ? 7u : 19u);
+    }
+  }
+}
+
+TEST(PilotCapacitySearch, TakesTwoProbesFromAFirstQpsWithinTheGranularity) {
+  const search::SearchSettings settings;
+  // Capacity / first QPS, and the probes it takes: two within 2.4 %, four within 7 %.
+  const std::pair<double, size_t> cases[] = {{0.976, 2}, {0.99, 2}, {1.0, 2},  {1.01, 2}, {1.024, 2}, {0.955, 4},
+                                             {0.97, 4},  {1.03, 4}, {1.07, 4}, {0.9, 6},  {1.1, 7}};
+  for (const auto& [ratio, probes] : cases) {
+    std::vector<double> asked;
+    const auto out = search::pilot_capacity_search(100, settings, monotone_oracle(100 * ratio, &asked));
+    SCOPED_TRACE("capacity at " + std::to_string(ratio) + " x the first QPS");
+    EXPECT_EQ(asked.size(), probes);
+    EXPECT_GE(out.capacity_qps, 100 * ratio * (1 - 0.025));
+    EXPECT_LE(out.capacity_qps, 100 * ratio);
+  }
+  // And against Vidur's loop from the grid's start, on the same boundary:
+  std::vector<double> vidur;
+  search::vidur_capacity_search(32, settings, monotone_oracle(171.5, &vidur));
+  EXPECT_GE(vidur.size(), 7u);
+}
+
+TEST(PilotCapacitySearch, StaysWithinZeroAndTwoToThe32) {
+  search::SearchSettings settings;
+  std::vector<double> asked;
+  // Nothing passes: the QPS falls by a widening factor, never to 0, until max_iterations.
+  auto none = search::pilot_capacity_search(50, settings, [&asked](double qps) {
+    asked.push_back(qps);
+    ProbeRecord p;
+    p.scheduling_delay_at_slo_quantile = 100;
+    return p;
+  });
+  EXPECT_EQ(none.probes.size(), 20u);
+  EXPECT_EQ(none.best_probe, -1);
+  EXPECT_EQ(none.capacity_qps, 0);
+  for (size_t i = 1; i < asked.size(); ++i) {
+    EXPECT_GT(asked[i], 0);
+    EXPECT_LT(asked[i], asked[i - 1]);
+  }
+  // Everything passes: the QPS rises to 2^32 and the search stops there, its bracket open.
+  asked.clear();
+  const auto all = search::pilot_capacity_search(1e9, settings, [&asked](double qps) {
+    asked.push_back(qps);
+    ProbeRecord p;
+    p.scheduling_delay_at_slo_quantile = 0;
+    p.num_arrived = int64_t{1} << 50;
+    return p;
+  });
+  EXPECT_LT(all.probes.size(), 20u);
+  EXPECT_DOUBLE_EQ(all.capacity_qps, 4294967296.0);
+  EXPECT_LE(*std::max_element(asked.begin(), asked.end()), 4294967296.0);
+  EXPECT_EQ(all.caveat, search::CapacityCaveat::iteration_limit);
+}
+
+TEST(SearchStrategy, TheSettingChoosesTheLoopAndThePilotRunsOnlyForItsOwn) {
+  search::SearchSettings settings;
+  int pilots = 0;
+  const search::CapacityEstimate estimate = [&pilots] {
+    ++pilots;
+    return 37.0;
+  };
+  std::vector<double> asked, vidur;
+  settings.strategy = "vidur";
+  const auto v = search::search_capacity(4, settings, monotone_oracle(100, &asked), estimate);
+  search::vidur_capacity_search(4, settings, monotone_oracle(100, &vidur));
+  EXPECT_EQ(asked, vidur);
+  EXPECT_EQ(pilots, 0);
+  EXPECT_EQ(v.pilot_qps, 0);
+
+  settings.strategy = "pilot";
+  asked.clear();
+  const auto p = search::search_capacity(4, settings, monotone_oracle(100, &asked), estimate);
+  EXPECT_EQ(pilots, 1);
+  EXPECT_DOUBLE_EQ(asked.at(0), 37.0);
+  EXPECT_DOUBLE_EQ(p.pilot_qps, 37.0);
+  // No usable estimate: the pilot loop starts from start_qps.
+  for (const double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    asked.clear();
+    const auto out = search::search_capacity(4, settings, monotone_oracle(100, &asked), [bad] { return bad; });
+    EXPECT_DOUBLE_EQ(asked.at(0), 4.0);
+    EXPECT_EQ(out.pilot_qps, 0);
+  }
+  settings.strategy = "bisect";
+  EXPECT_THROW(config::check_settings(search::search_settings(), settings), InputError);
 }

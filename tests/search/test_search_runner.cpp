@@ -187,3 +187,30 @@ TEST(SearchRunner, AProbeOfAFewRequestsThatDrainAsABurstIsMarkedWorkloadBound) {
   const auto normal = run(long_units, 2);
   for (const auto& r : normal) EXPECT_EQ(r.outcome.caveat, search::CapacityCaveat::none) << r.config_id;
 }
+
+TEST(SearchRunner, ThePilotStrategyFindsVidursCapacityWithinTheGranularityInFewerProbes) {
+  const auto units = search::enumerate_grid(test_support::small_grid("", 2000), test_support::catalog());
+  auto vidur_units = units;
+  for (auto& u : vidur_units) u.settings.strategy = "vidur";
+  const auto pilot = run(units, 2);
+  const auto vidur = run(vidur_units, 2);
+  size_t pilot_probes = 0, vidur_probes = 0;
+  for (size_t i = 0; i < units.size(); ++i) {
+    ASSERT_EQ(pilot[i].status, search::ConfigStatus::ok) << pilot[i].message;
+    ASSERT_EQ(vidur[i].status, search::ConfigStatus::ok) << vidur[i].message;
+    const double capacity = vidur[i].outcome.capacity_qps;
+    ASSERT_GT(capacity, 0);
+    SCOPED_TRACE(units[i].config_id + ": vidur " + std::to_string(capacity) + ", pilot " +
+                 std::to_string(pilot[i].outcome.capacity_qps) + " from " + std::to_string(pilot[i].outcome.pilot_qps));
+    // With verdicts monotone in QPS both end within 2.5 % below the same boundary.
+    const double found = pilot[i].outcome.capacity_qps;
+    EXPECT_LE(std::max(found, capacity) / std::min(found, capacity), 1 / 0.975);
+    // The pilot run's rate is near the capacity, so every probe is.
+    EXPECT_NEAR(pilot[i].outcome.pilot_qps / capacity, 1, 0.1);
+    EXPECT_EQ(vidur[i].outcome.pilot_qps, 0);
+    EXPECT_GT(pilot[i].outcome.pilot_qps, 0);
+    pilot_probes += pilot[i].outcome.probes.size();
+    vidur_probes += vidur[i].outcome.probes.size();
+  }
+  EXPECT_LT(pilot_probes, vidur_probes);
+}

@@ -1,8 +1,10 @@
 #pragma once
-// Vidur-Search's capacity search: the highest arrival rate (QPS) a deployment sustains while
-// its scheduling-delay quantile, and optionally TTFT-p90 and TBT-p99, stay within the SLO. A
-// binary search over QPS whose bracket widens quickly while the delay is far below the SLO.
-// The search only sees an oracle `qps -> ProbeRecord`, so it is testable without simulating.
+// The capacity search: the highest arrival rate (QPS) a deployment sustains while its
+// scheduling-delay quantile, and optionally TTFT-p90 and TBT-p99, stay within the SLO. Two
+// strategies: Vidur-Search's binary search from the grid's start QPS, whose bracket widens
+// quickly while the delay is far below the SLO, and a bracket around the rate a short pilot run
+// completes requests at, which puts every probe near the capacity. The search only sees an
+// oracle `qps -> ProbeRecord` (and the pilot's estimate), so it is testable without simulating.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,6 +27,8 @@ struct SearchSettings {
   int64_t max_iterations = 20;       // probes per search at most
   double time_limit_s = 1800;        // simulated seconds per probe (0: none); Vidur's 30 min
   bool early_stop = true;            // end a probe once its scheduling-delay SLO is lost
+  std::string strategy = "pilot";    // pilot | vidur (search_capacity)
+  int64_t pilot_requests = 4096;     // requests of the pilot run (at most num_requests)
 
   std::string canonical() const;  // `key = value` lines, part of every config identity
 };
@@ -80,6 +84,7 @@ struct CapacityOutcome {
   int64_t best_probe = -1;  // index into probes of the probe at capacity, -1 if none
   std::vector<ProbeRecord> probes;
   CapacityCaveat caveat = CapacityCaveat::none;
+  double pilot_qps = 0;  // the pilot strategy's estimate (0: none, or the vidur strategy)
 };
 
 // The caveat of a search that ended (`converged`: its bracket closed within the granularity).
@@ -89,12 +94,32 @@ CapacityCaveat capacity_caveat(const CapacityOutcome& outcome, bool converged, c
 void judge_probe(ProbeRecord& probe, const SloSettings& slo);
 
 using ProbeOracle = std::function<ProbeRecord(double qps)>;
+// The pilot run of the pilot strategy: a QPS near the capacity (0 or less: none known).
+using CapacityEstimate = std::function<double()>;
+
+// The strategies, by their names in SearchSettings::strategy.
+const std::vector<std::string>& search_strategies();
+
+// Runs the settings' strategy: vidur_capacity_search from start_qps, or pilot_capacity_search
+// from `estimate()` (from start_qps when the estimate is not a positive, finite QPS).
+CapacityOutcome search_capacity(double start_qps, const SearchSettings& settings, const ProbeOracle& probe,
+                                const CapacityEstimate& estimate);
+
+// The pilot strategy. The first probe is at `first_qps`; while every probe has passed, the next is
+// higher by a factor, while every probe has failed lower by one, the factor starting just inside
+// the granularity (1 + 0.99 x granularity) and squared at each step (at most x4); once a passing
+// and a failing QPS bracket the capacity, the midpoint is probed. Stops as Vidur's loop does
+// (bracket within granularity_percent of the last QPS probed, or max_iterations), never probes
+// above 2^32 QPS, and gives the highest passing QPS probed. With a first QPS within the
+// granularity of the capacity and monotone verdicts it takes two probes, where Vidur's loop takes
+// about eight from far below.
+CapacityOutcome pilot_capacity_search(double first_qps, const SearchSettings& settings, const ProbeOracle& probe);
 
 // Vidur's capacity_search.py loop: bracket [0, 2 x start_qps], probe the midpoint; on a pass
 // raise the lower end and widen the upper end (x4 below SLO/8, x2 below SLO/4 or near the top,
 // never past the lowest failing QPS); on a fail lower the upper end (halve it when the delay
 // exceeds 500 s). Stops when the bracket is within granularity_percent of the QPS or after
 // max_iterations probes. Exceptions from the oracle propagate.
-CapacityOutcome search_capacity(double start_qps, const SearchSettings& settings, const ProbeOracle& probe);
+CapacityOutcome vidur_capacity_search(double start_qps, const SearchSettings& settings, const ProbeOracle& probe);
 
 }  // namespace infersweep::search

@@ -29,6 +29,13 @@ class ProbeRunner {
   // `decode_predictor`: the decode pool's, for a disaggregated unit (see sim::Simulation).
   ProbeRecord run(double qps, const predict::ExecutionTimePredictor& predictor,
                   const predict::ExecutionTimePredictor* decode_predictor = nullptr) const;
+  // The rate (QPS) at which the deployment completes requests when all of them are waiting:
+  // the first `pilot_requests` of the unit's requests, arriving at once, and the completions
+  // between the first and the third quarter of them (so that neither the start, with the first
+  // prompts, nor the drain of the last ones counts). A capacity search starts there. 0 when
+  // fewer than 8 requests completed or they completed at one time.
+  double saturated_qps(int64_t pilot_requests, const predict::ExecutionTimePredictor& predictor,
+                       const predict::ExecutionTimePredictor* decode_predictor = nullptr) const;
 
  private:
   sim::SimulationSetup plan_;

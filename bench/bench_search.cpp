@@ -1,7 +1,8 @@
 // Wall time of capacity searches. Always: one search (Llama-2-7B / A100 / TP1 / sarathi-512,
-// 16,000 requests of splitwise_conv; target < 1 s). With --grid: vidur-default.yaml restricted
-// to one model and one trace, on 2 threads (target: minutes), predictors built from scratch.
-//   bench_search [VIDUR_DATA_DIR] [--grid]
+// 16,000 requests of splitwise_conv; target < 1 s) with each strategy. With --grid:
+// vidur-default.yaml restricted to one model and one trace, on 2 threads (target: minutes),
+// predictors built from scratch, with the grid's strategy or the one --strategy names.
+//   bench_search [VIDUR_DATA_DIR] [--grid] [--strategy pilot|vidur]
 #include <omp.h>
 
 #include <algorithm>
@@ -47,34 +48,42 @@ void one_search(const spec::SpecCatalog& catalog, const std::string& vidur) {
   auto start = std::chrono::steady_clock::now();
   pool.get(sim::plan_simulation(units.at(0).simulation, catalog));
   const double predictor_s = seconds_since(start);
-  std::vector<double> times;
-  search::ConfigResult result;
-  for (int repeat = 0; repeat < 5; ++repeat) {
-    start = std::chrono::steady_clock::now();
-    result = search::run_unit_search(units[0], catalog, pool);
-    times.push_back(seconds_since(start));
-  }
-  std::sort(times.begin(), times.end());
-  int64_t stopped = 0;
-  double simulated = 0;
-  for (const auto& p : result.outcome.probes) {
-    stopped += p.stopped_early ? 1 : 0;
-    simulated += p.simulated_s;
-  }
   std::printf(
-      "one capacity search, Llama-2-7b a100 TP1 sarathi-512, 16000 splitwise_conv requests:\n"
-      "  %s: capacity %.3f QPS, %zu probes (%lld stopped early, %.0f simulated s)\n"
-      "  search wall time: median %.3f s, min %.3f s over 5 runs (target < 1 s); predictor built once in %.2f s\n",
-      search::to_string(result.status), result.outcome.capacity_qps, result.outcome.probes.size(),
-      static_cast<long long>(stopped), simulated, times[2], times[0], predictor_s);
+      "one capacity search, Llama-2-7b a100 TP1 sarathi-512, 16000 splitwise_conv requests (predictor built once in "
+      "%.2f s):\n",
+      predictor_s);
+  for (const auto& strategy : search::search_strategies()) {
+    auto unit = units.at(0);
+    unit.settings.strategy = strategy;
+    std::vector<double> times;
+    search::ConfigResult result;
+    for (int repeat = 0; repeat < 5; ++repeat) {
+      start = std::chrono::steady_clock::now();
+      result = search::run_unit_search(unit, catalog, pool);
+      times.push_back(seconds_since(start));
+    }
+    std::sort(times.begin(), times.end());
+    int64_t stopped = 0;
+    double simulated = 0;
+    for (const auto& p : result.outcome.probes) {
+      stopped += p.stopped_early ? 1 : 0;
+      simulated += p.simulated_s;
+    }
+    std::printf(
+        "  strategy %s: %s, capacity %.3f QPS, %zu probes (%lld stopped early, %.0f simulated s), pilot %.3f QPS\n"
+        "    search wall time: median %.3f s, min %.3f s over 5 runs (target < 1 s)\n",
+        strategy.c_str(), search::to_string(result.status), result.outcome.capacity_qps, result.outcome.probes.size(),
+        static_cast<long long>(stopped), simulated, result.outcome.pilot_qps, times[2], times[0]);
+  }
 }
 
-void restricted_grid(const spec::SpecCatalog& catalog, const std::string& vidur) {
+void restricted_grid(const spec::SpecCatalog& catalog, const std::string& vidur, const std::string& strategy) {
   search::GridPaths paths;
   paths.trace_dir = vidur + "/processed_traces";
   auto grid = search::read_grid_file(std::string(INFERSWEEP_BENCH_DATA_DIR) + "/grids/vidur-default.yaml", paths);
   grid.predictor.learned.profiling_dirs = {vidur + "/profiling"};
   grid.predictor.learned.cache_dir = fresh_cache();
+  if (!strategy.empty()) grid.search.strategy = strategy;
   search::GridFilter filter;
   filter.models = {"llama-2-7b-hf"};
   filter.traces = {"conv"};
@@ -95,11 +104,13 @@ void restricted_grid(const spec::SpecCatalog& catalog, const std::string& vidur)
     probes += static_cast<int64_t>(r.outcome.probes.size());
   }
   std::printf(
-      "vidur-default.yaml restricted to llama-2-7b-hf x conv, 2 threads, predictors built from scratch:\n"
+      "vidur-default.yaml restricted to llama-2-7b-hf x conv, strategy %s, 2 threads, predictors built from "
+      "scratch:\n"
       "  %zu configs: %lld searched, %lld skipped, %lld failed; %lld probes; %zu predictors\n"
       "  wall time %.1f s (%.1f min; target: minutes), %.2f searches/s\n",
-      units.size(), static_cast<long long>(ok), static_cast<long long>(skipped), static_cast<long long>(failed),
-      static_cast<long long>(probes), pool.size(), wall, wall / 60, static_cast<double>(ok) / wall);
+      grid.search.strategy.c_str(), units.size(), static_cast<long long>(ok), static_cast<long long>(skipped),
+      static_cast<long long>(failed), static_cast<long long>(probes), pool.size(), wall, wall / 60,
+      static_cast<double>(ok) / wall);
 }
 
 }  // namespace
@@ -107,16 +118,19 @@ void restricted_grid(const spec::SpecCatalog& catalog, const std::string& vidur)
 int main(int argc, char** argv) {
   std::string vidur = INFERSWEEP_BENCH_VIDUR_DATA;
   bool grid = false;
+  std::string strategy;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--grid")
       grid = true;
+    else if (arg == "--strategy" && i + 1 < argc)
+      strategy = argv[++i];
     else
       vidur = arg;
   }
   const auto catalog = spec::SpecCatalog::load(INFERSWEEP_BENCH_DATA_DIR);
   one_search(catalog, vidur);
-  if (grid) restricted_grid(catalog, vidur);
+  if (grid) restricted_grid(catalog, vidur, strategy);
   std::filesystem::remove_all(std::filesystem::temp_directory_path() / "infersweep-bench-search-cache");
   return 0;
 }

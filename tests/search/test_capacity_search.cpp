@@ -31,6 +31,17 @@ search::ProbeOracle monotone_oracle(double capacity, std::vector<double>* asked 
   };
 }
 
+// Every probe measures the same delay (and arrivals): all pass or all fail.
+search::ProbeOracle constant_oracle(double delay, std::vector<double>* asked = nullptr, int64_t arrived = 0) {
+  return [delay, asked, arrived](double qps) {
+    if (asked) asked->push_back(qps);
+    ProbeRecord p;
+    p.scheduling_delay_at_slo_quantile = delay;
+    p.num_arrived = arrived;
+    return p;
+  };
+}
+
 }  // namespace
 
 TEST(CapacitySearch, FindsTheBoundaryWithinTheGranularity) {
@@ -80,11 +91,7 @@ TEST(CapacitySearch, HugeDelaysHalveTheUpperEnd) {
 TEST(CapacitySearch, StopsAfterMaxIterationsAndReportsNoCapacityWhenNothingPasses) {
   search::SearchSettings settings;
   settings.max_iterations = 4;
-  const auto out = search::vidur_capacity_search(10, settings, [](double) {
-    ProbeRecord p;
-    p.scheduling_delay_at_slo_quantile = 100;
-    return p;
-  });
+  const auto out = search::vidur_capacity_search(10, settings, constant_oracle(100));
   EXPECT_EQ(out.probes.size(), 4u);
   EXPECT_EQ(out.best_probe, -1);
   EXPECT_EQ(out.capacity_qps, 0);
@@ -244,12 +251,7 @@ TEST(PilotCapacitySearch, StaysWithinZeroAndTwoToThe32) {
   search::SearchSettings settings;
   std::vector<double> asked;
   // Nothing passes: the QPS falls by a widening factor, never to 0, until max_iterations.
-  auto none = search::pilot_capacity_search(50, settings, [&asked](double qps) {
-    asked.push_back(qps);
-    ProbeRecord p;
-    p.scheduling_delay_at_slo_quantile = 100;
-    return p;
-  });
+  auto none = search::pilot_capacity_search(50, settings, constant_oracle(100, &asked));
   EXPECT_EQ(none.probes.size(), 20u);
   EXPECT_EQ(none.best_probe, -1);
   EXPECT_EQ(none.capacity_qps, 0);
@@ -259,13 +261,7 @@ TEST(PilotCapacitySearch, StaysWithinZeroAndTwoToThe32) {
   }
   // Everything passes: the QPS rises to 2^32 and the search stops there, its bracket open.
   asked.clear();
-  const auto all = search::pilot_capacity_search(1e9, settings, [&asked](double qps) {
-    asked.push_back(qps);
-    ProbeRecord p;
-    p.scheduling_delay_at_slo_quantile = 0;
-    p.num_arrived = int64_t{1} << 50;
-    return p;
-  });
+  const auto all = search::pilot_capacity_search(1e9, settings, constant_oracle(0, &asked, int64_t{1} << 50));
   EXPECT_LT(all.probes.size(), 20u);
   EXPECT_DOUBLE_EQ(all.capacity_qps, 4294967296.0);
   EXPECT_LE(*std::max_element(asked.begin(), asked.end()), 4294967296.0);

@@ -214,3 +214,22 @@ TEST(SearchRunner, ThePilotStrategyFindsVidursCapacityWithinTheGranularityInFewe
   }
   EXPECT_LT(pilot_probes, vidur_probes);
 }
+
+TEST(SearchRunner, APilotThatCompletesTooFewRequestsLeavesTheSearchToStartQps) {
+  // A 2 s time limit ends the pilot (400 requests waiting at once) before 8 of them complete.
+  auto units = search::enumerate_grid(test_support::small_grid("search:\n  time_limit: 2\n"), test_support::catalog());
+  const search::ProbeRunner probes(units[0], test_support::catalog());
+  const auto predictor = test_support::make_predictor(probes.plan());
+  EXPECT_EQ(probes.saturated_qps(units[0].settings.pilot_requests, predictor), 0);
+  search::PredictorPool pool;
+  const auto r = search::run_unit_search(units[0], test_support::catalog(), pool);
+  ASSERT_EQ(r.status, search::ConfigStatus::ok) << r.message;
+  EXPECT_EQ(r.outcome.pilot_qps, 0);
+  ASSERT_FALSE(r.outcome.probes.empty());
+  EXPECT_DOUBLE_EQ(r.outcome.probes[0].qps, units[0].labels.start_qps);
+  // Without the limit the pilot measures a rate, over no more requests than a probe simulates.
+  units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  const search::ProbeRunner unlimited(units[0], test_support::catalog());
+  EXPECT_GT(unlimited.saturated_qps(400, predictor), 0);
+  EXPECT_EQ(unlimited.saturated_qps(400, predictor), unlimited.saturated_qps(4096, predictor));  // 400 at most
+}

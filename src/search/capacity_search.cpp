@@ -114,6 +114,15 @@ CapacityCaveat capacity_caveat(const CapacityOutcome& outcome, bool converged, c
   return CapacityCaveat::none;
 }
 
+namespace {
+
+void require_start(double qps, const char* what) {
+  if (!(qps > 0) || !std::isfinite(qps))
+    throw InputError(std::string("a capacity search needs a positive, finite ") + what + ", got " + format_double(qps));
+}
+
+}  // namespace
+
 const std::vector<std::string>& search_strategies() {
   static const std::vector<std::string> names{"pilot", "vidur"};
   return names;
@@ -123,8 +132,7 @@ CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const
                                 const CapacityEstimate& estimate) {
   if (s.strategy == "vidur") return vidur_capacity_search(start_qps, s, probe);
   if (s.strategy != "pilot") throw InputError("unknown search strategy '" + s.strategy + "'");
-  if (!(start_qps > 0) || !std::isfinite(start_qps))
-    throw InputError("a capacity search needs a positive, finite start_qps, got " + format_double(start_qps));
+  require_start(start_qps, "start_qps");
   const double pilot = estimate ? estimate() : 0;
   const bool usable = pilot > 0 && std::isfinite(pilot);
   auto out = pilot_capacity_search(usable ? std::min(pilot, kHighestQps) : start_qps, s, probe);
@@ -133,23 +141,19 @@ CapacityOutcome search_capacity(double start_qps, const SearchSettings& s, const
 }
 
 CapacityOutcome pilot_capacity_search(double first_qps, const SearchSettings& s, const ProbeOracle& probe) {
-  if (!(first_qps > 0) || !std::isfinite(first_qps))
-    throw InputError("a capacity search needs a positive, finite first QPS, got " + format_double(first_qps));
+  require_start(first_qps, "first QPS");
   CapacityOutcome out;
   double passing = 0;                                        // highest passing QPS probed (0: none yet)
   double failing = std::numeric_limits<double>::infinity();  // lowest failing QPS probed
   // Just inside the granularity: a pass and a fail one step apart close the bracket.
   double factor = 1 + 0.99 * s.granularity_percent / 100;
   double qps = first_qps;
-  bool converged = false;
+  const auto bracketed = [&] { return passing > 0 && std::isfinite(failing); };
+  const auto closed = [&] { return bracketed() && failing - passing < s.granularity_percent * qps / 100; };
   for (int64_t i = 0; i < s.max_iterations; ++i) {
     if (i > 0) {
-      const bool bracketed = passing > 0 && std::isfinite(failing);
-      if (bracketed && failing - passing < s.granularity_percent * qps / 100) {
-        converged = true;
-        break;
-      }
-      if (bracketed) {
+      if (closed()) break;
+      if (bracketed()) {
         qps = (passing + failing) / 2;
       } else {
         qps = passing > 0 ? std::min(passing * factor, kHighestQps) : failing / factor;
@@ -171,15 +175,12 @@ CapacityOutcome pilot_capacity_search(double first_qps, const SearchSettings& s,
       failing = std::min(failing, qps);
     }
   }
-  if (!converged && passing > 0 && std::isfinite(failing))
-    converged = failing - passing < s.granularity_percent * qps / 100;
-  out.caveat = capacity_caveat(out, converged, s.slo);
+  out.caveat = capacity_caveat(out, closed(), s.slo);
   return out;
 }
 
 CapacityOutcome vidur_capacity_search(double start_qps, const SearchSettings& s, const ProbeOracle& probe) {
-  if (!(start_qps > 0) || !std::isfinite(start_qps))
-    throw InputError("a capacity search needs a positive, finite start_qps, got " + format_double(start_qps));
+  require_start(start_qps, "start_qps");
   const double slo = s.slo.scheduling_delay_max_s;
   CapacityOutcome out;
   double left = 0, right = 2 * start_qps, qps = 0;

@@ -62,7 +62,8 @@ config::SettingGroup<SearchSettings> declare() {
       .grid_key("strategy")
       .choices([] { return search_strategies(); });
   g.add(&SearchSettings::pilot_requests, "pilot-requests", Identity::config(),
-        "requests of the pilot run (at most the trace's num_requests; strategy pilot)")
+        "requests of the pilot run, all on one replica of a colocated deployment (at most the trace's num_requests; "
+        "strategy pilot)")
       .grid_key("pilot_requests")
       .at_least(8)
       .unit("requests");

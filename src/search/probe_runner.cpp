@@ -107,11 +107,19 @@ double ProbeRunner::saturated_qps(int64_t pilot_requests, const predict::Executi
   auto setup = plan_;
   auto& config = setup.config;
   auto& w = config.workload;
+  // Replicas of a colocated deployment are alike and share the arrivals evenly: one replica
+  // with every pilot request sees as many as it would in a pilot of them all, at 1/replicas of
+  // the cost. A disaggregated deployment's pools depend on each other, so it runs whole.
+  const double replicas = setup.disaggregated() ? 1 : static_cast<double>(config.num_replicas);
+  if (!setup.disaggregated()) config.num_replicas = 1;
   const int64_t n = w.num_requests.value_or(0);
   w.num_requests = n > 0 ? std::min(n, pilot_requests) : pilot_requests;
   w.duration_s = 0;
   w.qps = kArrivingAtOnceQps;
   config.stop_after_delayed_requests = 0;
+  const auto pilot = static_cast<size_t>(*w.num_requests);
+  // The measurement ends at the third quarter's completion: the drain after it is not needed.
+  config.stop_after_completed_requests = static_cast<int64_t>(3 * pilot / 4 + 1);
   setup.requests = workload::generate_requests(w);
   sim::Simulation simulation(setup, predictor, decode_predictor);
   simulation.run();
@@ -120,9 +128,11 @@ double ProbeRunner::saturated_qps(int64_t pilot_requests, const predict::Executi
     if (r.completed) completed.push_back(r.completed_at);
   if (completed.size() < 8) return 0;
   std::sort(completed.begin(), completed.end());
-  const size_t first = completed.size() / 4, third = 3 * completed.size() / 4;
+  // Quarters of the pilot's requests, or of those that completed where the time limit came first.
+  const size_t measured = completed.size() > 3 * pilot / 4 ? pilot : completed.size();
+  const size_t first = measured / 4, third = 3 * measured / 4;
   const double span = completed[third] - completed[first];
-  return span > 0 ? static_cast<double>(third - first) / span : 0;
+  return span > 0 ? replicas * static_cast<double>(third - first) / span : 0;
 }
 
 ProbeRecord run_probe(const SearchUnit& unit, double qps, const spec::SpecCatalog& catalog,

@@ -139,7 +139,6 @@ int64_t Simulation::num_blocks_per_replica() const { return replicas_.front()->b
 
 void Simulation::run() {
   const double limit = setup_.config.time_limit_s;
-  const int64_t stop_after = setup_.config.stop_after_delayed_requests;
   while (true) {
     Event e;
     const bool have_arrival = next_arrival_ < requests_.size();
@@ -162,7 +161,7 @@ void Simulation::run() {
       hit_time_limit_ = true;
       break;
     }
-    if (stop_after > 0 && num_delayed_ >= stop_after) {
+    if (stops_early()) {
       stopped_early_ = true;
       break;
     }
@@ -292,10 +291,16 @@ int64_t Simulation::form_batches(int32_t replica) {
   return static_cast<int64_t>(drafts.size());
 }
 
+bool Simulation::stops_early() const {
+  const auto& c = setup_.config;
+  return (c.stop_after_delayed_requests > 0 && num_delayed_ >= c.stop_after_delayed_requests) ||
+         (c.stop_after_completed_requests > 0 &&
+          static_cast<int64_t>(metrics_.completed().size()) >= c.stop_after_completed_requests);
+}
+
 bool Simulation::stops_now() const {
   const double limit = setup_.config.time_limit_s;
-  const int64_t stop_after = setup_.config.stop_after_delayed_requests;
-  return (limit > 0 && now_ > limit) || (stop_after > 0 && num_delayed_ >= stop_after);
+  return (limit > 0 && now_ > limit) || stops_early();
 }
 
 bool Simulation::comes_first(double time, uint64_t sequence) const {
@@ -333,6 +338,13 @@ void Simulation::run_back_to_back(int32_t replica) {
   auto& stage = stage_at(replica, 0);
   while (true) {
     run_decode_stretch(replica);
+    if (stops_early()) {
+      // The stretch's last batch end ended the run. The replica's next schedule, counted with
+      // that iteration's events as the one the stretch would run next, waits in the queue.
+      --num_events_;
+      events_.push(now_, EventType::replica_schedule, replica);
+      return;
+    }
     if (form_batches(replica) == 0) return;
     const BatchId id = next_batch_id_ - 1;
     // The batch's arrival at the stage and the stage's schedule, both now.
@@ -476,6 +488,7 @@ void Simulation::run_decode_stretch(int32_t replica) {
     } else {
       shape.decode_processed_sum += n;
     }
+    if (stops_early()) break;  // the iteration's batch end ends the run
   }
   if (!stepped) return;
   for (RequestId id : ids) settle_stretch_request(requests_[static_cast<size_t>(id)], started);

@@ -49,6 +49,11 @@ config::SettingGroup<SimulationConfig> declare() {
       .non_negative()
       .unit("s")
       .internal();
+  // Set by a capacity search's pilot run: its measurement ends before the drain.
+  g.add(&S::stop_after_completed_requests, "stop-after-completed-requests", Identity::probe(),
+        "stop once this many requests completed (0: never)")
+      .non_negative()
+      .internal();
   g.add(&S::record_trace, "chrome-trace", Identity::none(),
         "also write chrome_trace.json (one span per batch and stage)")
       .topic("General");

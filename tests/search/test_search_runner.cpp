@@ -233,3 +233,23 @@ TEST(SearchRunner, APilotThatCompletesTooFewRequestsLeavesTheSearchToStartQps) {
   EXPECT_GT(unlimited.saturated_qps(400, predictor), 0);
   EXPECT_EQ(unlimited.saturated_qps(400, predictor), unlimited.saturated_qps(4096, predictor));  // 400 at most
 }
+
+TEST(SearchRunner, APilotRunsOneReplicaOfAColocatedDeploymentWithEveryPilotRequest) {
+  const auto units = search::enumerate_grid(test_support::small_grid(), test_support::catalog());
+  int checked = 0;
+  for (const auto& unit : units) {
+    const int64_t replicas = unit.simulation.num_replicas;
+    if (replicas < 2) continue;
+    SCOPED_TRACE(unit.config_id + ": " + std::to_string(replicas) + " replicas");
+    auto one = unit;
+    one.simulation.num_replicas = 1;
+    const search::ProbeRunner whole(unit, test_support::catalog()), single(one, test_support::catalog());
+    const auto predictor = test_support::make_predictor(whole.plan());
+    const double rate = single.saturated_qps(400, predictor);
+    ASSERT_GT(rate, 0);
+    // Alike replicas sharing the arrivals evenly: the deployment's rate is theirs summed.
+    EXPECT_DOUBLE_EQ(whole.saturated_qps(400, predictor), static_cast<double>(replicas) * rate);
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+}

@@ -32,6 +32,7 @@ struct Case {
   bool prefix_caching = false;
   int64_t decode_replicas = 0;
   std::string length = "zipf";
+  int64_t stop_after_completed = 0;
 };
 
 void PrintTo(const Case& k, std::ostream* out) { *out << k.name; }
@@ -54,6 +55,7 @@ SimulationConfig config_for(const Case& k, uint64_t seed) {
   c.time_limit_s = k.time_limit_s;
   c.stop_after_delayed_requests = k.stop_after;
   c.stop_delay_threshold_s = k.stop_after > 0 ? 0.5 : 0;
+  c.stop_after_completed_requests = k.stop_after_completed;
   c.disaggregation.decode_replicas = k.decode_replicas;
   c.record_trace = true;
   return c;
@@ -165,7 +167,7 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
   }
   // The runs end as the case means them to, at least once.
   EXPECT_EQ(limited > 0, k.time_limit_s > 0);
-  EXPECT_EQ(stopped > 0, k.stop_after > 0);
+  EXPECT_EQ(stopped > 0, k.stop_after > 0 || k.stop_after_completed > 0);
   // The cases that can run stretches do, so the comparison above covers them: under a light
   // load most iterations, under a heavy one those between arrivals.
   const bool can_stretch =
@@ -185,6 +187,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"sarathi_three_replicas", "sarathi", 3, 1, 6},
                       Case{"sarathi_time_limit", "sarathi", 1, 1, 6, 0, 20},
                       Case{"sarathi_early_stop", "sarathi", 1, 1, 8, 160, 0, 5},
+                      Case{"sarathi_completion_stop", "sarathi", 1, 1, 1e6, 0, 0, 0, false, 0, "zipf", 181},
+                      Case{"vllm_pp2_completion_stop", "vllm", 2, 2, 1e6, 0, 0, 0, false, 0, "zipf", 181},
                       Case{"sarathi_prefix_caching", "sarathi", 1, 1, 4, 0, 0, 0, true},
                       Case{"sarathi_pp2", "sarathi", 1, 2, 4}, Case{"sarathi_pp4_two_replicas", "sarathi", 2, 4, 8},
                       Case{"vllm_pp2_three_replicas_uniform", "vllm", 3, 2, 6, 0, 0, 0, false, 0, "uniform"},

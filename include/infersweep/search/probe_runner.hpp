@@ -32,8 +32,10 @@ class ProbeRunner {
   // The rate (QPS) at which the deployment completes requests when all of them are waiting:
   // the first `pilot_requests` of the unit's requests, arriving at once, and the completions
   // between the first and the third quarter of them (so that neither the start, with the first
-  // prompts, nor the drain of the last ones counts). A capacity search starts there. 0 when
-  // fewer than 8 requests completed or they completed at one time.
+  // prompts, nor the drain of the last ones counts; the run ends at the third quarter). A
+  // colocated deployment's replicas are alike: one of them runs every pilot request, and the
+  // rate is its rate times the replicas. A capacity search starts there. 0 when fewer than 8
+  // requests completed or they completed at one time.
   double saturated_qps(int64_t pilot_requests, const predict::ExecutionTimePredictor& predictor,
                        const predict::ExecutionTimePredictor* decode_predictor = nullptr) const;
 

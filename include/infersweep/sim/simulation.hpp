@@ -48,7 +48,7 @@ class Simulation {
   // Iterations run in decode stretches (set_decode_stretches), each one batch of num_batches.
   int64_t num_stretch_iterations() const { return num_stretch_iterations_; }
   bool hit_time_limit() const { return hit_time_limit_; }
-  // True when the early-stop rule of the configuration ended the run.
+  // True when an early-stop rule of the configuration (delayed or completed requests) ended the run.
   bool stopped_early() const { return stopped_early_; }
   const predict::ExecutionTimePredictor& predictor() const { return predictor_; }
   int64_t num_blocks_per_replica() const;
@@ -116,8 +116,9 @@ class Simulation {
   // next (and the run goes on after the current event), else queued. Its handler must be the
   // last thing the current handler does, or be indifferent to the events created after it.
   void run_or_queue(const Event& e);
-  // The run ends after the current event: past the time limit, or the early-stop rule met.
+  // The run ends after the current event: past the time limit, or an early-stop rule met.
   bool stops_now() const;
+  bool stops_early() const;
   bool runs_back_to_back(int32_t replica) const;
   // From the schedule of a single-stage replica (its event has fired): its iterations, event
   // by event as the queue would run them, until one would not fire next; that one is queued.

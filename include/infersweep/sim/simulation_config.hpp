@@ -36,6 +36,9 @@ struct SimulationConfig {
   // schedule (0: never). A capacity search uses it to end a probe whose SLO is already lost.
   int64_t stop_after_delayed_requests = 0;
   double stop_delay_threshold_s = 0;
+  // Stop once this many requests have completed (0: never). A pilot run ends with its
+  // measurement instead of draining its last requests.
+  int64_t stop_after_completed_requests = 0;
   bool record_trace = false;
 
   // One `key = value` line per setting that can change a result, in declaration order.

@@ -124,6 +124,21 @@ void require_start(double qps, const char* what) {
 
 }  // namespace
 
+double first_probe_qps(double saturated_qps, double replicas, const SloSettings& slo) {
+  // Kingman's heavy-traffic approximation of a queue with service rate mu per replica: its
+  // delay quantile q is about C x ln(1 / (1 - q)) / (mu (1 - rho)) at utilisation rho, C the
+  // arrivals' and services' squared variation halved. Solved for the delay at the SLO:
+  // rho = 1 / (1 + C ln(1 / (1 - q)) / (SLO x mu)). A replica serving a batch varies far less
+  // than one serving a request at a time: C = 1/6 puts the median capacity over this estimate
+  // nearest 1 on the 4,374 searches of data/grids/vidur-default.yaml (docs/search.md).
+  constexpr double kVariability = 1.0 / 6;
+  const double per_replica = saturated_qps / replicas;
+  const double headroom =
+      kVariability * std::log(1 / (1 - slo.scheduling_delay_quantile)) / (slo.scheduling_delay_max_s * per_replica);
+  if (!(headroom >= 0) || !std::isfinite(headroom)) return saturated_qps;
+  return saturated_qps / (1 + headroom);
+}
+
 const std::vector<std::string>& search_strategies() {
   static const std::vector<std::string> names{"pilot", "vidur"};
   return names;

@@ -53,7 +53,8 @@ ConfigResult run_unit_search(const SearchUnit& unit, const spec::SpecCatalog& ca
     const auto decode_predictor = probes.plan().disaggregated() ? pool.get(*probes.plan().decode_pool) : nullptr;
     int64_t probes_done = 0;
     const auto pilot = [&] {
-      return probes.saturated_qps(unit.settings.pilot_requests, *predictor, decode_predictor.get());
+      const double rate = probes.saturated_qps(unit.settings.pilot_requests, *predictor, decode_predictor.get());
+      return first_probe_qps(rate, static_cast<double>(probes.plan().config.num_replicas), unit.settings.slo);
     };
     r.outcome = search_capacity(
         unit.labels.start_qps, unit.settings,

@@ -299,3 +299,36 @@ TEST(SearchStrategy, TheSettingChoosesTheLoopAndThePilotRunsOnlyForItsOwn) {
   settings.strategy = "bisect";
   EXPECT_THROW(config::check_settings(search::search_settings(), settings), InputError);
 }
+
+TEST(PilotCapacitySearch, TheFirstQpsLeavesTheQueueingHeadroomOfTheSlo) {
+  search::SloSettings slo;  // 5 s at P99
+  ASSERT_DOUBLE_EQ(slo.scheduling_delay_max_s, 5);
+  ASSERT_DOUBLE_EQ(slo.scheduling_delay_quantile, 0.99);
+  // One replica at 10 QPS: 50 requests' worth of service in the SLO; ln(100) / 6 of them as headroom.
+  EXPECT_DOUBLE_EQ(search::first_probe_qps(10, 1, slo), 10 / (1 + std::log(100.0) / 6 / 50));
+  // The headroom grows as each replica serves fewer requests within the SLO: slower replicas,
+  // more of them sharing the rate, a tighter SLO, a higher quantile.
+  const double one = search::first_probe_qps(160, 1, slo);
+  const double sixteen = search::first_probe_qps(160, 16, slo);
+  EXPECT_LT(sixteen, one);
+  EXPECT_LT(one, 160);
+  EXPECT_DOUBLE_EQ(sixteen, 16 * search::first_probe_qps(10, 1, slo));
+  auto tight = slo;
+  tight.scheduling_delay_max_s = 1;
+  EXPECT_LT(search::first_probe_qps(10, 1, tight), search::first_probe_qps(10, 1, slo));
+  auto median = slo;
+  median.scheduling_delay_quantile = 0.5;
+  EXPECT_GT(search::first_probe_qps(10, 1, median), search::first_probe_qps(10, 1, slo));
+  // No finite headroom to compute, or none needed: the pilot's rate as it is.
+  auto zero = slo;
+  zero.scheduling_delay_max_s = 0;
+  EXPECT_EQ(search::first_probe_qps(10, 1, zero), 10);
+  auto every = slo;
+  every.scheduling_delay_quantile = 1;
+  EXPECT_EQ(search::first_probe_qps(10, 1, every), 10);
+  auto none = slo;
+  none.scheduling_delay_quantile = 0;
+  EXPECT_EQ(search::first_probe_qps(10, 1, none), 10);
+  // No pilot rate stays none, so the search starts from start_qps.
+  EXPECT_EQ(search::first_probe_qps(0, 4, slo), 0);
+}

@@ -94,8 +94,15 @@ CapacityCaveat capacity_caveat(const CapacityOutcome& outcome, bool converged, c
 void judge_probe(ProbeRecord& probe, const SloSettings& slo);
 
 using ProbeOracle = std::function<ProbeRecord(double qps)>;
-// The pilot run of the pilot strategy: a QPS near the capacity (0 or less: none known).
+// The pilot run of the pilot strategy: a QPS near the capacity (0 or less: none known;
+// first_probe_qps of the pilot's rate).
 using CapacityEstimate = std::function<double()>;
+
+// The pilot strategy's first QPS from the pilot's rate (ProbeRunner::saturated_qps) of a
+// deployment of `replicas` replicas: below it by the headroom a queue needs to keep the SLO's
+// delay quantile within the SLO (heavy-traffic approximation); the rate itself where the SLO
+// leaves no finite headroom to compute (a zero delay SLO, a quantile of 1).
+double first_probe_qps(double saturated_qps, double replicas, const SloSettings& slo);
 
 // The strategies, by their names in SearchSettings::strategy.
 const std::vector<std::string>& search_strategies();

@@ -129,8 +129,9 @@ double first_probe_qps(double saturated_qps, double replicas, const SloSettings&
   // delay quantile q is about C x ln(1 / (1 - q)) / (mu (1 - rho)) at utilisation rho, C the
   // arrivals' and services' squared variation halved. Solved for the delay at the SLO:
   // rho = 1 / (1 + C ln(1 / (1 - q)) / (SLO x mu)). A replica serving a batch varies far less
-  // than one serving a request at a time: C = 1/6 puts the median capacity over this estimate
-  // nearest 1 on the 4,374 searches of data/grids/vidur-default.yaml (docs/search.md).
+  // than one serving a request at a time: C = 1/6 took the fewest probes when the 4,374
+  // searches of data/grids/vidur-default.yaml were replayed against their capacities
+  // (docs/performance.md, "The whole grid").
   constexpr double kVariability = 1.0 / 6;
   const double per_replica = saturated_qps / replicas;
   const double headroom =

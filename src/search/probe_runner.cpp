@@ -90,6 +90,7 @@ ProbeRecord ProbeRunner::run(double qps, const predict::ExecutionTimePredictor& 
   auto setup = plan_;
   auto& config = setup.config;
   config.workload.qps = qps;
+  config.detailed_metrics = false;  // measure_probe reads none of it
   const auto& slo = settings_.slo;
   const int64_t n = config.workload.num_requests.value_or(0);
   if (settings_.early_stop && n > 0) {
@@ -117,6 +118,7 @@ double ProbeRunner::saturated_qps(int64_t pilot_requests, const predict::Executi
   w.duration_s = 0;
   w.qps = kArrivingAtOnceQps;
   config.stop_after_delayed_requests = 0;
+  config.detailed_metrics = false;
   const auto pilot = static_cast<size_t>(*w.num_requests);
   // The measurement ends at the third quarter's completion: the drain after it is not needed.
   config.stop_after_completed_requests = static_cast<int64_t>(3 * pilot / 4 + 1);

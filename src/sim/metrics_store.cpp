@@ -29,8 +29,12 @@ RequestMetrics derive_request_metrics(const Request& r) {
   return m;
 }
 
-MetricsStore::MetricsStore(std::vector<int64_t> stages_per_replica, bool record_trace, std::vector<double> fp16_tflops)
-    : stages_(std::move(stages_per_replica)), record_trace_(record_trace), fp16_tflops_(std::move(fp16_tflops)) {
+MetricsStore::MetricsStore(std::vector<int64_t> stages_per_replica, bool record_trace, std::vector<double> fp16_tflops,
+                           bool detailed)
+    : stages_(std::move(stages_per_replica)),
+      record_trace_(record_trace),
+      fp16_tflops_(std::move(fp16_tflops)),
+      detailed_(detailed) {
   int64_t total = 0;
   for (int64_t n : stages_) {
     stage_offset_.push_back(total);
@@ -53,8 +57,9 @@ void MetricsStore::on_request_arrival(const Request& r) {
 }
 
 void MetricsStore::on_batch_end(const Batch& batch, double now) {
-  batch_time_.add(now - batch.scheduled_at);
   batch_size_.add(static_cast<double>(batch.size()));
+  if (!detailed_) return;
+  batch_time_.add(now - batch.scheduled_at);
   batch_tokens_.add(static_cast<double>(batch.total_tokens));
   batch_prefill_.add(static_cast<double>(batch.prefill_tokens));
   batch_decode_.add(static_cast<double>(batch.decode_tokens()));
@@ -62,7 +67,7 @@ void MetricsStore::on_batch_end(const Batch& batch, double now) {
 
 void MetricsStore::on_memory_usage(int32_t replica, double now, double percent) {
   memory_[static_cast<size_t>(replica)].record(now, percent);
-  vidur_memory_[static_cast<size_t>(replica)].record(percent);
+  if (detailed_) vidur_memory_[static_cast<size_t>(replica)].record(percent);
 }
 
 void MetricsStore::on_stage_start(int32_t replica, int32_t stage, double now, double stage_flops,
@@ -71,6 +76,7 @@ void MetricsStore::on_stage_start(int32_t replica, int32_t stage, double now, do
   const double tflops = fp16_tflops_[static_cast<size_t>(replica)];
   busy_[i].record(now, 100.0);
   mfu_[i].record(now, stage_flops / stage_seconds / (tflops * 1e12) * 100.0);
+  if (!detailed_) return;
   vidur_busy_[i].record(now, 100.0);
   vidur_mfu_[i].record(now, vidur_mfu_percent(stage_flops, stage_seconds, tflops));
 }
@@ -79,6 +85,7 @@ void MetricsStore::on_stage_end(int32_t replica, int32_t stage, double now) {
   const size_t i = index(replica, stage);
   busy_[i].record(now, 0.0);
   mfu_[i].record(now, 0.0);
+  if (!detailed_) return;
   vidur_busy_[i].record(now, 0.0);
   vidur_mfu_[i].record(now, 0.0);
 }

@@ -59,7 +59,9 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
                        const predict::ExecutionTimePredictor* decode_predictor)
     : setup_(setup),
       predictor_(predictor),
-      metrics_(stages_per_replica(setup), setup.config.record_trace, tflops_per_replica(setup)) {
+      metrics_(stages_per_replica(setup), setup.config.record_trace, tflops_per_replica(setup),
+               setup.config.detailed_metrics),
+      stage_times_(setup.config.detailed_metrics) {
   const auto& config = setup_.config;
   if (setup_.disaggregated() && decode_predictor == nullptr)
     throw std::invalid_argument("a disaggregated simulation needs the decode pool's predictor");
@@ -390,7 +392,8 @@ void Simulation::run_decode_stretch(int32_t replica) {
   // stages are the same for all.
   for (RequestId id : ids) {
     const auto& r = requests_[static_cast<size_t>(id)];
-    if (r.latest_iteration_completed_at != now_ || r.latest_stage_completed_at != now_ || !r.scheduled) return;
+    if (r.latest_iteration_completed_at != now_ || !r.scheduled) return;
+    if (stage_times_ && r.latest_stage_completed_at != now_) return;
   }
   const Pool& pool = pool_of(replica);
   // The batch's attention work, summed request by request in time_batch, is a sum of whole
@@ -455,11 +458,15 @@ void Simulation::run_decode_stretch(int32_t replica) {
     stage_at(replica, 0).busy = false;
     metrics_.on_stage_end(replica, 0, now_);
     const double total = timing.total_time_s(true), model = timing.model_time_s(true);
-    for (RequestId id : ids) {
-      auto& r = requests_[static_cast<size_t>(id)];
-      r.execution_time += total;
-      r.model_execution_time += model;
-      ++r.num_processed_tokens;
+    if (stage_times_) {
+      for (RequestId id : ids) {
+        auto& r = requests_[static_cast<size_t>(id)];
+        r.execution_time += total;
+        r.model_execution_time += model;
+        ++r.num_processed_tokens;
+      }
+    } else {
+      for (RequestId id : ids) ++requests_[static_cast<size_t>(id)].num_processed_tokens;
     }
     metrics_.on_token_gaps(now_ - previous_end, n);
     const bool completes = --until_completion == 0;
@@ -515,13 +522,14 @@ void Simulation::time_batch(Batch& b, size_t pool_index, bool starts_stage) {
   predict::BatchShape shape;
   const double attention_per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
   double attention_flops = 0;
+  const bool schedules_stage = starts_stage && stage_times_;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
     pool.predictor->add_request(shape, {r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete});
     const double q = static_cast<double>(b.num_tokens[i]);
     const double context = static_cast<double>(r.num_processed_tokens);
     attention_flops += attention_per_token_pair * q * (q + context);
-    if (starts_stage) r.on_batch_stage_schedule(now_);
+    if (schedules_stage) r.on_batch_stage_schedule(now_);
   }
   try {
     b.timing = timing_memos_[pool_index](shape);
@@ -541,7 +549,8 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   st.fifo.pop_front();
   Batch& b = batch(id);
   if (b.has_timing) {
-    for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
+    if (stage_times_)
+      for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
   } else {
     time_batch(b, pool_index(replica), /*starts_stage=*/true);
   }
@@ -566,7 +575,8 @@ void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) 
   const bool last = stage == pool_of(replica).num_stages - 1;
   const double total = b.timing.total_time_s(last);
   const double model = b.timing.model_time_s(last);
-  for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_end(now_, total, model);
+  if (stage_times_)
+    for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_end(now_, total, model);
   metrics_.on_stage_end(replica, stage, now_);
   // The stage's schedule runs before the batch moves on; it reads nothing of the queue, so it
   // may run at once although the batch's event, created after it, is not queued yet.
@@ -599,6 +609,7 @@ int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
   handed_off_scratch_.clear();
   const double stage_total = b.timing.total_time_s(true);
   const double stage_model = b.timing.model_time_s(true);
+  const bool times_stage = ends_stage && stage_times_;
   int64_t processed = 0;
   // Runs of equal gaps (the requests that also decoded in this replica's previous batch) go to
   // the sketch in one call, in the same order.
@@ -606,7 +617,7 @@ int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
   int64_t run_length = 0;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
     auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-    if (ends_stage) r.on_batch_stage_end(now_, stage_total, stage_model);
+    if (times_stage) r.on_batch_stage_end(now_, stage_total, stage_model);
     const bool was_prefilling = !r.is_prefill_complete;
     processed -= r.num_processed_tokens;
     const double gap = r.on_batch_end(now_, b.num_tokens[i]);

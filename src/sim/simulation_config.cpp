@@ -54,6 +54,11 @@ config::SettingGroup<SimulationConfig> declare() {
         "stop once this many requests completed (0: never)")
       .non_negative()
       .internal();
+  // Off in a capacity search's probes, which read none of what it keeps.
+  g.add(&S::detailed_metrics, "detailed-metrics", Identity::none(),
+        "keep each request's execution, model and preempted times, the batch distributions and Vidur's "
+        "utilisation series (off: none of these is recorded)")
+      .internal();
   g.add(&S::record_trace, "chrome-trace", Identity::none(),
         "also write chrome_trace.json (one span per batch and stage)")
       .topic("General");

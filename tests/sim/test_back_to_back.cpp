@@ -2,7 +2,9 @@
 // run is computed, never what it computes: every case runs three times, every iteration
 // through the event queue, back to back without stretches, and with both (the default), and
 // the three must agree bit for bit in every request's state, the outputs' text (shortest
-// round-trip numbers), the events and batches counted and where the run ended.
+// round-trip numbers), the events and batches counted and where the run ended. A fourth run,
+// without detailed metrics (as a capacity search's probes run), must agree with them in all
+// that it still keeps.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -86,8 +88,8 @@ RunOutputs run(const SimulationSetup& setup, const predict::ExecutionTimePredict
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 // Every field of the request, so that a state left different by a stretch (not only what the
-// outputs print) is caught.
-void expect_same_request(const Request& a, const Request& b) {
+// outputs print) is caught; without `stage_times`, all but the times kept stage by stage.
+void expect_same_request(const Request& a, const Request& b, bool stage_times = true) {
   SCOPED_TRACE("request " + std::to_string(a.id));
   EXPECT_EQ(a.replica_id, b.replica_id);
   EXPECT_EQ(a.num_prefill_tokens, b.num_prefill_tokens);
@@ -98,24 +100,28 @@ void expect_same_request(const Request& a, const Request& b) {
   EXPECT_EQ(a.scheduled, b.scheduled);
   EXPECT_EQ(a.completed, b.completed);
   EXPECT_EQ(a.is_prefill_complete, b.is_prefill_complete);
-  EXPECT_EQ(a.has_completed_a_stage, b.has_completed_a_stage);
+  if (stage_times) {
+    EXPECT_EQ(a.has_completed_a_stage, b.has_completed_a_stage);
+  }
   EXPECT_EQ(a.decode_replica_id, b.decode_replica_id);
   EXPECT_EQ(a.handed_off, b.handed_off);
-  const std::vector<std::pair<const char*, std::pair<double, double>>> times = {
+  std::vector<std::pair<const char*, std::pair<double, double>>> times = {
       {"scheduled_at", {a.scheduled_at, b.scheduled_at}},
       {"scheduling_delay", {a.scheduling_delay, b.scheduling_delay}},
-      {"execution_time", {a.execution_time, b.execution_time}},
-      {"model_execution_time", {a.model_execution_time, b.model_execution_time}},
-      {"preempted_time", {a.preempted_time, b.preempted_time}},
       {"completed_at", {a.completed_at, b.completed_at}},
       {"prefill_completed_at", {a.prefill_completed_at, b.prefill_completed_at}},
-      {"latest_stage_scheduled_at", {a.latest_stage_scheduled_at, b.latest_stage_scheduled_at}},
-      {"latest_stage_completed_at", {a.latest_stage_completed_at, b.latest_stage_completed_at}},
       {"latest_iteration_completed_at", {a.latest_iteration_completed_at, b.latest_iteration_completed_at}},
       {"kv_transfer_started_at", {a.kv_transfer_started_at, b.kv_transfer_started_at}},
       {"kv_transfer_ended_at", {a.kv_transfer_ended_at, b.kv_transfer_ended_at}},
       {"decode_started_at", {a.decode_started_at, b.decode_started_at}},
   };
+  if (stage_times)
+    times.insert(times.end(),
+                 {{"execution_time", {a.execution_time, b.execution_time}},
+                  {"model_execution_time", {a.model_execution_time, b.model_execution_time}},
+                  {"preempted_time", {a.preempted_time, b.preempted_time}},
+                  {"latest_stage_scheduled_at", {a.latest_stage_scheduled_at, b.latest_stage_scheduled_at}},
+                  {"latest_stage_completed_at", {a.latest_stage_completed_at, b.latest_stage_completed_at}}});
   for (const auto& [name, values] : times)
     EXPECT_TRUE(same_bits(values.first, values.second)) << name << ": " << values.first << " vs " << values.second;
 }
@@ -135,6 +141,42 @@ void expect_same_run(const RunOutputs& a, const RunOutputs& b) {
   for (size_t i = 0; i < a.sim->requests().size(); ++i) expect_same_request(a.sim->requests()[i], b.sim->requests()[i]);
 }
 
+// What a run without detailed metrics keeps (a capacity search's probe reads these) is what the
+// full run has; what it drops is not recorded at all.
+void expect_same_lean_run(const RunOutputs& full, const RunOutputs& lean) {
+  const Simulation& a = *full.sim;
+  const Simulation& b = *lean.sim;
+  EXPECT_EQ(a.num_events(), b.num_events());
+  EXPECT_EQ(a.num_batches(), b.num_batches());
+  EXPECT_TRUE(same_bits(a.end_time(), b.end_time()));
+  EXPECT_EQ(a.hit_time_limit(), b.hit_time_limit());
+  EXPECT_EQ(a.stopped_early(), b.stopped_early());
+  const auto& m = a.metrics();
+  const auto& n = b.metrics();
+  EXPECT_EQ(m.completed(), n.completed());
+  EXPECT_EQ(m.tbt().count(), n.tbt().count());
+  EXPECT_EQ(m.batch_size().count(), n.batch_size().count());
+  EXPECT_TRUE(same_bits(m.tbt().sum(), n.tbt().sum()));
+  EXPECT_TRUE(same_bits(m.batch_size().sum(), n.batch_size().sum()));
+  for (double q : {0.5, 0.9, 0.99}) EXPECT_TRUE(same_bits(m.tbt().quantile(q), n.tbt().quantile(q))) << q;
+  const double end = a.end_time();
+  for (int32_t rep = 0; rep < m.num_replicas(); ++rep) {
+    EXPECT_TRUE(same_bits(m.memory(rep).mean(end), n.memory(rep).mean(end))) << "replica " << rep;
+    for (int32_t st = 0; st < m.num_stages(rep); ++st) {
+      EXPECT_TRUE(same_bits(m.busy(rep, st).mean(end), n.busy(rep, st).mean(end))) << rep << "/" << st;
+      EXPECT_TRUE(same_bits(m.mfu(rep, st).mean(end), n.mfu(rep, st).mean(end))) << rep << "/" << st;
+    }
+  }
+  EXPECT_EQ(n.batch_num_tokens().count(), 0);
+  EXPECT_EQ(n.batch_execution_time().count(), 0);
+  ASSERT_EQ(a.requests().size(), b.requests().size());
+  for (size_t i = 0; i < a.requests().size(); ++i) {
+    expect_same_request(a.requests()[i], b.requests()[i], /*stage_times=*/false);
+    EXPECT_EQ(b.requests()[i].execution_time, 0.0);
+    EXPECT_EQ(b.requests()[i].preempted_time, 0.0);
+  }
+}
+
 class BackToBack : public ::testing::TestWithParam<Case> {};
 
 }  // namespace
@@ -150,6 +192,10 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
     const RunOutputs queued = run(setup, prefill, decode, false, false);
     const RunOutputs back_to_back = run(setup, prefill, decode, true, false);
     const RunOutputs stretches = run(setup, prefill, decode, true, true);
+    auto lean_config = config_for(k, seed);
+    lean_config.detailed_metrics = false;
+    const auto lean_setup = prepare_simulation(lean_config, test_support::catalog());
+    const RunOutputs lean = run(lean_setup, prefill, decode, true, true);
     EXPECT_EQ(queued.sim->num_stretch_iterations(), 0);
     EXPECT_EQ(back_to_back.sim->num_stretch_iterations(), 0);
     {
@@ -159,6 +205,10 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
     {
       SCOPED_TRACE("decode stretches");
       expect_same_run(queued, stretches);
+    }
+    {
+      SCOPED_TRACE("without detailed metrics");
+      expect_same_lean_run(queued, lean);
     }
     stretched += stretches.sim->num_stretch_iterations();
     limited += stretches.sim->hit_time_limit() ? 1 : 0;

@@ -42,7 +42,10 @@ struct TransferSpan {  // one KV transfer between pools, for the Chrome trace
 class MetricsStore {
  public:
   // Per replica, its pipeline stages and its GPU's dense fp16 peak (the denominator of MFU).
-  MetricsStore(std::vector<int64_t> stages_per_replica, bool record_trace, std::vector<double> fp16_tflops);
+  // Without `detailed`, only the batch sizes of the batch distributions and none of Vidur's
+  // series are kept (SimulationConfig::detailed_metrics).
+  MetricsStore(std::vector<int64_t> stages_per_replica, bool record_trace, std::vector<double> fp16_tflops,
+               bool detailed = true);
 
   void on_request_arrival(const Request& r);
   void on_request_completed(const Request& r) { completed_.push_back(r.id); }
@@ -88,6 +91,7 @@ class MetricsStore {
   std::vector<int64_t> stages_, stage_offset_;
   bool record_trace_;
   std::vector<double> fp16_tflops_;
+  bool detailed_;
   bool any_arrival_ = false;
   double last_arrival_ = 0;
   std::vector<RequestId> completed_;

@@ -162,6 +162,9 @@ class Simulation {
   int64_t num_delayed_ = 0;  // first scheduled later than stop_delay_threshold_s after arrival
   bool back_to_back_ = true;
   bool decode_stretches_ = true;
+  // Each request's execution, model and preempted times, kept stage by stage
+  // (SimulationConfig::detailed_metrics); nothing else reads them.
+  const bool stage_times_;
   int64_t num_stretch_iterations_ = 0;
   std::vector<double> last_iteration_s_;  // per replica: its last stage time, a stretch's guess
   Batch stretch_;                         // a decode stretch's requests and its current iteration

@@ -39,6 +39,11 @@ struct SimulationConfig {
   // Stop once this many requests have completed (0: never). A pilot run ends with its
   // measurement instead of draining its last requests.
   int64_t stop_after_completed_requests = 0;
+  // Keep what only the reports read: each request's execution, model-execution and preempted
+  // times, the batch distributions other than the size, and Vidur's utilisation series. A
+  // capacity search's probes read none of them and turn it off; nothing else a run decides or
+  // measures changes.
+  bool detailed_metrics = true;
   bool record_trace = false;
 
   // One `key = value` line per setting that can change a result, in declaration order.

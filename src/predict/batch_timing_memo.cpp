@@ -22,7 +22,8 @@ uint64_t hash_of(const PredictionKey& k) {
 
 }  // namespace
 
-BatchTimingMemo::BatchTimingMemo(const ExecutionTimePredictor& predictor) : predictor_(&predictor), slots_(kSlots) {}
+BatchTimingMemo::BatchTimingMemo(const ExecutionTimePredictor& predictor)
+    : predictor_(&predictor), slots_(kSlots), token_slots_(kTokenSlots) {}
 
 BatchTiming BatchTimingMemo::operator()(const BatchShape& shape) {
   const PredictionKey key = predictor_->key(shape);
@@ -33,7 +34,9 @@ BatchTiming BatchTimingMemo::operator()(const BatchShape& shape) {
     return slot.timing;
   }
   ++misses_;
-  slot.timing = predictor_->predict(key);
+  TokenOpTimes& tokens = token_slots_[static_cast<size_t>(key.total_tokens) & (kTokenSlots - 1)];
+  if (tokens.total_tokens != key.total_tokens) tokens = predictor_->token_op_times(key.total_tokens);
+  slot.timing = predictor_->predict(key, tokens);
   slot.key = key;
   slot.filled = true;
   return slot.timing;

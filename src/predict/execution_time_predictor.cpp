@@ -38,11 +38,28 @@ PredictionKey ExecutionTimePredictor::key(const BatchShape& s) const {
   return k;
 }
 
-BatchTiming ExecutionTimePredictor::predict(const PredictionKey& s) const {
+TokenOpTimes ExecutionTimePredictor::token_op_times(int64_t total_tokens) const {
   const auto& m = *model_;
   // Token-level operators are keyed by the token count rounded up to a multiple of 8.
-  const int64_t n8 = (s.total_tokens + 7) / 8 * 8;
+  const int64_t n8 = (total_tokens + 7) / 8 * 8;
+  TokenOpTimes t;
+  t.total_tokens = total_tokens;
+  if (tensor_parallel_ > 1)
+    t.tp_comm_ms = m.all_reduce_ms(n8) + config_.nccl_cpu_launch_overhead_ms +
+                   config_.nccl_cpu_skew_overhead_per_device_ms * std::pow(static_cast<double>(tensor_parallel_), 1.25);
+  const double post_norm_ms = post_attention_norm_ ? m.token_op_ms(TokenOp::post_attention_layernorm, n8) : 0.0;
+  t.attention_ops_ms = m.token_op_ms(TokenOp::attn_pre_proj, n8) + m.token_op_ms(TokenOp::attn_post_proj, n8) +
+                       m.token_op_ms(TokenOp::attn_rope, n8) + m.token_op_ms(TokenOp::attn_kv_cache_save, total_tokens);
+  t.input_norm_ms = m.token_op_ms(TokenOp::input_layernorm, n8);
+  t.mlp_ms = m.token_op_ms(TokenOp::mlp_up_proj, n8) + m.token_op_ms(TokenOp::mlp_down_proj, n8) +
+             m.token_op_ms(TokenOp::mlp_act, n8) + t.tp_comm_ms + post_norm_ms;
+  t.add_ms = m.token_op_ms(TokenOp::add, n8);
+  t.pp_comm_ms = pipeline_parallel_ > 1 ? m.send_recv_ms(n8) : 0.0;
+  return t;
+}
 
+BatchTiming ExecutionTimePredictor::predict(const PredictionKey& s, const TokenOpTimes& tokens) const {
+  const auto& m = *model_;
   double decode_ms = 0;
   if (s.num_decodes > 0) {
     decode_ms = m.decode_attention_ms(s.num_decodes, s.decode_kv);
@@ -53,22 +70,11 @@ BatchTiming ExecutionTimePredictor::predict(const PredictionKey& s) const {
     prefill_ms = m.prefill_attention_ms(s.prefill_kv_sum, s.prefill_chunk_sq);
     if (gqa_ && s.num_prefills > 1) prefill_ms *= 1.0 + config_.attention_prefill_batching_overhead_fraction;
   }
-  double tp_comm_ms = 0;
-  if (tensor_parallel_ > 1)
-    tp_comm_ms = m.all_reduce_ms(n8) + config_.nccl_cpu_launch_overhead_ms +
-                 config_.nccl_cpu_skew_overhead_per_device_ms * std::pow(static_cast<double>(tensor_parallel_), 1.25);
-  const double post_norm_ms = post_attention_norm_ ? m.token_op_ms(TokenOp::post_attention_layernorm, n8) : 0.0;
-
-  const double attn_layer = m.token_op_ms(TokenOp::attn_pre_proj, n8) + m.token_op_ms(TokenOp::attn_post_proj, n8) +
-                            m.token_op_ms(TokenOp::attn_rope, n8) +
-                            m.token_op_ms(TokenOp::attn_kv_cache_save, s.total_tokens) + decode_ms + prefill_ms +
-                            tp_comm_ms + m.token_op_ms(TokenOp::input_layernorm, n8);
-  const double mlp_layer = m.token_op_ms(TokenOp::mlp_up_proj, n8) + m.token_op_ms(TokenOp::mlp_down_proj, n8) +
-                           m.token_op_ms(TokenOp::mlp_act, n8) + tp_comm_ms + post_norm_ms;
-
+  // Summed left to right as one expression over all the operators would be.
+  const double attn_layer = tokens.attention_ops_ms + decode_ms + prefill_ms + tokens.tp_comm_ms + tokens.input_norm_ms;
   BatchTiming timing;
-  timing.block_ms = attn_layer + mlp_layer + m.token_op_ms(TokenOp::add, n8);
-  timing.pp_comm_ms = pipeline_parallel_ > 1 ? m.send_recv_ms(n8) : 0.0;
+  timing.block_ms = attn_layer + tokens.mlp_ms + tokens.add_ms;
+  timing.pp_comm_ms = tokens.pp_comm_ms;
   timing.layers_per_stage = layers_per_stage_;
   timing.cpu_overhead_ms = m.cpu_overhead_ms(s.num_decodes + s.num_prefills);
   return timing;

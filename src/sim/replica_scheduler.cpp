@@ -134,12 +134,28 @@ void ReplicaScheduler::admit_prefilled(RequestId id) { reserve_prefilled(id); }
 
 bool ReplicaScheduler::decode_stretch(std::vector<RequestId>&) { return false; }
 
-bool ReplicaScheduler::can_step_decodes(const std::vector<RequestId>&) const { return false; }
-
 // Reached only if a scheduler's decode_stretch says yes without these: a bug, named as such.
-void ReplicaScheduler::step_decodes(const std::vector<RequestId>&) { no_decode_stretch(); }
+bool ReplicaScheduler::plan_stretch_step(const std::vector<RequestId>&, BatchDraft&) { no_decode_stretch(); }
 
-void ReplicaScheduler::release_completed_decodes() { no_decode_stretch(); }
+void ReplicaScheduler::take_stretch_step(const std::vector<RequestId>&, const BatchDraft&) { no_decode_stretch(); }
+
+void ReplicaScheduler::end_stretch_step(bool, const BatchDraft&, std::vector<RequestId>&) { no_decode_stretch(); }
+
+void ReplicaScheduler::end_stretch() {}
+
+void ReplicaScheduler::hand_over_stretch_step() { no_decode_stretch(); }
+
+BatchDraft ReplicaScheduler::form_stretch_batch(const std::vector<RequestId>& ids, const BatchDraft& chunk) {
+  take_stretch_step(ids, chunk);
+  hand_over_stretch_step();
+  ++running_batches_;
+  BatchDraft draft = new_draft();
+  draft.request_ids.assign(ids.begin(), ids.end());
+  draft.request_ids.insert(draft.request_ids.end(), chunk.request_ids.begin(), chunk.request_ids.end());
+  draft.num_tokens.assign(ids.size(), 1);
+  draft.num_tokens.insert(draft.num_tokens.end(), chunk.num_tokens.begin(), chunk.num_tokens.end());
+  return draft;
+}
 
 void ReplicaScheduler::no_decode_stretch() const {
   throw SimulationError("the " + config_.replica_scheduler + " scheduler runs no decode stretch");

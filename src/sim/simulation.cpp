@@ -271,26 +271,28 @@ int64_t Simulation::form_batches(int32_t replica) {
   check_outstanding_tokens(replica);
   if (drafts.empty()) return 0;
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
-  for (auto& draft : drafts) {
-    Batch b;
-    b.id = next_batch_id_++;
-    b.replica_id = replica;
-    b.request_ids = std::move(draft.request_ids);
-    b.num_tokens = std::move(draft.num_tokens);
-    b.group = draft.group;
-    b.scheduled_at = now_;
-    for (size_t i = 0; i < b.request_ids.size(); ++i) {
-      auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-      b.total_tokens += b.num_tokens[i];
-      if (!r.is_prefill_complete) b.prefill_tokens += b.num_tokens[i];
-      const bool first_admission = !r.admitted();
-      if (r.handed_off && r.decode_started_at == 0) r.decode_started_at = now_;
-      r.on_batch_schedule(now_);
-      if (first_admission && r.scheduling_delay > setup_.config.stop_delay_threshold_s) ++num_delayed_;
-    }
-    batches_.push_back(std::move(b));
-  }
+  for (auto& draft : drafts) add_batch(replica, draft);
   return static_cast<int64_t>(drafts.size());
+}
+
+void Simulation::add_batch(int32_t replica, BatchDraft& draft) {
+  Batch b;
+  b.id = next_batch_id_++;
+  b.replica_id = replica;
+  b.request_ids = std::move(draft.request_ids);
+  b.num_tokens = std::move(draft.num_tokens);
+  b.group = draft.group;
+  b.scheduled_at = now_;
+  for (size_t i = 0; i < b.request_ids.size(); ++i) {
+    auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
+    b.total_tokens += b.num_tokens[i];
+    if (!r.is_prefill_complete) b.prefill_tokens += b.num_tokens[i];
+    const bool first_admission = !r.admitted();
+    if (r.handed_off && r.decode_started_at == 0) r.decode_started_at = now_;
+    r.on_batch_schedule(now_);
+    if (first_admission && r.scheduling_delay > setup_.config.stop_delay_threshold_s) ++num_delayed_;
+  }
+  batches_.push_back(std::move(b));
 }
 
 bool Simulation::stops_early() const {
@@ -339,15 +341,15 @@ void Simulation::run_back_to_back(int32_t replica) {
   const double limit = setup_.config.time_limit_s;
   auto& stage = stage_at(replica, 0);
   while (true) {
-    run_decode_stretch(replica);
-    if (stops_early()) {
+    const bool formed = run_decode_stretch(replica);
+    if (!formed && stops_early()) {
       // The stretch's last batch end ended the run. The replica's next schedule, counted with
       // that iteration's events as the one the stretch would run next, waits in the queue.
       --num_events_;
       events_.push(now_, EventType::replica_schedule, replica);
       return;
     }
-    if (form_batches(replica) == 0) return;
+    if (!formed && form_batches(replica) == 0) return;
     const BatchId id = next_batch_id_ - 1;
     // The batch's arrival at the stage and the stage's schedule, both now.
     if (stops_now() || !fires_next(now_)) {
@@ -379,52 +381,70 @@ void Simulation::run_back_to_back(int32_t replica) {
   }
 }
 
-void Simulation::run_decode_stretch(int32_t replica) {
+bool Simulation::run_decode_stretch(int32_t replica) {
   auto& scheduler = *replicas_[static_cast<size_t>(replica)];
-  auto& ids = stretch_.request_ids;
-  if (!decode_stretches_ || stops_now()) return;
+  auto& ids = stretch_ids_;
+  auto& chunk = stretch_chunk_;
+  if (!decode_stretches_ || stops_now()) return false;
   // A stretch needs its first iteration to end before anything else happens. The replica's last
   // iteration time is a fair guess of the next one's; with other replicas busy the guess mostly
   // fails, and checking it first spares looking at the requests (a wrong guess only costs time).
-  if (!fires_next(now_ + last_iteration_s_[static_cast<size_t>(replica)])) return;
-  if (!scheduler.decode_stretch(ids)) return;
-  // Each request ended its last iteration now, so its next token's gap and its wait between
+  if (!fires_next(now_ + last_iteration_s_[static_cast<size_t>(replica)])) return false;
+  // The replica's schedule with its batch still in flight (a request arrived) forms nothing.
+  if (scheduler.num_running_batches() > 0 || !scheduler.decode_stretch(ids)) return false;
+  // Each decode ended its last iteration now, so its next token's gap and its wait between
   // stages are the same for all.
   for (RequestId id : ids) {
     const auto& r = requests_[static_cast<size_t>(id)];
-    if (r.latest_iteration_completed_at != now_ || !r.scheduled) return;
-    if (stage_times_ && r.latest_stage_completed_at != now_) return;
+    if (r.latest_iteration_completed_at != now_ || !r.scheduled) return false;
+    if (stage_times_ && r.latest_stage_completed_at != now_) return false;
   }
   const Pool& pool = pool_of(replica);
   // The batch's attention work, summed request by request in time_batch, is a sum of whole
-  // numbers, exact while below 2^53: then it is the product below, bit for bit.
+  // numbers, exact while below 2^53: then the decodes' share is the product below, bit for bit.
   const double per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
-  if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return;
-  const double limit = setup_.config.time_limit_s;
+  if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return false;
+  const auto& config = setup_.config;
+  const double limit = config.time_limit_s;
   const size_t pool_at = pool_index(replica);
   stretch_.replica_id = replica;
-  stretch_.prefill_tokens = 0;
-  predict::BatchShape shape;
-  int64_t until_completion = 0;  // iterations until one of the requests completes, this one included
-  const auto take_requests = [&] {
-    shape = {};
-    until_completion = std::numeric_limits<int64_t>::max();
-    for (RequestId id : ids) {
-      const auto& r = requests_[static_cast<size_t>(id)];
-      pool.predictor->add_request(shape, {r.num_processed_tokens, 1, false});
-      until_completion = std::min(until_completion, r.total_tokens() - r.num_processed_tokens);
-    }
-    stretch_.num_tokens.assign(ids.size(), 1);
-    stretch_.total_tokens = static_cast<int64_t>(ids.size());
+  predict::BatchShape decode_shape;  // the decodes' share of the batch
+  int64_t until_completion = 0;      // iterations until one of the decodes completes, this one included
+  const auto add_decode = [&](const Request& r) {
+    pool.predictor->add_request(decode_shape, {r.num_processed_tokens, 1, false});
+    until_completion = std::min(until_completion, r.total_tokens() - r.num_processed_tokens);
   };
-  take_requests();
+  const auto take_decodes = [&] {
+    decode_shape = {};
+    until_completion = std::numeric_limits<int64_t>::max();
+    for (RequestId id : ids) add_decode(requests_[static_cast<size_t>(id)]);
+  };
+  take_decodes();
+  bool batch_lists_stale = true;  // stretch_'s request and token lists no longer ids + chunk
   double started = now_;
   bool stepped = false;
-  while (!ids.empty()) {
-    const int64_t n = stretch_.total_tokens;
-    if (!scheduler.can_step_decodes(ids)) break;
-    const double attention_flops = per_token_pair * static_cast<double>(n + shape.decode_processed_sum);
+  while (true) {
+    if (!scheduler.plan_stretch_step(ids, chunk)) break;
+    const auto n = static_cast<int64_t>(ids.size());
+    if (n == 0 && chunk.empty()) break;
+    // The chunk's requests, as time_batch and form_batches would read them.
+    predict::BatchShape shape = decode_shape;
+    double attention_flops = per_token_pair * static_cast<double>(n + decode_shape.decode_processed_sum);
+    int64_t chunk_tokens = 0, delayed = 0;
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      const auto& r = requests_[static_cast<size_t>(chunk.request_ids[i])];
+      pool.predictor->add_request(shape, {r.num_processed_tokens, chunk.num_tokens[i], !r.is_prefill_complete});
+      const double q = static_cast<double>(chunk.num_tokens[i]);
+      const double context = static_cast<double>(r.num_processed_tokens);
+      attention_flops += per_token_pair * q * (q + context);
+      chunk_tokens += chunk.num_tokens[i];
+      if (!r.admitted() && now_ - r.arrived_at > config.stop_delay_threshold_s) ++delayed;
+    }
     if (!(attention_flops < 9007199254740992.0)) break;  // 2^53
+    // An admission that ends the run: the batch is formed as usual, and the run stops there.
+    if (delayed > 0 && config.stop_after_delayed_requests > 0 &&
+        num_delayed_ + delayed >= config.stop_after_delayed_requests)
+      break;
     predict::BatchTiming timing;
     try {
       timing = timing_memos_[pool_at](shape);
@@ -432,12 +452,27 @@ void Simulation::run_decode_stretch(int32_t replica) {
       break;  // the iteration formed as usual reports it, naming its batch
     }
     const double end = now_ + timing.total_time_s(true);
-    if (!fires_next(end) || (limit > 0 && end > limit)) break;
+    if (!fires_next(end) || (limit > 0 && end > limit)) {
+      // Something else happens first: the iteration's batch is formed (as on_schedule would)
+      // and goes on through the events; run_back_to_back starts it.
+      if (stepped) settle_stretch_decodes(started);
+      BatchDraft draft = scheduler.form_stretch_batch(ids, chunk);
+      check_outstanding_tokens(replica);
+      metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
+      add_batch(replica, draft);
+      return true;
+    }
     // The iteration, in the order its six events would run it: schedule, arrival at the stage
     // and its start now; the stage's end, its idle schedule and the batch's end at `end`.
     stepped = true;
     ++num_stretch_iterations_;
-    scheduler.step_decodes(ids);
+    scheduler.take_stretch_step(ids, chunk);
+    for (RequestId id : chunk.request_ids) {
+      auto& r = requests_[static_cast<size_t>(id)];
+      const bool first_admission = !r.admitted();
+      r.on_batch_schedule(now_);
+      if (first_admission && r.scheduling_delay > config.stop_delay_threshold_s) ++num_delayed_;
+    }
     metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
     stretch_.id = next_batch_id_++;
     if (batches_.empty()) {
@@ -447,9 +482,20 @@ void Simulation::run_decode_stretch(int32_t replica) {
       batches_.back().id = stretch_.id;
       batches_.back().finished = true;
     }
+    if (batch_lists_stale || !chunk.empty()) {
+      stretch_.request_ids.assign(ids.begin(), ids.end());
+      stretch_.request_ids.insert(stretch_.request_ids.end(), chunk.request_ids.begin(), chunk.request_ids.end());
+      stretch_.num_tokens.assign(ids.size(), 1);
+      stretch_.num_tokens.insert(stretch_.num_tokens.end(), chunk.num_tokens.begin(), chunk.num_tokens.end());
+      batch_lists_stale = !chunk.empty();
+    }
+    stretch_.total_tokens = n + chunk_tokens;
+    stretch_.prefill_tokens = chunk_tokens;
     stretch_.scheduled_at = now_;
     stretch_.timing = timing;
-    stretch_.stage_flops = 2.0 * static_cast<double>(n) * pool.parameters_per_device + attention_flops;
+    stretch_.stage_flops = 2.0 * static_cast<double>(n + chunk_tokens) * pool.parameters_per_device + attention_flops;
+    if (stage_times_)
+      for (RequestId id : chunk.request_ids) requests_[static_cast<size_t>(id)].on_batch_stage_schedule(now_);
     start_stage(replica, 0, stretch_);
     started = now_;
     const double previous_end = now_;
@@ -468,8 +514,8 @@ void Simulation::run_decode_stretch(int32_t replica) {
     } else {
       for (RequestId id : ids) ++requests_[static_cast<size_t>(id)].num_processed_tokens;
     }
-    metrics_.on_token_gaps(now_ - previous_end, n);
-    const bool completes = --until_completion == 0;
+    if (n > 0) metrics_.on_token_gaps(now_ - previous_end, n);
+    const bool completes = n > 0 && --until_completion == 0;
     if (completes) {
       // Those that completed leave now, with what every iteration of theirs set alike.
       for (RequestId id : ids) {
@@ -481,8 +527,19 @@ void Simulation::run_decode_stretch(int32_t replica) {
         metrics_.on_request_completed(r);
       }
     }
-    scheduler.on_tokens_processed(n);
-    if (completes) scheduler.release_completed_decodes();
+    // The chunk's requests end the iteration as at any batch's end (a prompt chunk reports no
+    // token gap).
+    int64_t processed = n;
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      auto& r = requests_[static_cast<size_t>(chunk.request_ids[i])];
+      if (stage_times_) r.on_batch_stage_end(now_, total, model);
+      processed -= r.num_processed_tokens;
+      r.on_batch_end(now_, chunk.num_tokens[i]);
+      processed += r.num_processed_tokens;
+      if (r.completed) metrics_.on_request_completed(r);
+    }
+    scheduler.on_tokens_processed(processed);
+    scheduler.end_stretch_step(completes, chunk, stretch_new_decodes_);
     check_outstanding_tokens(replica);
     metrics_.on_batch_end(stretch_, now_);
     metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
@@ -491,14 +548,28 @@ void Simulation::run_decode_stretch(int32_t replica) {
       ids.erase(std::remove_if(ids.begin(), ids.end(),
                                [this](RequestId id) { return requests_[static_cast<size_t>(id)].completed; }),
                 ids.end());
-      take_requests();
+      take_decodes();
+      batch_lists_stale = true;
     } else {
-      shape.decode_processed_sum += n;
+      decode_shape.decode_processed_sum += n;
+    }
+    // Prompts whose prefill this iteration completed decode from the next one on, behind the
+    // others, their last token out now like theirs.
+    for (RequestId id : stretch_new_decodes_) {
+      ids.push_back(id);
+      add_decode(requests_[static_cast<size_t>(id)]);
+      batch_lists_stale = true;
     }
     if (stops_early()) break;  // the iteration's batch end ends the run
   }
-  if (!stepped) return;
-  for (RequestId id : ids) settle_stretch_request(requests_[static_cast<size_t>(id)], started);
+  if (!stepped) return false;
+  settle_stretch_decodes(started);
+  scheduler.end_stretch();
+  return false;
+}
+
+void Simulation::settle_stretch_decodes(double last_started) {
+  for (RequestId id : stretch_ids_) settle_stretch_request(requests_[static_cast<size_t>(id)], last_started);
 }
 
 // What each iteration of a stretch would have set alike, set once: the last stage's start and

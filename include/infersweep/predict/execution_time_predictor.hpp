@@ -45,6 +45,19 @@ struct PredictionKey {
   }
 };
 
+// The operators of a batch keyed by its token count alone, composed as predict() composes
+// them: a batch timing is these and the attention of its requests. Prompt-chunk batches mostly
+// fill the same token budget, so a simulation reuses them across batches (BatchTimingMemo).
+struct TokenOpTimes {
+  int64_t total_tokens = -1;
+  double attention_ops_ms = 0;  // pre- and post-projection, RoPE, KV-cache save, summed in that order
+  double tp_comm_ms = 0;
+  double input_norm_ms = 0;
+  double mlp_ms = 0;  // the MLP half of a block, its all-reduce and post-attention norm included
+  double add_ms = 0;
+  double pp_comm_ms = 0;
+};
+
 class ExecutionTimePredictor {
  public:
   ExecutionTimePredictor(const PredictorContext& context, std::unique_ptr<OperatorTimeModel> model);
@@ -75,7 +88,10 @@ class ExecutionTimePredictor {
   }
   BatchTiming predict(const BatchShape& shape) const { return predict(key(shape)); }
   PredictionKey key(const BatchShape& shape) const;
-  BatchTiming predict(const PredictionKey& key) const;
+  BatchTiming predict(const PredictionKey& key) const { return predict(key, token_op_times(key.total_tokens)); }
+  // The same timing from `tokens` = token_op_times(key.total_tokens), bit for bit.
+  BatchTiming predict(const PredictionKey& key, const TokenOpTimes& tokens) const;
+  TokenOpTimes token_op_times(int64_t total_tokens) const;
   const OperatorTimeModel& operators() const { return *model_; }
 
  private:

@@ -75,21 +75,29 @@ class ReplicaScheduler {
   virtual void reserve_prefilled(RequestId id);
   virtual void admit_prefilled(RequestId id);
 
-  // Decode stretches (docs/simulator.md, "Hot path"). Fills `ids` and returns true when
-  // the batch this scheduler would form now is exactly `ids`, one decode token each, in that
-  // order, and the batch after it would be the same again as long as nothing arrives, none of
-  // them completes and can_step_decodes() holds; the simulation may then run such iterations
-  // without asking for batches, telling the scheduler of each step. False by default: the
-  // scheduler forms every batch.
+  // Stretches (docs/simulator.md, "Hot path"): back-to-back iterations the simulation runs
+  // without asking for batches. decode_stretch fills `ids` with the running requests that
+  // decode, in running order, and returns true when every batch this scheduler would form from
+  // now on, as long as nothing arrives, is those decodes, one token each, followed by what
+  // plan_stretch_step tells. False by default: the scheduler forms every batch.
   virtual bool decode_stretch(std::vector<RequestId>& ids);
-  // Whether the next iteration of such a stretch fits without preempting anyone (read-only).
-  virtual bool can_step_decodes(const std::vector<RequestId>& ids) const;
-  // Takes that iteration's memory: the blocks its tokens start. Its end is reported as for any
-  // batch, with on_tokens_processed; the requests stay running in the same order.
-  virtual void step_decodes(const std::vector<RequestId>& ids);
-  // After an iteration of the stretch in which some of its requests completed: they leave
-  // (their blocks freed); the others keep running in the same order.
-  virtual void release_completed_decodes();
+  // The next iteration of a stretch whose decodes are `ids`: fills `chunk` with the rest of the
+  // batch this scheduler would form now (prompt chunks, new admissions; empty for vLLM) and
+  // returns true, or returns false if that batch would differ otherwise (a preemption, a cap
+  // reached): the simulation then forms it as usual. Changes nothing the batch would.
+  virtual bool plan_stretch_step(const std::vector<RequestId>& ids, BatchDraft& chunk);
+  // Forms the planned batch: the blocks its tokens start, the admissions it makes.
+  virtual void take_stretch_step(const std::vector<RequestId>& ids, const BatchDraft& chunk);
+  // After that batch's end (on_tokens_processed told): requests that completed leave (their
+  // blocks freed; `decodes_completed`: some of `ids` did); the chunk's requests whose prefill is
+  // done join the decodes, and are appended to `new_decodes` in batch order.
+  virtual void end_stretch_step(bool decodes_completed, const BatchDraft& chunk, std::vector<RequestId>& new_decodes);
+  // After a stretch's last step: the running order as forming its batches one by one leaves it.
+  virtual void end_stretch();
+  // Forms the planned batch as on_schedule would (the step taken, the stretch ended, the batch
+  // running until on_batch_end gives its requests back): for an iteration that something else
+  // interrupts, which goes on through the events.
+  BatchDraft form_stretch_batch(const std::vector<RequestId>& ids, const BatchDraft& chunk);
 
  protected:
   virtual BatchDraft next_batch() = 0;
@@ -123,6 +131,9 @@ class ReplicaScheduler {
   void count_accepted(RequestId id);
   bool prefill_only() const { return prefill_only_; }
   [[noreturn]] void no_decode_stretch() const;
+  // After take_stretch_step: the running list as next_batch would leave it, the batch's
+  // requests out of it (form_stretch_batch).
+  virtual void hand_over_stretch_step();
 
   SchedulerConfig config_;
   int64_t num_stages_;

@@ -100,6 +100,8 @@ class Simulation {
   // The replica's scheduler forms its next batches (one per free pipeline slot) now; returns
   // how many, the last ids handed out.
   int64_t form_batches(int32_t replica);
+  // A batch from a scheduler's draft, scheduled now: its requests' schedule recorded.
+  void add_batch(int32_t replica, BatchDraft& draft);
   void time_batch(Batch& b, size_t pool_index, bool starts_stage);
   // Marks the stage busy with `b` and records its start; returns the stage's time for it.
   double start_stage(int32_t replica, int32_t stage, const Batch& b);
@@ -123,11 +125,13 @@ class Simulation {
   // From the schedule of a single-stage replica (its event has fired): its iterations, event
   // by event as the queue would run them, until one would not fire next; that one is queued.
   void run_back_to_back(int32_t replica);
-  // From the same point: the iterations of a decode stretch (ReplicaScheduler::decode_stretch),
-  // each in one step with no batch formed, while the next would fire before anything else and
-  // none of its requests completes in it. Leaves the replica where its next schedule fires.
-  void run_decode_stretch(int32_t replica);
+  // From the same point: the iterations of a stretch (ReplicaScheduler::decode_stretch), each
+  // in one step with no batch formed, while the next would fire before anything else. Leaves
+  // the replica where its next schedule fires, and returns false; or returns true having formed
+  // the batch of the next iteration, which something else interrupts (the last of batches_).
+  bool run_decode_stretch(int32_t replica);
   void settle_stretch_request(Request& r, double last_started) const;
+  void settle_stretch_decodes(double last_started);
   void release_finished_batches();
   // Routers read the replicas' outstanding tokens: a negative count is a bookkeeping error,
   // reported as SimulationError.
@@ -167,7 +171,10 @@ class Simulation {
   const bool stage_times_;
   int64_t num_stretch_iterations_ = 0;
   std::vector<double> last_iteration_s_;  // per replica: its last stage time, a stretch's guess
-  Batch stretch_;                         // a decode stretch's requests and its current iteration
+  Batch stretch_;                         // a stretch's current iteration
+  std::vector<RequestId> stretch_ids_;    // a stretch's decodes, in batch order
+  BatchDraft stretch_chunk_;              // the rest of its current iteration (prompt chunks)
+  std::vector<RequestId> stretch_new_decodes_;
 
   // Disaggregation.
   std::unique_ptr<GlobalScheduler> decode_router_;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "decode_block_calendar.hpp"
 #include "infersweep/common/text.hpp"
 #include "infersweep/sim/replica_scheduler.hpp"
 
@@ -41,25 +42,23 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   }
   void admit_prefilled(RequestId id) override { running_.push_back(id); }
 
-  // A decode iteration makes room for each request in turn (make_room_for: at least one free
-  // block before its token) and adds a block where its next token starts one
-  // (allocate_request); this is that rule without the batch, for a stretch's requests.
-  bool can_step_decodes(const std::vector<RequestId>& ids) const override {
-    int64_t free = blocks_.free_blocks();
-    if (free > static_cast<int64_t>(ids.size())) return true;  // a block each would leave one
-    for (RequestId id : ids) {
-      if (free < 1) return false;
-      if (starts_block(id)) --free;
-    }
-    return true;
+  // A stretch of decodes only (vLLM's, and Sarathi-Serve's when nothing is prefilling or
+  // queued): each iteration is the same requests again, as long as the blocks they start fit.
+  bool plan_stretch_step(const std::vector<RequestId>& ids, BatchDraft& chunk) override {
+    chunk.request_ids.clear();
+    chunk.num_tokens.clear();
+    return can_step_decodes(ids);
   }
-  void step_decodes(const std::vector<RequestId>& ids) override {
-    for (RequestId id : ids)
-      if (starts_block(id)) blocks_.allocate(id, 1);
+  void take_stretch_step(const std::vector<RequestId>& ids, const BatchDraft&) override { step_decodes(ids); }
+  void end_stretch_step(bool decodes_completed, const BatchDraft&, std::vector<RequestId>& new_decodes) override {
+    new_decodes.clear();
+    if (decodes_completed) release_completed_decodes();
   }
-  void release_completed_decodes() override {
-    running_.erase(std::remove_if(running_.begin(), running_.end(), [this](RequestId id) { return leaves(id); }),
-                   running_.end());
+  void end_stretch() override { block_calendar_.stop(); }
+  // The batch takes every running request.
+  void hand_over_stretch_step() override {
+    running_.clear();
+    block_calendar_.stop();
   }
 
   std::string admission_shortfall(RequestId id) const override {
@@ -135,6 +134,45 @@ class PagedReplicaScheduler : public ReplicaScheduler {
     return true;
   }
 
+  // A decode iteration makes room for each request in turn (make_room_for: at least one free
+  // block before its token) and adds a block where its next token starts one
+  // (allocate_request); this is that rule without the batch, for a stretch's requests.
+  bool can_step_decodes(const std::vector<RequestId>& ids) const {
+    int64_t free = blocks_.free_blocks();
+    if (free > static_cast<int64_t>(ids.size())) return true;  // a block each would leave one
+    for (RequestId id : ids) {
+      if (free < 1) return false;
+      if (starts_block(id)) --free;
+    }
+    return true;
+  }
+  // Takes the blocks a stretch's step starts (the stretch's first step files its decodes in the
+  // calendar; a decode that joins later is filed with add_stretch_decode).
+  void step_decodes(const std::vector<RequestId>& ids) {
+    if (!block_calendar_.active()) {
+      block_calendar_.start(config_.block_size);
+      for (RequestId id : ids) add_stretch_decode(id);
+    }
+    for (RequestId id : block_calendar_.due()) blocks_.allocate(id, 1);
+    block_calendar_.advance();
+  }
+  void add_stretch_decode(RequestId id) {
+    block_calendar_.add(id, request(id).num_processed_tokens, blocks_.blocks_of(id));
+  }
+  // The blocks step_decodes(ids) takes.
+  int64_t blocks_started(const std::vector<RequestId>& ids) const {
+    if (block_calendar_.active()) return static_cast<int64_t>(block_calendar_.due().size());
+    int64_t blocks = 0;
+    for (RequestId id : ids) blocks += starts_block(id) ? 1 : 0;
+    return blocks;
+  }
+  // Completed running requests leave (their blocks freed); the others keep their order.
+  void release_completed_decodes() {
+    block_calendar_.remove_if([this](RequestId id) { return request(id).completed; });
+    running_.erase(std::remove_if(running_.begin(), running_.end(), [this](RequestId id) { return leaves(id); }),
+                   running_.end());
+  }
+
   // The next batch takes every running request, one decode token each, in the running order,
   // and gives them back in that order: nothing queued, every running request decoding and
   // holding blocks, all within the micro-batch, no prefix cache to update as batches form.
@@ -157,8 +195,9 @@ class PagedReplicaScheduler : public ReplicaScheduler {
 
   int64_t max_micro_batch_size_;
   int64_t watermark_blocks_;
-  bool prefix_caching_;            // requests look up and cache blocks
-  std::deque<RequestId> running_;  // admitted requests between iterations
+  bool prefix_caching_;                 // requests look up and cache blocks
+  std::deque<RequestId> running_;       // admitted requests between iterations
+  DecodeBlockCalendar block_calendar_;  // a stretch's decodes, from its first step to its end
 };
 
 }  // namespace infersweep::sim

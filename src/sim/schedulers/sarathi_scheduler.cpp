@@ -1,5 +1,7 @@
 // Sarathi-Serve: stall-free batching. Every iteration carries the running decodes plus prompt
 // chunks, with decode tokens and prompt chunks sharing one token budget (chunk_size).
+#include <algorithm>
+#include <cstddef>
 #include <vector>
 
 #include "builtin_schedulers.hpp"
@@ -14,9 +16,124 @@ class SarathiScheduler : public PagedReplicaScheduler {
   explicit SarathiScheduler(const ReplicaSchedulerContext& context)
       : PagedReplicaScheduler(context, /*reads_prefix_caching=*/true), chunk_size_(context.config.chunk_size) {}
 
-  // With nothing queued and every running request decoding, step 1 below takes them all in
-  // order, steps 2 and 3 add nothing, and the batch's end gives them back in the same order.
-  bool decode_stretch(std::vector<RequestId>& ids) override { return running_decodes_only(ids); }
+  // Stretches with prompt chunks. next_batch takes the decodes in running order (step 1),
+  // then the prompts' chunks (steps 2 and 3), and the batch's end gives them back in batch order;
+  // while no decode needs a preemption and step 1 takes every running request, a batch is the
+  // stretch's decodes followed by a chunk that depends only on the prompts and the queue. The
+  // prompts still prefilling are kept here, in the order next_batch would meet them, and the
+  // running list holds the decodes only until the stretch ends.
+  bool decode_stretch(std::vector<RequestId>& ids) override {
+    if (prefix_caching_ || prefill_only() || (running_.empty() && queue_.empty())) return false;
+    ids.clear();
+    prefilling_.clear();
+    for (RequestId id : running_) {
+      if (!blocks_.holds(id)) return false;
+      (request(id).is_prefill_complete ? ids : prefilling_).push_back(id);
+    }
+    return true;
+  }
+
+  bool plan_stretch_step(const std::vector<RequestId>& ids, BatchDraft& chunk) override {
+    chunk.request_ids.clear();
+    chunk.num_tokens.clear();
+    const auto num_decodes = static_cast<int64_t>(ids.size());
+    // At the micro-batch cap, step 1 stops before the running requests behind the decodes.
+    if (num_decodes > max_micro_batch_size_ || (num_decodes == max_micro_batch_size_ && !prefilling_.empty()))
+      return false;
+    if (!can_step_decodes(ids)) return false;
+    // Step 2, as next_batch runs it.
+    int64_t batch_tokens = num_decodes;
+    planned_skipped_.clear();
+    for (RequestId id : prefilling_) {
+      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
+      if (tokens == 0) {
+        planned_skipped_.push_back(id);
+        continue;
+      }
+      batch_tokens += tokens;
+      chunk.add(id, tokens);
+    }
+    planned_partials_ = chunk.size();
+    if (queue_.empty()) return true;
+    // Step 3 on the counts its allocations would leave (no prefix cache: a prompt's blocks).
+    int64_t free = blocks_.free_blocks() - blocks_started(ids);
+    auto holders = static_cast<int64_t>(blocks_.num_holders());
+    for (RequestId id : queue_) {
+      if (holders == config_.batch_size_cap) break;
+      if (num_decodes + static_cast<int64_t>(chunk.size()) == max_micro_batch_size_) break;
+      if (blocks_.holds(id)) return false;
+      const int64_t blocks = blocks_for_tokens(request(id).num_prefill_tokens);
+      if (blocks > free - watermark_blocks_) break;
+      const int64_t tokens = chunk_tokens(request(id), batch_tokens);
+      if (tokens == 0) break;
+      free -= blocks;
+      ++holders;
+      batch_tokens += tokens;
+      chunk.add(id, tokens);
+    }
+    return true;
+  }
+
+  void take_stretch_step(const std::vector<RequestId>& ids, const BatchDraft& chunk) override {
+    if (!in_stretch_) {
+      running_.assign(ids.begin(), ids.end());
+      in_stretch_ = true;
+    }
+    step_decodes(ids);
+    for (size_t i = planned_partials_; i < chunk.size(); ++i) {
+      queue_.pop_front();
+      allocate_request(chunk.request_ids[i]);
+    }
+    // The prompts that got no chunk go back ahead of the batch's requests, sorted by arrival.
+    step_skipped_.swap(planned_skipped_);
+    const auto by_arrival = [this](RequestId a, RequestId b) { return request(a).arrived_at < request(b).arrived_at; };
+    if (!std::is_sorted(step_skipped_.begin(), step_skipped_.end(), by_arrival))
+      std::stable_sort(step_skipped_.begin(), step_skipped_.end(), by_arrival);
+  }
+
+  void end_stretch_step(bool decodes_completed, const BatchDraft& chunk, std::vector<RequestId>& new_decodes) override {
+    new_decodes.clear();
+    if (decodes_completed) release_completed_decodes();
+    prefilling_.assign(step_skipped_.begin(), step_skipped_.end());
+    for (RequestId id : chunk.request_ids) {
+      if (leaves(id)) continue;
+      if (request(id).is_prefill_complete) {
+        running_.push_back(id);
+        new_decodes.push_back(id);
+        add_stretch_decode(id);
+      } else {
+        prefilling_.push_back(id);
+      }
+    }
+    last_skipped_.swap(step_skipped_);
+    last_chunk_.assign(chunk.request_ids.begin(), chunk.request_ids.end());
+    last_new_decodes_ = new_decodes.size();
+  }
+
+  // next_batch leaves the prompts it skipped, sorted by arrival.
+  void hand_over_stretch_step() override {
+    block_calendar_.stop();
+    running_.assign(step_skipped_.begin(), step_skipped_.end());
+    in_stretch_ = false;
+    last_chunk_.clear();
+    last_skipped_.clear();
+    last_new_decodes_ = 0;
+  }
+
+  // The running list as the last batch's end leaves it: the prompts it skipped, then its
+  // requests in batch order (the decodes, then its chunk's requests), less those that left.
+  void end_stretch() override {
+    block_calendar_.stop();
+    if (!in_stretch_) return;
+    in_stretch_ = false;
+    running_.erase(running_.end() - static_cast<std::ptrdiff_t>(last_new_decodes_), running_.end());
+    for (RequestId id : last_chunk_)
+      if (!request(id).completed) running_.push_back(id);
+    running_.insert(running_.begin(), last_skipped_.begin(), last_skipped_.end());
+    last_chunk_.clear();
+    last_skipped_.clear();
+    last_new_decodes_ = 0;
+  }
 
  protected:
   int64_t chunk_tokens(const Request& r, int64_t batch_tokens) const {
@@ -85,6 +202,16 @@ class SarathiScheduler : public PagedReplicaScheduler {
   // Per-iteration scratch, kept to avoid allocating on every batch.
   std::vector<RequestId> partial_prefills_;
   std::vector<RequestId> skipped_;
+  // A stretch's state: the running prompts in next_batch's order; the prompts the plan skips
+  // and how many of its chunk's entries are running prompts; what the last step did (for
+  // end_stretch).
+  std::vector<RequestId> prefilling_;
+  std::vector<RequestId> planned_skipped_, step_skipped_;
+  size_t planned_partials_ = 0;
+  bool in_stretch_ = false;
+  std::vector<RequestId> last_skipped_;
+  std::vector<RequestId> last_chunk_;
+  size_t last_new_decodes_ = 0;
 };
 
 }  // namespace

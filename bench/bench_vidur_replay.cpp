@@ -119,10 +119,14 @@ static int run_bench(int argc, char** argv) {
               static_cast<long long>(num_requests), verdict(completed_ok));
   std::printf("  batches                 %lld, Vidur %lld: %s\n", static_cast<long long>(summary.num_batches),
               static_cast<long long>(vidur_batches), verdict(batches_ok));
-  std::printf("  in decode stretches     %lld batches (%.1f %%)\n",
-              static_cast<long long>(simulation->num_stretch_iterations()),
-              100.0 * static_cast<double>(simulation->num_stretch_iterations()) /
-                  static_cast<double>(std::max<int64_t>(1, summary.num_batches)));
+  const auto& stretch = simulation->stretch_counts();
+  std::printf(
+      "  in stretches            %lld batches (%.1f %%): %lld with a prompt chunk, %lld in flight "
+      "while another event came first, %lld of these ended as batches\n",
+      static_cast<long long>(stretch.iterations),
+      100.0 * static_cast<double>(stretch.iterations) / static_cast<double>(std::max<int64_t>(1, summary.num_batches)),
+      static_cast<long long>(stretch.with_prompt_chunks), static_cast<long long>(stretch.in_flight),
+      static_cast<long long>(stretch.handed_over));
   std::printf("  per request             %.2f us of event loop\n",
               loop_best / static_cast<double>(std::max<int64_t>(1, summary.num_completed)) * 1e6);
   std::printf("  per batch               %.0f ns of event loop\n",

@@ -131,7 +131,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
     prefill_overlap_s_.assign(requests_.size(), 0.0);
   }
   touched_scratch_.resize(replicas_.size());
-  last_iteration_s_.assign(replicas_.size(), 0.0);
+  stretches_.resize(replicas_.size());
   // Arrivals are pre-sorted and take the first sequence numbers, so that they precede any
   // other event at the same time, exactly as if all had been pushed up front.
   first_arrival_sequence_ = events_.reserve_sequences(requests_.size());
@@ -168,6 +168,9 @@ void Simulation::run() {
       break;
     }
   }
+  // An iteration still in flight is left as its batch would be.
+  for (int32_t replica = 0; replica < num_replicas(); ++replica)
+    if (stretches_[static_cast<size_t>(replica)].suspended) hand_over_suspended_iteration(replica);
   if (!hit_time_limit_ && !stopped_early_) {
     int64_t incomplete = 0;
     for (const auto& r : requests_) incomplete += r.completed ? 0 : 1;
@@ -341,7 +344,9 @@ void Simulation::run_back_to_back(int32_t replica) {
   const double limit = setup_.config.time_limit_s;
   auto& stage = stage_at(replica, 0);
   while (true) {
-    const bool formed = run_decode_stretch(replica);
+    const StretchExit stretch = run_decode_stretch(replica);
+    if (stretch == StretchExit::in_flight) return;
+    const bool formed = stretch == StretchExit::batch_formed;
     if (!formed && stops_early()) {
       // The stretch's last batch end ended the run. The replica's next schedule, counted with
       // that iteration's events as the one the stretch would run next, waits in the queue.
@@ -379,206 +384,6 @@ void Simulation::run_back_to_back(int32_t replica) {
     }
     ++num_events_;
   }
-}
-
-bool Simulation::run_decode_stretch(int32_t replica) {
-  auto& scheduler = *replicas_[static_cast<size_t>(replica)];
-  auto& ids = stretch_ids_;
-  auto& chunk = stretch_chunk_;
-  if (!decode_stretches_ || stops_now()) return false;
-  // A stretch needs its first iteration to end before anything else happens. The replica's last
-  // iteration time is a fair guess of the next one's; with other replicas busy the guess mostly
-  // fails, and checking it first spares looking at the requests (a wrong guess only costs time).
-  if (!fires_next(now_ + last_iteration_s_[static_cast<size_t>(replica)])) return false;
-  // The replica's schedule with its batch still in flight (a request arrived) forms nothing.
-  if (scheduler.num_running_batches() > 0 || !scheduler.decode_stretch(ids)) return false;
-  // Each decode ended its last iteration now, so its next token's gap and its wait between
-  // stages are the same for all.
-  for (RequestId id : ids) {
-    const auto& r = requests_[static_cast<size_t>(id)];
-    if (r.latest_iteration_completed_at != now_ || !r.scheduled) return false;
-    if (stage_times_ && r.latest_stage_completed_at != now_) return false;
-  }
-  const Pool& pool = pool_of(replica);
-  // The batch's attention work, summed request by request in time_batch, is a sum of whole
-  // numbers, exact while below 2^53: then the decodes' share is the product below, bit for bit.
-  const double per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
-  if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return false;
-  const auto& config = setup_.config;
-  const double limit = config.time_limit_s;
-  const size_t pool_at = pool_index(replica);
-  stretch_.replica_id = replica;
-  predict::BatchShape decode_shape;  // the decodes' share of the batch
-  int64_t until_completion = 0;      // iterations until one of the decodes completes, this one included
-  const auto add_decode = [&](const Request& r) {
-    pool.predictor->add_request(decode_shape, {r.num_processed_tokens, 1, false});
-    until_completion = std::min(until_completion, r.total_tokens() - r.num_processed_tokens);
-  };
-  const auto take_decodes = [&] {
-    decode_shape = {};
-    until_completion = std::numeric_limits<int64_t>::max();
-    for (RequestId id : ids) add_decode(requests_[static_cast<size_t>(id)]);
-  };
-  take_decodes();
-  bool batch_lists_stale = true;  // stretch_'s request and token lists no longer ids + chunk
-  double started = now_;
-  bool stepped = false;
-  while (true) {
-    if (!scheduler.plan_stretch_step(ids, chunk)) break;
-    const auto n = static_cast<int64_t>(ids.size());
-    if (n == 0 && chunk.empty()) break;
-    // The chunk's requests, as time_batch and form_batches would read them.
-    predict::BatchShape shape = decode_shape;
-    double attention_flops = per_token_pair * static_cast<double>(n + decode_shape.decode_processed_sum);
-    int64_t chunk_tokens = 0, delayed = 0;
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      const auto& r = requests_[static_cast<size_t>(chunk.request_ids[i])];
-      pool.predictor->add_request(shape, {r.num_processed_tokens, chunk.num_tokens[i], !r.is_prefill_complete});
-      const double q = static_cast<double>(chunk.num_tokens[i]);
-      const double context = static_cast<double>(r.num_processed_tokens);
-      attention_flops += per_token_pair * q * (q + context);
-      chunk_tokens += chunk.num_tokens[i];
-      if (!r.admitted() && now_ - r.arrived_at > config.stop_delay_threshold_s) ++delayed;
-    }
-    if (!(attention_flops < 9007199254740992.0)) break;  // 2^53
-    // An admission that ends the run: the batch is formed as usual, and the run stops there.
-    if (delayed > 0 && config.stop_after_delayed_requests > 0 &&
-        num_delayed_ + delayed >= config.stop_after_delayed_requests)
-      break;
-    predict::BatchTiming timing;
-    try {
-      timing = timing_memos_[pool_at](shape);
-    } catch (const SimulationError&) {
-      break;  // the iteration formed as usual reports it, naming its batch
-    }
-    const double end = now_ + timing.total_time_s(true);
-    if (!fires_next(end) || (limit > 0 && end > limit)) {
-      // Something else happens first: the iteration's batch is formed (as on_schedule would)
-      // and goes on through the events; run_back_to_back starts it.
-      if (stepped) settle_stretch_decodes(started);
-      BatchDraft draft = scheduler.form_stretch_batch(ids, chunk);
-      check_outstanding_tokens(replica);
-      metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
-      add_batch(replica, draft);
-      return true;
-    }
-    // The iteration, in the order its six events would run it: schedule, arrival at the stage
-    // and its start now; the stage's end, its idle schedule and the batch's end at `end`.
-    stepped = true;
-    ++num_stretch_iterations_;
-    scheduler.take_stretch_step(ids, chunk);
-    for (RequestId id : chunk.request_ids) {
-      auto& r = requests_[static_cast<size_t>(id)];
-      const bool first_admission = !r.admitted();
-      r.on_batch_schedule(now_);
-      if (first_admission && r.scheduling_delay > config.stop_delay_threshold_s) ++num_delayed_;
-    }
-    metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
-    stretch_.id = next_batch_id_++;
-    if (batches_.empty()) {
-      ++first_live_batch_;
-    } else {  // a finished place-holder keeps the live batches' ids in step
-      batches_.emplace_back();
-      batches_.back().id = stretch_.id;
-      batches_.back().finished = true;
-    }
-    if (batch_lists_stale || !chunk.empty()) {
-      stretch_.request_ids.assign(ids.begin(), ids.end());
-      stretch_.request_ids.insert(stretch_.request_ids.end(), chunk.request_ids.begin(), chunk.request_ids.end());
-      stretch_.num_tokens.assign(ids.size(), 1);
-      stretch_.num_tokens.insert(stretch_.num_tokens.end(), chunk.num_tokens.begin(), chunk.num_tokens.end());
-      batch_lists_stale = !chunk.empty();
-    }
-    stretch_.total_tokens = n + chunk_tokens;
-    stretch_.prefill_tokens = chunk_tokens;
-    stretch_.scheduled_at = now_;
-    stretch_.timing = timing;
-    stretch_.stage_flops = 2.0 * static_cast<double>(n + chunk_tokens) * pool.parameters_per_device + attention_flops;
-    if (stage_times_)
-      for (RequestId id : chunk.request_ids) requests_[static_cast<size_t>(id)].on_batch_stage_schedule(now_);
-    start_stage(replica, 0, stretch_);
-    started = now_;
-    const double previous_end = now_;
-    now_ = end;
-    num_events_ += 6;
-    stage_at(replica, 0).busy = false;
-    metrics_.on_stage_end(replica, 0, now_);
-    const double total = timing.total_time_s(true), model = timing.model_time_s(true);
-    if (stage_times_) {
-      for (RequestId id : ids) {
-        auto& r = requests_[static_cast<size_t>(id)];
-        r.execution_time += total;
-        r.model_execution_time += model;
-        ++r.num_processed_tokens;
-      }
-    } else {
-      for (RequestId id : ids) ++requests_[static_cast<size_t>(id)].num_processed_tokens;
-    }
-    if (n > 0) metrics_.on_token_gaps(now_ - previous_end, n);
-    const bool completes = n > 0 && --until_completion == 0;
-    if (completes) {
-      // Those that completed leave now, with what every iteration of theirs set alike.
-      for (RequestId id : ids) {
-        auto& r = requests_[static_cast<size_t>(id)];
-        if (r.num_processed_tokens != r.total_tokens()) continue;
-        settle_stretch_request(r, started);
-        r.completed_at = now_;
-        r.completed = true;
-        metrics_.on_request_completed(r);
-      }
-    }
-    // The chunk's requests end the iteration as at any batch's end (a prompt chunk reports no
-    // token gap).
-    int64_t processed = n;
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      auto& r = requests_[static_cast<size_t>(chunk.request_ids[i])];
-      if (stage_times_) r.on_batch_stage_end(now_, total, model);
-      processed -= r.num_processed_tokens;
-      r.on_batch_end(now_, chunk.num_tokens[i]);
-      processed += r.num_processed_tokens;
-      if (r.completed) metrics_.on_request_completed(r);
-    }
-    scheduler.on_tokens_processed(processed);
-    scheduler.end_stretch_step(completes, chunk, stretch_new_decodes_);
-    check_outstanding_tokens(replica);
-    metrics_.on_batch_end(stretch_, now_);
-    metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
-    release_finished_batches();
-    if (completes) {
-      ids.erase(std::remove_if(ids.begin(), ids.end(),
-                               [this](RequestId id) { return requests_[static_cast<size_t>(id)].completed; }),
-                ids.end());
-      take_decodes();
-      batch_lists_stale = true;
-    } else {
-      decode_shape.decode_processed_sum += n;
-    }
-    // Prompts whose prefill this iteration completed decode from the next one on, behind the
-    // others, their last token out now like theirs.
-    for (RequestId id : stretch_new_decodes_) {
-      ids.push_back(id);
-      add_decode(requests_[static_cast<size_t>(id)]);
-      batch_lists_stale = true;
-    }
-    if (stops_early()) break;  // the iteration's batch end ends the run
-  }
-  if (!stepped) return false;
-  settle_stretch_decodes(started);
-  scheduler.end_stretch();
-  return false;
-}
-
-void Simulation::settle_stretch_decodes(double last_started) {
-  for (RequestId id : stretch_ids_) settle_stretch_request(requests_[static_cast<size_t>(id)], last_started);
-}
-
-// What each iteration of a stretch would have set alike, set once: the last stage's start and
-// end (its wait before the stage, now - now, adds 0 to the preempted time).
-void Simulation::settle_stretch_request(Request& r, double last_started) const {
-  r.latest_stage_scheduled_at = last_started;
-  r.latest_stage_completed_at = now_;
-  r.latest_iteration_completed_at = now_;
-  r.has_completed_a_stage = true;
 }
 
 void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId id) {
@@ -632,7 +437,6 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
 double Simulation::start_stage(int32_t replica, int32_t stage, const Batch& b) {
   const bool last = stage == pool_of(replica).num_stages - 1;
   const double duration = b.timing.total_time_s(last);
-  last_iteration_s_[static_cast<size_t>(replica)] = duration;
   stage_at(replica, stage).busy = true;
   metrics_.on_stage_start(replica, stage, now_, b.stage_flops, duration);
   metrics_.on_stage_span({replica, stage, b.id, static_cast<int64_t>(b.size()), b.total_tokens, now_, duration});
@@ -640,6 +444,7 @@ double Simulation::start_stage(int32_t replica, int32_t stage, const Batch& b) {
 }
 
 void Simulation::on_batch_stage_end(int32_t replica, int32_t stage, BatchId id) {
+  if (ends_suspended_stretch_iteration(replica, id)) return;
   auto& st = stage_at(replica, stage);
   st.busy = false;
   Batch& b = batch(id);

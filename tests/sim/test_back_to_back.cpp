@@ -35,6 +35,7 @@ struct Case {
   int64_t decode_replicas = 0;
   std::string length = "zipf";
   int64_t stop_after_completed = 0;
+  std::string interval = "poisson";
 };
 
 void PrintTo(const Case& k, std::ostream* out) { *out << k.name; }
@@ -48,6 +49,10 @@ SimulationConfig config_for(const Case& k, uint64_t seed) {
   c.parallel.pipeline_parallel = k.pp;
   c.workload.num_requests = 240;
   c.workload.length_generator = k.length;
+  c.workload.interval_generator = k.interval;
+  // Prompts of two chunks and more.
+  c.workload.fixed_prefill_tokens = 700;
+  c.workload.fixed_decode_tokens = 60;
   c.workload.min_tokens = 32;
   c.workload.max_tokens = 2048;
   c.workload.prefill_to_decode_ratio = 2;
@@ -184,6 +189,7 @@ class BackToBack : public ::testing::TestWithParam<Case> {};
 TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
   const Case k = GetParam();
   int64_t stretched = 0, batches = 0, limited = 0, stopped = 0;
+  Simulation::StretchCounts counts;
   for (uint64_t seed : {1u, 2u, 3u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const auto setup = prepare_simulation(config_for(k, seed), test_support::catalog());
@@ -211,6 +217,9 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
       expect_same_lean_run(queued, lean);
     }
     stretched += stretches.sim->num_stretch_iterations();
+    counts.with_prompt_chunks += stretches.sim->stretch_counts().with_prompt_chunks;
+    counts.in_flight += stretches.sim->stretch_counts().in_flight;
+    counts.handed_over += stretches.sim->stretch_counts().handed_over;
     limited += stretches.sim->hit_time_limit() ? 1 : 0;
     stopped += stretches.sim->stopped_early() ? 1 : 0;
     batches += stretches.sim->num_batches();
@@ -228,6 +237,18 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
     EXPECT_GT(stretched, batches / 2) << stretched << " of " << batches << " iterations in stretches";
   else
     EXPECT_GT(stretched, batches / 100) << stretched << " of " << batches << " iterations in stretches";
+  // Sarathi-Serve's stretches carry prompt chunks, vLLM's never; iterations stay in flight while
+  // requests arrive, and where two replicas run in step, one ends at the time another's does and
+  // is handed over to end as a batch.
+  if (can_stretch) {
+    EXPECT_EQ(counts.with_prompt_chunks > 0, k.scheduler == "sarathi") << counts.with_prompt_chunks;
+    if (k.interval == "poisson") {
+      EXPECT_GT(counts.in_flight, 0);
+    }
+    if (k.interval == "static" && k.replicas > 1) {
+      EXPECT_GT(counts.handed_over, 0);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -246,5 +267,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"vllm_two_replicas_time_limit", "vllm", 2, 1, 8, 0, 15},
                       Case{"vllm_disaggregated", "vllm", 1, 1, 4, 0, 0, 0, false, 1}, Case{"orca", "orca", 1, 1, 4},
                       Case{"lightllm", "lightllm", 1, 1, 4}, Case{"faster_transformer", "faster_transformer", 1, 1, 4},
-                      Case{"vllm_v1", "vllm_v1", 1, 1, 4}),
+                      Case{"vllm_v1", "vllm_v1", 1, 1, 4},
+                      Case{"sarathi_two_replicas_in_step", "sarathi", 2, 1, 2, 0, 0, 0, false, 0, "fixed", 0, "static"},
+                      Case{"vllm_two_replicas_in_step", "vllm", 2, 1, 2, 0, 0, 0, false, 0, "fixed", 0, "static"}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });

@@ -98,6 +98,13 @@ class ReplicaScheduler {
   // running until on_batch_end gives its requests back): for an iteration that something else
   // interrupts, which goes on through the events.
   BatchDraft form_stretch_batch(const std::vector<RequestId>& ids, const BatchDraft& chunk);
+  // After take_stretch_step: the running list as next_batch would leave it, the batch's
+  // requests out of it, and the stretch ended (the batch runs as any other).
+  virtual void hand_over_stretch_step();
+  // A taken step whose iteration is in flight while something else happens (a request arrives):
+  // the replica counts it as a running batch, so its schedule meanwhile forms nothing.
+  void suspend_stretch_step() { ++running_batches_; }
+  void resume_stretch_step() { --running_batches_; }
 
  protected:
   virtual BatchDraft next_batch() = 0;
@@ -131,9 +138,6 @@ class ReplicaScheduler {
   void count_accepted(RequestId id);
   bool prefill_only() const { return prefill_only_; }
   [[noreturn]] void no_decode_stretch() const;
-  // After take_stretch_step: the running list as next_batch would leave it, the batch's
-  // requests out of it (form_stretch_batch).
-  virtual void hand_over_stretch_step();
 
   SchedulerConfig config_;
   int64_t num_stages_;

@@ -45,8 +45,14 @@ class Simulation {
   double end_time() const { return now_; }
   int64_t num_events() const { return num_events_; }
   int64_t num_batches() const { return next_batch_id_; }
-  // Iterations run in decode stretches (set_decode_stretches), each one batch of num_batches.
-  int64_t num_stretch_iterations() const { return num_stretch_iterations_; }
+  // Iterations run in stretches (set_decode_stretches), each one batch of num_batches: all of
+  // them, those with a prompt chunk, those in flight while something else happened, and of
+  // these the ones handed over to end as batches through the events.
+  struct StretchCounts {
+    int64_t iterations = 0, with_prompt_chunks = 0, in_flight = 0, handed_over = 0;
+  };
+  const StretchCounts& stretch_counts() const { return stretch_counts_; }
+  int64_t num_stretch_iterations() const { return stretch_counts_.iterations; }
   bool hit_time_limit() const { return hit_time_limit_; }
   // True when an early-stop rule of the configuration (delayed or completed requests) ended the run.
   bool stopped_early() const { return stopped_early_; }
@@ -125,13 +131,26 @@ class Simulation {
   // From the schedule of a single-stage replica (its event has fired): its iterations, event
   // by event as the queue would run them, until one would not fire next; that one is queued.
   void run_back_to_back(int32_t replica);
-  // From the same point: the iterations of a stretch (ReplicaScheduler::decode_stretch), each
-  // in one step with no batch formed, while the next would fire before anything else. Leaves
-  // the replica where its next schedule fires, and returns false; or returns true having formed
-  // the batch of the next iteration, which something else interrupts (the last of batches_).
-  bool run_decode_stretch(int32_t replica);
-  void settle_stretch_request(Request& r, double last_started) const;
-  void settle_stretch_decodes(double last_started);
+  // Stretches (simulation_stretch.cpp): from the same point, the iterations of a stretch
+  // (ReplicaScheduler::decode_stretch), each in one step with no batch formed and no event
+  // queued, while the next ends before anything else happens. Returns how it left the replica:
+  // its next schedule due now (schedule_next); the next iteration's batch formed (the last of
+  // batches_) to go on through the events, the run's time limit falling within it
+  // (batch_formed); or the next iteration started and in flight (in_flight): something else
+  // happens first, and the stage's end event resumes the stretch.
+  enum class StretchExit { schedule_next, batch_formed, in_flight };
+  StretchExit run_decode_stretch(int32_t replica);
+  bool start_stretch(int32_t replica);
+  StretchExit continue_stretch(int32_t replica);
+  // The current iteration's end, from the stage's end to the batch's.
+  void end_stretch_iteration(int32_t replica);
+  void end_stretch(int32_t replica);
+  // The stage's end of a suspended iteration (`id`): returns false for any other batch.
+  bool ends_suspended_stretch_iteration(int32_t replica, BatchId id);
+  // A suspended iteration becomes the batch in flight it stands for, its stretch ended.
+  void hand_over_suspended_iteration(int32_t replica);
+  // What each iteration of a stretch set alike, set once.
+  void settle_stretch_decodes(int32_t replica, double stage_started, double iteration_ended);
   void release_finished_batches();
   // Routers read the replicas' outstanding tokens: a negative count is a bookkeeping error,
   // reported as SimulationError.
@@ -169,12 +188,22 @@ class Simulation {
   // Each request's execution, model and preempted times, kept stage by stage
   // (SimulationConfig::detailed_metrics); nothing else reads them.
   const bool stage_times_;
-  int64_t num_stretch_iterations_ = 0;
-  std::vector<double> last_iteration_s_;  // per replica: its last stage time, a stretch's guess
-  Batch stretch_;                         // a stretch's current iteration
-  std::vector<RequestId> stretch_ids_;    // a stretch's decodes, in batch order
-  BatchDraft stretch_chunk_;              // the rest of its current iteration (prompt chunks)
-  std::vector<RequestId> stretch_new_decodes_;
+  StretchCounts stretch_counts_;
+  // A replica's stretch, kept across an iteration in flight.
+  struct Stretch {
+    bool active = false;         // started, not ended
+    bool suspended = false;      // its iteration in flight, something else happening first
+    bool stepped = false;        // an iteration taken
+    bool lists_stale = true;     // batch's lists are not ids + chunk
+    std::vector<RequestId> ids;  // its decodes, in batch order
+    BatchDraft chunk;            // the rest of the current iteration (prompt chunks)
+    std::vector<RequestId> new_decodes;
+    Batch batch;                       // the current iteration
+    predict::BatchShape decode_shape;  // the decodes' share of the batch
+    int64_t until_completion = 0;      // iterations until one of the decodes completes, this one included
+    double started = 0;                // the current iteration's start
+  };
+  std::vector<Stretch> stretches_;  // per replica
 
   // Disaggregation.
   std::unique_ptr<GlobalScheduler> decode_router_;

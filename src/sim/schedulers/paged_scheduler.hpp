@@ -42,12 +42,13 @@ class PagedReplicaScheduler : public ReplicaScheduler {
   }
   void admit_prefilled(RequestId id) override { running_.push_back(id); }
 
-  // A stretch of decodes only (vLLM's, and Sarathi-Serve's when nothing is prefilling or
-  // queued): each iteration is the same requests again, as long as the blocks they start fit.
+  // A stretch of decodes only (vLLM's): each iteration is the same requests again, as long as
+  // nothing is queued (a request that arrived while an iteration was in flight is prefilled
+  // next) and the blocks they start fit.
   bool plan_stretch_step(const std::vector<RequestId>& ids, BatchDraft& chunk) override {
     chunk.request_ids.clear();
     chunk.num_tokens.clear();
-    return can_step_decodes(ids);
+    return queue_.empty() && can_step_decodes(ids);
   }
   void take_stretch_step(const std::vector<RequestId>& ids, const BatchDraft&) override { step_decodes(ids); }
   void end_stretch_step(bool decodes_completed, const BatchDraft&, std::vector<RequestId>& new_decodes) override {

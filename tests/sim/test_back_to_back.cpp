@@ -36,6 +36,8 @@ struct Case {
   std::string length = "zipf";
   int64_t stop_after_completed = 0;
   std::string interval = "poisson";
+  int64_t batch_cap = 0;   // 0: the default
+  int64_t chunk_size = 0;  // 0: the default
 };
 
 void PrintTo(const Case& k, std::ostream* out) { *out << k.name; }
@@ -59,6 +61,8 @@ SimulationConfig config_for(const Case& k, uint64_t seed) {
   c.workload.qps = k.qps;
   c.workload.seed = seed;
   c.scheduler.num_blocks = k.num_blocks;
+  if (k.batch_cap > 0) c.scheduler.batch_size_cap = k.batch_cap;
+  if (k.chunk_size > 0) c.scheduler.chunk_size = k.chunk_size;
   c.time_limit_s = k.time_limit_s;
   c.stop_after_delayed_requests = k.stop_after;
   c.stop_delay_threshold_s = k.stop_after > 0 ? 0.5 : 0;
@@ -269,5 +273,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"lightllm", "lightllm", 1, 1, 4}, Case{"faster_transformer", "faster_transformer", 1, 1, 4},
                       Case{"vllm_v1", "vllm_v1", 1, 1, 4},
                       Case{"sarathi_two_replicas_in_step", "sarathi", 2, 1, 2, 0, 0, 0, false, 0, "fixed", 0, "static"},
-                      Case{"vllm_two_replicas_in_step", "vllm", 2, 1, 2, 0, 0, 0, false, 0, "fixed", 0, "static"}),
+                      Case{"vllm_two_replicas_in_step", "vllm", 2, 1, 2, 0, 0, 0, false, 0, "fixed", 0, "static"},
+                      Case{"sarathi_batch_cap", "sarathi", 1, 1, 6, 0, 0, 0, false, 0, "fixed", 0, "poisson", 4},
+                      // Chunks smaller than the decodes: prompts wait in the running list unserved.
+                      Case{"sarathi_small_chunks_preempting", "sarathi", 1, 1, 12, 400, 0, 0, false, 0, "zipf", 0,
+                           "poisson", 0, 8}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });

@@ -1,6 +1,5 @@
 // Sarathi-Serve: stall-free batching. Every iteration carries the running decodes plus prompt
 // chunks, with decode tokens and prompt chunks sharing one token budget (chunk_size).
-#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -41,15 +40,15 @@ class SarathiScheduler : public PagedReplicaScheduler {
     if (num_decodes > max_micro_batch_size_ || (num_decodes == max_micro_batch_size_ && !prefilling_.empty()))
       return false;
     if (!can_step_decodes(ids)) return false;
-    // Step 2, as next_batch runs it.
+    // Step 2, as next_batch runs it. A prompt left without a chunk would go back ahead of the
+    // batch's requests; with one stage that never happens (the first prompt's chunk is at
+    // least what the last batch's completed prompts added as decodes, and a chunk that does
+    // not complete its prompt fills the budget, so at most one prompt is partly prefilled),
+    // and the batch is then formed as usual.
     int64_t batch_tokens = num_decodes;
-    planned_skipped_.clear();
     for (RequestId id : prefilling_) {
       const int64_t tokens = chunk_tokens(request(id), batch_tokens);
-      if (tokens == 0) {
-        planned_skipped_.push_back(id);
-        continue;
-      }
+      if (tokens == 0) return false;
       batch_tokens += tokens;
       chunk.add(id, tokens);
     }
@@ -84,17 +83,12 @@ class SarathiScheduler : public PagedReplicaScheduler {
       queue_.pop_front();
       allocate_request(chunk.request_ids[i]);
     }
-    // The prompts that got no chunk go back ahead of the batch's requests, sorted by arrival.
-    step_skipped_.swap(planned_skipped_);
-    const auto by_arrival = [this](RequestId a, RequestId b) { return request(a).arrived_at < request(b).arrived_at; };
-    if (!std::is_sorted(step_skipped_.begin(), step_skipped_.end(), by_arrival))
-      std::stable_sort(step_skipped_.begin(), step_skipped_.end(), by_arrival);
   }
 
   void end_stretch_step(bool decodes_completed, const BatchDraft& chunk, std::vector<RequestId>& new_decodes) override {
     new_decodes.clear();
     if (decodes_completed) release_completed_decodes();
-    prefilling_.assign(step_skipped_.begin(), step_skipped_.end());
+    prefilling_.clear();
     for (RequestId id : chunk.request_ids) {
       if (leaves(id)) continue;
       if (request(id).is_prefill_complete) {
@@ -105,23 +99,21 @@ class SarathiScheduler : public PagedReplicaScheduler {
         prefilling_.push_back(id);
       }
     }
-    last_skipped_.swap(step_skipped_);
     last_chunk_.assign(chunk.request_ids.begin(), chunk.request_ids.end());
     last_new_decodes_ = new_decodes.size();
   }
 
-  // next_batch leaves the prompts it skipped, sorted by arrival.
+  // The batch takes every running request.
   void hand_over_stretch_step() override {
     block_calendar_.stop();
-    running_.assign(step_skipped_.begin(), step_skipped_.end());
+    running_.clear();
     in_stretch_ = false;
     last_chunk_.clear();
-    last_skipped_.clear();
     last_new_decodes_ = 0;
   }
 
-  // The running list as the last batch's end leaves it: the prompts it skipped, then its
-  // requests in batch order (the decodes, then its chunk's requests), less those that left.
+  // The running list as the last batch's end leaves it: its requests in batch order (the
+  // decodes, then its chunk's requests), less those that left.
   void end_stretch() override {
     block_calendar_.stop();
     if (!in_stretch_) return;
@@ -129,9 +121,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
     running_.erase(running_.end() - static_cast<std::ptrdiff_t>(last_new_decodes_), running_.end());
     for (RequestId id : last_chunk_)
       if (!request(id).completed) running_.push_back(id);
-    running_.insert(running_.begin(), last_skipped_.begin(), last_skipped_.end());
     last_chunk_.clear();
-    last_skipped_.clear();
     last_new_decodes_ = 0;
   }
 
@@ -202,14 +192,11 @@ class SarathiScheduler : public PagedReplicaScheduler {
   // Per-iteration scratch, kept to avoid allocating on every batch.
   std::vector<RequestId> partial_prefills_;
   std::vector<RequestId> skipped_;
-  // A stretch's state: the running prompts in next_batch's order; the prompts the plan skips
-  // and how many of its chunk's entries are running prompts; what the last step did (for
-  // end_stretch).
+  // A stretch's state: the running prompts in next_batch's order; how many of the plan's chunk
+  // entries are running prompts; what the last step did (for end_stretch).
   std::vector<RequestId> prefilling_;
-  std::vector<RequestId> planned_skipped_, step_skipped_;
   size_t planned_partials_ = 0;
   bool in_stretch_ = false;
-  std::vector<RequestId> last_skipped_;
   std::vector<RequestId> last_chunk_;
   size_t last_new_decodes_ = 0;
 };

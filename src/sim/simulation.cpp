@@ -85,8 +85,8 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
     const auto device = spec::device_shape(ps.model, ps.config.parallel.tensor_parallel, p.num_stages);
     p.parameters_per_device = static_cast<double>(device.parameters);
     p.layers_per_stage = static_cast<double>(device.layers_per_stage);
-    p.q_heads_per_device = static_cast<double>(device.q_heads);
-    p.head_dim = static_cast<double>(device.head_dim);
+    p.attention_flops_per_token_pair =
+        4.0 * p.layers_per_stage * static_cast<double>(device.q_heads) * static_cast<double>(device.head_dim);
     pools_.push_back(p);
     timing_memos_.emplace_back(*p.predictor);
     for (int64_t i = 0; i < ps.config.num_replicas; ++i) {
@@ -396,7 +396,6 @@ void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId 
 void Simulation::time_batch(Batch& b, size_t pool_index, bool starts_stage) {
   const Pool& pool = pools_[pool_index];
   predict::BatchShape shape;
-  const double attention_per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
   double attention_flops = 0;
   const bool schedules_stage = starts_stage && stage_times_;
   for (size_t i = 0; i < b.request_ids.size(); ++i) {
@@ -404,7 +403,7 @@ void Simulation::time_batch(Batch& b, size_t pool_index, bool starts_stage) {
     pool.predictor->add_request(shape, {r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete});
     const double q = static_cast<double>(b.num_tokens[i]);
     const double context = static_cast<double>(r.num_processed_tokens);
-    attention_flops += attention_per_token_pair * q * (q + context);
+    attention_flops += pool.attention_flops_per_token_pair * q * (q + context);
     if (schedules_stage) r.on_batch_stage_schedule(now_);
   }
   try {

@@ -35,20 +35,28 @@ bool Simulation::start_stretch(int32_t replica) {
   const Pool& pool = pool_of(replica);
   // The batch's attention work, summed request by request in time_batch, is a sum of whole
   // numbers, exact while below 2^53: then the decodes' share is a product, bit for bit.
-  const double per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
+  const double per_token_pair = pool.attention_flops_per_token_pair;
   if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return false;
   st.active = true;
   st.stepped = false;
-  st.lists_stale = true;
   st.batch.replica_id = replica;
+  reset_stretch_decodes(st, pool);
+  return true;
+}
+
+// The decodes' share of the batch and the countdown to their first completion, from scratch.
+void Simulation::reset_stretch_decodes(Stretch& st, const Pool& pool) {
   st.decode_shape = {};
   st.until_completion = std::numeric_limits<int64_t>::max();
-  for (RequestId id : st.ids) {
-    const auto& r = requests_[static_cast<size_t>(id)];
-    pool.predictor->add_request(st.decode_shape, {r.num_processed_tokens, 1, false});
-    st.until_completion = std::min(st.until_completion, r.total_tokens() - r.num_processed_tokens);
-  }
-  return true;
+  for (RequestId id : st.ids) add_stretch_decode(st, pool, id);
+  st.lists_stale = true;
+}
+
+// Decode `id` (in st.ids) into the decodes' share and the countdown.
+void Simulation::add_stretch_decode(Stretch& st, const Pool& pool, RequestId id) {
+  const auto& r = requests_[static_cast<size_t>(id)];
+  pool.predictor->add_request(st.decode_shape, {r.num_processed_tokens, 1, false});
+  st.until_completion = std::min(st.until_completion, r.total_tokens() - r.num_processed_tokens);
 }
 
 Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
@@ -57,7 +65,7 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
   auto& ids = st.ids;
   auto& chunk = st.chunk;
   const Pool& pool = pool_of(replica);
-  const double per_token_pair = 4.0 * pool.layers_per_stage * pool.q_heads_per_device * pool.head_dim;
+  const double per_token_pair = pool.attention_flops_per_token_pair;
   const auto& config = setup_.config;
   const double limit = config.time_limit_s;
   const size_t pool_at = pool_index(replica);
@@ -133,7 +141,13 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
     b.finished = false;
     b.stage_flops = 2.0 * static_cast<double>(n + chunk_tokens) * pool.parameters_per_device + attention_flops;
     if (suspends) {
-      batches_.push_back(b);  // the batch in flight, for its end as a batch if it comes to that
+      // The batch in flight, for its end as a batch if it comes to that; its lists reuse an
+      // ended batch's memory (copy assignment keeps the capacity).
+      Batch& in_flight = batches_.emplace_back();
+      BatchDraft lists = scheduler.new_draft();
+      in_flight.request_ids = std::move(lists.request_ids);
+      in_flight.num_tokens = std::move(lists.num_tokens);
+      in_flight = b;
     } else if (batches_.empty()) {
       ++first_live_batch_;
     } else {  // a finished place-holder keeps the live batches' ids in step
@@ -219,24 +233,15 @@ void Simulation::end_stretch_iteration(int32_t replica) {
     ids.erase(std::remove_if(ids.begin(), ids.end(),
                              [this](RequestId id) { return requests_[static_cast<size_t>(id)].completed; }),
               ids.end());
-    st.decode_shape = {};
-    st.until_completion = std::numeric_limits<int64_t>::max();
-    for (RequestId id : ids) {
-      const auto& r = requests_[static_cast<size_t>(id)];
-      pool.predictor->add_request(st.decode_shape, {r.num_processed_tokens, 1, false});
-      st.until_completion = std::min(st.until_completion, r.total_tokens() - r.num_processed_tokens);
-    }
-    st.lists_stale = true;
+    reset_stretch_decodes(st, pool);
   } else {
     st.decode_shape.decode_processed_sum += n;
   }
   // Prompts whose prefill this iteration completed decode from the next one on, behind the
   // others, their last token out now like theirs.
   for (RequestId id : st.new_decodes) {
-    const auto& r = requests_[static_cast<size_t>(id)];
     ids.push_back(id);
-    pool.predictor->add_request(st.decode_shape, {r.num_processed_tokens, 1, false});
-    st.until_completion = std::min(st.until_completion, r.total_tokens() - r.num_processed_tokens);
+    add_stretch_decode(st, pool, id);
     st.lists_stale = true;
   }
 }

@@ -105,11 +105,11 @@ class ReplicaScheduler {
   // the replica counts it as a running batch, so its schedule meanwhile forms nothing.
   void suspend_stretch_step() { ++running_batches_; }
   void resume_stretch_step() { --running_batches_; }
+  // An empty draft whose lists reuse the memory of an ended batch's, where one was recycled.
+  BatchDraft new_draft();
 
  protected:
   virtual BatchDraft next_batch() = 0;
-  // An empty draft whose lists reuse the memory of an ended batch's, where one was recycled.
-  BatchDraft new_draft();
 
   Request& request(RequestId id) { return (*requests_)[static_cast<size_t>(id)]; }
   const Request& request(RequestId id) const { return (*requests_)[static_cast<size_t>(id)]; }

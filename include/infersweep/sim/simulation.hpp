@@ -78,8 +78,9 @@ class Simulation {
   struct Pool {
     const predict::ExecutionTimePredictor* predictor = nullptr;
     int64_t num_stages = 1;
-    // For MFU: weights per GPU, and per-layer attention dims of one GPU.
-    double parameters_per_device = 0, layers_per_stage = 0, q_heads_per_device = 0, head_dim = 0;
+    // For MFU: weights per GPU, and a stage's attention work on one GPU per (query token,
+    // context token) pair.
+    double parameters_per_device = 0, layers_per_stage = 0, attention_flops_per_token_pair = 0;
   };
 
   void handle(const Event& e);
@@ -204,6 +205,10 @@ class Simulation {
     double started = 0;                // the current iteration's start
   };
   std::vector<Stretch> stretches_;  // per replica
+  // A stretch's decodes' share of its batches and their countdown to a completion: from
+  // scratch, and with one decode added.
+  void reset_stretch_decodes(Stretch& st, const Pool& pool);
+  void add_stretch_decode(Stretch& st, const Pool& pool, RequestId id);
 
   // Disaggregation.
   std::unique_ptr<GlobalScheduler> decode_router_;

@@ -26,23 +26,31 @@ class DecodeBlockCalendar {
   // A request that enters the next step with `processed` tokens in its KV and `blocks` blocks:
   // its token starts a block once it is past them all, blocks * block_size + 1 - processed
   // steps from now.
-  void add(RequestId id, int64_t processed, int64_t blocks) {
+  void add(RequestId id, int64_t processed, int64_t blocks) { bucket_of(id, processed, blocks).push_back(id); }
+  // Those whose token starts a block at the next step.
+  const std::vector<RequestId>& due() const { return buckets_[static_cast<size_t>(step_) % buckets_.size()]; }
+  void advance() { ++step_; }
+  // A request that leaves, with its tokens and blocks as they stand between steps: each step
+  // adds a token and the block it starts, so its bucket is still the one add computed.
+  void remove(RequestId id, int64_t processed, int64_t blocks) {
+    auto& bucket = bucket_of(id, processed, blocks);
+    const auto at = std::find(bucket.begin(), bucket.end(), id);
+    if (at == bucket.end())
+      throw SimulationError("request " + std::to_string(id) + " leaves a stretch with " + std::to_string(processed) +
+                            " tokens in " + std::to_string(blocks) + " KV blocks, not where its blocks were due");
+    bucket.erase(at);
+  }
+
+ private:
+  std::vector<RequestId>& bucket_of(RequestId id, int64_t processed, int64_t blocks) {
     const auto block_size = static_cast<int64_t>(buckets_.size());
     const int64_t wait = blocks * block_size + 1 - processed;
     if (wait < 0)
       throw SimulationError("request " + std::to_string(id) + " decodes its token " + std::to_string(processed) +
                             " holding only " + std::to_string(blocks) + " KV blocks of " + std::to_string(block_size));
-    buckets_[static_cast<size_t>((step_ + wait) % block_size)].push_back(id);
-  }
-  // Those whose token starts a block at the next step.
-  const std::vector<RequestId>& due() const { return buckets_[static_cast<size_t>(step_) % buckets_.size()]; }
-  void advance() { ++step_; }
-  template <class Leaves>
-  void remove_if(Leaves leaves) {
-    for (auto& bucket : buckets_) bucket.erase(std::remove_if(bucket.begin(), bucket.end(), leaves), bucket.end());
+    return buckets_[static_cast<size_t>((step_ + wait) % block_size)];
   }
 
- private:
   std::vector<std::vector<RequestId>> buckets_;
   int64_t step_ = 0;
   bool active_ = false;

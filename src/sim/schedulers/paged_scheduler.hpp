@@ -167,11 +167,14 @@ class PagedReplicaScheduler : public ReplicaScheduler {
     for (RequestId id : ids) blocks += starts_block(id) ? 1 : 0;
     return blocks;
   }
-  // Completed running requests leave (their blocks freed); the others keep their order.
+  // Completed running requests leave (their blocks freed); the others keep their order. In a
+  // stretch, the running requests are its decodes, all in the calendar.
   void release_completed_decodes() {
-    block_calendar_.remove_if([this](RequestId id) { return request(id).completed; });
-    running_.erase(std::remove_if(running_.begin(), running_.end(), [this](RequestId id) { return leaves(id); }),
-                   running_.end());
+    const auto completed_leaves = [this](RequestId id) {
+      if (request(id).completed) block_calendar_.remove(id, request(id).num_processed_tokens, blocks_.blocks_of(id));
+      return leaves(id);
+    };
+    running_.erase(std::remove_if(running_.begin(), running_.end(), completed_leaves), running_.end());
   }
 
   // The next batch takes every running request, one decode token each, in the running order,

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "infersweep/common/double_bits.hpp"
+#include "infersweep/sim/repeated_sum.hpp"
 
 namespace infersweep::sim {
 
@@ -86,19 +87,8 @@ Distribution summarize_exact(std::vector<double> values) {
 QuantileSketch::QuantileSketch(double a)
     : gamma_((1.0 + a) / (1.0 - a)), log_gamma_(std::log(gamma_)), keys_(log_gamma_) {}
 
-void QuantileSketch::add(double value, int64_t count) {
+void QuantileSketch::add_new_value(double value, int64_t count) {
   if (count <= 0) return;
-  if (value == last_value_) {
-    count_ += count;
-    double sum = sum_;
-    for (int64_t i = 0; i < count; ++i) sum += value;
-    sum_ = sum;
-    if (last_key_ == kZeroKey)
-      zeros_ += count;
-    else
-      buckets_[static_cast<size_t>(last_key_ - offset_)] += count;
-    return;
-  }
   last_value_ = value;
   if (count_ == 0) {
     min_ = max_ = value;
@@ -107,10 +97,8 @@ void QuantileSketch::add(double value, int64_t count) {
     max_ = std::max(max_, value);
   }
   count_ += count;
-  // One addition per sample, so that the sum rounds exactly as when added one by one.
-  double sum = sum_;
-  for (int64_t i = 0; i < count; ++i) sum += value;
-  sum_ = sum;
+  // Rounded exactly as when added one by one.
+  sum_ = add_repeatedly(sum_, value, count);
   if (!(value > 1e-300)) {
     last_key_ = kZeroKey;
     zeros_ += count;
@@ -158,13 +146,6 @@ Distribution QuantileSketch::summarize() const {
   d.p95 = quantile(0.95);
   d.p99 = quantile(0.99);
   return d;
-}
-
-void TimeWeightedSeries::record(double time, double value) {
-  area_ += last_value_ * (time - last_time_);
-  last_time_ = time;
-  last_value_ = value;
-  max_ = std::max(max_, value);
 }
 
 double TimeWeightedSeries::mean(double end_time) const {

@@ -10,16 +10,6 @@ double vidur_mfu_percent(double stage_flops, double stage_seconds, double fp16_t
   return flops_per_second * 100.0 / (fp16_tflops * std::ldexp(1.0, 40));
 }
 
-void VidurWindowMean::record(double time, double value) {
-  if (last_time_ != 0) {
-    const double segment = time - last_time_;
-    weighted_sum_ += last_value_ * segment;
-    duration_ += segment;
-  }
-  last_time_ = time;
-  last_value_ = value;
-}
-
 double VidurWindowMean::mean() const {
   // Vidur divides only when its denominator is not zero.
   if (duration_ == 0) return std::numeric_limits<double>::quiet_NaN();

@@ -2,11 +2,13 @@
 // Summary statistics: exact quantiles for per-request series, a log-bucket sketch with 0.1 %
 // relative accuracy for the high-volume series (inter-token gaps, batches), and time-weighted
 // means of step functions (memory use, busy time, MFU).
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
 #include "infersweep/sim/log_bucket_keys.hpp"
+#include "infersweep/sim/repeated_sum.hpp"
 
 namespace infersweep::sim {
 
@@ -27,8 +29,18 @@ class QuantileSketch {
  public:
   explicit QuantileSketch(double relative_accuracy = 0.001);
   void add(double value) { add(value, 1); }
-  // `count` samples of one value: as many add(value) calls, with one bucket lookup.
-  void add(double value, int64_t count);
+  // `count` samples of one value: as many add(value) calls, with one bucket lookup. Series
+  // repeat values (a batch's size, a decode iteration's time), and a repeat changes neither
+  // min nor max, nor its bucket: that path is inline.
+  void add(double value, int64_t count) {
+    if (!(value == last_value_) || count <= 0) return add_new_value(value, count);
+    count_ += count;
+    sum_ = add_repeatedly(sum_, value, count);
+    if (last_key_ == kZeroKey)
+      zeros_ += count;
+    else
+      buckets_[static_cast<size_t>(last_key_ - offset_)] += count;
+  }
   int64_t count() const { return count_; }
   double sum() const { return sum_; }
   double quantile(double q) const;
@@ -43,8 +55,8 @@ class QuantileSketch {
   double sum_ = 0, min_ = 0, max_ = 0;
   int64_t offset_ = 0;  // key of buckets_[0]
   std::vector<int64_t> buckets_;
-  // The last value added and its bucket key (kZeroKey: counted in zeros_): series repeat values
-  // (a batch's size, a decode iteration's time), and a repeat changes neither min nor max.
+  void add_new_value(double value, int64_t count);
+  // The last value added and its bucket key (kZeroKey: counted in zeros_).
   static constexpr int64_t kZeroKey = std::numeric_limits<int64_t>::min();
   double last_value_ = std::numeric_limits<double>::quiet_NaN();
   int64_t last_key_ = kZeroKey;
@@ -54,7 +66,12 @@ class QuantileSketch {
 // recorded value holds until the next record, the last one until `end`.
 class TimeWeightedSeries {
  public:
-  void record(double time, double value);
+  void record(double time, double value) {  // a few times per batch: inline
+    area_ += last_value_ * (time - last_time_);
+    last_time_ = time;
+    last_value_ = value;
+    max_ = std::max(max_, value);
+  }
   double mean(double end_time) const;
   double max() const { return max_; }
 

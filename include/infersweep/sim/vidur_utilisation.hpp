@@ -17,7 +17,15 @@ double vidur_mfu_percent(double stage_flops, double stage_seconds, double fp16_t
 // start to the last batch end of that stage.
 class VidurWindowMean {
  public:
-  void record(double time, double value);
+  void record(double time, double value) {  // a few times per batch: inline
+    if (last_time_ != 0) {
+      const double segment = time - last_time_;
+      weighted_sum_ += last_value_ * segment;
+      duration_ += segment;
+    }
+    last_time_ = time;
+    last_value_ = value;
+  }
   // NaN when no segment was accumulated (Vidur writes no figure then).
   double mean() const;
 

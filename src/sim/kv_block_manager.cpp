@@ -42,6 +42,24 @@ void KvBlockManager::allocate(RequestId id, int64_t blocks) {
   allocated_ += blocks;
 }
 
+void KvBlockManager::allocate_one_each(const std::vector<RequestId>& ids) {
+  const auto count = static_cast<int64_t>(ids.size());
+  // The checks and the prefix pool's bookkeeping are allocate's, one request at a time.
+  if (pool_ || allocated_ + count > num_blocks_) {
+    for (RequestId id : ids) allocate(id, 1);
+    return;
+  }
+  for (RequestId id : ids) {
+    auto& held = blocks_[static_cast<size_t>(id)];
+    if (held < 0) {
+      held = 0;
+      ++num_holders_;
+    }
+    ++held;
+  }
+  allocated_ += count;
+}
+
 void KvBlockManager::free(RequestId id) {
   auto& held = blocks_[static_cast<size_t>(id)];
   if (held < 0) return;

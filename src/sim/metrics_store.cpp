@@ -56,8 +56,8 @@ void MetricsStore::on_request_arrival(const Request& r) {
   last_arrival_ = r.arrived_at;
 }
 
-void MetricsStore::on_batch_end(const Batch& batch, double now) {
-  batch_size_.add(static_cast<double>(batch.size()));
+void MetricsStore::on_batch_end(const Batch& batch, int64_t num_requests, double now) {
+  batch_size_.add(static_cast<double>(num_requests));
   if (!detailed_) return;
   batch_time_.add(now - batch.scheduled_at);
   batch_tokens_.add(static_cast<double>(batch.total_tokens));

@@ -139,7 +139,9 @@ bool ReplicaScheduler::plan_stretch_step(const std::vector<RequestId>&, BatchDra
 
 void ReplicaScheduler::take_stretch_step(const std::vector<RequestId>&, const BatchDraft&) { no_decode_stretch(); }
 
-void ReplicaScheduler::end_stretch_step(bool, const BatchDraft&, std::vector<RequestId>&) { no_decode_stretch(); }
+void ReplicaScheduler::end_stretch_step(const std::vector<RequestId>&, const BatchDraft&, std::vector<RequestId>&) {
+  no_decode_stretch();
+}
 
 void ReplicaScheduler::end_stretch() {}
 

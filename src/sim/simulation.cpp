@@ -364,7 +364,7 @@ void Simulation::run_back_to_back(int32_t replica) {
     num_events_ += 2;
     Batch& b = batch(id);
     time_batch(b, pool_index(replica), /*starts_stage=*/true);
-    const double duration = start_stage(replica, 0, b);
+    const double duration = start_stage(replica, 0, b, static_cast<int64_t>(b.size()));
     const double end = now_ + duration;
     // The stage's end; then, at the same time, its schedule (nothing waits for it: one batch is
     // in flight) and the batch's end.
@@ -429,16 +429,16 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   } else {
     time_batch(b, pool_index(replica), /*starts_stage=*/true);
   }
-  const double duration = start_stage(replica, stage, b);
+  const double duration = start_stage(replica, stage, b, static_cast<int64_t>(b.size()));
   events_.push(now_ + duration, EventType::batch_stage_end, replica, stage, id);
 }
 
-double Simulation::start_stage(int32_t replica, int32_t stage, const Batch& b) {
+double Simulation::start_stage(int32_t replica, int32_t stage, const Batch& b, int64_t num_requests) {
   const bool last = stage == pool_of(replica).num_stages - 1;
   const double duration = b.timing.total_time_s(last);
   stage_at(replica, stage).busy = true;
   metrics_.on_stage_start(replica, stage, now_, b.stage_flops, duration);
-  metrics_.on_stage_span({replica, stage, b.id, static_cast<int64_t>(b.size()), b.total_tokens, now_, duration});
+  metrics_.on_stage_span({replica, stage, b.id, num_requests, b.total_tokens, now_, duration});
   return duration;
 }
 
@@ -529,7 +529,7 @@ void Simulation::finish_batch(int32_t replica, Batch& b, int64_t processed) {
     }
   }
   check_outstanding_tokens(replica);
-  metrics_.on_batch_end(b, now_);
+  metrics_.on_batch_end(b, static_cast<int64_t>(b.size()), now_);
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
   b.finished = true;
   release_finished_batches();

@@ -49,7 +49,6 @@ void Simulation::reset_stretch_decodes(Stretch& st, const Pool& pool) {
   st.decode_shape = {};
   st.until_completion = std::numeric_limits<int64_t>::max();
   for (RequestId id : st.ids) add_stretch_decode(st, pool, id);
-  st.lists_stale = true;
 }
 
 // Decode `id` (in st.ids) into the decodes' share and the countdown.
@@ -124,15 +123,8 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
       if (first_admission && r.scheduling_delay > config.stop_delay_threshold_s) ++num_delayed_;
     }
     metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
-    Batch& b = st.batch;
+    Batch& b = st.batch;  // no request lists: only a batch in flight needs them
     b.id = next_batch_id_++;
-    if (st.lists_stale || !chunk.empty()) {
-      b.request_ids.assign(ids.begin(), ids.end());
-      b.request_ids.insert(b.request_ids.end(), chunk.request_ids.begin(), chunk.request_ids.end());
-      b.num_tokens.assign(ids.size(), 1);
-      b.num_tokens.insert(b.num_tokens.end(), chunk.num_tokens.begin(), chunk.num_tokens.end());
-      st.lists_stale = !chunk.empty();
-    }
     b.total_tokens = n + chunk_tokens;
     b.prefill_tokens = chunk_tokens;
     b.scheduled_at = now_;
@@ -142,12 +134,15 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
     b.stage_flops = 2.0 * static_cast<double>(n + chunk_tokens) * pool.parameters_per_device + attention_flops;
     if (suspends) {
       // The batch in flight, for its end as a batch if it comes to that; its lists reuse an
-      // ended batch's memory (copy assignment keeps the capacity).
-      Batch& in_flight = batches_.emplace_back();
+      // ended batch's memory.
+      Batch& in_flight = batches_.emplace_back(b);
       BatchDraft lists = scheduler.new_draft();
       in_flight.request_ids = std::move(lists.request_ids);
+      in_flight.request_ids.assign(ids.begin(), ids.end());
+      in_flight.request_ids.insert(in_flight.request_ids.end(), chunk.request_ids.begin(), chunk.request_ids.end());
       in_flight.num_tokens = std::move(lists.num_tokens);
-      in_flight = b;
+      in_flight.num_tokens.assign(ids.size(), 1);
+      in_flight.num_tokens.insert(in_flight.num_tokens.end(), chunk.num_tokens.begin(), chunk.num_tokens.end());
     } else if (batches_.empty()) {
       ++first_live_batch_;
     } else {  // a finished place-holder keeps the live batches' ids in step
@@ -157,7 +152,7 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
     }
     if (stage_times_)
       for (RequestId id : chunk.request_ids) requests_[static_cast<size_t>(id)].on_batch_stage_schedule(now_);
-    start_stage(replica, 0, b);
+    start_stage(replica, 0, b, n + static_cast<int64_t>(chunk.size()));
     st.started = now_;
     if (suspends) {
       num_events_ += 2;
@@ -196,12 +191,14 @@ void Simulation::end_stretch_iteration(int32_t replica) {
     for (RequestId id : ids) ++requests_[static_cast<size_t>(id)].num_processed_tokens;
   }
   if (n > 0) metrics_.on_token_gaps(now_ - st.started, n);
-  const bool completes = n > 0 && --st.until_completion == 0;
-  if (completes) {
+  auto& completed = st.completed;
+  completed.clear();
+  if (n > 0 && --st.until_completion == 0) {
     // Those that completed leave now, with what every iteration of theirs set alike.
     for (RequestId id : ids) {
       auto& r = requests_[static_cast<size_t>(id)];
       if (r.num_processed_tokens != r.total_tokens()) continue;
+      completed.push_back(id);
       r.latest_stage_scheduled_at = st.started;
       r.latest_stage_completed_at = now_;
       r.latest_iteration_completed_at = now_;
@@ -223,13 +220,13 @@ void Simulation::end_stretch_iteration(int32_t replica) {
     if (r.completed) metrics_.on_request_completed(r);
   }
   scheduler.on_tokens_processed(processed);
-  scheduler.end_stretch_step(completes, chunk, st.new_decodes);
+  scheduler.end_stretch_step(completed, chunk, st.new_decodes);
   check_outstanding_tokens(replica);
-  metrics_.on_batch_end(st.batch, now_);
+  metrics_.on_batch_end(st.batch, n + static_cast<int64_t>(chunk.size()), now_);
   metrics_.on_memory_usage(replica, now_, scheduler.memory_usage_percent());
   release_finished_batches();
   const Pool& pool = pool_of(replica);
-  if (completes) {
+  if (!completed.empty()) {
     ids.erase(std::remove_if(ids.begin(), ids.end(),
                              [this](RequestId id) { return requests_[static_cast<size_t>(id)].completed; }),
               ids.end());
@@ -242,7 +239,6 @@ void Simulation::end_stretch_iteration(int32_t replica) {
   for (RequestId id : st.new_decodes) {
     ids.push_back(id);
     add_stretch_decode(st, pool, id);
-    st.lists_stale = true;
   }
 }
 

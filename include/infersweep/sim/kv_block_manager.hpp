@@ -62,6 +62,8 @@ class KvBlockManager {
   // from the free pool, evicting the least recently freed cached blocks. Over-allocation is a
   // scheduler bug, reported as SimulationError.
   void allocate(RequestId id, int64_t blocks);
+  // One block to each of `ids` (a decode step's new blocks), as allocate(id, 1) for each.
+  void allocate_one_each(const std::vector<RequestId>& ids);
   // Drops the request's references; in prefix-caching mode its blocks stay cached, the last
   // block of the request first in line for eviction.
   void free(RequestId id);

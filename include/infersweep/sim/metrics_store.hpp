@@ -51,7 +51,8 @@ class MetricsStore {
   void on_request_completed(const Request& r) { completed_.push_back(r.id); }
   // `count` requests saw the same gap (those of one batch that decoded in the previous one too).
   void on_token_gaps(double seconds, int64_t count) { tbt_.add(seconds, count); }
-  void on_batch_end(const Batch& batch, double now);
+  // A batch of `num_requests` requests ends (a stretch's iteration has no request lists).
+  void on_batch_end(const Batch& batch, int64_t num_requests, double now);
   void on_memory_usage(int32_t replica, double now, double percent);
   // A stage starts a batch of `stage_flops` work that takes `stage_seconds`.
   void on_stage_start(int32_t replica, int32_t stage, double now, double stage_flops, double stage_seconds);

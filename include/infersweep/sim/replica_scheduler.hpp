@@ -89,9 +89,10 @@ class ReplicaScheduler {
   // Forms the planned batch: the blocks its tokens start, the admissions it makes.
   virtual void take_stretch_step(const std::vector<RequestId>& ids, const BatchDraft& chunk);
   // After that batch's end (on_tokens_processed told): requests that completed leave (their
-  // blocks freed; `decodes_completed`: some of `ids` did); the chunk's requests whose prefill is
-  // done join the decodes, and are appended to `new_decodes` in batch order.
-  virtual void end_stretch_step(bool decodes_completed, const BatchDraft& chunk, std::vector<RequestId>& new_decodes);
+  // blocks freed; `completed_decodes`: those of `ids`, in batch order); the chunk's requests
+  // whose prefill is done join the decodes, and are appended to `new_decodes` in batch order.
+  virtual void end_stretch_step(const std::vector<RequestId>& completed_decodes, const BatchDraft& chunk,
+                                std::vector<RequestId>& new_decodes);
   // After a stretch's last step: the running order as forming its batches one by one leaves it.
   virtual void end_stretch();
   // Forms the planned batch as on_schedule would (the step taken, the stretch ended, the batch

@@ -110,8 +110,9 @@ class Simulation {
   // A batch from a scheduler's draft, scheduled now: its requests' schedule recorded.
   void add_batch(int32_t replica, BatchDraft& draft);
   void time_batch(Batch& b, size_t pool_index, bool starts_stage);
-  // Marks the stage busy with `b` and records its start; returns the stage's time for it.
-  double start_stage(int32_t replica, int32_t stage, const Batch& b);
+  // Marks the stage busy with `b`, of `num_requests` requests, and records its start; returns
+  // the stage's time for it.
+  double start_stage(int32_t replica, int32_t stage, const Batch& b, int64_t num_requests);
   // The requests' side of a batch's end (with `ends_stage`, of its single stage's end too);
   // returns the tokens processed. finish_batch is the scheduler's and the metrics' side.
   int64_t end_batch_requests(const Batch& b, bool ends_stage);
@@ -192,17 +193,17 @@ class Simulation {
   StretchCounts stretch_counts_;
   // A replica's stretch, kept across an iteration in flight.
   struct Stretch {
-    bool active = false;         // started, not ended
-    bool suspended = false;      // its iteration in flight, something else happening first
-    bool stepped = false;        // an iteration taken
-    bool lists_stale = true;     // batch's lists are not ids + chunk
-    std::vector<RequestId> ids;  // its decodes, in batch order
-    BatchDraft chunk;            // the rest of the current iteration (prompt chunks)
-    std::vector<RequestId> new_decodes;
-    Batch batch;                       // the current iteration
-    predict::BatchShape decode_shape;  // the decodes' share of the batch
-    int64_t until_completion = 0;      // iterations until one of the decodes completes, this one included
-    double started = 0;                // the current iteration's start
+    bool active = false;                 // started, not ended
+    bool suspended = false;              // its iteration in flight, something else happening first
+    bool stepped = false;                // an iteration taken
+    std::vector<RequestId> ids;          // its decodes, in batch order
+    BatchDraft chunk;                    // the rest of the current iteration (prompt chunks)
+    std::vector<RequestId> completed;    // decodes that completed in the current iteration
+    std::vector<RequestId> new_decodes;  // prompts that joined the decodes in it
+    Batch batch;                         // the current iteration, without request lists
+    predict::BatchShape decode_shape;    // the decodes' share of the batch
+    int64_t until_completion = 0;        // iterations until one of the decodes completes, this one included
+    double started = 0;                  // the current iteration's start
   };
   std::vector<Stretch> stretches_;  // per replica
   // A stretch's decodes' share of its batches and their countdown to a completion: from

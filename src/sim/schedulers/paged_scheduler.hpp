@@ -51,9 +51,10 @@ class PagedReplicaScheduler : public ReplicaScheduler {
     return queue_.empty() && can_step_decodes(ids);
   }
   void take_stretch_step(const std::vector<RequestId>& ids, const BatchDraft&) override { step_decodes(ids); }
-  void end_stretch_step(bool decodes_completed, const BatchDraft&, std::vector<RequestId>& new_decodes) override {
+  void end_stretch_step(const std::vector<RequestId>& completed_decodes, const BatchDraft&,
+                        std::vector<RequestId>& new_decodes) override {
     new_decodes.clear();
-    if (decodes_completed) release_completed_decodes();
+    release_completed_decodes(completed_decodes);
   }
   void end_stretch() override { block_calendar_.stop(); }
   // The batch takes every running request.
@@ -154,7 +155,7 @@ class PagedReplicaScheduler : public ReplicaScheduler {
       block_calendar_.start(config_.block_size);
       for (RequestId id : ids) add_stretch_decode(id);
     }
-    for (RequestId id : block_calendar_.due()) blocks_.allocate(id, 1);
+    blocks_.allocate_one_each(block_calendar_.due());
     block_calendar_.advance();
   }
   void add_stretch_decode(RequestId id) {
@@ -167,14 +168,16 @@ class PagedReplicaScheduler : public ReplicaScheduler {
     for (RequestId id : ids) blocks += starts_block(id) ? 1 : 0;
     return blocks;
   }
-  // Completed running requests leave (their blocks freed); the others keep their order. In a
-  // stretch, the running requests are its decodes, all in the calendar.
-  void release_completed_decodes() {
-    const auto completed_leaves = [this](RequestId id) {
-      if (request(id).completed) block_calendar_.remove(id, request(id).num_processed_tokens, blocks_.blocks_of(id));
-      return leaves(id);
-    };
-    running_.erase(std::remove_if(running_.begin(), running_.end(), completed_leaves), running_.end());
+  // A stretch's completed decodes leave the running list (their blocks freed), the others
+  // keeping their order; in a stretch the running requests are its decodes, all in the calendar.
+  void release_completed_decodes(const std::vector<RequestId>& completed) {
+    for (RequestId id : completed) {
+      block_calendar_.remove(id, request(id).num_processed_tokens, blocks_.blocks_of(id));
+      const auto at = std::find(running_.begin(), running_.end(), id);
+      if (at == running_.end() || !leaves(id))
+        throw SimulationError("request " + std::to_string(id) + " completed in a stretch but was not running there");
+      running_.erase(at);
+    }
   }
 
   // The next batch takes every running request, one decode token each, in the running order,

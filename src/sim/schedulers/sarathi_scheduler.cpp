@@ -85,9 +85,10 @@ class SarathiScheduler : public PagedReplicaScheduler {
     }
   }
 
-  void end_stretch_step(bool decodes_completed, const BatchDraft& chunk, std::vector<RequestId>& new_decodes) override {
+  void end_stretch_step(const std::vector<RequestId>& completed_decodes, const BatchDraft& chunk,
+                        std::vector<RequestId>& new_decodes) override {
     new_decodes.clear();
-    if (decodes_completed) release_completed_decodes();
+    release_completed_decodes(completed_decodes);
     prefilling_.clear();
     for (RequestId id : chunk.request_ids) {
       if (leaves(id)) continue;

@@ -151,6 +151,10 @@ BatchDraft ReplicaScheduler::form_stretch_batch(const std::vector<RequestId>& id
   take_stretch_step(ids, chunk);
   hand_over_stretch_step();
   ++running_batches_;
+  return stretch_step_lists(ids, chunk);
+}
+
+BatchDraft ReplicaScheduler::stretch_step_lists(const std::vector<RequestId>& ids, const BatchDraft& chunk) {
   BatchDraft draft = new_draft();
   draft.request_ids.assign(ids.begin(), ids.end());
   draft.request_ids.insert(draft.request_ids.end(), chunk.request_ids.begin(), chunk.request_ids.end());

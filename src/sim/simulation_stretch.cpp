@@ -136,13 +136,9 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
       // The batch in flight, for its end as a batch if it comes to that; its lists reuse an
       // ended batch's memory.
       Batch& in_flight = batches_.emplace_back(b);
-      BatchDraft lists = scheduler.new_draft();
+      BatchDraft lists = scheduler.stretch_step_lists(ids, chunk);
       in_flight.request_ids = std::move(lists.request_ids);
-      in_flight.request_ids.assign(ids.begin(), ids.end());
-      in_flight.request_ids.insert(in_flight.request_ids.end(), chunk.request_ids.begin(), chunk.request_ids.end());
       in_flight.num_tokens = std::move(lists.num_tokens);
-      in_flight.num_tokens.assign(ids.size(), 1);
-      in_flight.num_tokens.insert(in_flight.num_tokens.end(), chunk.num_tokens.begin(), chunk.num_tokens.end());
     } else if (batches_.empty()) {
       ++first_live_batch_;
     } else {  // a finished place-holder keeps the live batches' ids in step

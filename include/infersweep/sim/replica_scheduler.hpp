@@ -106,11 +106,14 @@ class ReplicaScheduler {
   // the replica counts it as a running batch, so its schedule meanwhile forms nothing.
   void suspend_stretch_step() { ++running_batches_; }
   void resume_stretch_step() { --running_batches_; }
-  // An empty draft whose lists reuse the memory of an ended batch's, where one was recycled.
-  BatchDraft new_draft();
+  // The lists of a stretch step's batch (its decodes, one token each, then the chunk), in
+  // recycled memory; changes nothing else.
+  BatchDraft stretch_step_lists(const std::vector<RequestId>& ids, const BatchDraft& chunk);
 
  protected:
   virtual BatchDraft next_batch() = 0;
+  // An empty draft whose lists reuse the memory of an ended batch's, where one was recycled.
+  BatchDraft new_draft();
 
   Request& request(RequestId id) { return (*requests_)[static_cast<size_t>(id)]; }
   const Request& request(RequestId id) const { return (*requests_)[static_cast<size_t>(id)]; }

@@ -120,6 +120,27 @@ class PagedReplicaScheduler : public ReplicaScheduler {
     blocks_.cache_full_blocks(id, r.is_prefill_complete ? r.num_processed_tokens : r.num_processed_tokens + tokens);
   }
 
+  // Whether every running request that holds blocks has room for its next token now, with no
+  // check of its own: with more free blocks than running requests, each of which takes at most
+  // one for a decode token, make_room_for would restart none. Stays true while a batch takes
+  // them one by one (each takes a block at most and leaves the list). Counting mode only.
+  bool decodes_have_room() const {
+    return !prefix_caching_ && blocks_.free_blocks() > static_cast<int64_t>(running_.size());
+  }
+
+  // Room and blocks for running request `id`'s next token (make_room_for, allocate_request),
+  // taken from the running list; `roomy`: decodes_have_room() when the batch began. Returns
+  // false if `id` itself was restarted.
+  bool take_next_token(RequestId id, bool roomy) {
+    if (roomy && blocks_.holds(id)) {
+      if (starts_block(id)) blocks_.allocate(id, 1);
+      return true;
+    }
+    if (!make_room_for(id)) return false;
+    allocate_request(id);
+    return true;
+  }
+
   // Makes room for running request `id` by restarting the latest running requests; if none is
   // left, `id` itself is restarted. Returns whether `id` can now be given its next token.
   bool make_room_for(RequestId id) {

@@ -139,11 +139,8 @@ class SarathiScheduler : public PagedReplicaScheduler {
     partial_prefills_.clear();
     skipped_.clear();
 
-    // Running requests in their current order; partly prefilled ones wait for step 2. With more
-    // free blocks than running requests, each of which takes at most one block here, every
-    // decode that holds blocks has room (make_room_for preempts nothing) and takes only the
-    // block its token starts (allocate_request).
-    const bool roomy = !prefix_caching_ && blocks_.free_blocks() > static_cast<int64_t>(running_.size());
+    // Running requests in their current order; partly prefilled ones wait for step 2.
+    const bool roomy = decodes_have_room();
     while (!running_.empty()) {
       if (static_cast<int64_t>(batch.size()) == max_micro_batch_size_) break;
       const RequestId id = running_.front();
@@ -152,12 +149,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
         partial_prefills_.push_back(id);
         continue;
       }
-      if (roomy && blocks_.holds(id)) {
-        if (starts_block(id)) blocks_.allocate(id, 1);
-      } else {
-        if (!make_room_for(id)) continue;
-        allocate_request(id);
-      }
+      if (!take_next_token(id, roomy)) continue;
       batch_tokens += 1;
       batch.add(id, 1);
     }

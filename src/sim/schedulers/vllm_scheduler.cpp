@@ -40,11 +40,11 @@ class VllmScheduler : public PagedReplicaScheduler {
     if (!batch.empty()) return batch;
 
     sort_running_by_arrival();
+    const bool roomy = decodes_have_room();
     while (!running_.empty() && static_cast<int64_t>(batch.size()) < max_micro_batch_size_) {
       const RequestId id = running_.front();
       running_.pop_front();
-      if (!make_room_for(id)) continue;
-      allocate_request(id);
+      if (!take_next_token(id, roomy)) continue;
       batch.add(id, 1);
     }
     return batch;

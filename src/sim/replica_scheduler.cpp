@@ -100,17 +100,10 @@ void ReplicaScheduler::preempt(RequestId id) {
 
 void ReplicaScheduler::release_completed(const Batch& batch, std::deque<RequestId>& running) {
   --running_batches_;
+  // The request list in a local: pushing onto `running` would otherwise reload it at each step.
+  Request* const requests = requests_->data();
   for (RequestId id : batch.request_ids)
-    if (!leaves(id)) running.push_back(id);
-}
-
-bool ReplicaScheduler::leaves(RequestId id) {
-  const Request& r = request(id);
-  if (r.completed) {
-    blocks_.free(id);
-    return true;
-  }
-  return prefill_only_ && r.is_prefill_complete;
+    if (!leaves(requests[static_cast<size_t>(id)])) running.push_back(id);
 }
 
 void ReplicaScheduler::hand_off(RequestId id) {

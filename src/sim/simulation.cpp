@@ -286,14 +286,37 @@ void Simulation::add_batch(int32_t replica, BatchDraft& draft) {
   b.num_tokens = std::move(draft.num_tokens);
   b.group = draft.group;
   b.scheduled_at = now_;
-  for (size_t i = 0; i < b.request_ids.size(); ++i) {
-    auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-    b.total_tokens += b.num_tokens[i];
-    if (!r.is_prefill_complete) b.prefill_tokens += b.num_tokens[i];
+  const Pool& pool = pool_of(replica);
+  // Sums and loop constants in locals: the requests' updates below would otherwise make the
+  // compiler keep the sums in memory and reload the constants at every step.
+  BatchWork work{*pool.predictor, pool.attention_flops_per_token_pair};
+  const double now = now_;
+  const double delay_threshold = setup_.config.stop_delay_threshold_s;
+  Request* const requests = requests_.data();
+  const size_t size = b.request_ids.size();
+  const RequestId* const ids = b.request_ids.data();
+  const int64_t* const num_tokens = b.num_tokens.data();
+  int64_t total_tokens = 0, prefill_tokens = 0, delayed = 0;
+  for (size_t i = 0; i < size; ++i) {
+    auto& r = requests[static_cast<size_t>(ids[i])];
+    const int64_t tokens = num_tokens[i];
+    total_tokens += tokens;
+    if (!r.is_prefill_complete) prefill_tokens += tokens;
+    work.add(r, tokens);
     const bool first_admission = !r.admitted();
-    if (r.handed_off && r.decode_started_at == 0) r.decode_started_at = now_;
-    r.on_batch_schedule(now_);
-    if (first_admission && r.scheduling_delay > setup_.config.stop_delay_threshold_s) ++num_delayed_;
+    if (r.handed_off && r.decode_started_at == 0) r.decode_started_at = now;
+    r.on_batch_schedule(now);
+    if (first_admission && r.scheduling_delay > delay_threshold) ++delayed;
+  }
+  num_delayed_ += delayed;
+  b.total_tokens = total_tokens;
+  b.prefill_tokens = prefill_tokens;
+  // Timed now: its requests change only at its end. A batch the predictor cannot time is timed
+  // again when it starts, and fails there, naming itself; one that never starts (the run ends
+  // first) fails nothing.
+  try {
+    set_timing(b, pool_index(replica), work);
+  } catch (const SimulationError&) {
   }
   batches_.push_back(std::move(b));
 }
@@ -363,7 +386,8 @@ void Simulation::run_back_to_back(int32_t replica) {
     }
     num_events_ += 2;
     Batch& b = batch(id);
-    time_batch(b, pool_index(replica), /*starts_stage=*/true);
+    record_stage_schedule(b);
+    if (!b.has_timing) time_batch(b, pool_index(replica));
     const double duration = start_stage(replica, 0, b, static_cast<int64_t>(b.size()));
     const double end = now_ + duration;
     // The stage's end; then, at the same time, its schedule (nothing waits for it: one batch is
@@ -391,29 +415,24 @@ void Simulation::on_batch_stage_arrival(int32_t replica, int32_t stage, BatchId 
   run_or_queue({now_, events_.reserve_sequences(1), EventType::replica_stage_schedule, replica, stage, 0});
 }
 
-// The batch's timing and one stage's work (for MFU), in one pass over its requests; with
-// `starts_stage`, the same pass records the requests' start on the first stage.
-void Simulation::time_batch(Batch& b, size_t pool_index, bool starts_stage) {
+void Simulation::time_batch(Batch& b, size_t pool_index) {
   const Pool& pool = pools_[pool_index];
-  predict::BatchShape shape;
-  double attention_flops = 0;
-  const bool schedules_stage = starts_stage && stage_times_;
-  for (size_t i = 0; i < b.request_ids.size(); ++i) {
-    auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-    pool.predictor->add_request(shape, {r.num_processed_tokens, b.num_tokens[i], !r.is_prefill_complete});
-    const double q = static_cast<double>(b.num_tokens[i]);
-    const double context = static_cast<double>(r.num_processed_tokens);
-    attention_flops += pool.attention_flops_per_token_pair * q * (q + context);
-    if (schedules_stage) r.on_batch_stage_schedule(now_);
-  }
+  BatchWork work{*pool.predictor, pool.attention_flops_per_token_pair};
+  for (size_t i = 0; i < b.request_ids.size(); ++i)
+    work.add(requests_[static_cast<size_t>(b.request_ids[i])], b.num_tokens[i]);
   try {
-    b.timing = timing_memos_[pool_index](shape);
+    set_timing(b, pool_index, work);
   } catch (const SimulationError& e) {
     // A lookup outside a predictor's tables names operator and key; say which batch asked.
     throw SimulationError(std::string(e.what()) + "; at t = " + format_double(now_) + " s, while timing " +
                           describe_batch(b, requests_));
   }
-  b.stage_flops = 2.0 * static_cast<double>(b.total_tokens) * pool.parameters_per_device + attention_flops;
+}
+
+void Simulation::set_timing(Batch& b, size_t pool_index, const BatchWork& work) {
+  b.timing = timing_memos_[pool_index](work.shape);
+  b.stage_flops =
+      2.0 * static_cast<double>(b.total_tokens) * pools_[pool_index].parameters_per_device + work.attention_flops;
   b.has_timing = true;
 }
 
@@ -423,14 +442,15 @@ void Simulation::on_replica_stage_schedule(int32_t replica, int32_t stage) {
   const BatchId id = st.fifo.front();
   st.fifo.pop_front();
   Batch& b = batch(id);
-  if (b.has_timing) {
-    if (stage_times_)
-      for (RequestId rid : b.request_ids) requests_[static_cast<size_t>(rid)].on_batch_stage_schedule(now_);
-  } else {
-    time_batch(b, pool_index(replica), /*starts_stage=*/true);
-  }
+  record_stage_schedule(b);
+  if (!b.has_timing) time_batch(b, pool_index(replica));
   const double duration = start_stage(replica, stage, b, static_cast<int64_t>(b.size()));
   events_.push(now_ + duration, EventType::batch_stage_end, replica, stage, id);
+}
+
+void Simulation::record_stage_schedule(const Batch& b) {
+  if (!stage_times_) return;
+  for (RequestId id : b.request_ids) requests_[static_cast<size_t>(id)].on_batch_stage_schedule(now_);
 }
 
 double Simulation::start_stage(int32_t replica, int32_t stage, const Batch& b, int64_t num_requests) {
@@ -484,18 +504,27 @@ int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
   handed_off_scratch_.clear();
   const double stage_total = b.timing.total_time_s(true);
   const double stage_model = b.timing.model_time_s(true);
-  const bool times_stage = ends_stage && stage_times_;
+  // The stage's end first, in a pass of its own (no step below reads a request's stage times
+  // before its completion is recorded), so that the pass every batch makes tests nothing more.
+  if (ends_stage && stage_times_)
+    for (RequestId id : b.request_ids)
+      requests_[static_cast<size_t>(id)].on_batch_stage_end(now_, stage_total, stage_model);
   int64_t processed = 0;
   // Runs of equal gaps (the requests that also decoded in this replica's previous batch) go to
   // the sketch in one call, in the same order.
   double run_gap = -1;
   int64_t run_length = 0;
-  for (size_t i = 0; i < b.request_ids.size(); ++i) {
-    auto& r = requests_[static_cast<size_t>(b.request_ids[i])];
-    if (times_stage) r.on_batch_stage_end(now_, stage_total, stage_model);
+  // In locals: the stores to the requests would otherwise make each step reload them.
+  const double now = now_;
+  Request* const requests = requests_.data();
+  const size_t size = b.request_ids.size();
+  const RequestId* const ids = b.request_ids.data();
+  const int64_t* const tokens = b.num_tokens.data();
+  for (size_t i = 0; i < size; ++i) {
+    auto& r = requests[static_cast<size_t>(ids[i])];
     const bool was_prefilling = !r.is_prefill_complete;
     processed -= r.num_processed_tokens;
-    const double gap = r.on_batch_end(now_, b.num_tokens[i]);
+    const double gap = r.on_batch_end(now, tokens[i]);
     processed += r.num_processed_tokens;
     if (gap >= 0) {
       if (gap == run_gap) {

@@ -72,27 +72,24 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
     if (!scheduler.plan_stretch_step(ids, chunk)) break;
     const auto n = static_cast<int64_t>(ids.size());
     if (n == 0 && chunk.empty()) break;
-    // The chunk's requests, as time_batch and form_batches would read them.
-    predict::BatchShape shape = st.decode_shape;
-    double attention_flops = per_token_pair * static_cast<double>(n + st.decode_shape.decode_processed_sum);
+    // The chunk's requests, as add_batch would read them.
+    BatchWork work{*pool.predictor, per_token_pair, st.decode_shape,
+                   per_token_pair * static_cast<double>(n + st.decode_shape.decode_processed_sum)};
     int64_t chunk_tokens = 0, delayed = 0;
     for (size_t i = 0; i < chunk.size(); ++i) {
       const auto& r = requests_[static_cast<size_t>(chunk.request_ids[i])];
-      pool.predictor->add_request(shape, {r.num_processed_tokens, chunk.num_tokens[i], !r.is_prefill_complete});
-      const double q = static_cast<double>(chunk.num_tokens[i]);
-      const double context = static_cast<double>(r.num_processed_tokens);
-      attention_flops += per_token_pair * q * (q + context);
+      work.add(r, chunk.num_tokens[i]);
       chunk_tokens += chunk.num_tokens[i];
       if (!r.admitted() && now_ - r.arrived_at > config.stop_delay_threshold_s) ++delayed;
     }
-    if (!(attention_flops < 9007199254740992.0)) break;  // 2^53
+    if (!(work.attention_flops < 9007199254740992.0)) break;  // 2^53
     // An admission that ends the run: the batch is formed as usual, and the run stops there.
     if (delayed > 0 && config.stop_after_delayed_requests > 0 &&
         num_delayed_ + delayed >= config.stop_after_delayed_requests)
       break;
     predict::BatchTiming timing;
     try {
-      timing = timing_memos_[pool_at](shape);
+      timing = timing_memos_[pool_at](work.shape);
     } catch (const SimulationError&) {
       break;  // the iteration formed as usual reports it, naming its batch
     }
@@ -131,7 +128,7 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
     b.timing = timing;
     b.has_timing = true;
     b.finished = false;
-    b.stage_flops = 2.0 * static_cast<double>(n + chunk_tokens) * pool.parameters_per_device + attention_flops;
+    b.stage_flops = 2.0 * static_cast<double>(n + chunk_tokens) * pool.parameters_per_device + work.attention_flops;
     if (suspends) {
       // The batch in flight, for its end as a batch if it comes to that; its lists reuse an
       // ended batch's memory.
@@ -223,9 +220,15 @@ void Simulation::end_stretch_iteration(int32_t replica) {
   release_finished_batches();
   const Pool& pool = pool_of(replica);
   if (!completed.empty()) {
-    ids.erase(std::remove_if(ids.begin(), ids.end(),
-                             [this](RequestId id) { return requests_[static_cast<size_t>(id)].completed; }),
-              ids.end());
+    // `completed` lists them in the order of `ids`: one walk takes them out.
+    size_t kept = 0, next = 0;
+    for (RequestId id : ids) {
+      if (next < completed.size() && completed[next] == id)
+        ++next;
+      else
+        ids[kept++] = id;
+    }
+    ids.resize(kept);
     reset_stretch_decodes(st, pool);
   } else {
     st.decode_shape.decode_processed_sum += n;

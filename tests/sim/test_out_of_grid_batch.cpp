@@ -2,6 +2,8 @@
 // the operator and key and the batch that asked: its requests and their token counts.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "infersweep/common/error.hpp"
 #include "infersweep/sim/simulation.hpp"
 #include "predict/synthetic_vidur_tables.hpp"
@@ -77,6 +79,31 @@ TEST(OutOfGridBatch, DecodeBatchesNameTheirContexts) {
                          "1 decode token at context 5 (prompt 4, output 3)"),
             std::string::npos)
       << message;
+}
+
+// Two stages, one request per micro-batch: batch 0 (an 8-token prompt) starts at once, and
+// batch 1 (a 20-token prompt, a chunk beyond the tables' 16) is formed with it but waits for the
+// first stage. It fails when it starts, at batch 0's first stage end; a run that ends before then
+// fails nothing.
+TEST(OutOfGridBatch, ABatchFailsWhenItStartsNotWhenItIsFormed) {
+  test_support::TempDir dir;
+  test_support::SyntheticTableGrid grid;
+  grid.send_recv = true;
+  test_support::write_synthetic_tables(dir.path.string(), grid);
+  const auto trace = dir.file("trace.csv");
+  std::ofstream(trace) << "arrived_at,num_prefill_tokens,num_decode_tokens\n0,8,2\n0,20,2\n";
+  auto config = tiny_table_config(dir.path.string(), 8);
+  config.workload.num_requests.reset();
+  config.workload.generator = "trace_replay";
+  config.workload.trace_file = trace;
+  config.parallel.pipeline_parallel = 2;
+  config.scheduler.batch_size_cap = 2;
+  const auto message = run_error(config);
+  EXPECT_NE(message.find("while timing batch 1 on replica 0 (1 requests, 20 tokens: 20 prefill"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("at t = 0 s"), std::string::npos) << message;
+  config.time_limit_s = 1e-9;
+  EXPECT_EQ(run_error(config), "(completed)");
 }
 
 }  // namespace

@@ -137,7 +137,14 @@ class ReplicaScheduler {
   void release_completed(const Batch& batch, std::deque<RequestId>& running);
   // A request of a batch just ended that leaves this replica: completed, or prefilled on a
   // prefill-only replica. A completed one's blocks are freed; a prefilled one's are kept.
-  bool leaves(RequestId id);
+  bool leaves(RequestId id) { return leaves(request(id)); }
+  bool leaves(const Request& r) {
+    if (r.completed) {
+      blocks_.free(r.id);
+      return true;
+    }
+    return prefill_only_ && r.is_prefill_complete;
+  }
   // Adds a prefilled request's remaining tokens to this replica's outstanding ones.
   void count_accepted(RequestId id);
   bool prefill_only() const { return prefill_only_; }

@@ -83,6 +83,22 @@ class Simulation {
     double parameters_per_device = 0, layers_per_stage = 0, attention_flops_per_token_pair = 0;
   };
 
+  // What a batch's timing and MFU read of its requests, as they stand when it is formed (they
+  // change only at its end), summed request by request in batch order: the predictor's shape and
+  // one stage's attention work.
+  struct BatchWork {
+    const predict::ExecutionTimePredictor& predictor;
+    double per_token_pair = 0;
+    predict::BatchShape shape{};
+    double attention_flops = 0;
+
+    void add(const Request& r, int64_t tokens) {
+      predictor.add_request(shape, {r.num_processed_tokens, tokens, !r.is_prefill_complete});
+      const double q = static_cast<double>(tokens);
+      attention_flops += per_token_pair * q * (q + static_cast<double>(r.num_processed_tokens));
+    }
+  };
+
   void handle(const Event& e);
   void on_request_arrival(RequestId id);
   void on_global_schedule();
@@ -109,7 +125,13 @@ class Simulation {
   int64_t form_batches(int32_t replica);
   // A batch from a scheduler's draft, scheduled now: its requests' schedule recorded.
   void add_batch(int32_t replica, BatchDraft& draft);
-  void time_batch(Batch& b, size_t pool_index, bool starts_stage);
+  // Times a batch that add_batch could not (the predictor failed): fails as the predictor does,
+  // naming the batch and the time.
+  void time_batch(Batch& b, size_t pool_index);
+  // The batch's timing and one stage's work, from `work`; throws the predictor's errors.
+  void set_timing(Batch& b, size_t pool_index, const BatchWork& work);
+  // The batch's requests start a stage now (their stage times, where kept).
+  void record_stage_schedule(const Batch& b);
   // Marks the stage busy with `b`, of `num_requests` requests, and records its start; returns
   // the stage's time for it.
   double start_stage(int32_t replica, int32_t stage, const Batch& b, int64_t num_requests);

@@ -137,14 +137,13 @@ class ReplicaScheduler {
   void release_completed(const Batch& batch, std::deque<RequestId>& running);
   // A request of a batch just ended that leaves this replica: completed, or prefilled on a
   // prefill-only replica. A completed one's blocks are freed; a prefilled one's are kept.
-  bool leaves(RequestId id) { return leaves(request(id)); }
-  bool leaves(const Request& r) {
-    if (r.completed) {
-      blocks_.free(r.id);
-      return true;
-    }
-    return prefill_only_ && r.is_prefill_complete;
+  bool leaves(RequestId id) {
+    const Request& r = request(id);
+    if (!is_leaving(r)) return false;
+    if (r.completed) blocks_.free(id);
+    return true;
   }
+  bool is_leaving(const Request& r) const { return r.completed || (prefill_only_ && r.is_prefill_complete); }
   // Adds a prefilled request's remaining tokens to this replica's outstanding ones.
   void count_accepted(RequestId id);
   bool prefill_only() const { return prefill_only_; }
@@ -167,6 +166,8 @@ class ReplicaScheduler {
   int64_t outstanding_tokens_ = 0;
   std::vector<BatchDraft> drafts_;  // on_schedule's result
   std::vector<BatchDraft> spare_;   // emptied lists of ended batches
+  // release_completed's scratch, kept to avoid allocating on every batch.
+  std::vector<RequestId> staying_, completed_;
 
  protected:
   void batch_finished() { --running_batches_; }

@@ -141,6 +141,7 @@ class SarathiScheduler : public PagedReplicaScheduler {
 
     // Running requests in their current order; partly prefilled ones wait for step 2.
     const bool roomy = decodes_have_room();
+    if (roomy) batch_tokens += take_roomy_decodes(batch);
     while (!running_.empty()) {
       if (static_cast<int64_t>(batch.size()) == max_micro_batch_size_) break;
       const RequestId id = running_.front();

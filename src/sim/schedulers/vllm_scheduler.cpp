@@ -41,6 +41,7 @@ class VllmScheduler : public PagedReplicaScheduler {
 
     sort_running_by_arrival();
     const bool roomy = decodes_have_room();
+    if (roomy) take_roomy_decodes(batch);
     while (!running_.empty() && static_cast<int64_t>(batch.size()) < max_micro_batch_size_) {
       const RequestId id = running_.front();
       running_.pop_front();

@@ -431,8 +431,7 @@ void Simulation::time_batch(Batch& b, size_t pool_index) {
 
 void Simulation::set_timing(Batch& b, size_t pool_index, const BatchWork& work) {
   b.timing = timing_memos_[pool_index](work.shape);
-  b.stage_flops =
-      2.0 * static_cast<double>(b.total_tokens) * pools_[pool_index].parameters_per_device + work.attention_flops;
+  b.stage_flops = pools_[pool_index].stage_flops(b.total_tokens, work.attention_flops);
   b.has_timing = true;
 }
 

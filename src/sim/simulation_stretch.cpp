@@ -128,7 +128,7 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
     b.timing = timing;
     b.has_timing = true;
     b.finished = false;
-    b.stage_flops = 2.0 * static_cast<double>(n + chunk_tokens) * pool.parameters_per_device + work.attention_flops;
+    b.stage_flops = pool.stage_flops(n + chunk_tokens, work.attention_flops);
     if (suspends) {
       // The batch in flight, for its end as a batch if it comes to that; its lists reuse an
       // ended batch's memory.

@@ -81,6 +81,11 @@ class Simulation {
     // For MFU: weights per GPU, and a stage's attention work on one GPU per (query token,
     // context token) pair.
     double parameters_per_device = 0, layers_per_stage = 0, attention_flops_per_token_pair = 0;
+
+    // One stage's work for a batch of `total_tokens` whose attention work is `attention_flops`.
+    double stage_flops(int64_t total_tokens, double attention_flops) const {
+      return 2.0 * static_cast<double>(total_tokens) * parameters_per_device + attention_flops;
+    }
   };
 
   // What a batch's timing and MFU read of its requests, as they stand when it is formed (they

@@ -92,6 +92,7 @@ std::string ReplicaScheduler::reservation_shortfall() const {
 }
 
 void ReplicaScheduler::preempt(RequestId id) {
+  ++num_preemptions_;
   outstanding_tokens_ += request(id).num_processed_tokens;  // to be computed again
   request(id).restart();
   blocks_.free(id);
@@ -111,8 +112,13 @@ void ReplicaScheduler::release_completed(const Batch& batch, std::deque<RequestI
   RequestId* const staying = staying_.data();
   RequestId* const completed = completed_.data();
   const Request* const requests = requests_->data();
-  size_t num_staying = 0, num_completed = 0;
-  for (RequestId id : batch.request_ids) {
+  // Leading decodes known to stay (a prefill-only replica has none: its decodes leave).
+  const size_t known = prefill_only_ ? 0 : batch.known_staying();
+  const RequestId* const ids = batch.request_ids.data();
+  std::copy(ids, ids + known, staying);
+  size_t num_staying = known, num_completed = 0;
+  for (size_t i = known; i < size; ++i) {
+    const RequestId id = ids[i];
     const Request& r = requests[static_cast<size_t>(id)];
     if (r.completed)
       completed[num_completed++] = id;

@@ -132,6 +132,7 @@ Simulation::Simulation(const SimulationSetup& setup, const predict::ExecutionTim
   }
   touched_scratch_.resize(replicas_.size());
   stretches_.resize(replicas_.size());
+  decode_runs_.resize(replicas_.size());
   // Arrivals are pre-sorted and take the first sequence numbers, so that they precede any
   // other event at the same time, exactly as if all had been pushed up front.
   first_arrival_sequence_ = events_.reserve_sequences(requests_.size());
@@ -297,7 +298,18 @@ void Simulation::add_batch(int32_t replica, BatchDraft& draft) {
   const RequestId* const ids = b.request_ids.data();
   const int64_t* const num_tokens = b.num_tokens.data();
   int64_t total_tokens = 0, prefill_tokens = 0, delayed = 0;
-  for (size_t i = 0; i < size; ++i) {
+  // The replica's decode run at the front: scheduled before and unchanged since their last
+  // token, so recording their schedule changes nothing, and their share of the work is sums.
+  const size_t known = take_decode_run(replica, b);
+  if (known > 0) {
+    const DecodeRun& run = decode_runs_[static_cast<size_t>(replica)];
+    const auto count = static_cast<int64_t>(known);
+    predict::ExecutionTimePredictor::add_decodes(work.shape, count, run.processed_sum);
+    work.attention_flops = work.per_token_pair * static_cast<double>(count + run.processed_sum);
+    b.leading_decodes = {count, run.processed_sum, run.until_completion, run.ended_at};
+    total_tokens = count;
+  }
+  for (size_t i = known; i < size; ++i) {
     auto& r = requests[static_cast<size_t>(ids[i])];
     const int64_t tokens = num_tokens[i];
     total_tokens += tokens;
@@ -311,6 +323,13 @@ void Simulation::add_batch(int32_t replica, BatchDraft& draft) {
   num_delayed_ += delayed;
   b.total_tokens = total_tokens;
   b.prefill_tokens = prefill_tokens;
+  // The attention work summed request by request is a sum of whole numbers, exact below 2^53,
+  // and then equal to the run's product plus the others; above, it is summed as usual.
+  if (known > 0 && !(work.attention_flops < 9007199254740992.0)) {
+    BatchWork each{*pool.predictor, pool.attention_flops_per_token_pair};
+    for (size_t i = 0; i < size; ++i) each.add(requests[static_cast<size_t>(ids[i])], num_tokens[i]);
+    work.attention_flops = each.attention_flops;
+  }
   // Timed now: its requests change only at its end. A batch the predictor cannot time is timed
   // again when it starts, and fails there, naming itself; one that never starts (the run ends
   // first) fails nothing.
@@ -319,6 +338,26 @@ void Simulation::add_batch(int32_t replica, BatchDraft& draft) {
   } catch (const SimulationError&) {
   }
   batches_.push_back(std::move(b));
+}
+
+size_t Simulation::take_decode_run(int32_t replica, const Batch& b) {
+  DecodeRun& run = decode_runs_[static_cast<size_t>(replica)];
+  if (!run.valid || !decode_runs_on_) return 0;
+  run.valid = false;
+  const size_t n = run.count;
+  if (n == 0 || n > b.size() || replicas_[static_cast<size_t>(replica)]->num_preemptions() != run.preemptions) return 0;
+  // Their attention work as one product equals the sum request by request only in whole numbers.
+  const double per_token_pair = pool_of(replica).attention_flops_per_token_pair;
+  if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return 0;
+  // Both tests without an early exit, so that they run on whole vector registers.
+  const int64_t* const tokens = b.num_tokens.data();
+  int64_t others = 0;
+  for (size_t i = 0; i < n; ++i) others |= tokens[i] ^ 1;
+  if (others != 0 ||
+      !std::equal(run.ids.begin(), run.ids.begin() + static_cast<std::ptrdiff_t>(n), b.request_ids.begin()))
+    return 0;
+  ++num_decode_run_batches_;
+  return n;
 }
 
 bool Simulation::stops_early() const {
@@ -519,7 +558,34 @@ int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
   const size_t size = b.request_ids.size();
   const RequestId* const ids = b.request_ids.data();
   const int64_t* const tokens = b.num_tokens.data();
-  for (size_t i = 0; i < size; ++i) {
+  // The decodes this end leaves running, in batch order, for the replica's next batch; none
+  // when its requests leave it after their prefill.
+  DecodeRun& run = decode_runs_[static_cast<size_t>(b.replica_id)];
+  if (run.ids.size() < size) run.ids.resize(size);  // only grows
+  RequestId* const staying = run.ids.data();
+  size_t num_staying = 0;
+  int64_t staying_processed = 0, until_completion = std::numeric_limits<int64_t>::max();
+  size_t first = 0;
+  const Batch::LeadingDecodes& lead = b.leading_decodes;
+  if (b.known_staying() > 0) {
+    // The last batch end's decodes, none completing now: a token each, one gap for all, and
+    // they stay, in the same order.
+    const size_t n = b.known_staying();
+    for (size_t i = 0; i < n; ++i) {
+      auto& r = requests[static_cast<size_t>(ids[i])];
+      ++r.num_processed_tokens;
+      r.latest_iteration_completed_at = now;
+    }
+    processed = lead.count;
+    run_gap = now - lead.last_token_at;
+    run_length = lead.count;
+    std::copy(ids, ids + n, staying);
+    num_staying = n;
+    staying_processed = lead.processed_sum + lead.count;
+    until_completion = lead.until_completion - 1;
+    first = n;
+  }
+  for (size_t i = first; i < size; ++i) {
     auto& r = requests[static_cast<size_t>(ids[i])];
     const bool was_prefilling = !r.is_prefill_complete;
     processed -= r.num_processed_tokens;
@@ -534,10 +600,22 @@ int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
         run_length = 1;
       }
     }
-    if (r.completed) metrics_.on_request_completed(r);
-    if (hands_off && was_prefilling && r.is_prefill_complete && !r.completed) handed_off_scratch_.push_back(r.id);
+    if (r.completed) {
+      metrics_.on_request_completed(r);
+    } else if (r.is_prefill_complete) {
+      staying[num_staying++] = r.id;
+      staying_processed += r.num_processed_tokens;
+      until_completion = std::min(until_completion, r.total_tokens() - r.num_processed_tokens);
+      if (hands_off && was_prefilling) handed_off_scratch_.push_back(r.id);
+    }
   }
   metrics_.on_token_gaps(run_gap, run_length);
+  run.count = num_staying;
+  run.ended_at = now;
+  run.processed_sum = staying_processed;
+  run.until_completion = until_completion;
+  run.preemptions = replicas_[static_cast<size_t>(b.replica_id)]->num_preemptions();
+  run.valid = !hands_off;
   return processed;
 }
 

@@ -37,6 +37,8 @@ bool Simulation::start_stretch(int32_t replica) {
   // numbers, exact while below 2^53: then the decodes' share is a product, bit for bit.
   const double per_token_pair = pool.attention_flops_per_token_pair;
   if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return false;
+  // The stretch changes the running requests outside any batch.
+  decode_runs_[static_cast<size_t>(replica)].valid = false;
   st.active = true;
   st.stepped = false;
   st.batch.replica_id = replica;

@@ -1,8 +1,9 @@
-// Back-to-back iterations and decode stretches (docs/simulator.md, "Hot path") change how a
-// run is computed, never what it computes: every case runs three times, every iteration
-// through the event queue, back to back without stretches, and with both (the default), and
-// the three must agree bit for bit in every request's state, the outputs' text (shortest
-// round-trip numbers), the events and batches counted and where the run ended. A fourth run,
+// Back-to-back iterations, decode stretches and decode runs (docs/simulator.md, "Hot path")
+// change how a run is computed, never what it computes: every case runs four times, every
+// iteration through the event queue and every batch request by request, the same with decode
+// runs, back to back with decode runs but without stretches, and with all three (the default),
+// and the four must agree bit for bit in every request's state, the outputs' text (shortest
+// round-trip numbers), the events and batches counted and where the run ended. A fifth run,
 // without detailed metrics (as a capacity search's probes run), must agree with them in all
 // that it still keeps.
 #include <gtest/gtest.h>
@@ -78,11 +79,13 @@ struct RunOutputs {
 };
 
 RunOutputs run(const SimulationSetup& setup, const predict::ExecutionTimePredictor& prefill,
-               const predict::ExecutionTimePredictor& decode, bool back_to_back, bool stretches) {
+               const predict::ExecutionTimePredictor& decode, bool back_to_back, bool stretches,
+               bool decode_runs = true) {
   RunOutputs r;
   r.sim = std::make_unique<Simulation>(setup, prefill, &decode);
   r.sim->set_back_to_back(back_to_back);
   r.sim->set_decode_stretches(stretches);
+  r.sim->set_decode_runs(decode_runs);
   r.sim->run();
   std::ostringstream summary, metrics, trace;
   io::write_summary_json(*r.sim, summarize(*r.sim), summary);
@@ -192,14 +195,15 @@ class BackToBack : public ::testing::TestWithParam<Case> {};
 
 TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
   const Case k = GetParam();
-  int64_t stretched = 0, batches = 0, limited = 0, stopped = 0;
+  int64_t stretched = 0, batches = 0, limited = 0, stopped = 0, decode_runs = 0, lean_decode_runs = 0;
   Simulation::StretchCounts counts;
   for (uint64_t seed : {1u, 2u, 3u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const auto setup = prepare_simulation(config_for(k, seed), test_support::catalog());
     const auto prefill = test_support::make_predictor(setup);
     const auto decode = test_support::make_predictor(setup.decode_pool ? *setup.decode_pool : setup);
-    const RunOutputs queued = run(setup, prefill, decode, false, false);
+    const RunOutputs queued = run(setup, prefill, decode, false, false, false);
+    const RunOutputs runs = run(setup, prefill, decode, false, false, true);
     const RunOutputs back_to_back = run(setup, prefill, decode, true, false);
     const RunOutputs stretches = run(setup, prefill, decode, true, true);
     auto lean_config = config_for(k, seed);
@@ -208,6 +212,11 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
     const RunOutputs lean = run(lean_setup, prefill, decode, true, true);
     EXPECT_EQ(queued.sim->num_stretch_iterations(), 0);
     EXPECT_EQ(back_to_back.sim->num_stretch_iterations(), 0);
+    EXPECT_EQ(queued.sim->num_decode_run_batches(), 0);
+    {
+      SCOPED_TRACE("decode runs");
+      expect_same_run(queued, runs);
+    }
     {
       SCOPED_TRACE("back to back");
       expect_same_run(queued, back_to_back);
@@ -227,6 +236,14 @@ TEST_P(BackToBack, GivesTheSameRunAsEveryIterationThroughTheEventQueue) {
     limited += stretches.sim->hit_time_limit() ? 1 : 0;
     stopped += stretches.sim->stopped_early() ? 1 : 0;
     batches += stretches.sim->num_batches();
+    decode_runs += runs.sim->num_decode_run_batches();
+    lean_decode_runs += lean.sim->num_decode_run_batches();
+  }
+  // Decode runs (the second run above) time and end most batches of every case, and, where
+  // stretches cannot run, of the default runs too.
+  EXPECT_GT(decode_runs, batches / 2) << decode_runs << " of " << batches << " batches with a decode run";
+  if (k.pp > 1) {
+    EXPECT_GT(lean_decode_runs, batches / 2) << lean_decode_runs << " of " << batches;
   }
   // The runs end as the case means them to, at least once.
   EXPECT_EQ(limited > 0, k.time_limit_s > 0);

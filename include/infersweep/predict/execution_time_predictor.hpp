@@ -86,6 +86,12 @@ class ExecutionTimePredictor {
       shape.decode_processed_sum += r.context;
     }
   }
+  // Adds `count` decodes whose contexts sum to `context_sum`: as add_request for each of them.
+  static void add_decodes(BatchShape& shape, int64_t count, int64_t context_sum) {
+    shape.total_tokens += count;
+    shape.num_decodes += count;
+    shape.decode_processed_sum += context_sum;
+  }
   BatchTiming predict(const BatchShape& shape) const { return predict(key(shape)); }
   PredictionKey key(const BatchShape& shape) const;
   BatchTiming predict(const PredictionKey& key) const { return predict(key, token_op_times(key.total_tokens)); }

@@ -40,6 +40,22 @@ struct Batch {
   double stage_flops = 0;  // work of one pipeline stage, for MFU; set with timing
   bool finished = false;   // left the last stage
   int64_t group = -1;      // static-batching group (FasterTransformer), else -1
+  // Its first `count` requests are the decodes that its replica's previous batch end left
+  // running, in that order (Simulation's decode runs): their last token came out at
+  // `last_token_at`, their contexts summed `processed_sum` when it was formed, and the closest
+  // of them to completion had `until_completion` tokens to go. Zero count: none known.
+  struct LeadingDecodes {
+    int64_t count = 0;
+    int64_t processed_sum = 0;
+    int64_t until_completion = 0;
+    double last_token_at = 0;
+  } leading_decodes;
+
+  // How many of its first requests its end leaves running, known without reading them: its
+  // leading decodes when none of them completes in it.
+  size_t known_staying() const {
+    return leading_decodes.until_completion > 1 ? static_cast<size_t>(leading_decodes.count) : 0;
+  }
 
   int64_t decode_tokens() const { return total_tokens - prefill_tokens; }
   size_t size() const { return request_ids.size(); }

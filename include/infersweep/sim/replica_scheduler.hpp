@@ -53,6 +53,9 @@ class ReplicaScheduler {
   // The simulation reports tokens processed by a batch of this replica (for outstanding_tokens).
   void on_tokens_processed(int64_t tokens) { outstanding_tokens_ -= tokens; }
   int64_t num_running_batches() const { return running_batches_; }
+  // Requests restarted so far (memory preemptions): a count that changes whenever a running
+  // request's state is reset outside a batch.
+  int64_t num_preemptions() const { return num_preemptions_; }
   bool is_empty() const { return queue_.empty() && blocks_.num_holders() == 0; }
   const KvBlockManager& blocks() const { return blocks_; }
   double memory_usage_percent() const { return blocks_.usage_percent(); }
@@ -163,6 +166,7 @@ class ReplicaScheduler {
   std::vector<Request>* requests_;
   bool prefill_only_;
   int64_t running_batches_ = 0;
+  int64_t num_preemptions_ = 0;
   int64_t outstanding_tokens_ = 0;
   std::vector<BatchDraft> drafts_;  // on_schedule's result
   std::vector<BatchDraft> spare_;   // emptied lists of ended batches

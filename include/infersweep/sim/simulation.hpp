@@ -38,6 +38,10 @@ class Simulation {
   // Whether back-to-back iterations run decode stretches in one step each (the default; same
   // results).
   void set_decode_stretches(bool on) { decode_stretches_ = on; }
+  // Whether a batch that begins with the decodes its replica's previous batch end left running,
+  // in the same order, is timed and ended from their sums instead of request by request (the
+  // default; same results).
+  void set_decode_runs(bool on) { decode_runs_on_ = on; }
 
   const std::vector<Request>& requests() const { return requests_; }
   const MetricsStore& metrics() const { return metrics_; }
@@ -53,6 +57,8 @@ class Simulation {
   };
   const StretchCounts& stretch_counts() const { return stretch_counts_; }
   int64_t num_stretch_iterations() const { return stretch_counts_.iterations; }
+  // Batches formed with a decode run at their front (set_decode_runs).
+  int64_t num_decode_run_batches() const { return num_decode_run_batches_; }
   bool hit_time_limit() const { return hit_time_limit_; }
   // True when an early-stop rule of the configuration (delayed or completed requests) ended the run.
   bool stopped_early() const { return stopped_early_; }
@@ -214,6 +220,8 @@ class Simulation {
   int64_t num_delayed_ = 0;  // first scheduled later than stop_delay_threshold_s after arrival
   bool back_to_back_ = true;
   bool decode_stretches_ = true;
+  bool decode_runs_on_ = true;
+  int64_t num_decode_run_batches_ = 0;
   // Each request's execution, model and preempted times, kept stage by stage
   // (SimulationConfig::detailed_metrics); nothing else reads them.
   const bool stage_times_;
@@ -233,6 +241,24 @@ class Simulation {
     double started = 0;                  // the current iteration's start
   };
   std::vector<Stretch> stretches_;  // per replica
+  // The decodes a replica's last batch end left running, in batch order, each with its last
+  // token out then (docs/simulator.md, "Hot path"): valid until the replica's next batch is
+  // formed or a stretch starts. A batch formed with them at its front, one token each and
+  // nobody restarted meanwhile, is the same requests a token further: it is timed from their
+  // sums and ended without reading each one's state.
+  struct DecodeRun {
+    std::vector<RequestId> ids;  // the first `count` (only grows)
+    size_t count = 0;
+    double ended_at = 0;
+    int64_t processed_sum = 0;     // their contexts
+    int64_t until_completion = 0;  // tokens the closest of them to completion has to go
+    int64_t preemptions = 0;       // the scheduler's count at the end
+    bool valid = false;
+  };
+  std::vector<DecodeRun> decode_runs_;  // per replica
+  // How many of batch `b`'s first requests are its replica's decode run (0 if it is not
+  // valid or not at the front); the run is no longer valid after.
+  size_t take_decode_run(int32_t replica, const Batch& b);
   // A stretch's decodes' share of its batches and their countdown to a completion: from
   // scratch, and with one decode added.
   void reset_stretch_decodes(Stretch& st, const Pool& pool);

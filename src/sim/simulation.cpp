@@ -323,9 +323,8 @@ void Simulation::add_batch(int32_t replica, BatchDraft& draft) {
   num_delayed_ += delayed;
   b.total_tokens = total_tokens;
   b.prefill_tokens = prefill_tokens;
-  // The attention work summed request by request is a sum of whole numbers, exact below 2^53,
-  // and then equal to the run's product plus the others; above, it is summed as usual.
-  if (known > 0 && !(work.attention_flops < 9007199254740992.0)) {
+  // Summed request by request above 2^53, where the run's product might round otherwise.
+  if (known > 0 && !Pool::exact_attention(work.attention_flops)) {
     BatchWork each{*pool.predictor, pool.attention_flops_per_token_pair};
     for (size_t i = 0; i < size; ++i) each.add(requests[static_cast<size_t>(ids[i])], num_tokens[i]);
     work.attention_flops = each.attention_flops;
@@ -347,8 +346,7 @@ size_t Simulation::take_decode_run(int32_t replica, const Batch& b) {
   const size_t n = run.count;
   if (n == 0 || n > b.size() || replicas_[static_cast<size_t>(replica)]->num_preemptions() != run.preemptions) return 0;
   // Their attention work as one product equals the sum request by request only in whole numbers.
-  const double per_token_pair = pool_of(replica).attention_flops_per_token_pair;
-  if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return 0;
+  if (!pool_of(replica).attention_in_whole_numbers()) return 0;
   // Both tests without an early exit, so that they run on whole vector registers.
   const int64_t* const tokens = b.num_tokens.data();
   int64_t others = 0;

@@ -33,10 +33,8 @@ bool Simulation::start_stretch(int32_t replica) {
     if (stage_times_ && r.latest_stage_completed_at != now_) return false;
   }
   const Pool& pool = pool_of(replica);
-  // The batch's attention work, summed request by request in time_batch, is a sum of whole
-  // numbers, exact while below 2^53: then the decodes' share is a product, bit for bit.
-  const double per_token_pair = pool.attention_flops_per_token_pair;
-  if (!(per_token_pair >= 0) || per_token_pair != std::floor(per_token_pair)) return false;
+  // The decodes' share of the attention work is a product, the same bits as their sum.
+  if (!pool.attention_in_whole_numbers()) return false;
   // The stretch changes the running requests outside any batch.
   decode_runs_[static_cast<size_t>(replica)].valid = false;
   st.active = true;
@@ -84,7 +82,7 @@ Simulation::StretchExit Simulation::continue_stretch(int32_t replica) {
       chunk_tokens += chunk.num_tokens[i];
       if (!r.admitted() && now_ - r.arrived_at > config.stop_delay_threshold_s) ++delayed;
     }
-    if (!(work.attention_flops < 9007199254740992.0)) break;  // 2^53
+    if (!Pool::exact_attention(work.attention_flops)) break;
     // An admission that ends the run: the batch is formed as usual, and the run stops there.
     if (delayed > 0 && config.stop_after_delayed_requests > 0 &&
         num_delayed_ + delayed >= config.stop_after_delayed_requests)

@@ -2,6 +2,7 @@
 // A discrete-event simulation of one serving deployment: requests arrive, the global scheduler
 // routes them, each replica's scheduler forms batches, and pipeline stages run them. A
 // Simulation owns all of its state, so any number can run at once in one process.
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <string>
@@ -92,6 +93,14 @@ class Simulation {
     double stage_flops(int64_t total_tokens, double attention_flops) const {
       return 2.0 * static_cast<double>(total_tokens) * parameters_per_device + attention_flops;
     }
+    // A batch's attention work, summed request by request, is then a sum of whole numbers,
+    // exact while below 2^53 (exact_attention): any grouping of its terms (the decodes' share as
+    // one product) gives the same bits.
+    bool attention_in_whole_numbers() const {
+      return attention_flops_per_token_pair >= 0 &&
+             attention_flops_per_token_pair == std::floor(attention_flops_per_token_pair);
+    }
+    static bool exact_attention(double attention_flops) { return attention_flops < 9007199254740992.0; }
   };
 
   // What a batch's timing and MFU read of its requests, as they stand when it is formed (they

@@ -563,13 +563,12 @@ int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
   RequestId* const staying = run.ids.data();
   size_t num_staying = 0;
   int64_t staying_processed = 0, until_completion = std::numeric_limits<int64_t>::max();
-  size_t first = 0;
-  const Batch::LeadingDecodes& lead = b.leading_decodes;
-  if (b.known_staying() > 0) {
-    // The last batch end's decodes, none completing now: a token each, one gap for all, and
-    // they stay, in the same order.
-    const size_t n = b.known_staying();
-    for (size_t i = 0; i < n; ++i) {
+  // The last batch end's decodes, none completing now: a token each, one gap for all, and they
+  // stay, in the same order.
+  const size_t known = b.known_staying();
+  if (known > 0) {
+    const Batch::LeadingDecodes& lead = b.leading_decodes;
+    for (size_t i = 0; i < known; ++i) {
       auto& r = requests[static_cast<size_t>(ids[i])];
       ++r.num_processed_tokens;
       r.latest_iteration_completed_at = now;
@@ -577,13 +576,12 @@ int64_t Simulation::end_batch_requests(const Batch& b, bool ends_stage) {
     processed = lead.count;
     run_gap = now - lead.last_token_at;
     run_length = lead.count;
-    std::copy(ids, ids + n, staying);
-    num_staying = n;
+    std::copy(ids, ids + known, staying);
+    num_staying = known;
     staying_processed = lead.processed_sum + lead.count;
     until_completion = lead.until_completion - 1;
-    first = n;
   }
-  for (size_t i = first; i < size; ++i) {
+  for (size_t i = known; i < size; ++i) {
     auto& r = requests[static_cast<size_t>(ids[i])];
     const bool was_prefilling = !r.is_prefill_complete;
     processed -= r.num_processed_tokens;

@@ -86,7 +86,8 @@ class ExecutionTimePredictor {
       shape.decode_processed_sum += r.context;
     }
   }
-  // Adds `count` decodes whose contexts sum to `context_sum`: as add_request for each of them.
+  // Adds `count` decodes of one token each whose contexts sum to `context_sum`: as add_request
+  // for each of them.
   static void add_decodes(BatchShape& shape, int64_t count, int64_t context_sum) {
     shape.total_tokens += count;
     shape.num_decodes += count;

@@ -66,7 +66,10 @@ OperatorGrid learn(const TrainingSet& data, std::vector<GridAxis> axes,
   p.source = data.source;
   p.filter = data.filter;
   p.rows = data.size();
-  p.selection = select_regressor(data, default_regressor_candidates(), static_cast<int>(s.k_folds), s.seed);
+  const auto candidates = default_regressor_candidates();
+  const auto folds = static_cast<int>(s.k_folds);
+  p.selection = context.shared_selections ? context.shared_selections->select(data, candidates, folds, s.seed)
+                                          : select_regressor(data, candidates, folds, s.seed);
   p.chosen = p.selection.chosen.family == "zero" ? "zero (no time measured)" : p.selection.chosen.label();
   const auto model = fit_selected(data, p.selection.chosen, s.seed);
   grid.values = evaluate(model.get(), grid.axes, features, static_cast<int>(data.features.cols()));

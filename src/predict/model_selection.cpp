@@ -5,6 +5,7 @@
 
 #include "infersweep/common/error.hpp"
 #include "infersweep/common/random_stream.hpp"
+#include "infersweep/predict/grid_cache.hpp"
 
 namespace infersweep::predict {
 
@@ -88,6 +89,26 @@ ModelSelection select_regressor(const TrainingSet& data, const std::vector<Regre
     if (mape < best) best = mape, result.chosen = spec, result.cv_mape = mape;
   }
   return result;
+}
+
+ModelSelection SharedModelSelections::select(const TrainingSet& data, const std::vector<RegressorSpec>& candidates,
+                                             int k_folds, uint64_t seed) {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  // Everything select_regressor reads: the operator names its folds and seeds, the file and
+  // filter its errors; the rows in full (their line numbers only locate them).
+  ContentHash key;
+  key.add(data.op);
+  key.add(data.source);
+  key.add(data.filter);
+  const auto bytes_of = [](const double* values, Eigen::Index count) {
+    return std::string(reinterpret_cast<const char*>(values), static_cast<size_t>(count) * sizeof(double));
+  };
+  key.add(std::to_string(data.features.rows()) + "x" + std::to_string(data.features.cols()));
+  key.add(bytes_of(data.features.data(), data.features.size()));
+  key.add(bytes_of(data.target.data(), data.target.size()));
+  for (const auto& spec : candidates) key.add(spec.label());
+  key.add(std::to_string(k_folds) + " folds, seed " + std::to_string(seed));
+  return made_.get(key.hex(), [&] { return select_regressor(data, candidates, k_folds, seed); });
 }
 
 std::unique_ptr<Regressor> fit_selected(const TrainingSet& data, const RegressorSpec& spec, uint64_t seed) {

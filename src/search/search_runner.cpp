@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "infersweep/common/error.hpp"
@@ -156,11 +157,27 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
         predictor_keys.insert(PredictorPool::key_of(sim::decode_pool_config(config, catalog))).second)
       first_of_predictor.push_back({i, true});
   }
+  // Predictors of one model, GPU and TP learn from the same rows and share their model
+  // selections (PredictorPool): the first of every such family is built before any second, so
+  // that the two threads seldom wait on a selection the other is making.
+  {
+    std::map<std::string, int> seen;
+    std::vector<std::pair<int, PredictorTask>> ranked;
+    for (const auto& task : first_of_predictor) {
+      const auto& unit = units[task.unit].simulation;
+      const auto config = task.decode_pool ? sim::decode_pool_config(unit, catalog) : unit;
+      const auto family = config.model + "|" + config.gpu + "|" + std::to_string(config.parallel.tensor_parallel);
+      ranked.push_back({seen[family]++, task});
+    }
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t k = 0; k < ranked.size(); ++k) first_of_predictor[k] = ranked[k].second;
+  }
   const auto num_predictors = static_cast<int64_t>(first_of_predictor.size());
   if (options.progress && num_predictors > 0)
     *options.progress << "search: preparing " << num_predictors << " execution-time predictor"
                       << (num_predictors > 1 ? "s" : "") << " on " << threads << " thread" << (threads > 1 ? "s" : "")
                       << "\n";
+  const auto preparing_since = std::chrono::steady_clock::now();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t k = 0; k < num_predictors; ++k) {
     const auto& task = first_of_predictor[static_cast<size_t>(k)];
@@ -169,6 +186,13 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
       pool.get(task.decode_pool ? *plan.decode_pool : plan);
     } catch (...) {  // reported by the searches that need it
     }
+  }
+  const auto& selections = pool.selections();
+  if (options.progress && selections.requests() > 0) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - preparing_since).count();
+    *options.progress << "search: predictors ready in " << ProgressMeter::format_duration(seconds) << "; "
+                      << selections.distinct() << " operator models selected for " << selections.requests()
+                      << " operators (the others learn from the same rows)\n";
   }
   ProgressMeter progress(options.progress, "search", static_cast<int64_t>(runnable.size()),
                          options.progress_interval_s);

@@ -120,6 +120,56 @@ TEST(LearnedPredictor, SameSeedGivesIdenticalGrids) {
   EXPECT_GT(a.size(), 1000u);
 }
 
+// Predictors of one model, GPU and TP learn from the same rows: with shared selections, the
+// second selects nothing of its own, and each gets the grids it would build alone.
+TEST(LearnedPredictor, SharedSelectionsGiveTheGridsOfBuildingAlone) {
+  const auto alone = quick_context(test_support::profiling_dir(), "none");
+  auto wider = alone;
+  wider.config.learned.max_tokens_per_request = 1024;  // another grid range, the same rows
+  const auto shared = std::make_shared<SharedModelSelections>();
+  auto alone_shared = alone, wider_shared = wider;
+  alone_shared.shared_selections = wider_shared.shared_selections = shared;
+
+  const auto a = build_learned_state(alone_shared, resolve_learned_inputs(alone_shared));
+  const size_t selected_once = shared->distinct();
+  EXPECT_EQ(shared->requests(), static_cast<int64_t>(selected_once));
+  const auto b = build_learned_state(wider_shared, resolve_learned_inputs(wider_shared));
+  EXPECT_EQ(shared->distinct(), selected_once);
+  EXPECT_EQ(shared->requests(), 2 * static_cast<int64_t>(selected_once));
+  EXPECT_GE(selected_once, mlp_profile_operators().size() - elementwise_operators().size());
+
+  EXPECT_EQ(a.serialize(), build_learned_state(alone, resolve_learned_inputs(alone)).serialize());
+  EXPECT_EQ(b.serialize(), build_learned_state(wider, resolve_learned_inputs(wider)).serialize());
+  EXPECT_NE(a.serialize(), b.serialize());  // the grids do differ in range
+}
+
+// A selection is shared only by the same rows: one changed time, or another seed, selects anew.
+TEST(LearnedPredictor, SharedSelectionsAreKeyedByEveryRowAndTheSeed) {
+  auto sets = read_mlp_profile(test_support::profiling_dir() + "/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv",
+                               catalog().model("Llama-2-7b-hf"), 1);
+  const auto& rows = sets.front();
+  auto changed = rows;
+  changed.target(changed.size() - 1) *= 1.5;
+  const auto candidates = default_regressor_candidates();
+  SharedModelSelections shared;
+  const auto first = shared.select(rows, candidates, 3, 1);
+  const auto again = shared.select(rows, candidates, 3, 1);
+  const auto other_rows = shared.select(changed, candidates, 3, 1);
+  const auto other_seed = shared.select(rows, candidates, 3, 2);
+  EXPECT_EQ(shared.distinct(), 3u);
+  EXPECT_EQ(shared.requests(), 4);
+  const auto scores = [](const ModelSelection& s) {
+    std::vector<double> out;
+    for (const auto& c : s.candidates) out.push_back(c.cv_mape);
+    return out;
+  };
+  EXPECT_EQ(scores(first), scores(again));
+  EXPECT_EQ(scores(first), scores(select_regressor(rows, candidates, 3, 1)));
+  EXPECT_EQ(scores(other_rows), scores(select_regressor(changed, candidates, 3, 1)));
+  EXPECT_EQ(scores(other_seed), scores(select_regressor(rows, candidates, 3, 2)));
+  EXPECT_NE(scores(first), scores(other_rows));
+}
+
 TEST(LearnedPredictor, CacheIsReusedAndInvalidatedWhenOneCsvByteChanges) {
   test_support::TempDir dir;
   const auto profiling = copy_of_7b_profile(dir);

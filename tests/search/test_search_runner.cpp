@@ -253,3 +253,32 @@ TEST(SearchRunner, APilotRunsOneReplicaOfAColocatedDeploymentWithEveryPilotReque
   }
   EXPECT_GE(checked, 2);
 }
+
+// The learned predictors of one model, GPU and TP (here PP 1 and 2) learn from the same rows:
+// the pool selects each operator's model once for all of them, in whatever order the threads
+// build them, and the searches come out the same.
+TEST(SearchRunner, PredictorsOfOneModelGpuAndTpShareTheirModelSelections) {
+  auto text = test_support::small_grid_text();
+  const std::string roofline = "  name: roofline\n";
+  text.replace(text.find(roofline), roofline.size(),
+               "  name: learned\n  cache_dir: none\n  predictor_k_folds: 3\n  prediction_max_tokens_per_request: 512\n"
+               "  prediction_max_batch_size: 16\n  prediction_max_prefill_chunk_size: 512\n");
+  text.replace(text.find("tp_dimensions: [1, 2]"), 21, "tp_dimensions: [1]");
+  const auto units =
+      search::enumerate_grid(search::parse_grid_text(text, "learned.yaml", "."), test_support::catalog());
+  std::string fingerprints[2];
+  for (int threads : {1, 2}) {
+    search::PredictorPool pool;
+    search::SearchRunOptions options;
+    options.threads = threads;
+    const auto results = search::run_searches(units, test_support::catalog(), pool, options);
+    for (const auto& r : results) EXPECT_EQ(r.status, search::ConfigStatus::ok) << r.message;
+    EXPECT_EQ(pool.size(), 2u);  // PP 1 and PP 2
+    const auto& shared = pool.selections();
+    EXPECT_GT(shared.distinct(), 0u);
+    // PP 2 adds send/recv; every other operator's selection is the PP 1 predictor's.
+    EXPECT_EQ(shared.requests(), 2 * static_cast<int64_t>(shared.distinct()) - 1) << threads << " threads";
+    fingerprints[threads - 1] = fingerprint(units, results);
+  }
+  EXPECT_EQ(fingerprints[0], fingerprints[1]);
+}

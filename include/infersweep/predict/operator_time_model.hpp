@@ -14,6 +14,8 @@
 
 namespace infersweep::predict {
 
+class SharedModelSelections;  // model_selection.hpp
+
 enum class TokenOp {
   attn_pre_proj,
   attn_post_proj,
@@ -92,6 +94,9 @@ struct PredictorContext {
   // Every GPU the specs describe, by name: the learned predictor calibrates an estimate on
   // another SKU's measurements where its own GPU has none, and needs that SKU's bandwidth.
   std::map<std::string, spec::GpuSpec> known_gpus;
+  // Model selections shared with the other predictors a run builds (learned predictor), or none.
+  // Not part of the predictor's identity: a shared selection is the one it would make alone.
+  std::shared_ptr<SharedModelSelections> shared_selections;
 };
 
 // `key = value` lines of everything in a context that decides a predictor: the names of its

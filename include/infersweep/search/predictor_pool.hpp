@@ -2,13 +2,15 @@
 // Execution-time predictors shared by the searches of one run. Many configs differ only in
 // scheduler, batch cap or trace and use the same predictor; building one (training, grids)
 // costs seconds, so each is built once, by the first thread that needs it, while the others
-// wait for it. Owned by the caller: no process-wide state.
-#include <map>
+// wait for it. The predictors of one model, GPU and TP (different PP, grid range or scheduler)
+// learn from the same profiling rows, so they also share their model selections. Owned by the
+// caller: no process-wide state.
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "infersweep/common/once_map.hpp"
 #include "infersweep/predict/execution_time_predictor.hpp"
+#include "infersweep/predict/model_selection.hpp"
 #include "infersweep/sim/simulation_config.hpp"
 
 namespace infersweep::search {
@@ -17,7 +19,8 @@ class PredictorPool {
  public:
   // The predictor for a planned setup; a build error is rethrown to every caller of that key.
   std::shared_ptr<const predict::ExecutionTimePredictor> get(const sim::SimulationSetup& setup);
-  size_t size() const;
+  size_t size() const { return predictors_.size(); }
+  const predict::SharedModelSelections& selections() const { return *selections_; }
 
   // The settings that decide a predictor (sim::predictor_identity): configs that differ only
   // in others (batch cap, trace, most scheduler settings) share one.
@@ -25,13 +28,8 @@ class PredictorPool {
                             const sim::ReplicaSchedulerRegistry& schedulers = sim::builtin_replica_schedulers());
 
  private:
-  struct Slot {
-    std::once_flag built;
-    std::shared_ptr<const predict::ExecutionTimePredictor> predictor;
-    std::exception_ptr error;
-  };
-  mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Slot>> slots_;
+  OnceMap<std::shared_ptr<const predict::ExecutionTimePredictor>> predictors_;
+  std::shared_ptr<predict::SharedModelSelections> selections_ = std::make_shared<predict::SharedModelSelections>();
 };
 
 }  // namespace infersweep::search

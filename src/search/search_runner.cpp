@@ -178,6 +178,10 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
                       << (num_predictors > 1 ? "s" : "") << " on " << threads << " thread" << (threads > 1 ? "s" : "")
                       << "\n";
   const auto preparing_since = std::chrono::steady_clock::now();
+  // The pool may have selected before (a sweep's rank keeps it from bundle to bundle).
+  const auto& selections = pool.selections();
+  const int64_t asked_before = selections.requests();
+  const size_t made_before = selections.distinct();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t k = 0; k < num_predictors; ++k) {
     const auto& task = first_of_predictor[static_cast<size_t>(k)];
@@ -187,11 +191,11 @@ std::vector<ConfigResult> run_searches(const std::vector<SearchUnit>& units, con
     } catch (...) {  // reported by the searches that need it
     }
   }
-  const auto& selections = pool.selections();
-  if (options.progress && selections.requests() > 0) {
+  const int64_t asked = selections.requests() - asked_before;
+  if (options.progress && asked > 0) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - preparing_since).count();
     *options.progress << "search: predictors ready in " << ProgressMeter::format_duration(seconds) << "; "
-                      << selections.distinct() << " operator models selected for " << selections.requests()
+                      << selections.distinct() - made_before << " operator models selected for " << asked
                       << " operators (the others learn from the same rows)\n";
   }
   ProgressMeter progress(options.progress, "search", static_cast<int64_t>(runnable.size()),

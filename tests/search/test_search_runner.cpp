@@ -279,6 +279,23 @@ TEST(SearchRunner, PredictorsOfOneModelGpuAndTpShareTheirModelSelections) {
     // PP 2 adds send/recv; every other operator's selection is the PP 1 predictor's.
     EXPECT_EQ(shared.requests(), 2 * static_cast<int64_t>(shared.distinct()) - 1) << threads << " threads";
     fingerprints[threads - 1] = fingerprint(units, results);
+    // The progress line counts this run's selections; a second run on the same pool (a sweep's
+    // next bundle) builds and selects nothing, and says nothing of it.
+    std::ostringstream said;
+    options.progress = &said;
+    search::run_searches(units, test_support::catalog(), pool, options);
+    EXPECT_EQ(said.str().find("predictors ready"), std::string::npos) << said.str();
   }
   EXPECT_EQ(fingerprints[0], fingerprints[1]);
+  // A first run says how many selections it made, for how many operators.
+  search::PredictorPool pool;
+  search::SearchRunOptions options;
+  std::ostringstream said;
+  options.progress = &said;
+  search::run_searches(units, test_support::catalog(), pool, options);
+  const auto& shared = pool.selections();
+  EXPECT_NE(said.str().find("; " + std::to_string(shared.distinct()) + " operator models selected for " +
+                            std::to_string(shared.requests()) + " operators"),
+            std::string::npos)
+      << said.str();
 }
